@@ -1,0 +1,50 @@
+"""The JSON API v1, a FastAPI sub-application mounted at /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from app.api import host, public
+from app.errors import (Conflict, DomainError, InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable)
+
+log = logging.getLogger(__name__)
+STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, RateLimited: 429, Unavailable: 503}
+
+
+def create_api() -> FastAPI:
+    """Build the API application with its routers and error translation."""
+    api = FastAPI(title='CloudMeet API', version='1.0.0', openapi_url='/openapi.json', docs_url='/docs',
+                  redoc_url=None, description='Scheduling API: public booking endpoints and host endpoints '
+                                              '(Authorization: Bearer <API key>).')
+    api.include_router(public.router)
+    api.include_router(host.router)
+    api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(RequestValidationError, _invalid_body)
+    api.add_exception_handler(ValidationError, _invalid_body)
+    api.add_exception_handler(OperationalError, _database_unavailable)
+    return api
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    headers = {'WWW-Authenticate': 'Bearer'} if status == 401 else None
+    return JSONResponse({'detail': exc.detail}, status_code=status, headers=headers)
+
+
+async def _invalid_body(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError | ValidationError)
+    errors = [{'field': '.'.join(str(p) for p in e['loc'] if p != 'body'), 'message': e['msg']} for e in exc.errors()]
+    summary = '; '.join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    return JSONResponse({'detail': f'Invalid request: {summary}', 'errors': errors}, status_code=422)
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning('database unavailable: %s', type(exc).__name__)
+    return JSONResponse({'detail': 'The service is busy right now; nothing was saved. Please try again.'},
+                        status_code=503, headers={'Retry-After': '2'})

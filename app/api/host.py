@@ -1,0 +1,133 @@
+"""Host endpoints, authenticated with `Authorization: Bearer <API key>`."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.api.schemas import CancelRequest
+from app.db import session_scope
+from app.errors import NotAllowed
+from services import bookings, event_types, hosts, schedules
+from services.event_types import EventTypeInput
+from services.schedules import ScheduleInput
+
+bearer = HTTPBearer(auto_error=False, description='An API key made with `python main.py api-key create`')
+
+
+def current_host_id(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> int:
+    """The host whose API key the request carries."""
+    if credentials is None or credentials.scheme.lower() != 'bearer':
+        raise NotAllowed('Send an API key as "Authorization: Bearer <key>"')
+    with session_scope() as session:
+        host = hosts.host_for_api_key(session=session, secret=credentials.credentials)
+    assert host.id is not None
+    return host.id
+
+
+HostId = Annotated[int, Depends(current_host_id)]
+router = APIRouter(tags=['host'])
+
+
+@router.get('/me')
+def me(host_id: HostId) -> dict[str, Any]:
+    with session_scope() as session:
+        return hosts.host_json(hosts.get_host(session=session, host_id=host_id))
+
+
+@router.get('/schedules')
+def list_schedules(host_id: HostId) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return [schedules.schedule_json(s) for s in schedules.list_schedules(session=session, host_id=host_id)]
+
+
+@router.post('/schedules', status_code=201)
+def create_schedule(host_id: HostId, body: ScheduleInput) -> dict[str, Any]:
+    with session_scope(write=True) as session:
+        return schedules.schedule_json(schedules.create_schedule(session=session, host_id=host_id, data=body))
+
+
+@router.get('/schedules/{schedule_id}')
+def get_schedule(host_id: HostId, schedule_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        return schedules.schedule_json(schedules.get_schedule(session=session, host_id=host_id,
+                                                              schedule_id=schedule_id))
+
+
+@router.put('/schedules/{schedule_id}')
+def replace_schedule(host_id: HostId, schedule_id: int, body: ScheduleInput) -> dict[str, Any]:
+    with session_scope(write=True) as session:
+        return schedules.schedule_json(schedules.update_schedule(session=session, host_id=host_id,
+                                                                 schedule_id=schedule_id, data=body))
+
+
+@router.delete('/schedules/{schedule_id}', status_code=204)
+def delete_schedule(host_id: HostId, schedule_id: int) -> Response:
+    with session_scope(write=True) as session:
+        schedules.delete_schedule(session=session, host_id=host_id, schedule_id=schedule_id)
+    return Response(status_code=204)
+
+
+@router.get('/event-types')
+def list_event_types(host_id: HostId) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return [event_types.event_type_json(e) for e in event_types.list_event_types(session=session, host_id=host_id)]
+
+
+@router.post('/event-types', status_code=201)
+def create_event_type(host_id: HostId, body: EventTypeInput) -> dict[str, Any]:
+    with session_scope(write=True) as session:
+        return event_types.event_type_json(event_types.create_event_type(session=session, host_id=host_id,
+                                                                         data=body))
+
+
+@router.get('/event-types/{event_type_id}')
+def get_event_type(host_id: HostId, event_type_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        return event_types.event_type_json(event_types.get_event_type(session=session, host_id=host_id,
+                                                                      event_type_id=event_type_id))
+
+
+@router.patch('/event-types/{event_type_id}')
+def update_event_type(host_id: HostId, event_type_id: int,
+                      changes: Annotated[dict[str, Any], Body(examples=[{'active': False}])]) -> dict[str, Any]:
+    with session_scope(write=True) as session:
+        return event_types.event_type_json(event_types.update_event_type(
+            session=session, host_id=host_id, event_type_id=event_type_id, changes=changes))
+
+
+@router.delete('/event-types/{event_type_id}', status_code=204)
+def delete_event_type(host_id: HostId, event_type_id: int) -> Response:
+    with session_scope(write=True) as session:
+        event_types.delete_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
+    return Response(status_code=204)
+
+
+@router.get('/bookings')
+def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcoming|past|cancelled)$')] = 'upcoming',
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        found = bookings.list_bookings(session=session, host_id=host_id, status=status, now=_now(), limit=limit,
+                                       offset=offset)
+        return [bookings.booking_json(b) for b in found]
+
+
+@router.get('/bookings/{uid}')
+def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
+    with session_scope() as session:
+        return bookings.booking_json(bookings.host_booking(session=session, host_id=host_id, uid=uid))
+
+
+@router.post('/bookings/{uid}/cancel')
+def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        return bookings.booking_json(bookings.cancel_booking(session=session, booking=booking, reason=body.reason,
+                                                             now=_now()))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

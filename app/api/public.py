@@ -1,0 +1,110 @@
+"""Public endpoints: event types, free times, booking, and the invitee's own cancel and reschedule."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest
+from app.config import get_settings
+from app.db import session_scope
+from app.errors import InvalidInput, NotFound, RateLimited
+from app.models import Booking
+from app.ratelimit import RateLimiter
+from services import availability, bookings, event_types, hosts, slots, validation
+
+router = APIRouter(prefix='/public', tags=['public'])
+MAX_RANGE_DAYS = 62
+token_guesses = RateLimiter(limit=20, window=600)
+
+
+@router.get('/{username}/event-types')
+def list_public_event_types(username: str) -> list[dict[str, Any]]:
+    """The host's active, listed event types."""
+    with session_scope() as session:
+        host = hosts.get_host_by_username(session=session, username=username)
+        assert host.id is not None
+        return [event_types.public_event_type_json(e)
+                for e in event_types.public_event_types(session=session, host_id=host.id)]
+
+
+@router.get('/{username}/{slug}/slots')
+def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
+               end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
+               timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> dict[str, Any]:
+    """Free start times for the invitee's local dates start..end (at most 62 days), shown in their zone."""
+    zone_name = validation.time_zone(timezone)
+    first, last = validation.iso_date(start, 'start'), validation.iso_date(end, 'end')
+    if last < first:
+        raise InvalidInput('end must be on or after start')
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f'The date range may span at most {MAX_RANGE_DAYS} days')
+    lo, hi = slots.local_dates_span(first, last, zone_name)
+    with session_scope() as session:
+        _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
+        found = availability.offered_slots(session=session, event_type=event_type, start=lo, end=hi, now=_now())
+    zone = ZoneInfo(zone_name)
+    return {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
+                                              'end': s.end.astimezone(zone).isoformat()} for s in found]}
+
+
+@router.post('/{username}/{slug}/bookings', status_code=201)
+def create_booking(username: str, slug: str, body: BookingRequest, response: Response,
+                   idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
+    """Book a start time; 409 when it is not offered (any more)."""
+    invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
+                               answers=body.answers)
+    with session_scope(write=True) as session:
+        _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
+        receipt = bookings.book_slot(session=session, event_type=event_type, start=body.start.astimezone(timezone.utc),
+                                     invitee=invitee, now=_now(), idempotency_key=idempotency_key)
+    if receipt.replayed:
+        response.headers['Idempotent-Replayed'] = 'true'
+    return _invitee_view(receipt.booking, receipt.token)
+
+
+@router.post('/bookings/{uid}/cancel')
+def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> dict[str, Any]:
+    """Cancel with the manage token from the confirmation."""
+    with session_scope(write=True) as session:
+        booking = _by_token(session, uid, body.token, request)
+        bookings.cancel_booking(session=session, booking=booking, reason=body.reason, now=_now())
+        return _invitee_view(booking, body.token)
+
+
+@router.post('/bookings/{uid}/reschedule')
+def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
+    """Move to another offered time; the booking keeps its old time when the new one is refused."""
+    with session_scope(write=True) as session:
+        booking = _by_token(session, uid, body.token, request)
+        bookings.reschedule_booking(session=session, booking=booking, start=body.start.astimezone(timezone.utc),
+                                    now=_now())
+        return _invitee_view(booking, body.token)
+
+
+def manage_url(booking: Booking, token: str) -> str:
+    return f'{get_settings().public_url}/booking/{booking.uid}?token={token}'
+
+
+def _invitee_view(booking: Booking, token: str) -> dict[str, Any]:
+    zone = ZoneInfo(booking.invitee_timezone)
+    return {'uid': booking.uid, 'start': booking.start_at.astimezone(zone).isoformat(),
+            'end': booking.end_at.astimezone(zone).isoformat(), 'status': booking.status,
+            'manage_url': manage_url(booking, token)}
+
+
+def _by_token(session: Any, uid: str, token: str, request: Request) -> Booking:
+    client = request.client.host if request.client else 'unknown'
+    if token_guesses.blocked(client):
+        raise RateLimited('Too many attempts; please wait a few minutes')
+    try:
+        return bookings.booking_for_token(session=session, uid=uid, token=token)
+    except NotFound:
+        token_guesses.hit(client)
+        raise
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,51 @@
+"""Request bodies of the JSON API (responses are the services' JSON shapes)."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.errors import InvalidInput
+from services import validation
+
+
+def _line(field: str, max_length: int) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            return validation.single_line(value, field, max_length)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+    return AfterValidator(check)
+
+
+def _email(value: str) -> str:
+    try:
+        return validation.email(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class BookingRequest(Strict):
+    start: AwareDatetime
+    name: Annotated[str, _line('Name', 120)]
+    email: Annotated[str, AfterValidator(_email)]
+    timezone: Annotated[str, Field(max_length=64)]
+    notes: Annotated[str, Field(max_length=2000)] = ''
+    answers: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
+class CancelRequest(Strict):
+    reason: Annotated[str, Field(max_length=1000)] = ''
+
+
+class TokenCancelRequest(CancelRequest):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class RescheduleRequest(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    start: AwareDatetime

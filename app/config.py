@@ -1,0 +1,104 @@
+"""The one settings object: environment variables (prefix CLOUDMEET_) or a `.env` file."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRETS_FILE = 'secrets.json'
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; secrets not given are generated once into the data dir."""
+
+    model_config = SettingsConfigDict(env_prefix='CLOUDMEET_', env_file='.env', extra='ignore')
+
+    host: str = '127.0.0.1'
+    port: int = 8080
+    base_url: str = ''
+    data_dir: Path = Path('data')
+    database_url: str = ''
+    log_level: str = 'INFO'
+
+    secret_key: str = ''
+    encryption_keys: str = ''
+
+    google_client_id: str = ''
+    google_client_secret: str = ''
+    microsoft_client_id: str = ''
+    microsoft_client_secret: str = ''
+    microsoft_tenant: str = 'common'
+    oidc_issuer: str = ''
+    oidc_client_id: str = ''
+    oidc_client_secret: str = ''
+    oidc_name: str = 'Single sign-on'
+
+    resend_api_key: str = ''
+    resend_api_url: str = 'https://api.resend.com'
+    smtp_host: str = ''
+    smtp_port: int = 587
+    smtp_username: str = ''
+    smtp_password: str = ''
+    smtp_security: str = 'starttls'
+    mail_from: str = 'CloudMeet <noreply@localhost>'
+
+    google_api_url: str = 'https://www.googleapis.com/calendar/v3/'
+    google_token_url: str = 'https://oauth2.googleapis.com/token'
+    microsoft_graph_url: str = 'https://graph.microsoft.com/v1.0'
+
+    allowed_emails: str = ''
+    privacy_contact: str = ''
+    slots_cache_seconds: int = Field(default=60, ge=0)
+
+    @field_validator('base_url')
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip('/')
+
+    @property
+    def public_url(self) -> str:
+        """The URL used in e-mails, manage links and OAuth redirects."""
+        return self.base_url or f'http://{self.host}:{self.port}'
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f'sqlite:///{(self.data_dir / "cloudmeet.sqlite").resolve()}'
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        """Token encryption keys, newest first."""
+        return [k.strip() for k in self.encryption_keys.split(',') if k.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Load the settings once and fill in generated secrets from the data dir."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    generated = _generated_secrets(settings.data_dir)
+    if not settings.secret_key:
+        settings.secret_key = generated['secret_key']
+    if not settings.encryption_keys:
+        settings.encryption_keys = generated['encryption_key']
+    return settings
+
+
+def _generated_secrets(data_dir: Path) -> dict[str, str]:
+    """Read the generated secrets, creating them once with owner-only permissions."""
+    path = data_dir / SECRETS_FILE
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {'secret_key': secrets.token_urlsafe(48), 'encryption_key': Fernet.generate_key().decode()}
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created them first
+        return json.loads(path.read_text())
+    with os.fdopen(fd, 'w') as handle:
+        json.dump(values, handle)
+    return values

@@ -1,0 +1,104 @@
+"""The one owner of the database: the engine, `session_scope()`, the UTC column type and migrations."""
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).parent / 'migrations'
+_engine: Engine | None = None
+_immediate = contextvars.ContextVar('sqlite_begin_immediate', default=False)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores UTC and always returns aware UTC datetimes, on SQLite (which drops tzinfo) and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError('naive datetimes are not stored; give a time zone')
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == 'sqlite' else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine tuned for the dialect: WAL, busy timeout and immediate write transactions on SQLite."""
+    if not url.startswith('sqlite'):
+        return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={'timeout': 15, 'check_same_thread': False}, pool_size=20,
+                              max_overflow=20)
+
+    @sa.event.listens_for(engine, 'connect')
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        for pragma in ('journal_mode=WAL', 'busy_timeout=15000', 'foreign_keys=ON', 'synchronous=NORMAL'):
+            cursor.execute(f'PRAGMA {pragma}')
+        cursor.close()
+
+    @sa.event.listens_for(engine, 'begin')
+    def _begin(connection: sa.Connection) -> None:
+        # A write scope takes SQLite's write lock up front, so its re-check and insert are serialised.
+        connection.exec_driver_sql('BEGIN IMMEDIATE' if _immediate.get() else 'BEGIN')
+
+    return engine
+
+
+def init_engine(url: str) -> Engine:
+    """Create the process-wide engine (tests rebind it with `use_engine`)."""
+    return use_engine(create_db_engine(url))
+
+
+def use_engine(engine: Engine) -> Engine:
+    global _engine
+    _engine = engine
+    return engine
+
+
+def get_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError('the database is not initialised; call app.db.init_engine first')
+    return _engine
+
+
+@contextmanager
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error. `write=True` locks early on SQLite."""
+    token = _immediate.set(write)
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        _immediate.reset(token)
+
+
+def migrate(engine: Engine | None = None) -> None:
+    """Apply every Alembic migration up to head."""
+    engine = engine or get_engine()
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')

@@ -1,0 +1,40 @@
+"""The small vocabulary of domain errors, translated to HTTP or notifications at the edge."""
+
+
+class DomainError(Exception):
+    """Base of every expected error; its message is safe to show to the user."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(DomainError):
+    """A bad argument such as an unknown time zone or a malformed date (HTTP 400)."""
+
+
+class NotAllowed(DomainError):
+    """Missing or wrong credentials (HTTP 401)."""
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not the caller's (HTTP 404)."""
+
+
+class Conflict(DomainError):
+    """The change collides with stored data: a taken slug, a duplicate username (HTTP 409)."""
+
+
+class SlotUnavailable(Conflict):
+    """The requested time is not offered (any more)."""
+
+    def __init__(self, detail: str = 'That time is no longer available. Please pick another time.') -> None:
+        super().__init__(detail)
+
+
+class RateLimited(DomainError):
+    """Too many attempts (HTTP 429)."""
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, a calendar provider) cannot answer right now (HTTP 503)."""

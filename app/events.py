@@ -1,0 +1,34 @@
+""""A booking changed": one in-process signal that open pages and jobs subscribe to."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingChanged:
+    host_id: int
+    uid: str
+    kind: str  # 'created' | 'cancelled' | 'rescheduled'
+
+
+Listener = Callable[[BookingChanged], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> Callable[[], None]:
+    """Call `listener` after every committed booking change; returns the unsubscribe function."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
+
+
+def publish(event: BookingChanged) -> None:
+    """Tell every listener; a failing listener is logged and never undoes the committed change."""
+    for listener in list(_listeners):
+        try:
+            listener(event)
+        except Exception:  # noqa: BLE001 - a page's bug must not turn a committed booking into an error
+            log.exception('booking listener failed for %s', event.uid)

@@ -1,0 +1,120 @@
+"""The stored data. Every timestamp is UTC and comes back time-zone aware (see `app.db.UTCDateTime`)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    'ix': 'ix_%(column_0_label)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+BOOKING_CONFIRMED = 'confirmed'
+BOOKING_CANCELLED = 'cancelled'
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
+    return Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Host(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={'unique': True})
+    username: str = Field(max_length=40, sa_column_kwargs={'unique': True})
+    name: str = Field(max_length=120)
+    timezone: str = Field(max_length=64)
+    intro: str = Field(default='', max_length=500)
+    created_at: datetime = _utc()
+
+
+class Schedule(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    name: str = Field(max_length=80)
+    timezone: str = Field(max_length=64)
+    is_default: bool = False
+    weekly: dict[str, list[dict[str, str]]] = _json(dict)
+    overrides: list[dict[str, Any]] = _json(list)
+
+
+class EventType(SQLModel, table=True):
+    __tablename__ = 'event_type'
+    __table_args__ = (sa.UniqueConstraint('host_id', 'slug'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    schedule_id: int | None = Field(default=None, foreign_key='schedule.id', ondelete='SET NULL')
+    slug: str = Field(max_length=60)
+    title: str = Field(max_length=120)
+    description: str = Field(default='', max_length=2000)
+    duration_minutes: int
+    slot_interval_minutes: int | None = None
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    min_notice_minutes: int = 0
+    max_days_ahead: int = 60
+    daily_limit: int | None = None
+    location_kind: str = Field(default='none', max_length=20)
+    location_value: str = Field(default='', max_length=500)
+    active: bool = True
+    hidden: bool = False
+    questions: list[dict[str, Any]] = _json(list)
+
+
+class Booking(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint('host_id', 'idempotency_key'),
+        sa.Index('ix_booking_host_time', 'host_id', 'start_at'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=40, sa_column_kwargs={'unique': True})
+    host_id: int = Field(foreign_key='host.id', ondelete='CASCADE')
+    event_type_id: int | None = Field(default=None, foreign_key='event_type.id', index=True, ondelete='SET NULL')
+    start_at: datetime = _utc()
+    end_at: datetime = _utc()
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    status: str = Field(default=BOOKING_CONFIRMED, max_length=20)
+    invitee_name: str = Field(max_length=120)
+    invitee_email: str = Field(max_length=254)
+    invitee_timezone: str = Field(max_length=64)
+    notes: str = Field(default='', max_length=2000)
+    answers: dict[str, Any] = _json(dict)
+    manage_token_hash: str = Field(max_length=64)
+    manage_token_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    cancel_reason: str = Field(default='', max_length=1000)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    cancelled_at: datetime | None = _utc(nullable=True)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = 'api_key'
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    label: str = Field(default='', max_length=80)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, sa_column_kwargs={'unique': True})
+    created_at: datetime = _utc()
+    last_used_at: datetime | None = _utc(nullable=True)
+    revoked_at: datetime | None = _utc(nullable=True)

@@ -1,0 +1,31 @@
+"""CloudMeet composition root: settings, database, API, pages, then serve (or run an operator command)."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from nicegui import app, ui
+
+from app.api import create_api
+from app.cli import COMMANDS, run_cli
+from app.config import get_settings
+from app.db import init_engine, migrate
+from app.web import install_security_headers
+from pages import register_pages
+
+settings = get_settings()
+logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+logging.getLogger('alembic').setLevel(logging.WARNING)
+init_engine(settings.sqlalchemy_url)
+
+if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
+    sys.exit(run_cli(sys.argv[1:]))
+
+migrate()
+app.mount('/api/v1', create_api())
+install_security_headers(app)
+register_pages()
+
+if __name__ in {'__main__', '__mp_main__'}:
+    ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,
+           reload=False, show=False, favicon='📅', language='en-GB')

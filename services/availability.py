@@ -1,0 +1,48 @@
+"""Availability: gathers a host's schedule and busy times from the database and asks the slot engine."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.models import BOOKING_CONFIRMED, Booking, EventType, Schedule
+from services import event_types, schedules, slots
+
+MARGIN = timedelta(days=2)  # room for buffers and windows that run through midnight
+
+
+def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
+                  exclude_uid: str | None = None, calendar_busy: Iterable[slots.Busy] = ()) -> list[slots.Slot]:
+    """The slots of an event type starting in [start, end), as the rules offer them at `now`."""
+    return slots.offered_slots(
+        schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
+        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
+        bookings=_existing_bookings(session, event_type, min(start, now) - MARGIN, end + MARGIN, exclude_uid))
+
+
+def is_offered(*, session: Session, event_type: EventType, start: datetime, now: datetime,
+               exclude_uid: str | None = None) -> bool:
+    """The server-side re-check: is `start` exactly one of the offered instants right now?"""
+    found = offered_slots(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1),
+                          now=now, exclude_uid=exclude_uid)
+    return any(slot.start == start for slot in found)
+
+
+def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
+    if event_type.schedule_id is not None:
+        schedule = session.get(Schedule, event_type.schedule_id)
+        if schedule is not None:
+            return schedule
+    return schedules.default_schedule(session=session, host_id=event_type.host_id)
+
+
+def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi: datetime,
+                       exclude_uid: str | None) -> list[slots.ExistingBooking]:
+    rows = session.exec(
+        select(Booking.uid, Booking.start_at, Booking.end_at, Booking.buffer_before_minutes,
+               Booking.buffer_after_minutes, Booking.event_type_id)
+        .where(Booking.host_id == event_type.host_id, Booking.status == BOOKING_CONFIRMED,
+               Booking.end_at > lo, Booking.start_at < hi))
+    return [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
+            for uid, start, end, before, after, type_id in rows if uid != exclude_uid]

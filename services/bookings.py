@@ -1,0 +1,193 @@
+"""Booking use cases: book, cancel, reschedule. Each re-checks the rules inside the transaction that writes."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app import crypto, events
+from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, Booking, EventType, Host
+from services import availability, validation
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    name: str
+    email: str
+    timezone: str
+    notes: str = ''
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A booking with its manage token (the one place the plain token exists) and whether it was a replay."""
+
+    booking: Booking
+    token: str
+    replayed: bool = False
+
+
+def book_slot(*, session: Session, event_type: EventType, start: datetime, invitee: Invitee, now: datetime,
+              idempotency_key: str | None = None) -> Receipt:
+    """Book `start` for the invitee if the rules offer it at this moment; commits once."""
+    invitee = _clean(invitee, event_type)
+    _lock_host(session, event_type.host_id)
+    if idempotency_key:
+        replay = _replay(session, event_type, start, idempotency_key)
+        if replay is not None:
+            return replay
+    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now):
+        raise SlotUnavailable()
+    token = crypto.new_token()
+    booking = Booking(
+        uid=secrets.token_urlsafe(16), host_id=event_type.host_id, event_type_id=event_type.id, start_at=start,
+        end_at=start + timedelta(minutes=event_type.duration_minutes),
+        buffer_before_minutes=event_type.buffer_before_minutes, buffer_after_minutes=event_type.buffer_after_minutes,
+        invitee_name=invitee.name, invitee_email=invitee.email, invitee_timezone=invitee.timezone,
+        notes=invitee.notes, answers=invitee.answers, manage_token_hash=crypto.hash_token(token),
+        manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
+    session.add(booking)
+    _flush_or_unavailable(session)
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'created'))
+    return Receipt(booking, token)
+
+
+def cancel_booking(*, session: Session, booking: Booking, reason: str, now: datetime) -> Booking:
+    """Cancel a booking; cancelling twice is harmless."""
+    if booking.status == BOOKING_CANCELLED:
+        return booking
+    booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
+    booking.cancelled_at = booking.updated_at = now
+    session.add(booking)
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
+    return booking
+
+
+def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
+    """Move a booking atomically: when the new time is refused, it keeps its old one."""
+    _lock_host(session, booking.host_id)
+    session.refresh(booking)
+    if booking.status != BOOKING_CONFIRMED:
+        raise Conflict('This booking was cancelled and can no longer be moved')
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    if event_type is None or not event_type.active:
+        raise Conflict('This meeting can no longer be rescheduled online; please contact the host')
+    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
+                                   exclude_uid=booking.uid):
+        raise SlotUnavailable()
+    booking.start_at, booking.end_at = start, start + timedelta(minutes=event_type.duration_minutes)
+    booking.updated_at = now
+    session.add(booking)
+    _flush_or_unavailable(session)
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'rescheduled'))
+    return booking
+
+
+def booking_for_token(*, session: Session, uid: str, token: str) -> Booking:
+    """The booking a manage link names, if the token is its own; anything else is 'not found'."""
+    booking = session.exec(select(Booking).where(Booking.uid == uid)).first()
+    if booking is None or not crypto.token_matches(token, booking.manage_token_hash):
+        raise NotFound('This link is not valid')
+    return booking
+
+
+def host_booking(*, session: Session, host_id: int, uid: str) -> Booking:
+    booking = session.exec(select(Booking).where(Booking.uid == uid, Booking.host_id == host_id)).first()
+    if booking is None:
+        raise NotFound('Booking not found')
+    return booking
+
+
+def list_bookings(*, session: Session, host_id: int, status: str, now: datetime, limit: int = 100,
+                  offset: int = 0) -> list[Booking]:
+    """A host's bookings: upcoming (soonest first), past or cancelled (latest first)."""
+    query = select(Booking).where(Booking.host_id == host_id)
+    if status == 'upcoming':
+        query = query.where(Booking.status == BOOKING_CONFIRMED, Booking.end_at > now).order_by(Booking.start_at)
+    elif status == 'past':
+        query = query.where(Booking.status == BOOKING_CONFIRMED, Booking.end_at <= now).order_by(
+            Booking.start_at.desc())  # type: ignore[union-attr]
+    elif status == 'cancelled':
+        query = query.where(Booking.status == BOOKING_CANCELLED).order_by(Booking.start_at.desc())  # type: ignore
+    else:
+        raise InvalidInput("status must be 'upcoming', 'past' or 'cancelled'")
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def manage_token(booking: Booking) -> str:
+    """The plain manage token, for links in e-mails and idempotent replays."""
+    return crypto.decrypt(booking.manage_token_encrypted)
+
+
+def booking_json(booking: Booking) -> dict[str, Any]:
+    """A booking as its host sees it."""
+    return {
+        'uid': booking.uid, 'event_type_id': booking.event_type_id, 'start': booking.start_at.isoformat(),
+        'end': booking.end_at.isoformat(), 'status': booking.status,
+        'invitee': {'name': booking.invitee_name, 'email': booking.invitee_email,
+                    'timezone': booking.invitee_timezone},
+        'notes': booking.notes, 'answers': booking.answers, 'cancel_reason': booking.cancel_reason,
+        'created_at': booking.created_at.isoformat(),
+    }
+
+
+def _lock_host(session: Session, host_id: int) -> None:
+    """Serialise the re-check and the write per host (SQLite serialises writers through BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == 'postgresql':
+        session.execute(text('SELECT id FROM host WHERE id = :id FOR UPDATE'), {'id': host_id})
+    elif session.get(Host, host_id) is None:
+        raise NotFound('Host not found')
+
+
+def _replay(session: Session, event_type: EventType, start: datetime, key: str) -> Receipt | None:
+    booking = session.exec(select(Booking).where(Booking.host_id == event_type.host_id,
+                                                 Booking.idempotency_key == key)).first()
+    if booking is None:
+        return None
+    if booking.event_type_id != event_type.id or booking.start_at != start:
+        raise Conflict('This Idempotency-Key was already used for a different booking')
+    return Receipt(booking, manage_token(booking), replayed=True)
+
+
+def _flush_or_unavailable(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        # The database's own guarantee (exclusion constraint or trigger) caught an overlap.
+        raise SlotUnavailable() from None
+
+
+def _clean(invitee: Invitee, event_type: EventType) -> Invitee:
+    if len(invitee.notes) > 2000:
+        raise InvalidInput('Notes must be at most 2000 characters')
+    return Invitee(name=validation.single_line(invitee.name, 'Name', 120), email=validation.email(invitee.email),
+                   timezone=validation.time_zone(invitee.timezone), notes=invitee.notes.strip(),
+                   answers=_answers(invitee.answers, event_type.questions))
+
+
+def _answers(answers: dict[str, Any], questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Keep answers to the event type's own questions only, enforcing required ones and choices."""
+    clean: dict[str, Any] = {}
+    for q in questions:
+        value = answers.get(q['id'])
+        if q['kind'] == 'checkbox':
+            value = bool(value)
+        elif value is not None:
+            value = str(value).strip()[:2000]
+        if q['required'] and not value:
+            raise InvalidInput(f"Please answer '{q['label']}'")
+        if q['kind'] == 'single_choice' and value and value not in q['options']:
+            raise InvalidInput(f"'{q['label']}' must be one of the offered choices")
+        if value not in (None, ''):
+            clean[q['id']] = value
+    return clean

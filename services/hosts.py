@@ -1,0 +1,82 @@
+"""Hosts and their API keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from app import crypto
+from app.errors import Conflict, NotAllowed, NotFound
+from app.models import ApiKey, EventType, Host
+from services import schedules, validation
+
+API_KEY_PREFIX = 'cm_'
+
+
+def create_host(*, session: Session, email: str, name: str, username: str, timezone: str = 'UTC') -> Host:
+    """A new host with the default Monday-Friday 09:00-17:00 schedule in their zone."""
+    host = Host(email=validation.email(email).lower(), name=validation.single_line(name, 'Name', 120),
+                username=validation.username(username), timezone=validation.time_zone(timezone))
+    for column, value in (('email', host.email), ('username', host.username)):
+        if session.exec(select(Host.id).where(getattr(Host, column) == value)).first() is not None:
+            raise Conflict(f"A host with the {column} '{value}' already exists")
+    session.add(host)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict('A host with this e-mail or username already exists') from None
+    assert host.id is not None
+    schedules.create_schedule(session=session, host_id=host.id, data=schedules.default_schedule_input(host.timezone))
+    return host
+
+
+def get_host_by_username(*, session: Session, username: str) -> Host:
+    host = session.exec(select(Host).where(Host.username == username.lower())).first()
+    if host is None:
+        raise NotFound('No host with this username')
+    return host
+
+
+def host_json(host: Host) -> dict[str, Any]:
+    return {'id': host.id, 'email': host.email, 'name': host.name, 'username': host.username,
+            'timezone': host.timezone}
+
+
+def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
+    """Create a key and return it; only its hash is stored, so this is the one time it is shown."""
+    secret = API_KEY_PREFIX + crypto.new_token(32)
+    session.add(ApiKey(host_id=host_id, label=label[:80], prefix=secret[:10], key_hash=crypto.hash_token(secret)))
+    session.flush()
+    return secret
+
+
+def host_for_api_key(*, session: Session, secret: str) -> Host:
+    """The host owning a live API key, or NotAllowed."""
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == crypto.hash_token(secret))).first()
+    if key is None or key.revoked_at is not None:
+        raise NotAllowed('Invalid or revoked API key')
+    host = session.get(Host, key.host_id)
+    if host is None:
+        raise NotAllowed('Invalid or revoked API key')
+    return host
+
+
+def get_host(*, session: Session, host_id: int) -> Host:
+    host = session.get(Host, host_id)
+    if host is None:
+        raise NotFound('Host not found')
+    return host
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceCounts:
+    hosts: int
+    event_types: int
+
+
+def instance_counts(*, session: Session) -> InstanceCounts:
+    """How many hosts and event types this instance has (for the operator's home page)."""
+    return InstanceCounts(hosts=session.exec(select(func.count()).select_from(Host)).one(),
+                          event_types=session.exec(select(func.count()).select_from(EventType)).one())

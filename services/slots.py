@@ -1,0 +1,245 @@
+"""The slot engine: which start times an event type offers.
+
+A pure implementation of docs/slot-rules.md: plain values in, value objects out. No I/O, no clock, no settings;
+`now` is an argument. Internally every instant is an integer POSIX second, which keeps 60 days of slots in
+a few milliseconds.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+ALIGNMENTS = (60, 30, 20, 15, 10, 5)
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class WallInterval:
+    """A wall-clock interval of one local day, in minutes after midnight (`end` may be 1440, i.e. 24:00)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Weekly rules (0 = Monday) and date overrides, read in an IANA time zone."""
+
+    timezone: str
+    weekly: Mapping[int, Sequence[WallInterval]]
+    overrides: Mapping[date, Sequence[WallInterval]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRules:
+    """The event type's slot settings, all in minutes except the booking window (days)."""
+
+    duration: int
+    interval: int | None = None
+    buffer_before: int = 0
+    buffer_after: int = 0
+    min_notice: int = 0
+    max_days_ahead: int = 60
+    daily_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """An opaque busy block from a connected calendar."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingBooking:
+    """A confirmed booking of the host, with its own event type's buffers."""
+
+    start: datetime
+    end: datetime
+    buffer_before: int = 0
+    buffer_after: int = 0
+    same_event_type: bool = False
+
+
+class Slot(NamedTuple):
+    """One offered meeting time, as UTC instants."""
+
+    start: datetime
+    end: datetime
+
+
+def offered_slots(
+    *,
+    schedule: Schedule,
+    rules: EventRules,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    busy: Iterable[Busy] = (),
+    bookings: Sequence[ExistingBooking] = (),
+) -> list[Slot]:
+    """Every slot whose start lies in [start, end), ascending and unique."""
+    zone = ZoneInfo(schedule.timezone)
+    step = (rules.interval or rules.duration) * 60
+    length = rules.duration * 60
+    earliest = math.ceil(now.timestamp()) + rules.min_notice * 60
+    lo = math.ceil(start.timestamp())
+    hi = min(math.ceil(end.timestamp()), _window_end(now, zone, rules.max_days_ahead))
+    if max(lo, earliest) >= hi or step <= 0 or length <= 0:
+        return []
+    windows = _windows(schedule, zone, max(lo, earliest), hi, earliest, rules.duration)
+    blocked = _blocked(busy, bookings, rules)
+    full_days = _full_days(bookings, zone, rules.daily_limit)
+    alignment = _alignment(step // 60)
+    starts: list[int] = []
+    for r0, r1 in _subtract(windows, blocked):
+        if r1 <= lo or r0 >= hi:
+            continue
+        s = _align(max(r0, earliest), alignment, zone)
+        if s < lo:
+            s += -(-(lo - s) // step) * step
+        while s + length <= r1 and s < hi:
+            starts.append(s)
+            s += step
+    if full_days:
+        starts = [s for s in starts if not _inside(s, full_days)]
+    utc = timezone.utc
+    return [Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc)) for s in starts]
+
+
+def is_offered(*, start: datetime, **inputs: object) -> bool:
+    """Whether `start` is exactly one of the instants the rules offer (the server-side re-check)."""
+    slots = offered_slots(start=start, end=start + timedelta(seconds=1), **inputs)  # type: ignore[arg-type]
+    return any(slot.start == start for slot in slots)
+
+
+def local_dates_span(first: date, last: date, zone_name: str) -> tuple[datetime, datetime]:
+    """The instants [first 00:00, last + 1 day 00:00) of local dates `first`..`last` in a zone."""
+    zone = ZoneInfo(zone_name)
+    return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
+
+
+def alignment_for(interval_minutes: int) -> int | None:
+    """Rule 4: the first of 60, 30, 20, 15, 10, 5 that divides the interval, or None."""
+    return _alignment(interval_minutes)
+
+
+def _alignment(interval_minutes: int) -> int | None:
+    return next((a for a in ALIGNMENTS if interval_minutes % a == 0), None)
+
+
+def _window_end(now: datetime, zone: ZoneInfo, days_ahead: int) -> int:
+    """Rule 6: starts must fall before local midnight after today + W days."""
+    last_day = now.astimezone(zone).date() + timedelta(days=days_ahead + 1)
+    return int(datetime.combine(last_day, time(), zone).timestamp())
+
+
+def _windows(schedule: Schedule, zone: ZoneInfo, first: int, last: int, earliest: int,
+             duration: int) -> list[tuple[int, int]]:
+    """Rule 1: merged availability windows covering every start in [first, last)."""
+    day = _local_date(first, zone) - timedelta(days=1)
+    floor_day = _local_date(earliest, zone) - timedelta(days=1)
+    # A window that runs through midnight may begin days earlier; its start decides the grid (rule 5).
+    while day > floor_day and any(w.start == 0 for w in _rules_for(schedule, day)):
+        day -= timedelta(days=1)
+    stop = _local_date(last, zone) + timedelta(days=1 + math.ceil(duration / MINUTES_PER_DAY))
+    spans: list[tuple[int, int]] = []
+    while day <= stop:
+        for w in _rules_for(schedule, day):
+            spans.append((_instant(day, w.start, zone), _instant(day, w.end, zone)))
+        day += timedelta(days=1)
+    return _merge(spans)
+
+
+def _rules_for(schedule: Schedule, day: date) -> Sequence[WallInterval]:
+    override = schedule.overrides.get(day)
+    return override if override is not None else schedule.weekly.get(day.weekday(), ())
+
+
+def _instant(day: date, minute: int, zone: ZoneInfo) -> int:
+    if minute >= MINUTES_PER_DAY:
+        day, minute = day + timedelta(days=1), minute - MINUTES_PER_DAY
+    return int(datetime.combine(day, time(minute // 60, minute % 60), zone).timestamp())
+
+
+def _local_date(ts: int, zone: ZoneInfo) -> date:
+    return datetime.fromtimestamp(ts, zone).date()
+
+
+def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: EventRules) -> list[tuple[int, int]]:
+    """Rule 2: busy blocks, each widened so that the new meeting's own buffers clear it."""
+    before, after = rules.buffer_before * 60, rules.buffer_after * 60
+    spans = [(math.floor(b.start.timestamp()), math.ceil(b.end.timestamp())) for b in busy]
+    spans += [(math.floor(b.start.timestamp()) - b.buffer_before * 60, math.ceil(b.end.timestamp()) + b.buffer_after * 60)
+              for b in bookings]
+    return _merge([(b0 - after, b1 + before) for b0, b1 in spans if b1 > b0])
+
+
+def _full_days(bookings: Sequence[ExistingBooking], zone: ZoneInfo, limit: int | None) -> list[tuple[int, int]]:
+    """Rule 7: local days that already hold `limit` bookings of this event type."""
+    if limit is None:
+        return []
+    counts: dict[date, int] = {}
+    for b in bookings:
+        if b.same_event_type:
+            day = b.start.astimezone(zone).date()
+            counts[day] = counts.get(day, 0) + 1
+    days = sorted(day for day, n in counts.items() if n >= limit)
+    return [(_instant(day, 0, zone), _instant(day, MINUTES_PER_DAY, zone)) for day in days]
+
+
+def _inside(ts: int, spans: list[tuple[int, int]]) -> bool:
+    i = bisect_right(spans, (ts, math.inf)) - 1
+    return i >= 0 and spans[i][0] <= ts < spans[i][1]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort and merge overlapping or touching spans."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _subtract(windows: list[tuple[int, int]], blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Rule 3: windows minus blocked spans (both sorted and merged)."""
+    free: list[tuple[int, int]] = []
+    i = 0
+    for w0, w1 in windows:
+        while i < len(blocked) and blocked[i][1] <= w0:
+            i += 1
+        cursor, j = w0, i
+        while j < len(blocked) and blocked[j][0] < w1:
+            if blocked[j][0] > cursor:
+                free.append((cursor, blocked[j][0]))
+            cursor = max(cursor, blocked[j][1])
+            j += 1
+        if cursor < w1:
+            free.append((cursor, w1))
+    return free
+
+
+def _align(ts: int, alignment: int | None, zone: ZoneInfo) -> int:
+    """Rule 4: the first instant at or after `ts` whose wall-clock minute of day is a multiple of the alignment."""
+    if alignment is None:
+        return ts
+    unit = alignment * 60
+    for _ in range(4):  # an offset change inside one unit needs a second look
+        offset = int(datetime.fromtimestamp(ts, zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        remainder = (ts + offset) % unit
+        if remainder == 0:
+            return ts
+        ts += unit - remainder
+    return ts

@@ -1,0 +1,81 @@
+"""Input rules shared by the API, the CLI and the pages: time zones, single-line text, e-mail addresses."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from app.errors import InvalidInput
+
+USERNAME = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$')
+SLUG = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$')
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$')
+RESERVED_USERNAMES = frozenset({
+    'api', 'auth', 'login', 'logout', 'signup', 'dashboard', 'event-types', 'availability', 'integrations',
+    'settings', 'privacy', 'booking', 'bookings', 'admin', 'static', 'assets', '_nicegui', '_nicegui_ws', 'docs',
+    'health', 'favicon.ico', 'robots.txt', 'embed', 'onboarding', 'invite', 'account', 'help', 'about',
+})
+
+
+@lru_cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def time_zone(name: str) -> str:
+    """An IANA zone name, or InvalidInput naming the problem."""
+    if name not in _zones() and name != 'UTC':
+        raise InvalidInput(f"Unknown time zone '{name[:64]}'. Use an IANA name such as 'Europe/Berlin'.")
+    ZoneInfo(name)
+    return name
+
+
+def single_line(value: str, field: str, max_length: int) -> str:
+    """Trimmed text without line breaks or control characters (no header injection, ever)."""
+    if any(ch in value for ch in '\r\n\x00'):
+        raise InvalidInput(f'{field} must be a single line')
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f'{field} must not be empty')
+    if len(value) > max_length:
+        raise InvalidInput(f'{field} must be at most {max_length} characters')
+    return value
+
+
+def email(value: str) -> str:
+    """A plain e-mail address (no display name, no line breaks)."""
+    value = single_line(value, 'E-mail', 254)
+    if not EMAIL.match(value):
+        raise InvalidInput('E-mail must be an address like name@example.com')
+    return value
+
+
+def username(value: str) -> str:
+    """A URL-safe username that does not collide with the app's own paths."""
+    value = value.strip().lower()
+    if not USERNAME.match(value):
+        raise InvalidInput('Username must be 1-40 lowercase letters, digits or hyphens')
+    if value in RESERVED_USERNAMES:
+        raise InvalidInput(f"Username '{value}' is reserved")
+    return value
+
+
+def slug(value: str) -> str:
+    value = value.strip().lower()
+    if not SLUG.match(value):
+        raise InvalidInput('Slug must be 1-60 lowercase letters, digits or hyphens')
+    return value
+
+
+def slugify(text: str) -> str:
+    """A slug made from a title: '30 Min Intro!' -> '30-min-intro'."""
+    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')[:60].strip('-') or 'meeting'
+
+
+def iso_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date like 2026-12-24, not '{value[:40]}'") from None
