@@ -1,0 +1,35 @@
+# CloudMeet: `make run` serves on SQLite with no configuration; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench demo lint clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python main.py migrate
+	$(BIN)/python main.py
+
+demo: install
+	$(BIN)/python main.py demo
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m tests.bench.bench_slots
+	$(BIN)/python -m tests.bench.bench_api
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache screenshots

@@ -1,0 +1,113 @@
+"""Host endpoints: API keys, schedules, event types and bookings, and nobody reaching another host's data."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.db import session_scope
+from services import hosts
+from tests.factories import at, make_host, next_monday
+
+MONDAY = next_monday()
+
+
+def test_host_endpoints_need_a_valid_api_key(client: TestClient, ada: dict) -> None:
+    assert client.get('/me').status_code == 401
+    assert client.get('/me', headers={'Authorization': 'Bearer cm_wrong'}).status_code == 401
+    me = client.get('/me', headers=ada['auth'])
+    assert me.status_code == 200 and me.json()['username'] == 'ada' and me.json()['timezone'] == 'Europe/London'
+
+
+def test_schedules_can_be_created_replaced_and_deleted(client: TestClient, ada: dict) -> None:
+    [default] = client.get('/schedules', headers=ada['auth']).json()
+    assert default['is_default'] and default['weekly']['monday'] == [{'start': '09:00', 'end': '17:00'}]
+    body = {'name': 'Late', 'timezone': 'Asia/Kolkata', 'weekly': {'friday': [{'start': '20:00', 'end': '24:00'}]},
+            'overrides': [{'date': '2026-12-25', 'intervals': []}]}
+    created = client.post('/schedules', headers=ada['auth'], json=body)
+    assert created.status_code == 201 and created.json()['overrides'] == body['overrides']
+    sid = created.json()['id']
+    body['weekly'] = {'saturday': [{'start': '10:00', 'end': '12:00'}]}
+    replaced = client.put(f'/schedules/{sid}', headers=ada['auth'], json=body)
+    assert replaced.json()['weekly'] == body['weekly']
+    assert client.delete(f'/schedules/{sid}', headers=ada['auth']).status_code == 204
+    assert client.get(f'/schedules/{sid}', headers=ada['auth']).status_code == 404
+    assert client.delete(f'/schedules/{default["id"]}', headers=ada['auth']).status_code == 409
+
+
+def test_invalid_schedules_are_refused_with_reasons(client: TestClient, ada: dict) -> None:
+    overlapping = {'timezone': 'UTC', 'weekly': {'monday': [{'start': '09:00', 'end': '12:00'},
+                                                            {'start': '11:00', 'end': '13:00'}]}}
+    r = client.post('/schedules', headers=ada['auth'], json=overlapping)
+    assert r.status_code == 422 and 'overlaps' in r.json()['detail']
+    r = client.post('/schedules', headers=ada['auth'], json={'timezone': 'Moon/Base', 'weekly': {}})
+    assert r.status_code == 400 and 'Unknown time zone' in r.json()['detail']
+
+
+def test_event_types_round_trip_every_contract_field(client: TestClient, ada: dict) -> None:
+    body = {'slug': 'deep-dive', 'title': 'Deep dive', 'description': '<b>bring notes</b>', 'duration_minutes': 90,
+            'slot_interval_minutes': 30, 'buffer_before_minutes': 10, 'buffer_after_minutes': 15,
+            'min_notice_minutes': 120, 'max_days_ahead': 30, 'daily_limit': 2,
+            'location': {'kind': 'in_person', 'value': '1 Main St'}, 'schedule_id': None, 'active': True,
+            'hidden': False, 'questions': [{'id': 'topic', 'label': 'Topic', 'kind': 'single_choice',
+                                            'required': True, 'options': ['A', 'B']}]}
+    created = client.post('/event-types', headers=ada['auth'], json=body)
+    assert created.status_code == 201
+    assert {k: v for k, v in created.json().items() if k != 'id'} == body
+    eid = created.json()['id']
+    patched = client.patch(f'/event-types/{eid}', headers=ada['auth'], json={'active': False, 'title': 'Dive'})
+    assert patched.json()['active'] is False and patched.json()['title'] == 'Dive'
+    assert patched.json()['slug'] == 'deep-dive'
+    assert client.get(f'/event-types/{eid}', headers=ada['auth']).json()['title'] == 'Dive'
+    assert client.delete(f'/event-types/{eid}', headers=ada['auth']).status_code == 204
+    assert client.get(f'/event-types/{eid}', headers=ada['auth']).status_code == 404
+
+
+def test_event_type_mistakes_are_refused(client: TestClient, ada: dict) -> None:
+    assert client.post('/event-types', headers=ada['auth'], json={'title': 'Call', 'slug': 'call'}).status_code == 409
+    bad = client.post('/event-types', headers=ada['auth'], json={'title': 'x', 'slug': 'Not A Slug'})
+    assert bad.status_code == 400 and 'Slug' in bad.json()['detail']
+    notice = client.post('/event-types', headers=ada['auth'],
+                         json={'title': 'x', 'min_notice_minutes': 4000, 'max_days_ahead': 1})
+    assert notice.status_code == 422 and 'minimum notice' in notice.json()['detail']
+    patch = client.patch(f'/event-types/{ada["call"].id}', headers=ada['auth'], json={'duration_minutes': -5})
+    assert patch.status_code == 422 and 'duration_minutes' in patch.json()['detail']
+
+
+def test_bookings_are_listed_by_status_and_the_host_can_cancel(client: TestClient, ada: dict) -> None:
+    body = {'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
+            'timezone': 'UTC', 'notes': 'hello', 'answers': {'topic': 'COBOL'}}
+    uid = client.post('/public/ada/call/bookings', json=body).json()['uid']
+    [upcoming] = client.get('/bookings', headers=ada['auth'], params={'status': 'upcoming'}).json()
+    assert upcoming['uid'] == uid and upcoming['invitee']['email'] == 'grace@example.com'
+    assert upcoming['answers'] == {'topic': 'COBOL'} and upcoming['notes'] == 'hello'
+    assert client.get('/bookings', headers=ada['auth'], params={'status': 'past'}).json() == []
+    cancelled = client.post(f'/bookings/{uid}/cancel', headers=ada['auth'], json={'reason': 'Conflict'})
+    assert cancelled.json()['status'] == 'cancelled' and cancelled.json()['cancel_reason'] == 'Conflict'
+    assert [b['uid'] for b in client.get('/bookings', headers=ada['auth'],
+                                         params={'status': 'cancelled'}).json()] == [uid]
+    assert client.get('/bookings', headers=ada['auth'], params={'status': 'odd'}).status_code == 422
+
+
+def test_another_host_gets_404_for_every_object_of_ada_and_changes_nothing(client: TestClient, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        bob = make_host(session, username='bob')
+        bob_auth = {'Authorization': f'Bearer {hosts.create_api_key(session=session, host_id=bob.id)}'}
+    uid = client.post('/public/ada/call/bookings', json={
+        'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
+        'timezone': 'UTC'}).json()['uid']
+    [schedule] = client.get('/schedules', headers=ada['auth']).json()
+    eid = ada['call'].id
+    attempts = [
+        client.get(f'/schedules/{schedule["id"]}', headers=bob_auth),
+        client.put(f'/schedules/{schedule["id"]}', headers=bob_auth, json={'timezone': 'UTC', 'is_default': True}),
+        client.delete(f'/schedules/{schedule["id"]}', headers=bob_auth),
+        client.get(f'/event-types/{eid}', headers=bob_auth),
+        client.patch(f'/event-types/{eid}', headers=bob_auth, json={'title': 'Bob was here'}),
+        client.delete(f'/event-types/{eid}', headers=bob_auth),
+        client.get(f'/bookings/{uid}', headers=bob_auth),
+        client.post(f'/bookings/{uid}/cancel', headers=bob_auth, json={'reason': 'mine'}),
+        client.post('/event-types', headers=bob_auth, json={'title': 'x', 'schedule_id': schedule['id']}),
+    ]
+    assert [r.status_code for r in attempts] == [404] * len(attempts)
+    assert client.get(f'/event-types/{eid}', headers=ada['auth']).json()['title'] == '30 minute call'
+    assert client.get(f'/bookings/{uid}', headers=ada['auth']).json()['status'] == 'confirmed'
+    assert client.get('/bookings', headers=bob_auth).json() == []

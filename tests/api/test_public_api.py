@@ -1,0 +1,165 @@
+"""The public JSON API as an invitee's browser or script uses it."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.factories import at, next_monday
+
+MONDAY = next_monday()
+SLOTS = '/public/ada/call/slots'
+BOOK = '/public/ada/call/bookings'
+
+
+def booking_body(clock: str = '10:00', **changes: object) -> dict:
+    return {'start': at(MONDAY, clock).isoformat(), 'name': 'Grace Hopper', 'email': 'grace@example.com',
+            'timezone': 'America/New_York', 'notes': '', 'answers': {}, **changes}
+
+
+def test_slots_are_listed_for_the_invitees_local_dates_in_their_zone(client: TestClient, ada: dict) -> None:
+    r = client.get(SLOTS, params={'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(),
+                                  'timezone': 'America/New_York'})
+    assert r.status_code == 200
+    body = r.json()
+    assert body['timezone'] == 'America/New_York'
+    starts = [s['start'] for s in body['slots']]
+    # London 09:00 is 04:00 in New York; the New York day ends at 05:00 London time on Tuesday, before any hours.
+    assert starts[0] == at(MONDAY, '09:00').astimezone(_ny()).isoformat()
+    assert starts[0].endswith('-05:00') or starts[0].endswith('-04:00')
+    assert len(starts) == 16
+    assert body['slots'][0]['end'] == at(MONDAY, '09:30').astimezone(_ny()).isoformat()
+
+
+def test_a_week_of_slots_skips_the_weekend(client: TestClient, ada: dict) -> None:
+    r = client.get(SLOTS, params={'start': MONDAY.isoformat(), 'end': (MONDAY + timedelta(days=6)).isoformat(),
+                                  'timezone': 'Europe/London'})
+    days = {s['start'][:10] for s in r.json()['slots']}
+    assert len(days) == 5 and len(r.json()['slots']) == 80
+
+
+def test_bad_slot_queries_are_a_400_naming_the_problem(client: TestClient, ada: dict) -> None:
+    day = MONDAY.isoformat()
+    cases = [
+        ({'start': day, 'end': day, 'timezone': 'Mars/Olympus'}, 'Unknown time zone'),
+        ({'start': '2026-13-01', 'end': day, 'timezone': 'UTC'}, 'start must be a date'),
+        ({'start': day, 'end': (MONDAY + timedelta(days=62)).isoformat(), 'timezone': 'UTC'}, 'at most 62 days'),
+        ({'start': day, 'end': (MONDAY - timedelta(days=1)).isoformat(), 'timezone': 'UTC'}, 'on or after'),
+    ]
+    for params, message in cases:
+        r = client.get(SLOTS, params=params)
+        assert r.status_code == 400, params
+        assert message in r.json()['detail']
+
+
+def test_unknown_hosts_and_event_types_are_404(client: TestClient, ada: dict) -> None:
+    params = {'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(), 'timezone': 'UTC'}
+    assert client.get('/public/nobody/call/slots', params=params).status_code == 404
+    assert client.get('/public/ada/nothing/slots', params=params).status_code == 404
+    assert client.get('/public/nobody/event-types').status_code == 404
+
+
+def test_hidden_types_are_unlisted_but_bookable_and_inactive_types_are_neither(client: TestClient, ada: dict) -> None:
+    for slug, changes in (('secret', {'hidden': True}), ('off', {'active': False})):
+        r = client.post('/event-types', headers=ada['auth'], json={'title': slug, 'slug': slug, **changes})
+        assert r.status_code == 201
+    listed = [e['slug'] for e in client.get('/public/ada/event-types').json()]
+    assert listed == ['call']
+    assert client.post('/public/ada/secret/bookings', json=booking_body()).status_code == 201
+    assert client.post('/public/ada/off/bookings', json=booking_body('11:00')).status_code == 404
+
+
+def test_public_event_types_reveal_no_host_email_schedule_or_flags(client: TestClient, ada: dict) -> None:
+    text = client.get('/public/ada/event-types').text
+    for secret in ('ada@example.com', 'schedule_id', 'hidden', 'min_notice'):
+        assert secret not in text
+
+
+def test_booking_returns_201_with_a_manage_link_and_a_second_try_gets_a_friendly_409(client: TestClient,
+                                                                                     ada: dict) -> None:
+    r = client.post(BOOK, json=booking_body())
+    assert r.status_code == 201
+    body = r.json()
+    assert body['status'] == 'confirmed' and body['start'] == at(MONDAY, '10:00').astimezone(_ny()).isoformat()
+    assert body['manage_url'].startswith('http') and f'/booking/{body["uid"]}?token=' in body['manage_url']
+    again = client.post(BOOK, json=booking_body(email='other@example.com'))
+    assert again.status_code == 409
+    assert again.json() == {'detail': 'That time is no longer available. Please pick another time.'}
+    times = client.get(SLOTS, params={'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(), 'timezone': 'UTC'})
+    assert at(MONDAY, '10:00').isoformat() not in [s['start'] for s in times.json()['slots']]
+
+
+def test_a_retried_request_with_the_same_idempotency_key_returns_the_same_booking(client: TestClient,
+                                                                                 ada: dict) -> None:
+    first = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'k-1'})
+    second = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'k-1'})
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json() and second.headers['Idempotent-Replayed'] == 'true'
+
+
+def test_an_invalid_body_is_a_422_listing_every_bad_field(client: TestClient, ada: dict) -> None:
+    r = client.post(BOOK, json={'start': '2026-12-07T10:00:00', 'name': 'Eve\r\nBcc: x@example.com',
+                                'email': 'not-an-address', 'timezone': 'UTC', 'status': 'confirmed'})
+    assert r.status_code == 422
+    fields = {e['field'] for e in r.json()['errors']}
+    assert fields == {'start', 'name', 'email', 'status'}
+    assert 'name' in r.json()['detail'] and 'email' in r.json()['detail']
+
+
+def test_an_unknown_invitee_time_zone_is_a_400(client: TestClient, ada: dict) -> None:
+    r = client.post(BOOK, json=booking_body(timezone='Atlantis/Capital'))
+    assert r.status_code == 400 and 'Unknown time zone' in r.json()['detail']
+
+
+def test_times_the_rules_do_not_offer_are_409_never_500(client: TestClient, ada: dict) -> None:
+    for start in (at(MONDAY, '10:10'), at(MONDAY, '20:00'), at(MONDAY - timedelta(days=2), '10:00'),
+                  at(MONDAY, '10:00') - timedelta(days=30)):
+        r = client.post(BOOK, json=booking_body(start=start.isoformat()))
+        assert r.status_code == 409, start
+
+
+def test_the_invitee_can_reschedule_and_cancel_with_the_token(client: TestClient, ada: dict) -> None:
+    booked = client.post(BOOK, json=booking_body()).json()
+    token = booked['manage_url'].split('token=')[1]
+    moved = client.post(f'/public/bookings/{booked["uid"]}/reschedule',
+                        json={'token': token, 'start': at(MONDAY, '15:00').isoformat()})
+    assert moved.status_code == 200 and moved.json()['start'] == at(MONDAY, '15:00').astimezone(_ny()).isoformat()
+    cancelled = client.post(f'/public/bookings/{booked["uid"]}/cancel', json={'token': token, 'reason': 'Ill'})
+    assert cancelled.status_code == 200 and cancelled.json()['status'] == 'cancelled'
+    stale = client.post(f'/public/bookings/{booked["uid"]}/reschedule',
+                        json={'token': token, 'start': at(MONDAY, '16:00').isoformat()})
+    assert stale.status_code == 409 and 'cancelled' in stale.json()['detail']
+
+
+def test_a_refused_reschedule_is_409_and_keeps_the_old_time(client: TestClient, ada: dict) -> None:
+    mine = client.post(BOOK, json=booking_body('10:00')).json()
+    client.post(BOOK, json=booking_body('11:00', email='ada2@example.com'))
+    token = mine['manage_url'].split('token=')[1]
+    r = client.post(f'/public/bookings/{mine["uid"]}/reschedule',
+                    json={'token': token, 'start': at(MONDAY, '11:00').isoformat()})
+    assert r.status_code == 409
+    listed = client.get(f'/bookings/{mine["uid"]}', headers=ada['auth']).json()
+    assert listed['start'] == at(MONDAY, '10:00').isoformat()
+
+
+def test_wrong_tokens_are_404_change_nothing_and_guessing_is_rate_limited(client: TestClient, ada: dict) -> None:
+    booked = client.post(BOOK, json=booking_body()).json()
+    for _ in range(20):
+        r = client.post(f'/public/bookings/{booked["uid"]}/cancel', json={'token': 'guess', 'reason': ''})
+        assert r.status_code == 404 and r.json() == {'detail': 'This link is not valid'}
+    assert client.post('/public/bookings/1/cancel', json={'token': 'guess'}).status_code == 429
+    assert client.get(f'/bookings/{booked["uid"]}', headers=ada['auth']).json()['status'] == 'confirmed'
+
+
+def test_the_openapi_document_describes_the_contract(client: TestClient) -> None:
+    paths = client.get('/openapi.json').json()['paths']
+    for path in ('/me', '/schedules', '/schedules/{schedule_id}', '/event-types', '/event-types/{event_type_id}',
+                 '/bookings', '/bookings/{uid}', '/bookings/{uid}/cancel', '/public/{username}/event-types',
+                 '/public/{username}/{slug}/slots', '/public/{username}/{slug}/bookings',
+                 '/public/bookings/{uid}/cancel', '/public/bookings/{uid}/reschedule'):
+        assert path in paths
+
+
+def _ny():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+    return ZoneInfo('America/New_York')
