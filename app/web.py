@@ -17,5 +17,6 @@ def install_security_headers(app: FastAPI) -> None:
         response.headers.setdefault('X-Content-Type-Options', 'nosniff')
         response.headers.setdefault('Content-Security-Policy', "frame-ancestors 'self'")
         token_page = request.url.path.startswith(TOKEN_PAGES)
-        response.headers.setdefault('Referrer-Policy', 'no-referrer' if token_page else 'strict-origin-when-cross-origin')
+        policy = 'no-referrer' if token_page else 'strict-origin-when-cross-origin'
+        response.headers.setdefault('Referrer-Policy', policy)
         return response

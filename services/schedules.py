@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -165,7 +166,7 @@ def _apply(session: Session, schedule: Schedule, data: ScheduleInput) -> None:
 
 def _check_overlaps(intervals: list[IntervalIn]) -> list[IntervalIn]:
     ordered = sorted(intervals, key=lambda i: _minutes(i.start))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if _minutes(b.start) < _minutes(a.end):
             raise ValueError(f'{a.start}-{a.end} overlaps {b.start}-{b.end}')
     return ordered

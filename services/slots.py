@@ -176,8 +176,8 @@ def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: E
     """Rule 2: busy blocks, each widened so that the new meeting's own buffers clear it."""
     before, after = rules.buffer_before * 60, rules.buffer_after * 60
     spans = [(math.floor(b.start.timestamp()), math.ceil(b.end.timestamp())) for b in busy]
-    spans += [(math.floor(b.start.timestamp()) - b.buffer_before * 60, math.ceil(b.end.timestamp()) + b.buffer_after * 60)
-              for b in bookings]
+    spans += [(math.floor(b.start.timestamp()) - b.buffer_before * 60,
+               math.ceil(b.end.timestamp()) + b.buffer_after * 60) for b in bookings]
     return _merge([(b0 - after, b1 + before) for b0, b1 in spans if b1 > b0])
 
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 os.environ['CLOUDMEET_DATA_DIR'] = tempfile.mkdtemp(prefix='cloudmeet-test-')
 os.environ.pop('CLOUDMEET_DATABASE_URL', None)
 
-from app import db  # noqa: E402
-from app.api.public import token_guesses  # noqa: E402
+from app import db
+from app.api.public import token_guesses
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
 TABLES = ('booking', 'event_type', 'schedule', 'api_key', 'host')

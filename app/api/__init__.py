@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from app.api import host, public
-from app.errors import (Conflict, DomainError, InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable)
+from app.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, RateLimited: 429, Unavailable: 503}
