@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 import sys
 
-from nicegui import app, ui
+from nicegui import app as nicegui_app
+from nicegui import ui
 
+from app import web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
 from app.db import init_engine, migrate
-from app.web import install_security_headers
 from pages import register_pages
 
 settings = get_settings()
@@ -22,8 +23,7 @@ if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
     sys.exit(run_cli(sys.argv[1:]))
 
 migrate()
-app.mount('/api/v1', create_api())
-install_security_headers(app)
+web.install(nicegui_app, create_api())
 register_pages()
 
 if __name__ in {'__main__', '__mp_main__'}:

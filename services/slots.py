@@ -175,10 +175,12 @@ def _local_date(ts: int, zone: ZoneInfo) -> date:
 def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: EventRules) -> list[tuple[int, int]]:
     """Rule 2: busy blocks, each widened so that the new meeting's own buffers clear it."""
     before, after = rules.buffer_before * 60, rules.buffer_after * 60
-    spans = [(math.floor(b.start.timestamp()), math.ceil(b.end.timestamp())) for b in busy]
-    spans += [(math.floor(b.start.timestamp()) - b.buffer_before * 60,
-               math.ceil(b.end.timestamp()) + b.buffer_after * 60) for b in bookings]
-    return _merge([(b0 - after, b1 + before) for b0, b1 in spans if b1 > b0])
+    # int() floors and -int(-x) ceils the (positive) timestamps: a partial second counts as busy.
+    spans = [(int(b.start.timestamp()) - after, -int(-b.end.timestamp()) + before)
+             for b in busy if b.end > b.start]
+    spans += [(int(b.start.timestamp()) - b.buffer_before * 60 - after,
+               -int(-b.end.timestamp()) + b.buffer_after * 60 + before) for b in bookings if b.end > b.start]
+    return _merge(spans)
 
 
 def _full_days(bookings: Sequence[ExistingBooking], zone: ZoneInfo, limit: int | None) -> list[tuple[int, int]]:

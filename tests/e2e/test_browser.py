@@ -18,7 +18,7 @@ ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--
 if CHROMIUM is None:
     if os.environ.get('CI') == 'true':
         pytest.fail('Chromium is required under CI=true (apt-get install -y chromium)', pytrace=False)
-    pytest.skip('no Chromium found: install Debian\'s chromium to run the browser tests', allow_module_level=True)
+    pytest.skip("no Chromium found: install Debian's chromium to run the browser tests", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -94,8 +93,18 @@ def test_a_reschedule_racing_new_bookings_for_the_same_time_lets_exactly_one_win
     assert len(sixteen) == 1
 
 
-def test_the_server_serves_the_home_page_and_security_headers(server: dict, tmp_path: Path) -> None:
+def test_the_server_serves_the_home_page_and_security_headers(server: dict) -> None:
     r = httpx.get(server['base'] + '/')
     assert r.status_code == 200 and 'CloudMeet' in r.text
     assert r.headers['x-content-type-options'] == 'nosniff'
     assert "frame-ancestors 'self'" in r.headers['content-security-policy']
+
+
+def test_api_calls_get_security_headers_but_no_browser_session_cookie(server: dict) -> None:
+    r = httpx.get(server['base'] + '/api/v1/public/ada/event-types')
+    assert r.status_code == 200 and r.json()[0]['slug'] == 'call'
+    assert 'set-cookie' not in r.headers
+    assert r.headers['x-content-type-options'] == 'nosniff'
+    token_page = httpx.post(server['base'] + '/api/v1/public/bookings/nope/cancel', json={'token': 'x'})
+    assert token_page.status_code == 404 and token_page.headers['referrer-policy'] == 'no-referrer'
+    assert httpx.get(server['base'] + '/api/v1/openapi.json').json()['info']['title'] == 'CloudMeet API'
