@@ -53,5 +53,7 @@ class ApiBeside:
 
 def install(app: object, api: ASGIApp) -> None:
     """Wrap the NiceGUI application's middleware stack (built on its first request) with the API and headers."""
-    build = app.build_middleware_stack  # type: ignore[attr-defined]
-    app.build_middleware_stack = lambda: SecurityHeaders(ApiBeside(api, build()))  # type: ignore[attr-defined]
+    def build() -> ASGIApp:
+        return SecurityHeaders(ApiBeside(api, type(app).build_middleware_stack(app)))  # type: ignore[attr-defined]
+
+    app.build_middleware_stack = build  # type: ignore[attr-defined]

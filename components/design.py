@@ -1,8 +1,14 @@
 """Design constants: colours and class strings, in one place."""
 
-BRAND = '#2563eb'
-PAGE = 'w-full max-w-3xl mx-auto p-4 gap-4'
-CARD = 'w-full p-6 gap-3 rounded-xl shadow-sm'
-HEADLINE = 'text-3xl font-semibold text-slate-900'
+BRAND = '#1d4ed8'  # blue-700: 6.7:1 on white, AA for text and for white text on it
+PAGE = 'w-full max-w-4xl mx-auto p-4 sm:p-6 gap-4'
+CARD = 'w-full p-4 sm:p-6 gap-3 rounded-xl shadow-sm'
+HEADLINE = 'text-2xl sm:text-3xl font-semibold text-slate-900'
+TITLE = 'text-xl font-semibold text-slate-900'
 SUBTLE = 'text-slate-600'
 CODE = 'font-mono text-sm bg-slate-100 text-slate-900 rounded px-2 py-1 select-all'
+AVATAR = 'w-12 h-12 rounded-full bg-slate-200 text-slate-800 text-lg font-semibold flex items-center justify-center'
+DAY = 'w-10 h-10 min-h-0 rounded-full text-base'
+TIME = 'w-full sm:w-40 font-medium'
+WARNING = 'w-full rounded-lg bg-amber-50 text-amber-900 border border-amber-300 px-4 py-3'
+NOTICE = 'w-full rounded-lg bg-blue-50 text-blue-900 border border-blue-200 px-4 py-3'

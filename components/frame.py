@@ -1,4 +1,4 @@
-"""The shared page layout: header, content column and footer."""
+"""The shared page layout: header, content column and footer (left out when embedded in another site)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,16 +7,30 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from components import design
+from components.headings import heading
 
 
 @contextmanager
-def frame(title: str) -> Iterator[ui.column]:
+def frame(title: str, *, embed: bool = False) -> Iterator[ui.column]:
     """Render the site frame and yield the content column."""
     ui.page_title(f'{title} · CloudMeet' if title != 'CloudMeet' else title)
     ui.colors(primary=design.BRAND)
-    with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-6 py-3 items-center'):
-        ui.link('CloudMeet', '/').classes('text-xl font-semibold no-underline text-slate-900').mark('brand')
-    with ui.column().classes(design.PAGE) as content:
+    ui.query('body').classes('bg-slate-50')
+    if not embed:
+        with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-4 sm:px-6 py-3 items-center'):
+            ui.link('CloudMeet', '/').classes('text-xl font-semibold no-underline text-slate-900').mark('brand')
+    with ui.element('main').classes(design.PAGE + ' flex flex-col') as content:
         yield content
-    with ui.footer().classes('bg-white text-slate-500 border-t border-slate-200 px-6 py-2 text-sm'):
-        ui.label('CloudMeet: open-source, self-hosted scheduling')
+    if not embed:
+        with ui.footer().classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):
+            ui.label('Scheduling by CloudMeet, open source and self-hosted')
+
+
+def not_found(message: str, *, embed: bool = False) -> None:
+    """A friendly 'not found' page with a 404 status."""
+    ui.context.client.status_code = 404
+    with frame('Not found', embed=embed):
+        with ui.card().classes(design.CARD):
+            heading('Page not found', 1, 'text-2xl font-semibold')
+            ui.label(message).classes(design.SUBTLE).mark('not-found')
+            ui.link('Go to the start page', '/')

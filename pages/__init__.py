@@ -1,6 +1,8 @@
 """NiceGUI pages: thin functions that read arguments, call services and render components."""
+from pages import home, manage, public
 
 
 def register_pages() -> None:
-    """Import the page modules, whose decorators register the routes."""
-    from pages import home  # noqa: F401
+    """Register every route (again after a test reset); the catch-all `/{username}` paths come last."""
+    for module in (home, manage, public):
+        module.register()

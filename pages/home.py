@@ -10,7 +10,10 @@ from components.getting_started import empty_state, status_card
 from services import hosts
 
 
-@ui.page('/')
+def register() -> None:
+    ui.page('/')(home)
+
+
 def home() -> None:
     with session_scope() as session:
         counts = hosts.instance_counts(session=session)

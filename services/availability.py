@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -46,3 +47,28 @@ def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi
                Booking.end_at > lo, Booking.start_at < hi))
     return [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
             for uid, start, end, before, after, type_id in rows if uid != exclude_uid]
+
+
+def slots_by_local_day(*, session: Session, event_type: EventType, first: date, last: date, zone: str,
+                       now: datetime, exclude_uid: str | None = None) -> dict[date, list[slots.Slot]]:
+    """Offered slots of the invitee's local dates first..last, grouped by those dates (rule 8)."""
+    lo, hi = slots.local_dates_span(first, last, zone)
+    tz = ZoneInfo(zone)
+    days: dict[date, list[slots.Slot]] = {}
+    for slot in offered_slots(session=session, event_type=event_type, start=lo, end=hi, now=now,
+                              exclude_uid=exclude_uid):
+        days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return days
+
+
+def first_free_day(*, session: Session, event_type: EventType, after: date, zone: str, now: datetime) -> date | None:
+    """The first local date after `after` with a free time, searching up to the end of the booking window."""
+    horizon = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=event_type.max_days_ahead + 1)
+    first = after + timedelta(days=1)
+    while first <= horizon:
+        last = min(first + timedelta(days=61), horizon)
+        days = slots_by_local_day(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now)
+        if days:
+            return min(days)
+        first = last + timedelta(days=1)
+    return None

@@ -1,0 +1,83 @@
+"""The invitee's details: name, e-mail, notes and the event type's own questions, validated inline."""
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import ui
+
+EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
+PHONE = re.compile(r'^\+?[0-9 ().-]{6,25}$')
+
+
+class BookingForm:
+    """Builds the form; `submit` validates everything and hands the values to `on_submit`."""
+
+    def __init__(self, questions: tuple[dict[str, Any], ...], on_submit: Callable[[dict[str, Any]], Awaitable[None]],
+                 *, submit_label: str = 'Confirm booking') -> None:
+        self.on_submit = on_submit
+        self.answers: dict[str, Any] = {}
+        with ui.column().classes('w-full gap-3') as self.root:
+            self.name = ui.input('Your name *', validation={
+                'Please enter your name': lambda v: bool(v and v.strip()),
+                'Please keep it under 120 characters': lambda v: len(v or '') <= 120,
+            }).props('outlined autocomplete=name').classes('w-full').mark('name')
+            self.email = ui.input('E-mail *', validation={
+                'Please enter an e-mail address like name@example.com': lambda v: bool(EMAIL.match((v or '').strip())),
+            }).props('outlined type=email autocomplete=email').classes('w-full').mark('email')
+            for question in questions:
+                self.answers[question['id']] = _question_input(question)
+            self.notes = ui.textarea('Anything that will help prepare the meeting?', validation={
+                'Please keep notes under 2000 characters': lambda v: len(v or '') <= 2000,
+            }).props('outlined autogrow').classes('w-full').mark('notes')
+            self.error = ui.label('').classes('text-red-800').props('role=alert').mark('form-error')
+            self.error.set_visibility(False)
+            self.button = ui.button(submit_label, on_click=self.submit).props('unelevated no-caps size=lg') \
+                .classes('w-full sm:w-auto').mark('confirm')
+
+    def values(self) -> dict[str, Any]:
+        answers = {key: element.value for key, element in self.answers.items()}
+        return {'name': (self.name.value or '').strip(), 'email': (self.email.value or '').strip(),
+                'notes': self.notes.value or '', 'answers': answers}
+
+    def show_error(self, message: str) -> None:
+        self.error.text = message
+        self.error.set_visibility(bool(message))
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.button.set_enabled(enabled)
+
+    async def submit(self) -> None:
+        checks = [self.name.validate(), self.email.validate(), self.notes.validate()]
+        checks += [element.validate() for element in self.answers.values() if hasattr(element, 'validate')]
+        if not all(checks):
+            self.show_error('Please correct the marked fields.')
+            return
+        self.show_error('')
+        self.button.props('loading')
+        try:
+            await self.on_submit(self.values())
+        finally:
+            self.button.props(remove='loading')
+
+
+def _question_input(question: dict[str, Any]) -> Any:
+    label = question['label'] + (' *' if question['required'] else '')
+    required = question['required']
+    kind = question['kind']
+    if kind == 'checkbox':
+        return ui.checkbox(label).mark(f'question-{question["id"]}')
+    if kind == 'single_choice':
+        ui.label(label).classes('text-sm text-slate-700')
+        return ui.radio(question['options'], validation={
+            'Please choose one': lambda v: bool(v) or not required}).props('inline').mark(f'question-{question["id"]}')
+    rules: dict[str, Callable[[Any], bool]] = {'This field is required': lambda v: bool(v and str(v).strip())
+                                               or not required}
+    if kind == 'phone':
+        rules['Please enter a phone number like +44 20 7946 0000'] = lambda v: not v or bool(PHONE.match(v.strip()))
+    element = ui.textarea(label, validation=rules) if kind == 'long_text' else ui.input(label, validation=rules)
+    props = 'outlined autogrow' if kind == 'long_text' else 'outlined'
+    if kind == 'phone':
+        props += ' type=tel autocomplete=tel'
+    return element.props(props).classes('w-full').mark(f'question-{question["id"]}')

@@ -1,0 +1,35 @@
+"""The host and event header of booking pages, and the host's avatar."""
+from __future__ import annotations
+
+from nicegui import ui
+
+from components import design
+from components.headings import heading
+from services.public import PublicEventType, PublicHost
+
+LOCATION_ICONS = {'google_meet': 'videocam', 'teams': 'videocam', 'link': 'link', 'phone': 'call',
+                  'in_person': 'place', 'none': 'event'}
+
+
+def avatar(host: PublicHost) -> ui.element:
+    with ui.element('div').classes(design.AVATAR).props('aria-hidden=true') as element:
+        ui.label(host.initials)
+    return element
+
+
+def event_header(host: PublicHost, event_type: PublicEventType) -> ui.column:
+    with ui.column().classes('w-full gap-2') as root:
+        with ui.row().classes('items-center gap-3'):
+            avatar(host)
+            ui.label(host.name).classes('text-slate-700 font-medium').mark('host-name')
+        heading(event_type.title, 1, design.HEADLINE + ' m-0').mark('event-title')
+        with ui.row().classes('gap-4 text-slate-700'):
+            with ui.row().classes('items-center gap-1'):
+                ui.icon('schedule').props('aria-hidden=true')
+                ui.label(f'{event_type.duration_minutes} min').mark('duration')
+            with ui.row().classes('items-center gap-1'):
+                ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
+                ui.label(event_type.location_label).mark('location')
+        if event_type.description:
+            ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line').mark('description')
+    return root

@@ -1,0 +1,56 @@
+"""A month calendar: days with free times highlighted, past days disabled, previous/next month."""
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from nicegui import ui
+
+from components import design
+from components.headings import heading
+
+WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+
+
+def month_calendar(*, month: date, free_days: dict[date, int], selected: date | None, today: date,
+                   on_select: Callable[[date], Any], on_month: Callable[[int], Any],
+                   loading: bool = False) -> ui.column:
+    """Render `month` (its first day); `free_days` maps a date to its number of free times."""
+    with ui.column().classes('w-full gap-2') as root:
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            heading(month.strftime('%B %Y'), 2, 'text-lg font-semibold m-0').mark('month-label')
+            with ui.row().classes('gap-1 no-wrap'):
+                prev = ui.button(icon='chevron_left', on_click=lambda: on_month(-1)).props(
+                    'flat round aria-label="Previous month"').mark('previous-month')
+                prev.set_enabled(month > today.replace(day=1) and not loading)
+                ui.button(icon='chevron_right', on_click=lambda: on_month(1)).props(
+                    'flat round aria-label="Next month"').mark('next-month').set_enabled(not loading)
+        with ui.grid(columns=7).classes('w-full gap-1 justify-items-center').props('role=grid'):
+            for name in WEEKDAYS:
+                ui.label(name).classes('text-xs font-medium text-slate-600 uppercase')
+            for _ in range(month.weekday()):
+                ui.element('div')
+            for day in _days(month):
+                _day_button(day, free_days.get(day, 0), day == selected, day < today or loading, on_select)
+    return root
+
+
+def _day_button(day: date, free: int, selected: bool, past: bool, on_select: Callable[[date], Any]) -> None:
+    label = f'{day:%A} {day.day} {day:%B %Y}, ' + (f'{free} free time{"s" if free != 1 else ""}' if free
+                                                   else 'no free times')
+    button = ui.button(str(day.day), on_click=lambda d=day: on_select(d)).classes(design.DAY)
+    if selected:
+        button.props('unelevated color=primary')
+    elif free and not past:
+        button.props('unelevated color=blue-1 text-color=primary').classes('font-bold')
+    else:
+        button.props('flat text-color=grey-7')
+    button.props(f'aria-label="{label}" aria-pressed={"true" if selected else "false"}').mark(f'day-{day.isoformat()}')
+    button.set_enabled(bool(free) and not past)
+
+
+def _days(month: date) -> list[date]:
+    count = calendar.monthrange(month.year, month.month)[1]
+    return [month + timedelta(days=i) for i in range(count)]

@@ -1,0 +1,152 @@
+"""Pick a time: the invitee's zone, 12/24-hour clock, a month calendar and the chosen day's free times.
+
+Data arrives through callbacks (`load`, `find_next`), so the same picker books, reschedules and previews.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nicegui import ui
+
+from components import design
+from components.headings import heading
+from components.month_calendar import month_calendar
+from components.timezone_select import timezone_select
+from services.slots import Slot
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSlots:
+    """The free times of one month of the invitee's local dates, or why none could be checked."""
+
+    days: dict[date, list[Slot]] = field(default_factory=dict)
+    degraded: str = ''
+
+
+def format_time(moment: datetime, clock24: bool) -> str:
+    return moment.strftime('%H:%M') if clock24 else moment.strftime('%I:%M %p').lstrip('0').lower()
+
+
+def format_day(day: date) -> str:
+    return f'{day:%A} {day.day} {day:%B %Y}'
+
+
+class SlotPicker:
+    """The interactive picker; call `reload()` when the host's bookings change."""
+
+    def __init__(self, *, zone: str, load: Callable[[date, str], Awaitable[MonthSlots]],
+                 find_next: Callable[[date, str], Awaitable[date | None]], on_pick: Callable[[Slot, str], Any],
+                 clock24: bool = True) -> None:
+        self.zone, self.clock24 = zone, clock24
+        self.load, self.find_next, self.on_pick = load, find_next, on_pick
+        self.month = self._today().replace(day=1)
+        self.selected: date | None = None
+        self.data = MonthSlots()
+        self.loading = True
+        with ui.column().classes('w-full gap-4') as self.root:
+            with ui.row().classes('w-full items-center gap-3'):
+                self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc))
+                ui.toggle({False: '12h', True: '24h'}, value=clock24, on_change=lambda e: self.set_clock(e.value)) \
+                    .props('aria-label="Clock format" no-caps').mark('clock-format')
+            self.banner = ui.column().classes('w-full')
+            with ui.row().classes('w-full gap-6 items-start'):
+                self.calendar_box = ui.column().classes('w-full sm:w-80 gap-2')
+                self.times_box = ui.column().classes('flex-1 min-w-[12rem] gap-2')
+        self._render()
+
+    def slots_of_selected_day(self) -> list[Slot]:
+        return self.data.days.get(self.selected, []) if self.selected else []
+
+    def is_free(self, slot: Slot) -> bool:
+        return any(s.start == slot.start for day in self.data.days.values() for s in day)
+
+    async def reload(self) -> None:
+        """Fetch the month's free times again (after a booking anywhere, or a change of zone or month)."""
+        self.loading = True
+        self._render_times()
+        self.data = await self.load(self.month, self.zone)
+        self.loading = False
+        if self.selected not in self.data.days:
+            free = [d for d in sorted(self.data.days) if d.month == self.month.month]
+            self.selected = free[0] if free else None
+        self._render()
+
+    async def set_zone(self, zone: str) -> None:
+        if zone != self.zone:
+            self.zone = zone
+            await self.reload()
+
+    def set_clock(self, clock24: bool) -> None:
+        self.clock24 = clock24
+        self._render_times()
+
+    async def change_month(self, step: int) -> None:
+        year, month = divmod(self.month.month - 1 + step, 12)
+        self.month = date(self.month.year + year, month + 1, 1)
+        self.selected = None
+        await self.reload()
+
+    async def jump_to(self, day: date) -> None:
+        self.month, self.selected = day.replace(day=1), day
+        await self.reload()
+
+    def select_day(self, day: date) -> None:
+        self.selected = day
+        self._render()
+
+    def _today(self) -> date:
+        return datetime.now(ZoneInfo(self.zone)).date()
+
+    def _render(self) -> None:
+        self.banner.clear()
+        if self.data.degraded:
+            with self.banner:
+                ui.label(self.data.degraded).classes(design.WARNING).props('role=alert').mark('degraded')
+        self.calendar_box.clear()
+        with self.calendar_box:
+            counts = {day: len(found) for day, found in self.data.days.items()}
+            month_calendar(month=self.month, free_days=counts, selected=self.selected, today=self._today(),
+                           on_select=self.select_day, on_month=self.change_month, loading=self.loading)
+        self._render_times()
+
+    def _render_times(self) -> None:
+        self.times_box.clear()
+        with self.times_box:
+            if self.loading:
+                with ui.row().classes('items-center gap-2').props('role=status aria-live=polite'):
+                    ui.spinner(size='md')
+                    ui.label('Loading free times…').mark('loading')
+                return
+            if self.selected is None:
+                self._render_empty_month()
+                return
+            heading(format_day(self.selected), 3, 'text-base font-semibold m-0').mark('selected-day')
+            zone = ZoneInfo(self.zone)
+            with ui.column().classes('w-full gap-2').props('role=list aria-label="Free times"'):
+                for slot in self.slots_of_selected_day():
+                    local = slot.start.astimezone(zone)
+                    ui.button(format_time(local, self.clock24), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
+                        .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date())}, '
+                                                    f'{format_time(local, self.clock24)}"').mark('time')
+
+    def _render_empty_month(self) -> None:
+        if self.data.degraded:
+            return
+        ui.label(f'No free times in {self.month:%B %Y}.').classes(design.SUBTLE).mark('empty-month')
+
+        async def jump() -> None:
+            button.props('loading')
+            last_day = (self.month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            found = await self.find_next(last_day, self.zone)
+            if found is None:
+                button.delete()
+                with self.times_box:
+                    ui.label('There are no free times in the booking window.').classes(design.SUBTLE).mark('no-times')
+                return
+            await self.jump_to(found)
+
+        button = ui.button('Jump to the next free day', on_click=jump).props('outline no-caps').mark('jump')

@@ -1,0 +1,247 @@
+"""`/booking/{uid}?token=...`: the invitee's confirmation, with add-to-calendar, cancel and reschedule."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from fastapi import Response
+from nicegui import app, run, ui
+
+from app.config import get_settings
+from app.db import session_scope
+from app.errors import Conflict, NotFound, SlotUnavailable
+from app.live import refresh_on_booking_change
+from app.models import EventType
+from components import design
+from components.frame import frame, not_found
+from components.headings import heading
+from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from services import availability, bookings, calendar_links, public
+from services.slots import Slot
+
+LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
+
+
+def register() -> None:
+    ui.page('/booking/{uid}')(manage_page)
+    app.get('/booking/{uid}/invite.ics', include_in_schema=False)(download_invite)
+
+
+async def manage_page(uid: str, token: str = '') -> None:
+    try:
+        view = await run.io_bound(_view, uid, token)
+    except NotFound:
+        not_found(LINK_NOT_VALID)
+        return
+    ManageFlow(view)
+
+
+def download_invite(uid: str, token: str = '') -> Response:
+    """The booking as an .ics file (a GET that changes nothing)."""
+    try:
+        view = _view(uid, token)
+    except NotFound:
+        return Response(LINK_NOT_VALID, status_code=404, media_type='text/plain')
+    return Response(invitation(view), media_type='text/calendar; charset=utf-8',
+                    headers={'Content-Disposition': 'attachment; filename="invite.ics"'})
+
+
+def invitation(view: public.ManageView) -> bytes:
+    return calendar_links.booking_ics(
+        uid=view.uid, domain=urlparse(get_settings().public_url).hostname or 'localhost', title=_title(view),
+        start=view.start, end=view.end, organizer_name=view.host.name,
+        organizer_email=f'{view.host.username}@{urlparse(get_settings().public_url).hostname or "localhost"}',
+        attendee_name=view.invitee_name, attendee_email=view.invitee_email, location=_location_text(view),
+        cancelled=not view.confirmed)
+
+
+class ManageFlow:
+    def __init__(self, view: public.ManageView) -> None:
+        self.view = view
+        self.picker: SlotPicker | None = None
+        with frame('Your booking'):
+            self.body = ui.column().classes('w-full gap-4')
+        self._render()
+        refresh_on_booking_change(view.host.id, self._refresh_picker)
+
+    def _render(self) -> None:
+        self.body.clear()
+        view, zone = self.view, ZoneInfo(self.view.invitee_timezone)
+        start, end = view.start.astimezone(zone), view.end.astimezone(zone)
+        with self.body:
+            with ui.card().classes(design.CARD):
+                if view.confirmed:
+                    with ui.row().classes('items-center gap-2'):
+                        ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
+                        heading('You are scheduled', 1, design.HEADLINE + ' m-0').mark('status')
+                    ui.label(f'A calendar invitation is on its way to {view.invitee_email}.').classes(design.SUBTLE)
+                else:
+                    heading('This meeting was cancelled', 1, design.HEADLINE + ' m-0').mark('status')
+                    if view.cancel_reason:
+                        ui.label(f'Reason: {view.cancel_reason}').classes('text-slate-700').mark('cancel-reason')
+                _details(view, start, end)
+            if view.confirmed:
+                self._calendar_links()
+                self._actions()
+            elif view.event_type:
+                ui.link('Book a new time', f'/{view.host.username}/{view.event_type.slug}').mark('book-again')
+
+    def _calendar_links(self) -> None:
+        view = self.view
+        args = {'title': _title(view), 'start': view.start, 'end': view.end, 'location': _location_text(view),
+                'details': f'Manage: {get_settings().public_url}/booking/{view.uid}?token={view.token}'}
+        with ui.card().classes(design.CARD):
+            heading('Add to your calendar', 2, design.TITLE + ' m-0')
+            with ui.row().classes('gap-3'):
+                ui.link('Google Calendar', calendar_links.google_calendar_link(**args), new_tab=True).mark('google')
+                ui.link('Outlook', calendar_links.outlook_calendar_link(**args), new_tab=True).mark('outlook')
+                ui.link('Download .ics', f'/booking/{view.uid}/invite.ics?token={view.token}') \
+                    .props('download=invite.ics').mark('ics')
+
+    def _actions(self) -> None:
+        with ui.card().classes(design.CARD):
+            heading('Need to make a change?', 2, design.TITLE + ' m-0')
+            with ui.row().classes('gap-3'):
+                if self.view.reschedulable:
+                    ui.button('Reschedule', on_click=self._open_picker).props('outline no-caps').mark('reschedule')
+                ui.button('Cancel meeting', on_click=self._confirm_cancel).props('outline no-caps color=negative') \
+                    .mark('cancel')
+            self.picker_box = ui.column().classes('w-full')
+
+    def _open_picker(self) -> None:
+        if self.view.event_type is None:
+            return
+        self.picker_box.clear()
+        with self.picker_box:
+            heading('Pick a new time', 3, 'text-base font-semibold m-0')
+            self.picker = SlotPicker(zone=self.view.invitee_timezone, load=self._load, find_next=self._find_next,
+                                     on_pick=self._confirm_move)
+        ui.timer(0, self.picker.reload, once=True)
+
+    async def _refresh_picker(self) -> None:
+        if self.picker is not None and not self.picker_box.is_deleted:
+            await self.picker.reload()
+
+    async def _load(self, month: date, zone: str) -> MonthSlots:
+        assert self.view.event_type is not None
+        days = await run.io_bound(_month_slots, self.view.event_type.id, month, zone, self.view.uid)
+        return MonthSlots(days=days or {})
+
+    async def _find_next(self, after: date, zone: str) -> date | None:
+        assert self.view.event_type is not None
+        return await run.io_bound(_first_free_day, self.view.event_type.id, after, zone)
+
+    def _confirm_move(self, slot: Slot, zone: str) -> None:
+        local = slot.start.astimezone(ZoneInfo(zone))
+        with ui.dialog() as dialog, ui.card().classes('gap-3'):
+            heading('Move your meeting?', 2, design.TITLE + ' m-0')
+            ui.label(f'New time: {format_day(local.date())}, {format_time(local, True)} ({zone})')
+            with ui.row().classes('gap-2'):
+                ui.button('Move meeting', on_click=lambda: self._move(dialog, slot)).props('unelevated no-caps') \
+                    .mark('confirm-move')
+                ui.button('Keep the current time', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    async def _move(self, dialog: ui.dialog, slot: Slot) -> None:
+        dialog.close()
+        try:
+            self.view = await run.io_bound(_reschedule, self.view.uid, self.view.token, slot.start)
+        except SlotUnavailable:
+            ui.notify('Sorry, that time was just taken. Please pick another one.', type='warning')
+            if self.picker:
+                await self.picker.reload()
+            return
+        except (Conflict, NotFound) as exc:
+            ui.notify(exc.detail, type='negative')
+            return
+        self.picker = None
+        self._render()
+        ui.notify('Your meeting was moved.', type='positive')
+
+    def _confirm_cancel(self) -> None:
+        with ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading('Cancel this meeting?', 2, design.TITLE + ' m-0')
+            reason = ui.textarea('Reason (optional)', validation={
+                'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
+                .props('outlined autogrow').classes('w-full').mark('cancel-reason-input')
+            with ui.row().classes('gap-2'):
+                ui.button('Yes, cancel', on_click=lambda: self._cancel(dialog, reason.value or '')) \
+                    .props('unelevated no-caps color=negative').mark('confirm-cancel')
+                ui.button('Keep the meeting', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    async def _cancel(self, dialog: ui.dialog, reason: str) -> None:
+        dialog.close()
+        self.view = await run.io_bound(_cancel, self.view.uid, self.view.token, reason[:1000])
+        self.picker = None
+        self._render()
+
+
+def _details(view: public.ManageView, start: datetime, end: datetime) -> None:
+    with ui.column().classes('gap-1 text-slate-800').mark('details'):
+        ui.label(_title(view)).classes('text-lg font-semibold')
+        ui.label(f'{format_day(start.date())}, {format_time(start, True)} – {format_time(end, True)}') \
+            .classes('font-medium').mark('when')
+        ui.label(f'Time zone: {view.invitee_timezone}').classes(design.SUBTLE)
+        ui.label(f'Location: {view.location_label}').mark('where')
+        value = view.location_value
+        if value and _is_web_link(value):
+            ui.link(value, value, new_tab=True).mark('location-link')
+        elif value:
+            ui.label(value).classes('whitespace-pre-line').mark('location-value')
+
+
+def _title(view: public.ManageView) -> str:
+    name = view.event_type.title if view.event_type else 'Meeting'
+    return f'{name} with {view.host.name}'
+
+
+def _location_text(view: public.ManageView) -> str:
+    return view.location_value or view.location_label
+
+
+def _is_web_link(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ('http', 'https') and bool(parsed.netloc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _view(uid: str, token: str) -> public.ManageView:
+    with session_scope() as session:
+        return public.manage_view(session=session, uid=uid, token=token)
+
+
+def _month_slots(event_type_id: int, month: date, zone: str, exclude_uid: str) -> dict[date, list[Slot]]:
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    with session_scope() as session:
+        event_type = session.get(EventType, event_type_id)
+        if event_type is None:
+            return {}
+        return availability.slots_by_local_day(session=session, event_type=event_type, first=month, last=last,
+                                               zone=zone, now=_now(), exclude_uid=exclude_uid)
+
+
+def _first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
+    with session_scope() as session:
+        event_type = session.get(EventType, event_type_id)
+        if event_type is None:
+            return None
+        return availability.first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=_now())
+
+
+def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
+    with session_scope(write=True) as session:
+        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
+        bookings.reschedule_booking(session=session, booking=booking, start=start, now=_now())
+    return _view(uid, token)
+
+
+def _cancel(uid: str, token: str, reason: str) -> public.ManageView:
+    with session_scope(write=True) as session:
+        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
+        bookings.cancel_booking(session=session, booking=booking, reason=reason, now=_now())
+    return _view(uid, token)

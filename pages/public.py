@@ -1,0 +1,208 @@
+"""`/{username}` (the host's public page) and `/{username}/{slug}` (the booking page)."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from nicegui import Client, background_tasks, run, ui
+
+from app.db import session_scope
+from app.errors import InvalidInput, NotFound, SlotUnavailable
+from app.live import refresh_on_booking_change
+from app.models import EventType
+from components import design
+from components.booking_form import BookingForm
+from components.event_header import avatar, event_header
+from components.frame import frame, not_found
+from components.headings import heading
+from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from services import availability, bookings, public, validation
+from services.slots import Slot
+
+
+def register() -> None:
+    ui.page('/{username}')(host_page)
+    ui.page('/{username}/{slug}')(booking_page)
+
+
+async def host_page(username: str) -> None:
+    try:
+        host, types = await run.io_bound(_host_page, username)
+    except NotFound:
+        not_found('There is no booking page at this address. Check the link you were given.')
+        return
+    with frame(host.name):
+        with ui.row().classes('items-center gap-4'):
+            avatar(host)
+            heading(host.name, 1, design.HEADLINE + ' m-0')
+        if host.intro:
+            ui.label(host.intro).classes('text-slate-700 whitespace-pre-line').mark('intro')
+        if not types:
+            ui.label(f'{host.name} has no meetings to book right now.').classes(design.SUBTLE).mark('no-types')
+        for event_type in types:
+            with ui.link(target=f'/{host.username}/{event_type.slug}').classes('w-full no-underline text-inherit'):
+                with ui.card().classes(design.CARD + ' hover:shadow-md'):
+                    heading(event_type.title, 2, design.TITLE + ' m-0')
+                    ui.label(f'{event_type.duration_minutes} min · {event_type.location_label}') \
+                        .classes(design.SUBTLE)
+                    if event_type.description:
+                        ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line line-clamp-3')
+
+
+async def booking_page(username: str, slug: str, embed: str = '') -> None:
+    try:
+        host, event_type = await run.io_bound(_booking_page, username, slug)
+    except NotFound:
+        not_found('This booking page does not exist, or it is not taking bookings right now.', embed=embed == '1')
+        return
+    BookingFlow(host, event_type, embed=embed == '1')
+
+
+class BookingFlow:
+    """Step 1 picks a time, step 2 takes the invitee's details; the times stay live throughout."""
+
+    def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool) -> None:
+        self.host, self.event_type = host, event_type
+        self.chosen: Slot | None = None
+        self.zone = host.timezone
+        self.idempotency_key = ''
+        with frame(event_type.title, embed=embed):
+            event_header(host, event_type)
+            with ui.card().classes(design.CARD) as self.pick_step:
+                heading('Select a date and time', 2, design.TITLE + ' m-0')
+                self.picker = SlotPicker(zone=host.timezone, load=self._load, find_next=self._find_next,
+                                         on_pick=self._pick)
+            with ui.card().classes(design.CARD) as self.form_step:
+                with ui.row().classes('items-center gap-2'):
+                    ui.button(icon='arrow_back', on_click=self._back).props('flat round aria-label="Back to times"') \
+                        .mark('back')
+                    heading('Enter your details', 2, design.TITLE + ' m-0')
+                self.summary = ui.label('').classes('font-medium text-slate-800').mark('chosen-time')
+                self.taken = ui.label('').classes(design.WARNING).props('role=alert').mark('taken')
+                self.form = BookingForm(event_type.questions, self._submit)
+            self.form_step.set_visibility(False)
+        self.client = ui.context.client
+        refresh_on_booking_change(host.id, self._refresh)
+        background_tasks.create(self._start(), name='booking-page-start')
+
+    async def _start(self) -> None:
+        zone = await detect_browser_zone(self.client)
+        if zone and zone != self.picker.zone:
+            self.picker.zone_select.value = zone  # its change handler reloads the times
+        else:
+            await self.picker.reload()
+
+    async def _load(self, month: date, zone: str) -> MonthSlots:
+        self.zone = zone
+        days = await run.io_bound(_month_slots, self.event_type.id, month, zone)
+        return MonthSlots(days=days or {})
+
+    async def _find_next(self, after: date, zone: str) -> date | None:
+        return await run.io_bound(_first_free_day, self.event_type.id, after, zone)
+
+    def _pick(self, slot: Slot, zone: str) -> None:
+        self.chosen, self.zone = slot, zone
+        self.idempotency_key = secrets.token_urlsafe(16)
+        self._show_chosen()
+        self.taken.set_visibility(False)
+        self.form.set_enabled(True)
+        self.form.show_error('')
+        self.pick_step.set_visibility(False)
+        self.form_step.set_visibility(True)
+        self.form.name.run_method('focus')
+
+    def _show_chosen(self) -> None:
+        if self.chosen:
+            start = self.chosen.start.astimezone(_zone(self.zone))
+            end = self.chosen.end.astimezone(_zone(self.zone))
+            clock = self.picker.clock24
+            self.summary.text = (f'{format_day(start.date())}, {format_time(start, clock)} – '
+                                 f'{format_time(end, clock)} ({self.zone})')
+
+    def _back(self, message: str = '') -> None:
+        self.form_step.set_visibility(False)
+        self.pick_step.set_visibility(True)
+        if message:
+            ui.notify(message, type='warning', position='top')
+
+    async def _refresh(self) -> None:
+        await self.picker.reload()
+        if self.chosen and self.form_step.visible and not self.picker.is_free(self.chosen):
+            self.taken.text = 'Sorry, this time was just booked by someone else. Please go back and pick another time.'
+            self.taken.set_visibility(True)
+            self.form.set_enabled(False)
+
+    async def _submit(self, values: dict[str, Any]) -> None:
+        assert self.chosen is not None
+        try:
+            uid, token = await run.io_bound(_book, self.event_type.id, self.chosen.start, values, self.zone,
+                                            self.idempotency_key)
+        except SlotUnavailable:
+            await self.picker.reload()
+            self._back('Sorry, that time was just taken. Here are the times that are still free.')
+            return
+        except (InvalidInput, NotFound) as exc:
+            self.form.show_error(exc.detail)
+            return
+        ui.navigate.to(f'/booking/{uid}?token={token}')
+
+
+async def detect_browser_zone(client: Client) -> str | None:
+    """The browser's IANA zone, when it reports a known one."""
+    try:
+        zone = await client.run_javascript('Intl.DateTimeFormat().resolvedOptions().timeZone', timeout=3)
+    except TimeoutError:
+        return None
+    try:
+        return validation.time_zone(zone) if isinstance(zone, str) else None
+    except InvalidInput:
+        return None
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(name)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _host_page(username: str) -> tuple[public.PublicHost, list[public.PublicEventType]]:
+    with session_scope() as session:
+        return public.host_page(session=session, username=username)
+
+
+def _booking_page(username: str, slug: str) -> tuple[public.PublicHost, public.PublicEventType]:
+    with session_scope() as session:
+        return public.booking_page(session=session, username=username, slug=slug)
+
+
+def _event_type(session: Any, event_type_id: int) -> EventType:
+    event_type = session.get(EventType, event_type_id)
+    if event_type is None or not event_type.active:
+        raise NotFound('This meeting can no longer be booked.')
+    return event_type
+
+
+def _month_slots(event_type_id: int, month: date, zone: str) -> dict[date, list[Slot]]:
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    with session_scope() as session:
+        return availability.slots_by_local_day(session=session, event_type=_event_type(session, event_type_id),
+                                               first=month, last=last, zone=zone, now=_now())
+
+
+def _first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
+    with session_scope() as session:
+        return availability.first_free_day(session=session, event_type=_event_type(session, event_type_id),
+                                           after=after, zone=zone, now=_now())
+
+
+def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str) -> tuple[str, str]:
+    invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
+                               answers=values['answers'])
+    with session_scope(write=True) as session:
+        receipt = bookings.book_slot(session=session, event_type=_event_type(session, event_type_id), start=start,
+                                     invitee=invitee, now=_now(), idempotency_key=key)
+        return receipt.booking.uid, receipt.token

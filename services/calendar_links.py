@@ -1,0 +1,55 @@
+"""A booking in the invitee's calendar: the .ics invitation and add-to-calendar links."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+PRODID = '-//CloudMeet//Scheduling//EN'
+
+
+def booking_ics(*, uid: str, domain: str, title: str, start: datetime, end: datetime, organizer_name: str,
+                organizer_email: str, attendee_name: str, attendee_email: str, location: str = '',
+                description: str = '', sequence: int = 0, cancelled: bool = False, stamp: datetime | None = None,
+                ) -> bytes:
+    """An iCalendar REQUEST (or CANCEL) with one VEVENT; icalendar escapes and folds every text value."""
+    cal = Calendar()
+    cal.add('prodid', PRODID)
+    cal.add('version', '2.0')
+    cal.add('method', 'CANCEL' if cancelled else 'REQUEST')
+    event = Event()
+    event.add('uid', f'{uid}@{domain}')
+    event.add('dtstamp', stamp or datetime.now(timezone.utc))
+    event.add('sequence', sequence)
+    event.add('dtstart', start.astimezone(timezone.utc))
+    event.add('dtend', end.astimezone(timezone.utc))
+    event.add('summary', title)
+    if description:
+        event.add('description', description)
+    if location:
+        event.add('location', location)
+    organizer = vCalAddress(f'mailto:{organizer_email}')
+    organizer.params['cn'] = vText(organizer_name)
+    event['organizer'] = organizer
+    attendee = vCalAddress(f'mailto:{attendee_email}')
+    attendee.params.update({'cn': vText(attendee_name), 'role': vText('REQ-PARTICIPANT'),
+                            'partstat': vText('NEEDS-ACTION'), 'rsvp': vText('TRUE')})
+    event.add('attendee', attendee)
+    event.add('status', 'CANCELLED' if cancelled else 'CONFIRMED')
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def google_calendar_link(*, title: str, start: datetime, end: datetime, details: str = '', location: str = '') -> str:
+    stamp = '%Y%m%dT%H%M%SZ'
+    dates = f'{start.astimezone(timezone.utc).strftime(stamp)}/{end.astimezone(timezone.utc).strftime(stamp)}'
+    query = {'action': 'TEMPLATE', 'text': title, 'dates': dates, 'details': details, 'location': location}
+    return 'https://calendar.google.com/calendar/render?' + urlencode(query)
+
+
+def outlook_calendar_link(*, title: str, start: datetime, end: datetime, details: str = '', location: str = '') -> str:
+    query = {'path': '/calendar/action/compose', 'rru': 'addevent', 'subject': title,
+             'startdt': start.astimezone(timezone.utc).isoformat(), 'enddt': end.astimezone(timezone.utc).isoformat(),
+             'body': details, 'location': location}
+    return 'https://outlook.live.com/calendar/0/deeplink/compose?' + urlencode(query)

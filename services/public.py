@@ -1,0 +1,112 @@
+"""Read models for the public pages: what an invitee may see of a host, an event type and their own booking."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.errors import NotFound
+from app.models import BOOKING_CONFIRMED, EventType, Host
+from services import bookings, event_types, hosts
+
+LOCATION_LABELS = {'google_meet': 'Google Meet', 'teams': 'Microsoft Teams', 'phone': 'Phone call',
+                   'in_person': 'In person', 'link': 'Web conference', 'none': 'Details follow from the host'}
+
+
+@dataclass(frozen=True, slots=True)
+class PublicHost:
+    id: int
+    username: str
+    name: str
+    intro: str
+    timezone: str
+
+    @property
+    def initials(self) -> str:
+        return ''.join(part[0] for part in self.name.split()[:2]).upper() or '?'
+
+
+@dataclass(frozen=True, slots=True)
+class PublicEventType:
+    id: int
+    slug: str
+    title: str
+    description: str
+    duration_minutes: int
+    location_kind: str
+    questions: tuple[dict[str, Any], ...]
+
+    @property
+    def location_label(self) -> str:
+        return LOCATION_LABELS.get(self.location_kind, self.location_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class ManageView:
+    """An invitee's own booking, as the manage page shows it."""
+
+    uid: str
+    token: str
+    status: str
+    start: datetime
+    end: datetime
+    invitee_name: str
+    invitee_email: str
+    invitee_timezone: str
+    host: PublicHost
+    event_type: PublicEventType | None
+    location_kind: str
+    location_value: str
+    cancel_reason: str
+    reschedulable: bool
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == BOOKING_CONFIRMED
+
+    @property
+    def location_label(self) -> str:
+        return LOCATION_LABELS.get(self.location_kind, self.location_kind)
+
+
+def host_page(*, session: Session, username: str) -> tuple[PublicHost, list[PublicEventType]]:
+    """The host's public profile and their listed event types."""
+    host = hosts.get_host_by_username(session=session, username=username)
+    assert host.id is not None
+    return _host(host), [_event_type(e) for e in event_types.public_event_types(session=session, host_id=host.id)]
+
+
+def booking_page(*, session: Session, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
+    host, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
+    return _host(host), _event_type(event_type)
+
+
+def manage_view(*, session: Session, uid: str, token: str) -> ManageView:
+    """The booking a manage link names; a wrong token is 'not found', nothing else."""
+    booking = bookings.booking_for_token(session=session, uid=uid, token=token)
+    host = session.get(Host, booking.host_id)
+    if host is None:
+        raise NotFound('This link is not valid')
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    public_type = _event_type(event_type) if event_type else None
+    return ManageView(
+        uid=booking.uid, token=token, status=booking.status, start=booking.start_at, end=booking.end_at,
+        invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
+        invitee_timezone=booking.invitee_timezone, host=_host(host), event_type=public_type,
+        location_kind=event_type.location_kind if event_type else 'none',
+        location_value=event_type.location_value if event_type else '', cancel_reason=booking.cancel_reason,
+        reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active)
+
+
+def _host(host: Host) -> PublicHost:
+    assert host.id is not None
+    return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone)
+
+
+def _event_type(event_type: EventType) -> PublicEventType:
+    assert event_type.id is not None
+    return PublicEventType(id=event_type.id, slug=event_type.slug, title=event_type.title,
+                           description=event_type.description, duration_minutes=event_type.duration_minutes,
+                           location_kind=event_type.location_kind, questions=tuple(event_type.questions))
