@@ -28,7 +28,10 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
             background_tasks.create(run(), name=f'live-refresh-{client.id}')
 
     def listener(event: events.BookingChanged) -> None:
-        if event.host_id == host_id:
+        if loop.is_closed():  # the server that rendered this page has stopped
+            unsubscribe()
+        elif event.host_id == host_id:
             loop.call_soon_threadsafe(schedule)
 
-    client.on_delete(events.subscribe(listener))
+    unsubscribe = events.subscribe(listener)
+    client.on_delete(unsubscribe)

@@ -22,7 +22,7 @@ def frame(title: str, *, embed: bool = False) -> Iterator[ui.column]:
     with ui.element('main').classes(design.PAGE + ' flex flex-col') as content:
         yield content
     if not embed:
-        with ui.footer().classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):
+        with ui.footer(fixed=False).classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):
             ui.label('Scheduling by CloudMeet, open source and self-hosted')
 
 

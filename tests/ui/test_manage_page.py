@@ -1,0 +1,86 @@
+"""The invitee's manage page: confirmation, add to calendar, cancel and reschedule, and invalid links."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from icalendar import Calendar
+from nicegui.testing.user import User
+
+from app.db import session_scope
+from services import bookings
+from tests.factories import at, make_event_type, make_host, next_monday
+
+MONDAY = next_monday()
+
+
+@pytest.fixture
+def booked(user: User) -> dict:
+    with session_scope(write=True) as session:
+        host = make_host(session, name='Ada Lovelace')
+        call = make_event_type(session, host, slug='call', title='Intro call',
+                               location={'kind': 'link', 'value': 'https://meet.example.com/ada'})
+    with session_scope(write=True) as session:
+        receipt = bookings.book_slot(
+            session=session, event_type=call, start=at(MONDAY, '10:00'), now=datetime.now(timezone.utc),
+            invitee=bookings.Invitee('Grace <b>Hopper</b>', 'grace@example.com', 'America/New_York'))
+    return {'uid': receipt.booking.uid, 'token': receipt.token, 'call': call, 'host': host}
+
+
+async def test_the_confirmation_shows_the_meeting_in_the_invitees_zone(user: User, booked: dict) -> None:
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    await user.should_see('You are scheduled')
+    local = at(MONDAY, '10:00').astimezone(__import__('zoneinfo').ZoneInfo('America/New_York'))
+    await user.should_see(f'{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}', retries=5)
+    await user.should_see('Intro call with Ada Lovelace')
+    await user.should_see('https://meet.example.com/ada')
+    for marker in ('google', 'outlook', 'ics'):
+        await user.should_see(marker=marker)
+
+
+async def test_a_tampered_or_missing_token_shows_only_that_the_link_is_not_valid(user: User, booked: dict) -> None:
+    for query in (f'?token={booked["token"]}x', '', '?token='):
+        response = await user.http_client.get(f'/booking/{booked["uid"]}{query}')
+        assert response.status_code == 404
+        assert 'This link is not valid' in response.text and 'Grace' not in response.text
+
+
+async def test_the_ics_download_is_one_event_at_the_booked_time(user: User, booked: dict) -> None:
+    response = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token={booked["token"]}')
+    assert response.status_code == 200 and response.headers['content-type'].startswith('text/calendar')
+    events = Calendar.from_ical(response.content).walk('VEVENT')
+    assert len(events) == 1
+    assert events[0].decoded('dtstart') == at(MONDAY, '10:00')
+    assert str(events[0]['summary']) == 'Intro call with Ada Lovelace'
+    wrong = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token=nope')
+    assert wrong.status_code == 404
+
+
+async def test_cancelling_asks_first_then_shows_the_cancelled_state(user: User, booked: dict) -> None:
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    user.find(marker='cancel').click()
+    await user.should_see('Cancel this meeting?')
+    user.find(marker='cancel-reason-input').type('Something came up')
+    user.find(marker='confirm-cancel').click()
+    await user.should_see('This meeting was cancelled', retries=20)
+    await user.should_see('Reason: Something came up')
+    await user.should_see(marker='book-again')
+    await user.should_not_see(marker='reschedule')
+    with session_scope() as session:
+        assert bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == \
+            'cancelled'
+
+
+async def test_rescheduling_picks_a_new_time_and_moves_the_booking(user: User, booked: dict) -> None:
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    user.find(marker='reschedule').click()
+    await user.should_see('Pick a new time')
+    await user.should_see(marker='time', retries=40)
+    first_time = sorted(user.find(marker='time').elements, key=lambda e: e.id)[0]
+    user.find(marker='time', content=first_time.props['label']).click()
+    await user.should_see('Move your meeting?')
+    user.find(marker='confirm-move').click()
+    await user.should_see('Your meeting was moved.', retries=20)
+    with session_scope() as session:
+        moved = bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid'])
+    assert moved.start_at != at(MONDAY, '10:00') and moved.status == 'confirmed'
