@@ -19,7 +19,7 @@ def frame(title: str, *, embed: bool = False) -> Iterator[ui.column]:
     if not embed:
         with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-4 sm:px-6 py-3 items-center'):
             ui.link('CloudMeet', '/').classes('text-xl font-semibold no-underline text-slate-900').mark('brand')
-    with ui.element('main').classes(design.PAGE + ' flex flex-col') as content:
+    with ui.column().classes(design.PAGE) as content:
         yield content
     if not embed:
         with ui.footer(fixed=False).classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):

@@ -62,6 +62,7 @@ class ManageFlow:
         self.picker: SlotPicker | None = None
         with frame('Your booking'):
             self.body = ui.column().classes('w-full gap-4')
+            self.dialogs = ui.element('div')  # stable parent: live refreshes never delete an open dialog
         self._render()
         refresh_on_booking_change(view.host.id, self._refresh_picker)
 
@@ -75,7 +76,8 @@ class ManageFlow:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
                         heading('You are scheduled', 1, design.HEADLINE + ' m-0').mark('status')
-                    ui.label(f'A calendar invitation is on its way to {view.invitee_email}.').classes(design.SUBTLE)
+                    ui.label(f'Booked for {view.invitee_name} ({view.invitee_email}). '
+                             "Keep this page's address: it lets you reschedule or cancel.").classes(design.SUBTLE)
                 else:
                     heading('This meeting was cancelled', 1, design.HEADLINE + ' m-0').mark('status')
                     if view.cancel_reason:
@@ -134,7 +136,8 @@ class ManageFlow:
 
     def _confirm_move(self, slot: Slot, zone: str) -> None:
         local = slot.start.astimezone(ZoneInfo(zone))
-        with ui.dialog() as dialog, ui.card().classes('gap-3'):
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3'):
             heading('Move your meeting?', 2, design.TITLE + ' m-0')
             ui.label(f'New time: {format_day(local.date())}, {format_time(local, True)} ({zone})')
             with ui.row().classes('gap-2'):
@@ -160,7 +163,8 @@ class ManageFlow:
         ui.notify('Your meeting was moved.', type='positive')
 
     def _confirm_cancel(self) -> None:
-        with ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading('Cancel this meeting?', 2, design.TITLE + ' m-0')
             reason = ui.textarea('Reason (optional)', validation={
                 'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \

@@ -3,13 +3,16 @@ under CI=true)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from app import db
 from tests.e2e.server import running_server
+from tests.factories import make_event_type, make_host
 
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
 ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -60,3 +63,99 @@ def test_the_openapi_link_opens_the_api_description(page: Page, empty_server: st
     page.get_by_role('link', name='OpenAPI schema').click()
     expect(page).to_have_url(empty_server + '/api/v1/openapi.json')
     expect(page.get_by_text('/public/{username}/{slug}/slots').first).to_be_visible()
+
+
+@pytest.fixture(scope='module')
+def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose host 'ada' (Europe/London, weekdays 09:00-17:00) offers a 30-minute call."""
+    data_dir = tmp_path_factory.mktemp('browser-booking')
+    engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
+    db.migrate(engine)
+    with db.session_scope(write=True) as session:
+        host = make_host(session, name='Ada Lovelace')
+        make_event_type(session, host, slug='call', title='Intro call', max_days_ahead=90,
+                        description='<img src=x onerror=alert(1)> Bring questions')
+    engine.dispose()
+    with running_server(data_dir=data_dir) as base:
+        yield base
+
+
+def invitee_page(browser: Browser, width: int = 1200) -> Page:
+    context = browser.new_context(viewport={'width': width, 'height': 900}, timezone_id='America/New_York',
+                                  accept_downloads=True)
+    return context.new_page()
+
+
+TIME_BUTTON = re.compile(r'^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2}$')
+
+
+def book_first_time(page: Page, base: str, name: str = 'Grace Hopper') -> str:
+    """Open the booking page, pick the first offered time and confirm; return the time's accessible name."""
+    page.goto(f'{base}/ada/call')
+    expect(page.get_by_text('Intro call').first).to_be_visible()
+    expect(page.get_by_label('Time zone')).to_be_visible()
+    first_time = page.get_by_role('button', name=TIME_BUTTON).first
+    expect(first_time).to_be_visible(timeout=10000)
+    chosen = first_time.get_attribute('aria-label') or ''
+    first_time.click()
+    expect(page.get_by_role('heading', name='Enter your details')).to_be_visible()
+    page.get_by_label('Your name *').fill(name)
+    page.get_by_label('E-mail *').fill('grace@example.com')
+    page.get_by_role('button', name='Confirm booking').click()
+    expect(page.get_by_role('heading', name='You are scheduled')).to_be_visible(timeout=10000)
+    return chosen
+
+
+def test_an_invitee_books_downloads_the_invitation_and_cancels(browser: Browser, booking_server: str,
+                                                               tmp_path: Path) -> None:
+    page = invitee_page(browser)
+    page.goto(f'{booking_server}/ada/call')
+    expect(page.get_by_text('<img src=x onerror=alert(1)> Bring questions')).to_be_visible()
+    expect(page.get_by_role('combobox', name='Time zone')).to_have_value(re.compile('New York'), timeout=10000)
+    page.screenshot(path=str(tmp_path / 'booking.png'), full_page=True)
+    chosen = book_first_time(page, booking_server)
+    expect(page.get_by_text('Time zone: America/New_York')).to_be_visible()
+    day, clock = chosen.rsplit(', ', 1)
+    expect(page.get_by_text(f'{day}, {clock} –')).to_be_visible()
+    page.screenshot(path=str(tmp_path / 'confirmation.png'), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_text('Download .ics').click()
+    ics = Path(download.value.path()).read_bytes()
+    assert b'BEGIN:VEVENT' in ics and ics.count(b'BEGIN:VEVENT') == 1
+    page.get_by_role('button', name='Cancel meeting').click()
+    page.get_by_label('Reason (optional)').fill('Travelling')
+    page.get_by_role('button', name='Yes, cancel').click()
+    expect(page.get_by_role('heading', name='This meeting was cancelled')).to_be_visible()
+    page.reload()
+    expect(page.get_by_role('heading', name='This meeting was cancelled')).to_be_visible()
+    expect(page.get_by_role('button', name='Reschedule')).to_have_count(0)
+    page.context.close()
+
+
+def test_an_invitee_reschedules_from_the_manage_page(browser: Browser, booking_server: str) -> None:
+    page = invitee_page(browser)
+    chosen = book_first_time(page, booking_server, name='Mover')
+    page.get_by_role('button', name='Reschedule').click()
+    times = page.get_by_role('button', name=TIME_BUTTON)
+    expect(times.first).to_be_visible(timeout=10000)
+    target = times.nth(1) if times.count() > 1 else times.first
+    new_time = target.get_attribute('aria-label') or ''
+    assert new_time != chosen
+    target.click()
+    page.get_by_role('button', name='Move meeting').click()
+    expect(page.get_by_text('Your meeting was moved.')).to_be_visible(timeout=10000)
+    day, clock = new_time.rsplit(', ', 1)
+    expect(page.get_by_text(f'{day}, {clock} –')).to_be_visible()
+    page.context.close()
+
+
+def test_the_booking_page_works_at_phone_width(browser: Browser, booking_server: str, tmp_path: Path) -> None:
+    page = invitee_page(browser, width=375)
+    page.goto(f'{booking_server}/ada/call')
+    expect(page.get_by_role('button', name=TIME_BUTTON).first).to_be_visible(timeout=10000)
+    overflow = page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
+    assert overflow <= 0, f'the page scrolls sideways by {overflow}px at 375px'
+    page.screenshot(path=str(tmp_path / 'phone.png'), full_page=True)
+    page.keyboard.press('Tab')  # every control is reachable by keyboard: the first tab stop is on the page
+    assert page.evaluate('document.activeElement !== document.body')
+    page.context.close()
