@@ -27,6 +27,7 @@ test: install
 bench: install
 	$(BIN)/python -m tests.bench.bench_slots
 	$(BIN)/python -m tests.bench.bench_api
+	$(BIN)/python -m tests.bench.bench_pages
 
 lint: install
 	$(BIN)/ruff check .

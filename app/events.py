@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -13,6 +14,7 @@ class BookingChanged:
     host_id: int
     uid: str
     kind: str  # 'created' | 'cancelled' | 'rescheduled'
+    at: float = field(default_factory=time.monotonic, compare=False)
 
 
 Listener = Callable[[BookingChanged], None]

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 
-from nicegui import background_tasks, ui
+from nicegui import background_tasks, run, ui
 
 from app import events
+
+log = logging.getLogger(__name__)
 
 
 def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None]]) -> None:
@@ -15,23 +19,51 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
     client = ui.context.client
     pending = False
 
-    async def run() -> None:
+    async def run(event: events.BookingChanged) -> None:
         nonlocal pending
         pending = False
         if not client.is_deleted:
             await refresh()
+            log.debug('live refresh of %s sent %.0f ms after %s', client.id, (time.monotonic() - event.at) * 1000,
+                      event.uid)
 
-    def schedule() -> None:
+    def schedule(event: events.BookingChanged) -> None:
         nonlocal pending
         if not pending and not client.is_deleted:
             pending = True
-            background_tasks.create(run(), name=f'live-refresh-{client.id}')
+            background_tasks.create(run(event), name=f'live-refresh-{client.id}')
 
     def listener(event: events.BookingChanged) -> None:
         if loop.is_closed():  # the server that rendered this page has stopped
             unsubscribe()
         elif event.host_id == host_id:
-            loop.call_soon_threadsafe(schedule)
+            loop.call_soon_threadsafe(schedule, event)
 
     unsubscribe = events.subscribe(listener)
     client.on_delete(unsubscribe)
+
+
+_generation: dict[int, int] = {}
+_in_flight: dict[tuple[object, ...], asyncio.Future[object]] = {}
+
+
+def _count_change(event: events.BookingChanged) -> None:
+    _generation[event.host_id] = _generation.get(event.host_id, 0) + 1
+
+
+events.subscribe(_count_change)  # first listener: counted before any page is told to refresh
+
+
+async def shared_load(host_id: int, key: tuple[object, ...], load: Callable[[], object]) -> object:
+    """Run `load` in a worker thread, shared by every page asking for the same key since the host's last change.
+
+    When a booking changes, every open page of the host refreshes at once; they compute the same month of free
+    times, so one computation serves them all. A load started before a change is never reused after it.
+    """
+    full_key = (host_id, _generation.get(host_id, 0), *key)
+    future = _in_flight.get(full_key)
+    if future is None:
+        future = asyncio.ensure_future(run.io_bound(load))
+        _in_flight[full_key] = future
+        future.add_done_callback(lambda _: _in_flight.pop(full_key, None))
+    return await asyncio.shield(future)

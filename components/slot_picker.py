@@ -27,6 +27,10 @@ class MonthSlots:
     degraded: str = ''
 
 
+def _counts(data: MonthSlots) -> dict[date, int]:
+    return {day: len(found) for day, found in data.days.items()}
+
+
 def format_time(moment: datetime, clock24: bool) -> str:
     return moment.strftime('%H:%M') if clock24 else moment.strftime('%I:%M %p').lstrip('0').lower()
 
@@ -46,7 +50,7 @@ class SlotPicker:
         self.month = self._today().replace(day=1)
         self.selected: date | None = None
         self.data = MonthSlots()
-        self.loading = True
+        self.loading, self.loaded_once = True, False
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
                 self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc))
@@ -64,16 +68,21 @@ class SlotPicker:
     def is_free(self, slot: Slot) -> bool:
         return any(s.start == slot.start for day in self.data.days.values() for s in day)
 
-    async def reload(self) -> None:
-        """Fetch the month's free times again (after a booking anywhere, or a change of zone or month)."""
-        self.loading = True
-        self._render_times()
-        self.data = await self.load(self.month, self.zone)
-        self.loading = False
-        if self.selected not in self.data.days:
-            free = [d for d in sorted(self.data.days) if d.month == self.month.month]
+    async def reload(self, *, quiet: bool = False) -> None:
+        """Fetch the month's free times again; `quiet` (live updates) shows no spinner and redraws only changes."""
+        if not quiet:
+            self.loading = True
+            self._render_times()
+        before, before_day = self.data, self.slots_of_selected_day()
+        data = await self.load(self.month, self.zone)
+        was_loading, self.loading, self.data = self.loading, False, data
+        if self.selected not in data.days:
+            free = [d for d in sorted(data.days) if d.month == self.month.month]
             self.selected = free[0] if free else None
-        self._render()
+        if not quiet or was_loading or _counts(before) != _counts(data) or before.degraded != data.degraded:
+            self._render()
+        elif self.slots_of_selected_day() != before_day:
+            self._render_times()
 
     async def set_zone(self, zone: str) -> None:
         if zone != self.zone:
@@ -107,9 +116,12 @@ class SlotPicker:
             with self.banner:
                 ui.label(self.data.degraded).classes(design.WARNING).props('role=alert').mark('degraded')
         self.calendar_box.clear()
+        if self.loading and not self.loaded_once:
+            self._render_times()  # the first HTML stays light: the calendar comes with the first free times
+            return
+        self.loaded_once = True
         with self.calendar_box:
-            counts = {day: len(found) for day, found in self.data.days.items()}
-            month_calendar(month=self.month, free_days=counts, selected=self.selected, today=self._today(),
+            month_calendar(month=self.month, free_days=_counts(self.data), selected=self.selected, today=self._today(),
                            on_select=self.select_day, on_month=self.change_month, loading=self.loading)
         self._render_times()
 

@@ -123,7 +123,7 @@ class ManageFlow:
 
     async def _refresh_picker(self) -> None:
         if self.picker is not None and not self.picker_box.is_deleted:
-            await self.picker.reload()
+            await self.picker.reload(quiet=True)
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         assert self.view.event_type is not None

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
+from fastapi import Request
 from nicegui import Client, background_tasks, run, ui
 
 from app.db import session_scope
 from app.errors import InvalidInput, NotFound, SlotUnavailable
-from app.live import refresh_on_booking_change
+from app.live import refresh_on_booking_change, shared_load
 from app.models import EventType
 from components import design
 from components.booking_form import BookingForm
@@ -17,6 +19,7 @@ from components.event_header import avatar, event_header
 from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from components.timezone_select import show_zone
 from services import availability, bookings, public, validation
 from services.slots import Slot
 
@@ -50,28 +53,39 @@ async def host_page(username: str) -> None:
                         ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line line-clamp-3')
 
 
-async def booking_page(username: str, slug: str, embed: str = '') -> None:
+async def booking_page(request: Request, username: str, slug: str, embed: str = '') -> None:
     try:
         host, event_type = await run.io_bound(_booking_page, username, slug)
     except NotFound:
         not_found('This booking page does not exist, or it is not taking bookings right now.', embed=embed == '1')
         return
-    BookingFlow(host, event_type, embed=embed == '1')
+    ui.add_head_html(ZONE_COOKIE_SCRIPT)
+    known_zone = _valid_zone(request.cookies.get(ZONE_COOKIE))
+    BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone)
+
+
+ZONE_COOKIE = 'cloudmeet_tz'
+# Remembers the browser's zone for the next visit, so its times can load without asking the browser first.
+ZONE_COOKIE_SCRIPT = ('<script>document.cookie="cloudmeet_tz="+encodeURIComponent('
+                      'Intl.DateTimeFormat().resolvedOptions().timeZone)+";path=/;max-age=31536000;samesite=lax"'
+                      '</script>')
 
 
 class BookingFlow:
     """Step 1 picks a time, step 2 takes the invitee's details; the times stay live throughout."""
 
-    def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool) -> None:
+    def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool,
+                 known_zone: str | None = None) -> None:
         self.host, self.event_type = host, event_type
         self.chosen: Slot | None = None
-        self.zone = host.timezone
+        self.zone = known_zone or host.timezone
+        self.known_zone = known_zone
         self.idempotency_key = ''
         with frame(event_type.title, embed=embed):
             event_header(host, event_type)
             with ui.card().classes(design.CARD) as self.pick_step:
                 heading('Select a date and time', 2, design.TITLE + ' m-0')
-                self.picker = SlotPicker(zone=host.timezone, load=self._load, find_next=self._find_next,
+                self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
                                          on_pick=self._pick)
             with ui.card().classes(design.CARD) as self.form_step:
                 with ui.row().classes('items-center gap-2'):
@@ -87,16 +101,20 @@ class BookingFlow:
         background_tasks.create(self._start(), name='booking-page-start')
 
     async def _start(self) -> None:
+        if self.known_zone:  # a returning browser: no need to ask it for its zone first
+            await self.picker.reload()
+            return
         zone = await detect_browser_zone(self.client)
         if zone and zone != self.picker.zone:
-            self.picker.zone_select.value = zone  # its change handler reloads the times
+            show_zone(self.picker.zone_select, zone)  # its change handler reloads the times
         else:
             await self.picker.reload()
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
-        days = await run.io_bound(_month_slots, self.event_type.id, month, zone)
-        return MonthSlots(days=days or {})
+        days = await shared_load(self.host.id, ('month', self.event_type.id, month, zone),
+                                 partial(_month_slots, self.event_type.id, month, zone))
+        return MonthSlots(days=days or {})  # type: ignore[arg-type]
 
     async def _find_next(self, after: date, zone: str) -> date | None:
         return await run.io_bound(_first_free_day, self.event_type.id, after, zone)
@@ -127,7 +145,7 @@ class BookingFlow:
             ui.notify(message, type='warning', position='top')
 
     async def _refresh(self) -> None:
-        await self.picker.reload()
+        await self.picker.reload(quiet=True)
         if self.chosen and self.form_step.visible and not self.picker.is_free(self.chosen):
             self.taken.text = 'Sorry, this time was just booked by someone else. Please go back and pick another time.'
             self.taken.set_visibility(True)
@@ -154,6 +172,10 @@ async def detect_browser_zone(client: Client) -> str | None:
         zone = await client.run_javascript('Intl.DateTimeFormat().resolvedOptions().timeZone', timeout=3)
     except TimeoutError:
         return None
+    return _valid_zone(zone)
+
+
+def _valid_zone(zone: object) -> str | None:
     try:
         return validation.time_zone(zone) if isinstance(zone, str) else None
     except InvalidInput:

@@ -22,11 +22,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*, data_dir: Path, database_url: str = '') -> Iterator[str]:
+def running_server(*, data_dir: Path, database_url: str = '', log_level: str = 'WARNING') -> Iterator[str]:
     """Serve the app and yield its base URL; the server's log is printed if it fails to start."""
     port = free_port()
     env = {**os.environ, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_PORT': str(port),
-           'CLOUDMEET_DATABASE_URL': database_url, 'CLOUDMEET_LOG_LEVEL': 'WARNING'}
+           'CLOUDMEET_DATABASE_URL': database_url, 'CLOUDMEET_LOG_LEVEL': log_level}
     env.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
     log = (data_dir / 'server.log').open('w')
     process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
