@@ -1,6 +1,7 @@
 """CloudMeet composition root: settings, database, API, pages, then serve (or run an operator command)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -11,8 +12,18 @@ from app import web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
-from app.db import init_engine, migrate
+from app.db import init_engine, migrate, session_scope
 from pages import register_pages
+from services import hosts
+
+
+async def embed_origins(username: str) -> list[str]:
+    """The origins a host allows to frame their booking pages (read off the event loop)."""
+    def read() -> list[str]:
+        with session_scope() as session:
+            return hosts.embed_origins(session=session, username=username)
+    return await asyncio.to_thread(read)
+
 
 settings = get_settings()
 logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -23,7 +34,7 @@ if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
     sys.exit(run_cli(sys.argv[1:]))
 
 migrate()
-web.install(nicegui_app, create_api())
+web.install(nicegui_app, create_api(), embed_origins)
 register_pages()
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -41,6 +41,7 @@ class Host(SQLModel, table=True):
     name: str = Field(max_length=120)
     timezone: str = Field(max_length=64)
     intro: str = Field(default='', max_length=500)
+    embed_origins: list[str] = _json(list)
     created_at: datetime = _utc()
 
 

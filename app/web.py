@@ -1,34 +1,53 @@
 """HTTP plumbing shared by pages and the API: security headers, and the API served beside NiceGUI."""
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_PREFIX = '/api/v1'
 TOKEN_PATHS = ('/booking/', '/api/v1/public/bookings/')
+BOOKING_PAGE = re.compile(r'^/([a-z0-9-]{1,40})/([a-z0-9-]{1,60})$')
+EmbedOrigins = Callable[[str], Awaitable[list[str]]]
+
+
+async def _no_origins(_username: str) -> list[str]:
+    return []
 
 
 class SecurityHeaders:
     """nosniff, no framing by other sites, and no referrer leaking from token-bearing pages (pure ASGI)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, embed_origins: EmbedOrigins = _no_origins) -> None:
+        self.app, self.embed_origins = app, embed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] != 'http':
             await self.app(scope, receive, send)
             return
         policy = 'no-referrer' if scope['path'].startswith(TOKEN_PATHS) else 'strict-origin-when-cross-origin'
+        ancestors = ' '.join(["'self'", *await self._embedders(scope)])
 
         async def send_with_headers(message: Message) -> None:
             if message['type'] == 'http.response.start':
                 headers = MutableHeaders(scope=message)
                 headers.setdefault('X-Content-Type-Options', 'nosniff')
-                headers.setdefault('Content-Security-Policy', "frame-ancestors 'self'")
+                headers.setdefault('Content-Security-Policy', f'frame-ancestors {ancestors}')
                 headers.setdefault('Referrer-Policy', policy)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _embedders(self, scope: Scope) -> list[str]:
+        """A booking page asked for with ?embed=1 may be framed by the origins its host allows."""
+        match = BOOKING_PAGE.match(scope['path'])
+        query = parse_qs(scope.get('query_string', b'').decode(errors='ignore'))
+        if not match or query.get('embed') != ['1'] or match.group(1) in ('booking', 'api', 'auth'):
+            return []
+        return await self.embed_origins(match.group(1))
 
 
 class ApiBeside:
@@ -51,9 +70,10 @@ class ApiBeside:
             await self.pages(scope, receive, send)
 
 
-def install(app: object, api: ASGIApp) -> None:
+def install(app: object, api: ASGIApp, embed_origins: EmbedOrigins = _no_origins) -> None:
     """Wrap the NiceGUI application's middleware stack (built on its first request) with the API and headers."""
     def build() -> ASGIApp:
-        return SecurityHeaders(ApiBeside(api, type(app).build_middleware_stack(app)))  # type: ignore[attr-defined]
+        pages = type(app).build_middleware_stack(app)  # type: ignore[attr-defined]
+        return SecurityHeaders(ApiBeside(api, pages), embed_origins)
 
     app.build_middleware_stack = build  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from app import crypto
-from app.errors import Conflict, NotAllowed, NotFound
+from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import ApiKey, EventType, Host
 from services import schedules, validation
 
@@ -41,7 +41,7 @@ def get_host_by_username(*, session: Session, username: str) -> Host:
 
 def host_json(host: Host) -> dict[str, Any]:
     return {'id': host.id, 'email': host.email, 'name': host.name, 'username': host.username,
-            'timezone': host.timezone}
+            'timezone': host.timezone, 'intro': host.intro, 'embed_origins': host.embed_origins}
 
 
 def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
@@ -80,3 +80,28 @@ def instance_counts(*, session: Session) -> InstanceCounts:
     """How many hosts and event types this instance has (for the operator's home page)."""
     return InstanceCounts(hosts=session.exec(select(func.count()).select_from(Host)).one(),
                           event_types=session.exec(select(func.count()).select_from(EventType)).one())
+
+
+def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -> Host:
+    """Change the host's public profile: name, intro, time zone and the origins allowed to embed their pages."""
+    host = get_host(session=session, host_id=host_id)
+    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins'}
+    if unknown:
+        raise InvalidInput(f'Unknown field(s): {", ".join(sorted(unknown))}')
+    if 'name' in changes:
+        host.name = validation.single_line(str(changes['name']), 'Name', 120)
+    if 'intro' in changes:
+        host.intro = str(changes['intro'])[:500]
+    if 'timezone' in changes:
+        host.timezone = validation.time_zone(str(changes['timezone']))
+    if 'embed_origins' in changes:
+        host.embed_origins = validation.origins(changes['embed_origins'])
+    session.add(host)
+    session.flush()
+    return host
+
+
+def embed_origins(*, session: Session, username: str) -> list[str]:
+    """The origins a host allows to show their booking pages in an iframe (none by default)."""
+    found = session.exec(select(Host.embed_origins).where(Host.username == username.lower())).first()
+    return list(found or [])

@@ -74,6 +74,22 @@ def slugify(text: str) -> str:
     return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')[:60].strip('-') or 'meeting'
 
 
+ORIGIN = re.compile(r'^https?://[a-z0-9.-]+(:[0-9]{1,5})?$')
+
+
+def origins(values: object) -> list[str]:
+    """Web origins such as https://www.example.com (scheme, host and port only), at most 20."""
+    if not isinstance(values, list) or len(values) > 20:
+        raise InvalidInput('embed_origins must be a list of at most 20 origins')
+    cleaned = []
+    for value in values:
+        origin = str(value).strip().rstrip('/').lower()
+        if not ORIGIN.match(origin):
+            raise InvalidInput(f"'{str(value)[:80]}' is not an origin like https://www.example.com")
+        cleaned.append(origin)
+    return sorted(set(cleaned))
+
+
 def iso_date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)

@@ -37,6 +37,14 @@ def me(host_id: HostId) -> dict[str, Any]:
         return hosts.host_json(hosts.get_host(session=session, host_id=host_id))
 
 
+@router.patch('/me')
+def update_me(host_id: HostId, changes: Annotated[dict[str, Any], Body(
+        examples=[{'intro': 'Book a call with me', 'embed_origins': ['https://www.example.com']}])]) -> dict[str, Any]:
+    """Change the profile: name, intro, timezone, and embed_origins (sites allowed to iframe the booking pages)."""
+    with session_scope(write=True) as session:
+        return hosts.host_json(hosts.update_profile(session=session, host_id=host_id, changes=changes))
+
+
 @router.get('/schedules')
 def list_schedules(host_id: HostId) -> list[dict[str, Any]]:
     with session_scope() as session:

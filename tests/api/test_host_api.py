@@ -111,3 +111,15 @@ def test_another_host_gets_404_for_every_object_of_ada_and_changes_nothing(clien
     assert client.get(f'/event-types/{eid}', headers=ada['auth']).json()['title'] == '30 minute call'
     assert client.get(f'/bookings/{uid}', headers=ada['auth']).json()['status'] == 'confirmed'
     assert client.get('/bookings', headers=bob_auth).json() == []
+
+
+def test_the_host_can_set_a_profile_and_the_origins_allowed_to_embed_their_pages(client: TestClient, ada: dict) -> None:
+    r = client.patch('/me', headers=ada['auth'], json={'intro': 'Hello', 'embed_origins': [
+        'https://www.example.com/', 'https://blog.example.com:8443']})
+    assert r.status_code == 200
+    assert r.json()['embed_origins'] == ['https://blog.example.com:8443', 'https://www.example.com']
+    assert client.get('/me', headers=ada['auth']).json()['intro'] == 'Hello'
+    for bad in (['javascript:alert(1)'], ['https://x.example.com/path'], 'https://x.example.com', ["'self' *"]):
+        refused = client.patch('/me', headers=ada['auth'], json={'embed_origins': bad})
+        assert refused.status_code == 400, bad
+    assert client.patch('/me', headers=ada['auth'], json={'email': 'x@example.com'}).status_code == 400

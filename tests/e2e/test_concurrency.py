@@ -108,3 +108,12 @@ def test_api_calls_get_security_headers_but_no_browser_session_cookie(server: di
     token_page = httpx.post(server['base'] + '/api/v1/public/bookings/nope/cancel', json={'token': 'x'})
     assert token_page.status_code == 404 and token_page.headers['referrer-policy'] == 'no-referrer'
     assert httpx.get(server['base'] + '/api/v1/openapi.json').json()['info']['title'] == 'CloudMeet API'
+
+
+def test_only_the_origins_a_host_allows_may_frame_an_embedded_booking_page(server: dict) -> None:
+    base = server['base']
+    assert "frame-ancestors 'self'" == httpx.get(f'{base}/ada/call?embed=1').headers['content-security-policy']
+    httpx.patch(f'{base}/api/v1/me', headers=server['auth'], json={'embed_origins': ['https://www.example.com']})
+    embedded = httpx.get(f'{base}/ada/call?embed=1')
+    assert embedded.headers['content-security-policy'] == "frame-ancestors 'self' https://www.example.com"
+    assert httpx.get(f'{base}/ada/call').headers['content-security-policy'] == "frame-ancestors 'self'"
