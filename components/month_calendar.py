@@ -16,9 +16,11 @@ WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
 
 def month_calendar(*, month: date, free_days: dict[date, int], selected: date | None, today: date,
                    on_select: Callable[[date], Any], on_month: Callable[[int], Any],
-                   loading: bool = False) -> ui.column:
-    """Render `month` (its first day); `free_days` maps a date to its number of free times."""
-    with ui.column().classes('w-full gap-2') as root:
+                   loading: bool = False) -> dict[date, ui.button]:
+    """Render `month` (its first day); `free_days` maps a date to its number of free times. Returns the day buttons,
+    which `style_day` can update in place."""
+    buttons: dict[date, ui.button] = {}
+    with ui.column().classes('w-full gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             heading(month.strftime('%B %Y'), 2, 'text-lg font-semibold m-0').mark('month-label')
             with ui.row().classes('gap-1 no-wrap'):
@@ -33,21 +35,26 @@ def month_calendar(*, month: date, free_days: dict[date, int], selected: date | 
             for _ in range(month.weekday()):
                 ui.element('div')
             for day in _days(month):
-                _day_button(day, free_days.get(day, 0), day == selected, day < today or loading, on_select)
-    return root
+                button = ui.button(str(day.day), on_click=lambda d=day: on_select(d)).classes(design.DAY)
+                style_day(button.mark(f'day-{day.isoformat()}'), day, free_days.get(day, 0), day == selected,
+                          day < today or loading)
+                buttons[day] = button
+    return buttons
 
 
-def _day_button(day: date, free: int, selected: bool, past: bool, on_select: Callable[[date], Any]) -> None:
+def style_day(button: ui.button, day: date, free: int, selected: bool, past: bool) -> None:
+    """Set a day button's look, accessible name and state from its number of free times."""
     label = f'{day:%A} {day.day} {day:%B %Y}, ' + (f'{free} free time{"s" if free != 1 else ""}' if free
                                                    else 'no free times')
-    button = ui.button(str(day.day), on_click=lambda d=day: on_select(d)).classes(design.DAY)
+    button.props(remove='unelevated flat color text-color')
+    button.classes(remove='font-bold')
     if selected:
         button.props('unelevated color=primary')
     elif free and not past:
         button.props('unelevated color=blue-1 text-color=primary').classes('font-bold')
     else:
         button.props('flat text-color=grey-7')
-    button.props(f'aria-label="{label}" aria-pressed={"true" if selected else "false"}').mark(f'day-{day.isoformat()}')
+    button.props(f'aria-label="{label}" aria-pressed={"true" if selected else "false"}')
     button.set_enabled(bool(free) and not past)
 
 

@@ -14,7 +14,7 @@ from nicegui import ui
 
 from components import design
 from components.headings import heading
-from components.month_calendar import month_calendar
+from components.month_calendar import month_calendar, style_day
 from components.timezone_select import timezone_select
 from services.slots import Slot
 
@@ -51,6 +51,7 @@ class SlotPicker:
         self.selected: date | None = None
         self.data = MonthSlots()
         self.loading, self.loaded_once = True, False
+        self.day_buttons: dict[date, ui.button] = {}
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
                 self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc))
@@ -73,16 +74,25 @@ class SlotPicker:
         if not quiet:
             self.loading = True
             self._render_times()
-        before, before_day = self.data, self.slots_of_selected_day()
+        before, before_day, before_selected = self.data, self.slots_of_selected_day(), self.selected
         data = await self.load(self.month, self.zone)
         was_loading, self.loading, self.data = self.loading, False, data
         if self.selected not in data.days:
             free = [d for d in sorted(data.days) if d.month == self.month.month]
             self.selected = free[0] if free else None
-        if not quiet or was_loading or _counts(before) != _counts(data) or before.degraded != data.degraded:
+        if not quiet or was_loading or before.degraded != data.degraded or not self.day_buttons:
             self._render()
-        elif self.slots_of_selected_day() != before_day:
+            return
+        self._restyle_changed_days(_counts(before), before_selected)
+        if self.slots_of_selected_day() != before_day or self.selected != before_selected:
             self._render_times()
+
+    def _restyle_changed_days(self, before: dict[date, int], before_selected: date | None) -> None:
+        """A live change touches a day or two: update those buttons in place instead of redrawing the month."""
+        now, today = _counts(self.data), self._today()
+        for day, button in self.day_buttons.items():
+            if before.get(day, 0) != now.get(day, 0) or day in (self.selected, before_selected):
+                style_day(button, day, now.get(day, 0), day == self.selected, day < today)
 
     async def set_zone(self, zone: str) -> None:
         if zone != self.zone:
@@ -104,8 +114,12 @@ class SlotPicker:
         await self.reload()
 
     def select_day(self, day: date) -> None:
-        self.selected = day
-        self._render()
+        before, self.selected = self.selected, day
+        if not self.day_buttons:
+            self._render()
+            return
+        self._restyle_changed_days(_counts(self.data), before)
+        self._render_times()
 
     def _today(self) -> date:
         return datetime.now(ZoneInfo(self.zone)).date()
@@ -116,13 +130,15 @@ class SlotPicker:
             with self.banner:
                 ui.label(self.data.degraded).classes(design.WARNING).props('role=alert').mark('degraded')
         self.calendar_box.clear()
+        self.day_buttons = {}
         if self.loading and not self.loaded_once:
             self._render_times()  # the first HTML stays light: the calendar comes with the first free times
             return
         self.loaded_once = True
         with self.calendar_box:
-            month_calendar(month=self.month, free_days=_counts(self.data), selected=self.selected, today=self._today(),
-                           on_select=self.select_day, on_month=self.change_month, loading=self.loading)
+            self.day_buttons = month_calendar(
+                month=self.month, free_days=_counts(self.data), selected=self.selected, today=self._today(),
+                on_select=self.select_day, on_month=self.change_month, loading=self.loading)
         self._render_times()
 
     def _render_times(self) -> None:
