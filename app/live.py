@@ -27,11 +27,20 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
             log.debug('live refresh of %s sent %.0f ms after %s', client.id, (time.monotonic() - event.at) * 1000,
                       event.uid)
 
+    missed: list[events.BookingChanged] = []
+
     def schedule(event: events.BookingChanged) -> None:
         nonlocal pending
+        if not client.has_socket_connection:  # never connected (a crawler's GET) or reconnecting: catch up later
+            missed[:] = [event]
+            return
         if not pending and not client.is_deleted:
             pending = True
             background_tasks.create(run(event), name=f'live-refresh-{client.id}')
+
+    def catch_up() -> None:
+        if missed:
+            schedule(missed.pop())
 
     def listener(event: events.BookingChanged) -> None:
         if loop.is_closed():  # the server that rendered this page has stopped
@@ -40,6 +49,7 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
             loop.call_soon_threadsafe(schedule, event)
 
     unsubscribe = events.subscribe(listener)
+    client.on_connect(catch_up)
     client.on_delete(unsubscribe)
 
 
