@@ -102,6 +102,7 @@ class BookingFlow:
 
     async def _start(self) -> None:
         if self.known_zone:  # a returning browser: no need to ask it for its zone first
+            await self.client.connected()
             await self.picker.reload()
             return
         zone = await detect_browser_zone(self.client)
