@@ -42,6 +42,7 @@ class Host(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     intro: str = Field(default='', max_length=500)
     embed_origins: list[str] = _json(list)
+    brand_color: str = Field(default='', max_length=7)
     created_at: datetime = _utc()
 
 

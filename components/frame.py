@@ -7,14 +7,15 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from components import design
+from components.contrast import accessible_brand
 from components.headings import heading
 
 
 @contextmanager
-def frame(title: str, *, embed: bool = False) -> Iterator[ui.column]:
-    """Render the site frame and yield the content column."""
+def frame(title: str, *, embed: bool = False, brand: str = '') -> Iterator[ui.column]:
+    """Render the site frame and yield the content column; `brand` (a host's colour) is adjusted to meet WCAG AA."""
     ui.page_title(f'{title} · CloudMeet' if title != 'CloudMeet' else title)
-    ui.colors(primary=design.BRAND)
+    ui.colors(primary=accessible_brand(brand, design.BRAND))
     ui.query('body').classes('bg-slate-50')
     if not embed:
         with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-4 sm:px-6 py-3 items-center'):

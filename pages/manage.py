@@ -60,7 +60,7 @@ class ManageFlow:
     def __init__(self, view: public.ManageView) -> None:
         self.view = view
         self.picker: SlotPicker | None = None
-        with frame('Your booking'):
+        with frame('Your booking', brand=view.host.brand_color):
             self.body = ui.column().classes('w-full gap-4')
             self.dialogs = ui.element('div')  # stable parent: live refreshes never delete an open dialog
         self._render()

@@ -35,7 +35,7 @@ async def host_page(username: str) -> None:
     except NotFound:
         not_found('There is no booking page at this address. Check the link you were given.')
         return
-    with frame(host.name):
+    with frame(host.name, brand=host.brand_color):
         with ui.row().classes('items-center gap-4'):
             avatar(host)
             heading(host.name, 1, design.HEADLINE + ' m-0')
@@ -81,7 +81,7 @@ class BookingFlow:
         self.zone = known_zone or host.timezone
         self.known_zone = known_zone
         self.idempotency_key = ''
-        with frame(event_type.title, embed=embed):
+        with frame(event_type.title, embed=embed, brand=host.brand_color):
             event_header(host, event_type)
             with ui.card().classes(design.CARD) as self.pick_step:
                 heading('Select a date and time', 2, design.TITLE + ' m-0')

@@ -41,7 +41,8 @@ def get_host_by_username(*, session: Session, username: str) -> Host:
 
 def host_json(host: Host) -> dict[str, Any]:
     return {'id': host.id, 'email': host.email, 'name': host.name, 'username': host.username,
-            'timezone': host.timezone, 'intro': host.intro, 'embed_origins': host.embed_origins}
+            'timezone': host.timezone, 'intro': host.intro, 'embed_origins': host.embed_origins,
+            'brand_color': host.brand_color}
 
 
 def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
@@ -85,7 +86,7 @@ def instance_counts(*, session: Session) -> InstanceCounts:
 def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -> Host:
     """Change the host's public profile: name, intro, time zone and the origins allowed to embed their pages."""
     host = get_host(session=session, host_id=host_id)
-    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins'}
+    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins', 'brand_color'}
     if unknown:
         raise InvalidInput(f'Unknown field(s): {", ".join(sorted(unknown))}')
     if 'name' in changes:
@@ -96,6 +97,8 @@ def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -
         host.timezone = validation.time_zone(str(changes['timezone']))
     if 'embed_origins' in changes:
         host.embed_origins = validation.origins(changes['embed_origins'])
+    if 'brand_color' in changes:
+        host.brand_color = validation.hex_color(changes['brand_color'])
     session.add(host)
     session.flush()
     return host

@@ -22,6 +22,7 @@ class PublicHost:
     name: str
     intro: str
     timezone: str
+    brand_color: str = ''
 
     @property
     def initials(self) -> str:
@@ -102,7 +103,8 @@ def manage_view(*, session: Session, uid: str, token: str) -> ManageView:
 
 def _host(host: Host) -> PublicHost:
     assert host.id is not None
-    return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone)
+    return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone,
+                      brand_color=host.brand_color)
 
 
 def _event_type(event_type: EventType) -> PublicEventType:

@@ -74,6 +74,17 @@ def slugify(text: str) -> str:
     return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')[:60].strip('-') or 'meeting'
 
 
+HEX_COLOR = re.compile(r'^#[0-9a-f]{6}$')
+
+
+def hex_color(value: object) -> str:
+    """'' (the default colour) or a colour like #1d4ed8."""
+    text = str(value).strip().lower()
+    if text and not HEX_COLOR.match(text):
+        raise InvalidInput(f"'{text[:20]}' is not a colour like #1d4ed8")
+    return text
+
+
 ORIGIN = re.compile(r'^https?://[a-z0-9.-]+(:[0-9]{1,5})?$')
 
 

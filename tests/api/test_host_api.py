@@ -123,3 +123,9 @@ def test_the_host_can_set_a_profile_and_the_origins_allowed_to_embed_their_pages
         refused = client.patch('/me', headers=ada['auth'], json={'embed_origins': bad})
         assert refused.status_code == 400, bad
     assert client.patch('/me', headers=ada['auth'], json={'email': 'x@example.com'}).status_code == 400
+
+
+def test_a_brand_colour_must_be_a_hex_colour(client: TestClient, ada: dict) -> None:
+    assert client.patch('/me', headers=ada['auth'], json={'brand_color': '#FFAA00'}).json()['brand_color'] == '#ffaa00'
+    for bad in ('orange', '#ffaa0', 'url(javascript:x)'):
+        assert client.patch('/me', headers=ada['auth'], json={'brand_color': bad}).status_code == 400

@@ -197,3 +197,14 @@ def _book_from_another_process(event_type, start: datetime) -> None:  # type: ig
                             start_at=start, end_at=start + timedelta(minutes=30), invitee_name='Other',
                             invitee_email='other@example.com', invitee_timezone='UTC',
                             manage_token_hash='x' * 64, manage_token_encrypted=crypto.encrypt('x')))
+
+
+async def test_the_booking_page_uses_the_hosts_brand_colour_darkened_to_meet_aa(user: User, ada: dict) -> None:
+    from components.contrast import contrast_ratio
+    from services import hosts
+    with session_scope(write=True) as session:
+        hosts.update_profile(session=session, host_id=ada['host'].id, changes={'brand_color': '#ffd500'})
+    await user.open('/ada/call')
+    await user.should_see('Intro call')
+    primary = user.find(kind=ui.colors).elements.pop().props['primary']
+    assert primary != '#ffd500' and contrast_ratio(primary, '#ffffff') >= 4.5
