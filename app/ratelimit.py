@@ -31,3 +31,7 @@ class RateLimiter:
         while events and events[0] < horizon:
             events.popleft()
         return events
+
+
+# Wrong manage tokens per client address, shared by the API and the manage pages: 20 in 10 minutes.
+manage_token_guesses = RateLimiter(limit=20, window=600)

@@ -5,14 +5,16 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from fastapi import Response
+from fastapi import Request, Response
 from nicegui import app, run, ui
+from sqlalchemy.exc import OperationalError
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, NotFound, SlotUnavailable
+from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
 from app.models import EventType
+from app.ratelimit import manage_token_guesses
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
@@ -28,19 +30,25 @@ def register() -> None:
     app.get('/booking/{uid}/invite.ics', include_in_schema=False)(download_invite)
 
 
-async def manage_page(uid: str, token: str = '') -> None:
+async def manage_page(request: Request, uid: str, token: str = '') -> None:
     try:
-        view = await run.io_bound(_view, uid, token)
+        view = await run.io_bound(_guarded_view, _client_address(request), uid, token)
+    except RateLimited as exc:
+        not_found(exc.detail)
+        ui.context.client.status_code = 429
+        return
     except NotFound:
         not_found(LINK_NOT_VALID)
         return
     ManageFlow(view)
 
 
-def download_invite(uid: str, token: str = '') -> Response:
+def download_invite(request: Request, uid: str, token: str = '') -> Response:
     """The booking as an .ics file (a GET that changes nothing)."""
     try:
-        view = _view(uid, token)
+        view = _guarded_view(_client_address(request), uid, token)
+    except RateLimited as exc:
+        return Response(exc.detail, status_code=429, media_type='text/plain')
     except NotFound:
         return Response(LINK_NOT_VALID, status_code=404, media_type='text/plain')
     return Response(invitation(view), media_type='text/calendar; charset=utf-8',
@@ -158,6 +166,9 @@ class ManageFlow:
         except (Conflict, NotFound) as exc:
             ui.notify(exc.detail, type='negative')
             return
+        except OperationalError:
+            ui.notify('The meeting could not be moved right now. Please try again.', type='negative')
+            return
         self.picker = None
         self._render()
         ui.notify('Your meeting was moved.', type='positive')
@@ -177,7 +188,11 @@ class ManageFlow:
 
     async def _cancel(self, dialog: ui.dialog, reason: str) -> None:
         dialog.close()
-        self.view = await run.io_bound(_cancel, self.view.uid, self.view.token, reason[:1000])
+        try:
+            self.view = await run.io_bound(_cancel, self.view.uid, self.view.token, reason[:1000])
+        except (NotFound, OperationalError):
+            ui.notify('The meeting could not be cancelled right now. Please try again.', type='negative')
+            return
         self.picker = None
         self._render()
 
@@ -212,6 +227,21 @@ def _is_web_link(value: str) -> bool:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else 'unknown'
+
+
+def _guarded_view(address: str, uid: str, token: str) -> public.ManageView:
+    """The manage view, with wrong tokens counted per client address (guessing is rate-limited)."""
+    if manage_token_guesses.blocked(address):
+        raise RateLimited('Too many attempts; please wait a few minutes and use the link from your e-mail.')
+    try:
+        return _view(uid, token)
+    except NotFound:
+        manage_token_guesses.hit(address)
+        raise
 
 
 def _view(uid: str, token: str) -> public.ManageView:

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from nicegui import Client, background_tasks, run, ui
+from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope
-from app.errors import InvalidInput, NotFound, SlotUnavailable
+from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.live import refresh_on_booking_change, shared_load
 from app.models import EventType
 from components import design
@@ -161,8 +162,11 @@ class BookingFlow:
             await self.picker.reload()
             self._back('Sorry, that time was just taken. Here are the times that are still free.')
             return
-        except (InvalidInput, NotFound) as exc:
+        except (InvalidInput, NotFound, Conflict) as exc:
             self.form.show_error(exc.detail)
+            return
+        except OperationalError:
+            self.form.show_error('We could not save your booking right now; nothing was booked. Please try again.')
             return
         ui.navigate.to(f'/booking/{uid}?token={token}')
 

@@ -11,11 +11,14 @@ from app.models import BOOKING_CONFIRMED, Booking, EventType, Schedule
 from services import event_types, schedules, slots
 
 MARGIN = timedelta(days=2)  # room for buffers and windows that run through midnight
+YEARS = (1971, 9000)
 
 
 def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
                   exclude_uid: str | None = None, calendar_busy: Iterable[slots.Busy] = ()) -> list[slots.Slot]:
     """The slots of an event type starting in [start, end), as the rules offer them at `now`."""
+    if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
+        return []
     return slots.offered_slots(
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
         rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,

@@ -40,7 +40,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
     invitee = _clean(invitee, event_type)
     _lock_host(session, event_type.host_id)
     if idempotency_key:
-        replay = _replay(session, event_type, start, idempotency_key)
+        replay = _replay(session, event_type, start, idempotency_key, invitee)
         if replay is not None:
             return replay
     if not availability.is_offered(session=session, event_type=event_type, start=start, now=now):
@@ -85,6 +85,8 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
                                    exclude_uid=booking.uid):
         raise SlotUnavailable()
     booking.start_at, booking.end_at = start, start + timedelta(minutes=event_type.duration_minutes)
+    booking.buffer_before_minutes = event_type.buffer_before_minutes
+    booking.buffer_after_minutes = event_type.buffer_after_minutes
     booking.updated_at = now
     session.add(booking)
     _flush_or_unavailable(session)
@@ -149,12 +151,14 @@ def _lock_host(session: Session, host_id: int) -> None:
         raise NotFound('Host not found')
 
 
-def _replay(session: Session, event_type: EventType, start: datetime, key: str) -> Receipt | None:
+def _replay(session: Session, event_type: EventType, start: datetime, key: str, invitee: Invitee) -> Receipt | None:
     booking = session.exec(select(Booking).where(Booking.host_id == event_type.host_id,
                                                  Booking.idempotency_key == key)).first()
     if booking is None:
         return None
-    if booking.event_type_id != event_type.id or booking.start_at != start:
+    same = (booking.event_type_id, booking.start_at, booking.invitee_name, booking.invitee_email, booking.notes,
+            booking.answers) == (event_type.id, start, invitee.name, invitee.email, invitee.notes, invitee.answers)
+    if not same:  # never hand one invitee's manage link to a different request
         raise Conflict('This Idempotency-Key was already used for a different booking')
     return Receipt(booking, manage_token(booking), replayed=True)
 

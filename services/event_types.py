@@ -131,10 +131,11 @@ def event_type_json(event_type: EventType) -> dict[str, Any]:
 
 
 def public_event_type_json(event_type: EventType) -> dict[str, Any]:
-    """What an invitee may see: no schedule ids, no hidden flags."""
+    """What an invitee may see before booking: no schedule ids, no hidden flags, the location's kind only (the
+    address, number or link is for those who booked)."""
     data = event_type_json(event_type)
-    keep = ('slug', 'title', 'description', 'duration_minutes', 'location', 'questions')
-    return {key: data[key] for key in keep}
+    keep = ('slug', 'title', 'description', 'duration_minutes', 'questions')
+    return {**{key: data[key] for key in keep}, 'location': {'kind': event_type.location_kind}}
 
 
 def engine_rules(event_type: EventType) -> slots.EventRules:

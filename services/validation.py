@@ -101,8 +101,14 @@ def origins(values: object) -> list[str]:
     return sorted(set(cleaned))
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1971, 9000
+
+
 def iso_date(value: str, field: str) -> date:
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} must be a date like 2026-12-24, not '{value[:40]}'") from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise InvalidInput(f'{field} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}')
+    return parsed

@@ -12,12 +12,11 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput, NotFound, RateLimited
 from app.models import Booking
-from app.ratelimit import RateLimiter
+from app.ratelimit import manage_token_guesses as token_guesses
 from services import availability, bookings, event_types, hosts, slots, validation
 
 router = APIRouter(prefix='/public', tags=['public'])
 MAX_RANGE_DAYS = 62
-token_guesses = RateLimiter(limit=20, window=600)
 
 
 @router.get('/{username}/event-types')

@@ -163,3 +163,27 @@ def test_the_openapi_document_describes_the_contract(client: TestClient) -> None
 def _ny():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
     return ZoneInfo('America/New_York')
+
+
+def test_an_idempotency_key_replayed_with_other_invitee_details_reveals_nothing(client: TestClient, ada: dict) -> None:
+    first = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'shared'})
+    other = client.post(BOOK, json=booking_body(name='Mallory', email='mallory@example.com'),
+                        headers={'Idempotency-Key': 'shared'})
+    assert first.status_code == 201 and other.status_code == 409
+    assert first.json()['manage_url'] not in other.text
+
+
+def test_dates_far_outside_the_calendar_are_refused_not_crashed(client: TestClient, ada: dict) -> None:
+    for start, end in (('9999-12-30', '9999-12-31'), ('0001-01-01', '0001-01-02')):
+        r = client.get(SLOTS, params={'start': start, 'end': end, 'timezone': 'UTC'})
+        assert r.status_code == 400 and 'between the years' in r.json()['detail']
+    for start in ('9999-12-31T10:00:00+00:00', '0001-01-01T10:00:00+00:00'):
+        assert client.post(BOOK, json=booking_body(start=start)).status_code == 409
+
+
+def test_the_location_address_or_link_is_shown_only_after_booking(client: TestClient, ada: dict) -> None:
+    client.post('/event-types', headers=ada['auth'], json={'title': 'Visit', 'slug': 'visit', 'location': {
+        'kind': 'in_person', 'value': '221B Baker Street'}})
+    listed = client.get('/public/ada/event-types').json()
+    assert {'kind': 'in_person'} in [e['location'] for e in listed]
+    assert '221B' not in client.get('/public/ada/event-types').text

@@ -212,3 +212,15 @@ def test_threads_racing_for_one_slot_get_exactly_one_booking(setup: dict) -> Non
     for t in threads:
         t.join()
     assert sorted(results) == ['booked'] + ['refused'] * 7
+
+
+def test_a_moved_booking_takes_its_event_types_current_buffers(setup: dict) -> None:
+    receipt = book(setup['call'], at(setup['monday'], '09:00'))
+    from services import event_types
+    with session_scope(write=True) as session:
+        event_types.update_event_type(session=session, host_id=setup['host'].id, event_type_id=setup['call'].id,
+                                      changes={'buffer_after_minutes': 30})
+    with session_scope(write=True) as session:
+        booking = bookings.booking_for_token(session=session, uid=receipt.booking.uid, token=receipt.token)
+        bookings.reschedule_booking(session=session, booking=booking, start=at(setup['monday'], '14:00'), now=NOW)
+    assert stored(receipt.booking.uid).buffer_after_minutes == 30

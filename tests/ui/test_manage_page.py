@@ -84,3 +84,12 @@ async def test_rescheduling_picks_a_new_time_and_moves_the_booking(user: User, b
     with session_scope() as session:
         moved = bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid'])
     assert moved.start_at != at(MONDAY, '10:00') and moved.status == 'confirmed'
+
+
+async def test_guessing_manage_tokens_on_the_page_is_rate_limited(user: User, booked: dict) -> None:
+    for _ in range(20):
+        assert (await user.http_client.get(f'/booking/{booked["uid"]}?token=guess')).status_code == 404
+    blocked = await user.http_client.get(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    assert blocked.status_code == 429 and 'Too many attempts' in blocked.text
+    invite = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token={booked["token"]}')
+    assert invite.status_code == 429
