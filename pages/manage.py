@@ -1,7 +1,7 @@
 """`/booking/{uid}?token=...`: the invitee's confirmation, with add-to-calendar, cancel and reschedule."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -13,13 +13,13 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
-from app.models import EventType
 from app.ratelimit import manage_token_guesses
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
-from services import availability, bookings, calendar_links, public
+from pages import slot_loading
+from services import bookings, calendar_links, public
 from services.slots import Slot
 
 LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
@@ -56,10 +56,10 @@ def download_invite(request: Request, uid: str, token: str = '') -> Response:
 
 
 def invitation(view: public.ManageView) -> bytes:
+    domain = urlparse(get_settings().public_url).hostname or 'localhost'
     return calendar_links.booking_ics(
-        uid=view.uid, domain=urlparse(get_settings().public_url).hostname or 'localhost', title=_title(view),
-        start=view.start, end=view.end, organizer_name=view.host.name,
-        organizer_email=f'{view.host.username}@{urlparse(get_settings().public_url).hostname or "localhost"}',
+        uid=view.uid, domain=domain, title=_title(view), start=view.start, end=view.end,
+        organizer_name=view.host.name, organizer_email=f'{view.host.username}@{domain}',
         attendee_name=view.invitee_name, attendee_email=view.invitee_email, location=_location_text(view),
         cancelled=not view.confirmed)
 
@@ -135,12 +135,11 @@ class ManageFlow:
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         assert self.view.event_type is not None
-        days = await run.io_bound(_month_slots, self.view.event_type.id, month, zone, self.view.uid)
-        return MonthSlots(days=days or {})
+        return await slot_loading.month_slots(self.view.host.id, self.view.event_type.id, month, zone, self.view.uid)
 
     async def _find_next(self, after: date, zone: str) -> date | None:
         assert self.view.event_type is not None
-        return await run.io_bound(_first_free_day, self.view.event_type.id, after, zone)
+        return await slot_loading.first_free_day(self.view.event_type.id, after, zone)
 
     def _confirm_move(self, slot: Slot, zone: str) -> None:
         local = slot.start.astimezone(ZoneInfo(zone))
@@ -225,10 +224,6 @@ def _is_web_link(value: str) -> bool:
     return parsed.scheme in ('http', 'https') and bool(parsed.netloc)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _client_address(request: Request) -> str:
     return request.client.host if request.client else 'unknown'
 
@@ -249,33 +244,15 @@ def _view(uid: str, token: str) -> public.ManageView:
         return public.manage_view(session=session, uid=uid, token=token)
 
 
-def _month_slots(event_type_id: int, month: date, zone: str, exclude_uid: str) -> dict[date, list[Slot]]:
-    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    with session_scope() as session:
-        event_type = session.get(EventType, event_type_id)
-        if event_type is None:
-            return {}
-        return availability.slots_by_local_day(session=session, event_type=event_type, first=month, last=last,
-                                               zone=zone, now=_now(), exclude_uid=exclude_uid)
-
-
-def _first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
-    with session_scope() as session:
-        event_type = session.get(EventType, event_type_id)
-        if event_type is None:
-            return None
-        return availability.first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=_now())
-
-
 def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        bookings.reschedule_booking(session=session, booking=booking, start=start, now=_now())
+        bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now())
     return _view(uid, token)
 
 
 def _cancel(uid: str, token: str, reason: str) -> public.ManageView:
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        bookings.cancel_booking(session=session, booking=booking, reason=reason, now=_now())
+        bookings.cancel_booking(session=session, booking=booking, reason=reason, now=slot_loading.now())
     return _view(uid, token)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
-from functools import partial
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from nicegui import Client, background_tasks, run, ui
@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
-from app.live import refresh_on_booking_change, shared_load
+from app.live import refresh_on_booking_change
 from app.models import EventType
 from components import design
 from components.booking_form import BookingForm
@@ -21,7 +21,8 @@ from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import show_zone
-from services import availability, bookings, public, validation
+from pages import slot_loading
+from services import bookings, public, validation
 from services.slots import Slot
 
 
@@ -114,12 +115,10 @@ class BookingFlow:
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
-        days = await shared_load(self.host.id, ('month', self.event_type.id, month, zone),
-                                 partial(_month_slots, self.event_type.id, month, zone))
-        return MonthSlots(days=days or {})  # type: ignore[arg-type]
+        return await slot_loading.month_slots(self.host.id, self.event_type.id, month, zone)
 
     async def _find_next(self, after: date, zone: str) -> date | None:
-        return await run.io_bound(_first_free_day, self.event_type.id, after, zone)
+        return await slot_loading.first_free_day(self.event_type.id, after, zone)
 
     def _pick(self, slot: Slot, zone: str) -> None:
         self.chosen, self.zone = slot, zone
@@ -134,8 +133,8 @@ class BookingFlow:
 
     def _show_chosen(self) -> None:
         if self.chosen:
-            start = self.chosen.start.astimezone(_zone(self.zone))
-            end = self.chosen.end.astimezone(_zone(self.zone))
+            start = self.chosen.start.astimezone(ZoneInfo(self.zone))
+            end = self.chosen.end.astimezone(ZoneInfo(self.zone))
             clock = self.picker.clock24
             self.summary.text = (f'{format_day(start.date())}, {format_time(start, clock)} – '
                                  f'{format_time(end, clock)} ({self.zone})')
@@ -187,15 +186,6 @@ def _valid_zone(zone: object) -> str | None:
         return None
 
 
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-    return ZoneInfo(name)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _host_page(username: str) -> tuple[public.PublicHost, list[public.PublicEventType]]:
     with session_scope() as session:
         return public.host_page(session=session, username=username)
@@ -213,23 +203,10 @@ def _event_type(session: Any, event_type_id: int) -> EventType:
     return event_type
 
 
-def _month_slots(event_type_id: int, month: date, zone: str) -> dict[date, list[Slot]]:
-    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    with session_scope() as session:
-        return availability.slots_by_local_day(session=session, event_type=_event_type(session, event_type_id),
-                                               first=month, last=last, zone=zone, now=_now())
-
-
-def _first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
-    with session_scope() as session:
-        return availability.first_free_day(session=session, event_type=_event_type(session, event_type_id),
-                                           after=after, zone=zone, now=_now())
-
-
 def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str) -> tuple[str, str]:
     invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
                                answers=values['answers'])
     with session_scope(write=True) as session:
         receipt = bookings.book_slot(session=session, event_type=_event_type(session, event_type_id), start=start,
-                                     invitee=invitee, now=_now(), idempotency_key=key)
+                                     invitee=invitee, now=slot_loading.now(), idempotency_key=key)
         return receipt.booking.uid, receipt.token

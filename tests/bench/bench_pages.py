@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -190,5 +190,4 @@ def _is_server(proc: Path, data_dir: Path) -> bool:
 
 
 if __name__ == '__main__':
-    _ = timezone
     main()
