@@ -8,13 +8,15 @@ import sys
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from app import web
+from app import events, web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
 from app.db import init_engine, migrate, session_scope
+from app.scheduler import OutboxJobs
 from pages import register_pages
 from services import hosts
+from services.notifications import mailers, worker
 
 
 async def embed_origins(username: str) -> list[str]:
@@ -33,9 +35,21 @@ init_engine(settings.sqlalchemy_url)
 if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
     sys.exit(run_cli(sys.argv[1:]))
 
+try:
+    mailer = mailers.mailer_from_settings(settings)
+except mailers.MailerConfigError as exc:
+    sys.exit(f'CloudMeet cannot start: {exc}')
+
 migrate()
 web.install(nicegui_app, create_api(), embed_origins)
 register_pages()
+if settings.run_jobs:
+    jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings),
+                      poll_seconds=settings.outbox_poll_seconds)
+    nicegui_app.on_startup(jobs.start)
+    nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
+    nicegui_app.on_shutdown(jobs.shutdown)
+    events.subscribe(jobs.wake)
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,

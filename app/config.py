@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     smtp_password: str = ''
     smtp_security: str = 'starttls'
     mail_from: str = 'CloudMeet <noreply@localhost>'
+    run_jobs: bool = True  # send e-mails and reminders from this process (safe in several: claims are atomic)
+    outbox_poll_seconds: float = Field(default=15, gt=0, le=60)
 
     google_api_url: str = 'https://www.googleapis.com/calendar/v3/'
     google_token_url: str = 'https://oauth2.googleapis.com/token'

@@ -19,6 +19,8 @@ SQLModel.metadata.naming_convention = {
 BOOKING_CONFIRMED = 'confirmed'
 BOOKING_CANCELLED = 'cancelled'
 
+DEFAULT_REMINDER_OFFSETS = [1440, 60]  # minutes before the meeting
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -43,6 +45,8 @@ class Host(SQLModel, table=True):
     intro: str = Field(default='', max_length=500)
     embed_origins: list[str] = _json(list)
     brand_color: str = Field(default='', max_length=7)
+    notification_settings: dict[str, dict[str, Any]] = _json(dict)  # kind -> {enabled, subject, message}
+    reminder_offsets: list[int] = _json(lambda: list(DEFAULT_REMINDER_OFFSETS))
     created_at: datetime = _utc()
 
 
@@ -95,6 +99,7 @@ class Booking(SQLModel, table=True):
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
     status: str = Field(default=BOOKING_CONFIRMED, max_length=20)
+    sequence: int = 0  # the .ics SEQUENCE: raised on every reschedule and on cancellation
     invitee_name: str = Field(max_length=120)
     invitee_email: str = Field(max_length=254)
     invitee_timezone: str = Field(max_length=64)
@@ -120,3 +125,25 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _utc()
     last_used_at: datetime | None = _utc(nullable=True)
     revoked_at: datetime | None = _utc(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One e-mail to send, recorded in the transaction of the change that causes it; a worker claims and sends it."""
+
+    __tablename__ = 'outbox'
+    __table_args__ = (sa.Index('ix_outbox_status_due', 'status', 'due_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, sa_column_kwargs={'unique': True})  # (booking, kind[, offset], sequence)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    booking_id: int | None = Field(default=None, foreign_key='booking.id', index=True, ondelete='CASCADE')
+    kind: str = Field(max_length=30)
+    status: str = Field(default='pending', max_length=20)  # pending | sending | sent | failed | skipped | cancelled
+    due_at: datetime = _utc()
+    context: dict[str, Any] = _json(dict)  # what the message says, as of the change (times, reason, sequence)
+    attempts: int = 0
+    claimed_by: str = Field(default='', max_length=80)
+    claimed_until: datetime | None = _utc(nullable=True)
+    sent_at: datetime | None = _utc(nullable=True)
+    last_error: str = Field(default='', max_length=500)
+    created_at: datetime = _utc()

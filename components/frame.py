@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from components import design
-from components.contrast import accessible_brand
 from components.headings import heading
+from services.contrast import accessible_brand
 
 
 @contextmanager

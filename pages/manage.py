@@ -56,12 +56,10 @@ def download_invite(request: Request, uid: str, token: str = '') -> Response:
 
 
 def invitation(view: public.ManageView) -> bytes:
-    domain = urlparse(get_settings().public_url).hostname or 'localhost'
-    return calendar_links.booking_ics(
-        uid=view.uid, domain=domain, title=_title(view), start=view.start, end=view.end,
-        organizer_name=view.host.name, organizer_email=f'{view.host.username}@{domain}',
-        attendee_name=view.invitee_name, attendee_email=view.invitee_email, location=_location_text(view),
-        cancelled=not view.confirmed)
+    return calendar_links.invitation(
+        uid=view.uid, title=_title(view), start=view.start, end=view.end, host_name=view.host.name,
+        invitee_name=view.invitee_name, invitee_email=view.invitee_email, location=_location_text(view),
+        sequence=view.sequence, cancelled=not view.confirmed)
 
 
 class ManageFlow:

@@ -14,6 +14,7 @@ from app import crypto, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, Booking, EventType, Host
 from services import availability, validation
+from services.notifications import outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
               idempotency_key: str | None = None) -> Receipt:
     """Book `start` for the invitee if the rules offer it at this moment; commits once."""
     invitee = _clean(invitee, event_type)
-    _lock_host(session, event_type.host_id)
+    host = _lock_host(session, event_type.host_id)
     if idempotency_key:
         replay = _replay(session, event_type, start, idempotency_key, invitee)
         if replay is not None:
@@ -55,6 +56,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
     session.add(booking)
     _flush_or_unavailable(session)
+    outbox.record(session, booking=booking, host=host, change='created', now=now)
     session.commit()
     events.publish(events.BookingChanged(booking.host_id, booking.uid, 'created'))
     return Receipt(booking, token)
@@ -62,11 +64,16 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
 
 def cancel_booking(*, session: Session, booking: Booking, reason: str, now: datetime) -> Booking:
     """Cancel a booking; cancelling twice is harmless."""
+    host = _lock_host(session, booking.host_id)
+    session.refresh(booking)
     if booking.status == BOOKING_CANCELLED:
         return booking
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
     booking.cancelled_at = booking.updated_at = now
+    booking.sequence += 1
     session.add(booking)
+    session.flush()
+    outbox.record(session, booking=booking, host=host, change='cancelled', now=now, reason=booking.cancel_reason)
     session.commit()
     events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
     return booking
@@ -74,7 +81,7 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
-    _lock_host(session, booking.host_id)
+    host = _lock_host(session, booking.host_id)
     session.refresh(booking)
     if booking.status != BOOKING_CONFIRMED:
         raise Conflict('This booking was cancelled and can no longer be moved')
@@ -84,12 +91,16 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
                                    exclude_uid=booking.uid):
         raise SlotUnavailable()
+    old_start, old_end = booking.start_at, booking.end_at
     booking.start_at, booking.end_at = start, start + timedelta(minutes=event_type.duration_minutes)
     booking.buffer_before_minutes = event_type.buffer_before_minutes
     booking.buffer_after_minutes = event_type.buffer_after_minutes
     booking.updated_at = now
+    booking.sequence += 1
     session.add(booking)
     _flush_or_unavailable(session)
+    outbox.record(session, booking=booking, host=host, change='rescheduled', now=now, old_start=old_start,
+                  old_end=old_end)
     session.commit()
     events.publish(events.BookingChanged(booking.host_id, booking.uid, 'rescheduled'))
     return booking
@@ -143,12 +154,14 @@ def booking_json(booking: Booking) -> dict[str, Any]:
     }
 
 
-def _lock_host(session: Session, host_id: int) -> None:
+def _lock_host(session: Session, host_id: int) -> Host:
     """Serialise the re-check and the write per host (SQLite serialises writers through BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == 'postgresql':
         session.execute(text('SELECT id FROM host WHERE id = :id FOR UPDATE'), {'id': host_id})
-    elif session.get(Host, host_id) is None:
+    host = session.get(Host, host_id)
+    if host is None:
         raise NotFound('Host not found')
+    return host
 
 
 def _replay(session: Session, event_type: EventType, start: datetime, key: str, invitee: Invitee) -> Receipt | None:

@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from email.utils import parseaddr
+from urllib.parse import urlencode, urlparse
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from app.config import get_settings
+
 PRODID = '-//CloudMeet//Scheduling//EN'
+
+
+def invitation(*, uid: str, title: str, start: datetime, end: datetime, host_name: str, invitee_name: str,
+               invitee_email: str, location: str = '', description: str = '', sequence: int = 0,
+               cancelled: bool = False, stamp: datetime | None = None) -> bytes:
+    """The one invitation of a booking (UID stable per booking), organised by the host through this instance.
+
+    The organiser address is the instance's sender address: the host's own e-mail is never published.
+    """
+    settings = get_settings()
+    return booking_ics(uid=uid, domain=urlparse(settings.public_url).hostname or 'localhost', title=title,
+                       start=start, end=end, organizer_name=host_name,
+                       organizer_email=parseaddr(settings.mail_from)[1] or 'noreply@localhost',
+                       attendee_name=invitee_name, attendee_email=invitee_email, location=location,
+                       description=description, sequence=sequence, cancelled=cancelled, stamp=stamp)
 
 
 def booking_ics(*, uid: str, domain: str, title: str, start: datetime, end: datetime, organizer_name: str,

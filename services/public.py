@@ -62,6 +62,7 @@ class ManageView:
     location_value: str
     cancel_reason: str
     reschedulable: bool
+    sequence: int = 0
 
     @property
     def confirmed(self) -> bool:
@@ -98,7 +99,8 @@ def manage_view(*, session: Session, uid: str, token: str) -> ManageView:
         invitee_timezone=booking.invitee_timezone, host=_host(host), event_type=public_type,
         location_kind=event_type.location_kind if event_type else 'none',
         location_value=event_type.location_value if event_type else '', cancel_reason=booking.cancel_reason,
-        reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active)
+        reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
+        sequence=booking.sequence)
 
 
 def _host(host: Host) -> PublicHost:

@@ -200,8 +200,8 @@ def _book_from_another_process(event_type, start: datetime) -> None:  # type: ig
 
 
 async def test_the_booking_page_uses_the_hosts_brand_colour_darkened_to_meet_aa(user: User, ada: dict) -> None:
-    from components.contrast import contrast_ratio
     from services import hosts
+    from services.contrast import contrast_ratio
     with session_scope(write=True) as session:
         hosts.update_profile(session=session, host_id=ada['host'].id, changes={'brand_color': '#ffd500'})
     await user.open('/ada/call')

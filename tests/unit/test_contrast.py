@@ -1,7 +1,7 @@
 """The host's brand colour is kept when it meets WCAG AA with white, and darkened just enough when not."""
 import pytest
 
-from components.contrast import accessible_brand, contrast_ratio
+from services.contrast import accessible_brand, contrast_ratio
 
 
 def test_contrast_ratio_matches_the_wcag_reference_values() -> None:

@@ -1,0 +1,130 @@
+"""The e-mail outbox: messages recorded in the transaction of the change that causes them, claimed atomically.
+
+A row is claimed by one worker at a time (an UPDATE that only a pending or abandoned row satisfies, `SKIP LOCKED`
+on PostgreSQL, the database-wide write lock on SQLite), so two processes never send the same message; a worker
+that dies after claiming leaves a lease that expires, so a crash delays a message and never loses it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlmodel import Session, select
+
+from app.models import Booking, Host, OutboxMessage
+from services.notifications.preferences import KINDS, preference, reminder_offsets
+
+PENDING, SENDING, SENT, FAILED, SKIPPED, CANCELLED = 'pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled'
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
+
+
+def record(session: Session, *, booking: Booking, host: Host, change: str, now: datetime,
+           old_start: datetime | None = None, old_end: datetime | None = None, reason: str = '') -> None:
+    """Queue the e-mails a booking change causes (the caller commits them with the change itself).
+
+    `change` is 'created', 'rescheduled' or 'cancelled'. Reminders of the booking's earlier times are withdrawn
+    and new ones planned, so a moved or cancelled booking's old reminder is never sent.
+    """
+    assert booking.id is not None and host.id is not None
+    context: dict[str, Any] = {'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
+                               'sequence': booking.sequence}
+    if old_start and old_end:
+        context |= {'old_start': old_start.isoformat(), 'old_end': old_end.isoformat()}
+    if reason:
+        context['reason'] = reason
+    kinds = {'created': ('confirmation', 'host_booking'), 'rescheduled': ('reschedule', 'host_reschedule'),
+             'cancelled': ('cancellation', 'host_cancellation')}[change]
+    for kind in kinds:
+        if preference(host, kind).enabled:
+            _add(session, booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now)
+    if change != 'created':
+        withdraw_reminders(session, booking_id=booking.id)
+    if change != 'cancelled' and preference(host, 'reminder').enabled:
+        for offset in reminder_offsets(host):
+            due = booking.start_at - timedelta(minutes=offset)
+            if due > now:  # a reminder already due at booking time would only repeat the confirmation
+                _add(session, booking, 'reminder', f'{booking.uid}.reminder.{offset}.{booking.sequence}', due,
+                     context | {'offset': offset}, now)
+
+
+def record_message(session: Session, *, booking: Booking, kind: str, key: str, now: datetime,
+                   context: dict[str, Any]) -> None:
+    """Queue one message of any kind (a proposal, say) with its own key."""
+    _add(session, booking, kind, key, now, context, now)
+
+
+def withdraw_reminders(session: Session, *, booking_id: int) -> None:
+    session.execute(update(OutboxMessage).where(
+        OutboxMessage.booking_id == booking_id, OutboxMessage.kind == 'reminder',  # type: ignore[arg-type]
+        OutboxMessage.status == PENDING).values(status=CANCELLED))  # type: ignore[arg-type]
+
+
+def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_ID) -> list[int]:
+    """Claim up to `limit` due messages for this worker; the same row is never claimed by two live workers."""
+    skip_locked = ' FOR UPDATE SKIP LOCKED' if session.get_bind().dialect.name == 'postgresql' else ''
+    due = "status IN ('pending', 'sending') AND due_at <= :now AND (status = 'pending' OR claimed_until < :now)"
+    statement = text(
+        f"UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_until = :lease, "
+        f"attempts = attempts + 1 WHERE {due} AND id IN "
+        f"(SELECT id FROM outbox WHERE {due} ORDER BY due_at LIMIT :limit{skip_locked}) RETURNING id"
+    ).bindparams(bindparam('now', type_=OutboxMessage.__table__.c.due_at.type),
+                 bindparam('lease', type_=OutboxMessage.__table__.c.due_at.type))
+    rows = session.execute(statement, {'now': now, 'lease': now + LEASE, 'worker': worker, 'limit': limit})
+    return sorted(row[0] for row in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: int
+    status: str  # SENT, SKIPPED, FAILED, or PENDING again for a retry at `due_at`
+    error: str = ''
+    due_at: datetime | None = None
+
+
+def delivery_failed(message: OutboxMessage, error: str, *, permanent: bool, now: datetime) -> Outcome:
+    """Retry with backoff (1, 2, 4 ... minutes, at most an hour); give up on a permanent error or the last try."""
+    assert message.id is not None
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        return Outcome(message.id, FAILED, error)
+    delay = timedelta(seconds=min(60 * 2 ** max(message.attempts - 1, 0), 3600))
+    return Outcome(message.id, PENDING, error, now + delay)
+
+
+def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: str = WORKER_ID) -> None:
+    """Record what happened to claimed messages (only while this worker still holds the claim)."""
+    for outcome in outcomes:
+        values: dict[str, Any] = {'status': outcome.status, 'last_error': outcome.error[:500], 'claimed_until': None}
+        if outcome.status == SENT:
+            values['sent_at'] = now
+        if outcome.due_at is not None:
+            values['due_at'] = outcome.due_at
+        session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == outcome.id, OutboxMessage.status == SENDING,  # type: ignore[arg-type]
+            OutboxMessage.claimed_by == worker).values(**values))  # type: ignore[arg-type]
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next pending message falls due (for waking the worker at the right moment)."""
+    return session.exec(select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING)  # type: ignore
+                        .order_by(OutboxMessage.due_at).limit(1)).first()
+
+
+def deliveries(session: Session, *, booking_id: int) -> list[dict[str, Any]]:
+    """A booking's messages and their delivery status, as its host sees them."""
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
+                        .order_by(OutboxMessage.due_at, OutboxMessage.id))  # type: ignore[arg-type]
+    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else m.kind, 'status': m.status,
+             'due_at': m.due_at.isoformat(), 'sent_at': m.sent_at.isoformat() if m.sent_at else None,
+             'attempts': m.attempts, 'error': m.last_error} for m in rows]
+
+
+def _add(session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],
+         now: datetime) -> None:
+    session.add(OutboxMessage(key=key, host_id=booking.host_id, booking_id=booking.id, kind=kind, due_at=due,
+                              context=context, created_at=now))

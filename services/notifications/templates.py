@@ -1,0 +1,207 @@
+"""The e-mails themselves: plain-text and HTML parts in the recipient's zone, with the .ics invitation attached.
+
+Every value a host or invitee typed is escaped in the HTML part; links in an invitee's notes and answers are broken
+up so that no mail client turns them into clickable links in the host's e-mail.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from zoneinfo import ZoneInfo
+
+from services.contrast import accessible_brand
+from services.notifications.preferences import KINDS, fill
+
+DEFAULT_BRAND = '#1d4ed8'
+ZERO_WIDTH = '\u200b'
+# Header lines may be up to 998 characters (RFC 5322); folding at 78 makes Python move a whole subject onto a
+# continuation line, which some readers show with a leading space.
+POLICY = policy.SMTP.clone(max_line_length=998)
+_URLISH = re.compile(r'\S*(?:://|www\.|@|\.[a-z]{2,})\S*', re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """Everything one message says, as plain data (the worker fills it from the database)."""
+
+    kind: str
+    key: str
+    to_name: str
+    to_email: str
+    zone: str  # the recipient's time zone
+    host_name: str
+    event_title: str
+    start: datetime
+    end: datetime
+    invitee_name: str
+    invitee_email: str
+    invitee_zone: str
+    mail_from: str
+    subject_template: str
+    custom_message: str = ''
+    brand_color: str = ''
+    location_label: str = ''
+    location_value: str = ''
+    old_start: datetime | None = None
+    old_end: datetime | None = None
+    reason: str = ''
+    manage_url: str = ''
+    book_again_url: str = ''
+    notes: str = ''
+    answers: tuple[tuple[str, str], ...] = ()
+    proposal_message: str = ''
+    proposal_links: tuple[tuple[str, str], ...] = ()  # (label, url): accept, decline, pick another time
+    reply_to: str = ''
+    ics: bytes = b''
+    ics_method: str = ''
+
+
+def render(letter: Letter) -> EmailMessage:
+    kind = KINDS[letter.kind]
+    zone = ZoneInfo(letter.zone)
+    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': letter.invitee_name,
+              'date': day_text(letter.start, zone), 'time': time_text(letter.start, zone)}
+    subject = ' '.join(fill(letter.subject_template, values).split())[:250]
+    message = EmailMessage(policy=POLICY)
+    message['Subject'] = subject
+    message['From'] = _from(letter.mail_from, letter.host_name)
+    message['To'] = Address(display_name=_one_line(letter.to_name), addr_spec=letter.to_email)
+    if letter.reply_to:
+        message['Reply-To'] = letter.reply_to
+    message['Date'] = format_datetime(datetime.now().astimezone())
+    message['Message-ID'] = make_msgid(idstring=re.sub(r'[^A-Za-z0-9._-]', '.', letter.key)[:60],
+                                       domain=parseaddr(letter.mail_from)[1].partition('@')[2] or 'localhost')
+    message['X-CloudMeet-Kind'] = letter.kind
+    custom = fill(letter.custom_message, values) if letter.custom_message else ''
+    lines = _lines(letter, zone, kind.to_host)
+    message.set_content(_text(lines, custom))
+    message.add_alternative(_html(subject, lines, custom, letter), subtype='html')
+    if letter.ics:
+        message.add_attachment(letter.ics, maintype='text', subtype='calendar', filename='invite.ics',
+                               params={'method': letter.ics_method, 'charset': 'UTF-8'})
+    return message
+
+
+def day_text(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f'{local:%A} {local.day} {local:%B %Y}'
+
+
+def time_text(moment: datetime, zone: ZoneInfo) -> str:
+    return f'{moment.astimezone(zone):%H:%M}'
+
+
+def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named."""
+    return (f'{day_text(start, zone)}, {time_text(start, zone)}\u2013{time_text(end, zone)} '
+            f'({zone.key}, {start.astimezone(zone).tzname()})')
+
+
+def defang(text: str) -> str:
+    """Break links up with zero-width spaces so that mail clients show them as text, not as links."""
+    return _URLISH.sub(lambda m: re.sub(r'([.:/@])', r'\1' + ZERO_WIDTH, m.group(0)), text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    label: str
+    text: str
+    url: str = ''  # a link the application made (manage links, the host's own meeting link)
+    button: bool = False
+    untrusted: bool = False  # typed by the invitee: defanged in the host's e-mail
+
+
+def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
+    lines = [_Line('What', letter.event_title)]
+    if letter.kind == 'proposal':
+        lines.append(_Line('Currently', when_text(letter.start, letter.end, zone)))
+    elif letter.old_start and letter.old_end:
+        lines.append(_Line('Was', when_text(letter.old_start, letter.old_end, zone)))
+        lines.append(_Line('Now', when_text(letter.start, letter.end, zone)))
+    else:
+        lines.append(_Line('When', when_text(letter.start, letter.end, zone)))
+    if to_host:
+        lines.append(_Line('Invitee', letter.invitee_name, untrusted=True))
+        lines.append(_Line('E-mail', letter.invitee_email, url=f'mailto:{letter.invitee_email}'))
+        if letter.invitee_zone != letter.zone:
+            lines.append(_Line("Invitee's time zone", letter.invitee_zone))
+    else:
+        lines.append(_Line('Host', letter.host_name))
+    if letter.location_label:
+        link = letter.location_value if _is_web_link(letter.location_value) else ''
+        lines.append(_Line('Where', letter.location_value or letter.location_label, url=link))
+    if letter.reason:
+        lines.append(_Line('Reason', letter.reason, untrusted=to_host))
+    if to_host:
+        if letter.notes:
+            lines.append(_Line('Notes', letter.notes, untrusted=True))
+        lines.extend(_Line(label, value, untrusted=True) for label, value in letter.answers)
+    if letter.proposal_message:
+        lines.append(_Line('Message', letter.proposal_message))
+    lines.extend(_Line(label, url, url=url, button=True) for label, url in letter.proposal_links)
+    if letter.manage_url:
+        label = 'Open your dashboard' if to_host else 'Book again' if letter.kind == 'cancellation' else \
+            'Reschedule or cancel'
+        lines.append(_Line(label, letter.manage_url, url=letter.manage_url, button=True))
+    return lines
+
+
+def _text(lines: list[_Line], custom: str) -> str:
+    body = [custom, ''] if custom else []
+    for line in lines:
+        value = defang(line.text) if line.untrusted else line.text
+        body.append(f'{line.label}: {value}')
+    body += ['', '-- ', 'Sent by CloudMeet']
+    return '\n'.join(body) + '\n'
+
+
+def _html(subject: str, lines: list[_Line], custom: str, letter: Letter) -> str:
+    brand = accessible_brand(letter.brand_color, DEFAULT_BRAND)
+    esc = html.escape
+    rows = []
+    for line in lines:
+        if line.button:
+            value = (f'<a href="{esc(line.url)}" style="display:inline-block;background:{brand};color:#ffffff;'
+                     f'padding:8px 14px;border-radius:6px;text-decoration:none">{esc(line.label)}</a>')
+        elif line.url:
+            value = f'<a href="{esc(line.url)}" style="color:{brand}">{esc(line.text)}</a>'
+        else:
+            text = defang(line.text) if line.untrusted else line.text
+            value = esc(text).replace('\n', '<br>')
+        rows.append(f'<tr><th align="left" valign="top" style="padding:6px 12px 6px 0;color:#374151;'
+                    f'font-weight:600">{esc(line.label)}</th><td style="padding:6px 0">{value}</td></tr>')
+    note = f'<p style="margin:0 0 16px">{esc(custom).replace(chr(10), "<br>")}</p>' if custom else ''
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<title>{esc(subject)}</title></head>'
+        '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" '
+        'style="padding:24px">'
+        '<table role="presentation" width="560" cellpadding="0" cellspacing="0" '
+        'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">'
+        f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
+        f'{esc(subject)}</td></tr>'
+        f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}'
+        f'<table role="presentation" cellpadding="0" cellspacing="0">{"".join(rows)}</table></td></tr>'
+        '<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">Sent by CloudMeet</td></tr>'
+        '</table></td></tr></table></body></html>'
+    )
+
+
+def _from(mail_from: str, host_name: str) -> Address:
+    name, address = parseaddr(mail_from)
+    return Address(display_name=_one_line(f'{host_name} via {name or "CloudMeet"}'), addr_spec=address)
+
+
+def _one_line(value: str) -> str:
+    return ' '.join(value.split())
+
+
+def _is_web_link(value: str) -> bool:
+    return value.startswith(('https://', 'http://')) and ' ' not in value

@@ -1,0 +1,202 @@
+"""Drain the outbox: claim due messages, render them from the booking as recorded, send, record the outcome."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlmodel import Session, select
+
+from app import crypto
+from app.config import Settings
+from app.db import session_scope
+from app.models import BOOKING_CONFIRMED, Booking, EventType, Host, OutboxMessage, utcnow
+from services import calendar_links
+from services.notifications import outbox
+from services.notifications.mailers import DeliveryError, Mailer
+from services.notifications.preferences import KINDS, preference
+from services.notifications.templates import Letter, render
+from services.public import LOCATION_LABELS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DrainStats:
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.skipped + self.retried + self.failed
+
+
+def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, worker: str = outbox.WORKER_ID,
+          max_batches: int | None = None) -> DrainStats:
+    """Send every message that is due now, batch by batch, until none is left (or `max_batches`)."""
+    stats = DrainStats()
+    # An idempotent mailer (file outbox, Resend's idempotency key) may record a batch at once; SMTP records every
+    # message as soon as it is sent, so a crash can repeat at most the one message in flight.
+    record_every = batch if getattr(mailer, 'idempotent', False) else 1
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        now = utcnow()
+        with session_scope(write=True) as session:
+            ids = outbox.claim(session, now=now, limit=batch, worker=worker)
+        if not ids:
+            break
+        with session_scope() as session:
+            work = _load(session, ids)
+        outcomes: list[outbox.Outcome] = []
+        for message in work.messages:
+            outcome = _deliver(message, work, mailer, settings, utcnow())
+            _count(stats, outcome.status)
+            outcomes.append(outcome)
+            if len(outcomes) >= record_every:
+                _record(outcomes, worker)
+                outcomes = []
+        _record(outcomes, worker)
+    return stats
+
+
+@dataclass(slots=True)
+class _Work:
+    messages: list[OutboxMessage]
+    bookings: dict[int, Booking]
+    hosts: dict[int, Host]
+    event_types: dict[int, EventType]
+
+
+def _load(session: Session, ids: list[int]) -> _Work:
+    messages = list(session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore
+                                 .order_by(OutboxMessage.due_at)))
+    booking_ids = {m.booking_id for m in messages if m.booking_id}
+    bookings = {b.id: b for b in session.exec(select(Booking).where(Booking.id.in_(booking_ids)))}  # type: ignore
+    host_ids = {m.host_id for m in messages}
+    hosts = {h.id: h for h in session.exec(select(Host).where(Host.id.in_(host_ids)))}  # type: ignore
+    type_ids = {b.event_type_id for b in bookings.values() if b.event_type_id}
+    types = {e.id: e for e in session.exec(select(EventType).where(EventType.id.in_(type_ids)))}  # type: ignore
+    return _Work(messages, bookings, hosts, types)  # type: ignore[arg-type]
+
+
+def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Settings, now: datetime
+             ) -> outbox.Outcome:
+    assert message.id is not None
+    booking = work.bookings.get(message.booking_id or -1)
+    host = work.hosts.get(message.host_id)
+    reason = _stale(message, booking, host, now)
+    if reason:
+        log.info('outbox %s skipped: %s', message.key, reason)
+        return outbox.Outcome(message.id, outbox.SKIPPED, reason)
+    assert booking is not None and host is not None
+    event_type = work.event_types.get(booking.event_type_id or -1)
+    try:
+        mailer.send(render(letter_for(message, booking, host, event_type, settings)), message.key)
+    except DeliveryError as exc:
+        outcome = outbox.delivery_failed(message, str(exc), permanent=exc.permanent, now=now)
+        log.warning('outbox %s attempt %d failed: %s%s', message.key, message.attempts, exc,
+                    '' if outcome.status == outbox.FAILED else ' (will retry)')
+        return outcome
+    except Exception as exc:  # a bug in rendering must not stop the other messages
+        log.exception('outbox %s could not be rendered', message.key)
+        return outbox.delivery_failed(message, f'{type(exc).__name__}: {exc}', permanent=False, now=now)
+    return outbox.Outcome(message.id, outbox.SENT)
+
+
+def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, now: datetime) -> str:
+    """Why a message should not go out any more ('' when it should)."""
+    if booking is None or host is None:
+        return 'the booking no longer exists'
+    if message.kind not in KINDS:
+        return f'unknown kind {message.kind}'
+    if message.kind == 'reminder':
+        if booking.status != BOOKING_CONFIRMED:
+            return 'the booking was cancelled'
+        if booking.sequence != message.context.get('sequence'):
+            return 'the booking was moved'
+        if now >= booking.start_at:
+            return 'the meeting has already started'
+        if not preference(host, 'reminder').enabled:
+            return 'the host switched reminders off'
+    return ''
+
+
+def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type: EventType | None,
+               settings: Settings) -> Letter:
+    """What one outbox row says, in its recipient's zone, from the booking as it was when the change happened."""
+    kind = KINDS[message.kind]
+    ctx: dict[str, Any] = message.context
+    start, end = datetime.fromisoformat(ctx['start']), datetime.fromisoformat(ctx['end'])
+    title = event_type.title if event_type else 'Meeting'
+    location_kind = event_type.location_kind if event_type else 'none'
+    location_value = event_type.location_value if event_type else ''
+    location_label = LOCATION_LABELS.get(location_kind, '') if location_kind != 'none' else ''
+    manage_url = ''
+    if kind.to_host:
+        manage_url = f'{settings.public_url}/dashboard'
+    elif message.kind == 'cancellation' and event_type and event_type.active:
+        manage_url = f'{settings.public_url}/{quote(host.username)}/{quote(event_type.slug)}'
+    elif message.kind != 'cancellation':
+        token = crypto.decrypt(booking.manage_token_encrypted)
+        manage_url = f'{settings.public_url}/booking/{booking.uid}?token={token}'
+    ics = b''
+    if kind.ics:
+        meeting = f'{title} with {booking.invitee_name}' if kind.to_host else f'{title} with {host.name}'
+        details = booking.notes if kind.to_host else (f'Reschedule or cancel: {manage_url}' if manage_url else '')
+        ics = calendar_links.invitation(
+            uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name,
+            invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
+            location=location_value or location_label, description=details, sequence=int(ctx.get('sequence', 0)),
+            cancelled=kind.ics == 'CANCEL', stamp=message.created_at)
+    labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
+    answers = tuple((labels.get(k, k), 'Yes' if v is True else 'No' if v is False else str(v))
+                    for k, v in booking.answers.items())
+    pref = preference(host, message.kind)
+    proposal = ctx.get('proposal') or {}
+    return Letter(
+        kind=message.kind, key=message.key,
+        to_name=host.name if kind.to_host else booking.invitee_name,
+        to_email=host.email if kind.to_host else booking.invitee_email,
+        zone=host.timezone if kind.to_host else booking.invitee_timezone,
+        host_name=host.name, event_title=title, start=start, end=end, invitee_name=booking.invitee_name,
+        invitee_email=booking.invitee_email, invitee_zone=booking.invitee_timezone, mail_from=settings.mail_from,
+        subject_template=pref.subject, custom_message=pref.message, brand_color=host.brand_color,
+        location_label=location_label, location_value=location_value,
+        old_start=datetime.fromisoformat(ctx['old_start']) if ctx.get('old_start') else None,
+        old_end=datetime.fromisoformat(ctx['old_end']) if ctx.get('old_end') else None,
+        reason=ctx.get('reason', ''), manage_url=manage_url, notes=booking.notes, answers=answers,
+        proposal_message=proposal.get('message', ''),
+        proposal_links=tuple((label, url) for label, url in proposal.get('links', [])),
+        reply_to=booking.invitee_email if kind.to_host else '', ics=ics, ics_method=kind.ics)
+
+
+def _record(outcomes: list[outbox.Outcome], worker: str) -> None:
+    if outcomes:
+        with session_scope(write=True) as session:
+            outbox.finish(session, outcomes, now=utcnow(), worker=worker)
+
+
+def _count(stats: DrainStats, status: str) -> None:
+    if status == outbox.SENT:
+        stats.sent += 1
+    elif status == outbox.SKIPPED:
+        stats.skipped += 1
+    elif status == outbox.PENDING:
+        stats.retried += 1
+    else:
+        stats.failed += 1
+
+
+def deliver_due(*, mailer: Mailer, settings: Settings) -> datetime | None:
+    """One pass of the background job: send everything due, then say when the next message falls due."""
+    stats = drain(mailer=mailer, settings=settings)
+    if stats.handled:
+        log.info('outbox: %d sent, %d skipped, %d to retry, %d failed', stats.sent, stats.skipped, stats.retried,
+                 stats.failed)
+    with session_scope() as session:
+        return outbox.next_due(session)
