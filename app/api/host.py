@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.schemas import CancelRequest
+from app.api.schemas import CancelRequest, NotificationSettingsRequest
 from app.db import session_scope
 from app.errors import NotAllowed
 from services import bookings, event_types, hosts, schedules
 from services.event_types import EventTypeInput
+from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
 
 bearer = HTTPBearer(auto_error=False, description='An API key made with `python main.py api-key create`')
@@ -43,6 +44,26 @@ def update_me(host_id: HostId, changes: Annotated[dict[str, Any], Body(
     """Change the profile: name, intro, timezone, and embed_origins (sites allowed to iframe the booking pages)."""
     with session_scope(write=True) as session:
         return hosts.host_json(hosts.update_profile(session=session, host_id=host_id, changes=changes))
+
+
+@router.get('/me/notifications')
+def notification_settings(host_id: HostId) -> dict[str, Any]:
+    """Each e-mail kind (on/off, subject, custom message) and the reminder offsets in minutes before a meeting."""
+    with session_scope() as session:
+        return preferences.preferences_json(hosts.get_host(session=session, host_id=host_id))
+
+
+@router.patch('/me/notifications')
+def update_notification_settings(host_id: HostId, body: NotificationSettingsRequest) -> dict[str, Any]:
+    """Change some kinds and/or the reminder offsets; subjects and messages may use the listed variables."""
+    with session_scope(write=True) as session:
+        host = hosts.get_host(session=session, host_id=host_id)
+        preferences.update_preferences(
+            host, kinds={k: v.model_dump(exclude_none=True) for k, v in (body.kinds or {}).items()},
+            reminder_offsets_minutes=body.reminder_offsets_minutes)
+        session.add(host)
+        session.flush()
+        return preferences.preferences_json(host)
 
 
 @router.get('/schedules')
@@ -125,8 +146,11 @@ def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcom
 
 @router.get('/bookings/{uid}')
 def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
+    """One booking, with the delivery status of each of its e-mails and reminders."""
     with session_scope() as session:
-        return bookings.booking_json(bookings.host_booking(session=session, host_id=host_id, uid=uid))
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        assert booking.id is not None
+        return bookings.booking_json(booking) | {'messages': outbox.deliveries(session, booking_id=booking.id)}
 
 
 @router.post('/bookings/{uid}/cancel')

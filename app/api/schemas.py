@@ -49,3 +49,14 @@ class TokenCancelRequest(CancelRequest):
 class RescheduleRequest(Strict):
     token: Annotated[str, Field(min_length=1, max_length=200)]
     start: AwareDatetime
+
+
+class NotificationKindChange(Strict):
+    enabled: bool | None = None
+    subject: str | None = Field(default=None, max_length=200)
+    message: str | None = Field(default=None, max_length=2000)
+
+
+class NotificationSettingsRequest(Strict):
+    kinds: dict[str, NotificationKindChange] | None = None
+    reminder_offsets_minutes: list[int] | None = Field(default=None, max_length=5)

@@ -129,3 +129,43 @@ def test_a_brand_colour_must_be_a_hex_colour(client: TestClient, ada: dict) -> N
     assert client.patch('/me', headers=ada['auth'], json={'brand_color': '#FFAA00'}).json()['brand_color'] == '#ffaa00'
     for bad in ('orange', '#ffaa0', 'url(javascript:x)'):
         assert client.patch('/me', headers=ada['auth'], json={'brand_color': bad}).status_code == 400
+
+
+def test_a_host_sees_each_bookings_e_mails_and_their_delivery_status(client: TestClient, ada: dict) -> None:
+    start = at(next_monday(), '10:00')
+    made = client.post('/public/ada/call/bookings', json={
+        'start': start.isoformat(), 'name': 'Grace', 'email': 'grace@example.com', 'timezone': 'UTC'})
+    uid = made.json()['uid']
+    messages = client.get(f'/bookings/{uid}', headers=ada['auth']).json()['messages']
+    assert [(m['kind'], m['status']) for m in messages] == [
+        ('confirmation', 'pending'), ('host_booking', 'pending'), ('reminder', 'pending'), ('reminder', 'pending')]
+    client.post(f'/bookings/{uid}/cancel', headers=ada['auth'], json={'reason': 'Clash'})
+    after = client.get(f'/bookings/{uid}', headers=ada['auth']).json()['messages']
+    assert {m['kind']: m['status'] for m in after if m['kind'] != 'reminder'} == {
+        'confirmation': 'pending', 'host_booking': 'pending', 'cancellation': 'pending',
+        'host_cancellation': 'pending'}
+    assert [m['status'] for m in after if m['kind'] == 'reminder'] == ['cancelled', 'cancelled']
+
+
+def test_a_host_can_word_and_switch_off_each_e_mail_and_set_reminder_offsets(client: TestClient, ada: dict) -> None:
+    settings = client.get('/me/notifications', headers=ada['auth']).json()
+    assert settings['reminder_offsets_minutes'] == [1440, 60]
+    assert settings['kinds']['confirmation']['enabled'] is True
+    assert '{attendee_name}' in settings['variables']
+    changed = client.patch('/me/notifications', headers=ada['auth'], json={
+        'kinds': {'reminder': {'subject': 'Soon: {event_name}', 'message': 'Bring notes'},
+                  'host_booking': {'enabled': False}},
+        'reminder_offsets_minutes': [30, 2880]})
+    assert changed.status_code == 200
+    body = changed.json()
+    assert body['reminder_offsets_minutes'] == [2880, 30]
+    assert body['kinds']['reminder']['subject'] == 'Soon: {event_name}'
+    assert body['kinds']['host_booking']['enabled'] is False
+    assert body['kinds']['reminder']['enabled'] is True  # untouched fields keep their values
+    for bad, reason in (({'kinds': {'nope': {}}}, "Unknown e-mail kind 'nope'"),
+                        ({'kinds': {'reminder': {'subject': 'Hi\r\nBcc: all@example.com'}}}, 'single line'),
+                        ({'reminder_offsets_minutes': [0]}, 'between 5 minutes and 30 days')):
+        refused = client.patch('/me/notifications', headers=ada['auth'], json=bad)
+        assert refused.status_code == 400 and reason in refused.json()['detail']
+    assert client.get('/me/notifications', headers=ada['auth']).json() == body  # nothing half-applied
+    assert client.get('/me/notifications').status_code == 401

@@ -22,17 +22,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*, data_dir: Path, database_url: str = '', log_level: str = 'WARNING') -> Iterator[str]:
+def running_server(*, data_dir: Path, database_url: str = '', log_level: str = 'WARNING',
+                   env: dict[str, str] | None = None, name: str = 'server') -> Iterator[str]:
     """Serve the app and yield its base URL; the server's log is printed if it fails to start."""
     port = free_port()
-    env = {**os.environ, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_PORT': str(port),
-           'CLOUDMEET_DATABASE_URL': database_url, 'CLOUDMEET_LOG_LEVEL': log_level}
-    env.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
-    log = (data_dir / 'server.log').open('w')
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    environment = {**os.environ, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_PORT': str(port),
+                   'CLOUDMEET_DATABASE_URL': database_url, 'CLOUDMEET_LOG_LEVEL': log_level, **(env or {})}
+    environment.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
+    log = (data_dir / f'{name}.log').open('w')
+    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=environment, stdout=log,
+                               stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}'
     try:
-        _wait_until_up(url, process, data_dir / 'server.log')
+        _wait_until_up(url, process, Path(log.name))
         yield url
     finally:
         process.terminate()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -30,7 +31,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         make_event_type(session, host, slug='hour', title='Hour', duration_minutes=60, slot_interval_minutes=30)
         key = hosts.create_api_key(session=session, host_id=host.id)
     with running_server(data_dir=data_dir, database_url=url) as base:
-        yield {'base': base, 'auth': {'Authorization': f'Bearer {key}'}}
+        yield {'base': base, 'auth': {'Authorization': f'Bearer {key}'}, 'outbox': data_dir / 'outbox'}
     engine.dispose()
 
 
@@ -57,9 +58,22 @@ def booking(base: str, slug: str, clock: str, n: int) -> Callable[[httpx.Client]
     return lambda client: client.post(f'{base}/api/v1/public/ada/{slug}/bookings', json=body)
 
 
-def test_fifty_concurrent_requests_for_one_slot_make_exactly_one_booking(server: dict) -> None:
+def test_fifty_concurrent_requests_for_one_slot_make_exactly_one_booking_and_one_confirmation(server: dict) -> None:
     statuses = race([booking(server['base'], 'call', '09:00', n) for n in range(50)])
     assert sorted(statuses) == [201] + [409] * 49
+    confirmations = wait_for(lambda: list(server['outbox'].glob('*.confirmation.0.eml')))
+    assert len(confirmations) == 1
+    time.sleep(1)  # nothing more arrives
+    assert len(list(server['outbox'].glob('*.confirmation.0.eml'))) == 1
+
+
+def wait_for(found: Callable[[], list], seconds: float = 20) -> list:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := found():
+            return result
+        time.sleep(0.1)
+    return []
 
 
 def test_fifty_concurrent_requests_for_overlapping_slots_make_exactly_one_booking(server: dict) -> None:
