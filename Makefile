@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_slots
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_pages
+	$(BIN)/python -m tests.bench.bench_outbox
 
 lint: install
 	$(BIN)/ruff check .

@@ -98,15 +98,18 @@ def delivery_failed(message: OutboxMessage, error: str, *, permanent: bool, now:
 
 def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: str = WORKER_ID) -> None:
     """Record what happened to claimed messages (only while this worker still holds the claim)."""
+    mine = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_by == worker)  # type: ignore[arg-type]
+    sent = [o.id for o in outcomes if o.status == SENT]
+    if sent:  # the common case, in one statement
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent), mine).values(  # type: ignore
+            status=SENT, sent_at=now, last_error='', claimed_until=None))
     for outcome in outcomes:
-        values: dict[str, Any] = {'status': outcome.status, 'last_error': outcome.error[:500], 'claimed_until': None}
         if outcome.status == SENT:
-            values['sent_at'] = now
+            continue
+        values: dict[str, Any] = {'status': outcome.status, 'last_error': outcome.error[:500], 'claimed_until': None}
         if outcome.due_at is not None:
             values['due_at'] = outcome.due_at
-        session.execute(update(OutboxMessage).where(
-            OutboxMessage.id == outcome.id, OutboxMessage.status == SENDING,  # type: ignore[arg-type]
-            OutboxMessage.claimed_by == worker).values(**values))  # type: ignore[arg-type]
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.id, mine).values(**values))
 
 
 def next_due(session: Session) -> datetime | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
@@ -20,9 +20,26 @@ from services.notifications.preferences import KINDS, fill
 
 DEFAULT_BRAND = '#1d4ed8'
 ZERO_WIDTH = '\u200b'
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, but building each header class once (the stock one builds a new class for
+    every header of every message, a fifth of the time it takes to render one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
 # Header lines may be up to 998 characters (RFC 5322); folding at 78 makes Python move a whole subject onto a
 # continuation line, which some readers show with a leading space.
-POLICY = policy.SMTP.clone(max_line_length=998)
+POLICY = policy.SMTP.clone(max_line_length=998, header_factory=_Headers())
 _URLISH = re.compile(r'\S*(?:://|www\.|@|\.[a-z]{2,})\S*', re.IGNORECASE)
 
 
@@ -173,25 +190,26 @@ def _html(subject: str, lines: list[_Line], custom: str, letter: Letter) -> str:
             value = f'<a href="{esc(line.url)}" style="color:{brand}">{esc(line.text)}</a>'
         else:
             text = defang(line.text) if line.untrusted else line.text
-            value = esc(text).replace('\n', '<br>')
+            value = esc(text).replace('\n', '<br>\n')
         rows.append(f'<tr><th align="left" valign="top" style="padding:6px 12px 6px 0;color:#374151;'
                     f'font-weight:600">{esc(line.label)}</th><td style="padding:6px 0">{value}</td></tr>')
-    note = f'<p style="margin:0 0 16px">{esc(custom).replace(chr(10), "<br>")}</p>' if custom else ''
-    return (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f'<title>{esc(subject)}</title></head>'
-        '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">'
+    note = f'<p style="margin:0 0 16px">{esc(custom).replace(chr(10), "<br>" + chr(10))}</p>' if custom else ''
+    # One element per line: short lines travel as 8bit, without quoted-printable soft breaks.
+    return '\n'.join([
+        '<!doctype html>',
+        f'<html><head><meta charset="utf-8"><title>{esc(subject)}</title></head>',
+        '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">',
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" '
-        'style="padding:24px">'
+        'style="padding:24px">',
         '<table role="presentation" width="560" cellpadding="0" cellspacing="0" '
-        'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">'
+        'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">',
         f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
-        f'{esc(subject)}</td></tr>'
-        f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}'
-        f'<table role="presentation" cellpadding="0" cellspacing="0">{"".join(rows)}</table></td></tr>'
-        '<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">Sent by CloudMeet</td></tr>'
-        '</table></td></tr></table></body></html>'
-    )
+        f'{esc(subject)}</td></tr>',
+        f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
+        '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table></td></tr>',
+        '<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">Sent by CloudMeet</td></tr>',
+        '</table></td></tr></table></body></html>',
+    ]) + '\n'
 
 
 def _from(mail_from: str, host_name: str) -> Address:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,32 +36,35 @@ class DrainStats:
         return self.sent + self.skipped + self.retried + self.failed
 
 
-def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, worker: str = outbox.WORKER_ID,
-          max_batches: int | None = None) -> DrainStats:
-    """Send every message that is due now, batch by batch, until none is left (or `max_batches`)."""
+def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int = 4,
+          worker: str = outbox.WORKER_ID, max_batches: int | None = None) -> DrainStats:
+    """Send every message that is due now, batch by batch, until none is left (or `max_batches`).
+
+    `senders` threads deliver at once, so one slow SMTP or HTTP round trip does not hold up the rest.
+    """
     stats = DrainStats()
     # An idempotent mailer (file outbox, Resend's idempotency key) may record a batch at once; SMTP records every
-    # message as soon as it is sent, so a crash can repeat at most the one message in flight.
+    # message as soon as it is sent, so a crash can repeat at most the messages in flight.
     record_every = batch if getattr(mailer, 'idempotent', False) else 1
     batches = 0
-    while max_batches is None or batches < max_batches:
-        batches += 1
-        now = utcnow()
-        with session_scope(write=True) as session:
-            ids = outbox.claim(session, now=now, limit=batch, worker=worker)
-        if not ids:
-            break
-        with session_scope() as session:
-            work = _load(session, ids)
-        outcomes: list[outbox.Outcome] = []
-        for message in work.messages:
-            outcome = _deliver(message, work, mailer, settings, utcnow())
-            _count(stats, outcome.status)
-            outcomes.append(outcome)
-            if len(outcomes) >= record_every:
-                _record(outcomes, worker)
-                outcomes = []
-        _record(outcomes, worker)
+    with ThreadPoolExecutor(max_workers=senders, thread_name_prefix='outbox') as pool:
+        while max_batches is None or batches < max_batches:
+            batches += 1
+            with session_scope(write=True) as session:
+                ids = outbox.claim(session, now=utcnow(), limit=batch, worker=worker)
+            if not ids:
+                break
+            with session_scope() as session:
+                work = _load(session, ids)
+            outcomes: list[outbox.Outcome] = []
+            for future in as_completed([pool.submit(_deliver, m, work, mailer, settings) for m in work.messages]):
+                outcome = future.result()
+                _count(stats, outcome.status)
+                outcomes.append(outcome)
+                if len(outcomes) >= record_every:
+                    _record(outcomes, worker)
+                    outcomes = []
+            _record(outcomes, worker)
     return stats
 
 
@@ -84,9 +88,9 @@ def _load(session: Session, ids: list[int]) -> _Work:
     return _Work(messages, bookings, hosts, types)  # type: ignore[arg-type]
 
 
-def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Settings, now: datetime
-             ) -> outbox.Outcome:
+def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Settings) -> outbox.Outcome:
     assert message.id is not None
+    now = utcnow()
     booking = work.bookings.get(message.booking_id or -1)
     host = work.hosts.get(message.host_id)
     reason = _stale(message, booking, host, now)
