@@ -109,6 +109,9 @@ class Booking(SQLModel, table=True):
     manage_token_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     idempotency_key: str | None = Field(default=None, max_length=200)
     cancel_reason: str = Field(default='', max_length=1000)
+    proposed_start_at: datetime | None = _utc(nullable=True)  # a new time the host proposed, until answered
+    proposal_message: str = Field(default='', max_length=1000)
+    proposal_expires_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     cancelled_at: datetime | None = _utc(nullable=True)

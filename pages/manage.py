@@ -30,7 +30,7 @@ def register() -> None:
     app.get('/booking/{uid}/invite.ics', include_in_schema=False)(download_invite)
 
 
-async def manage_page(request: Request, uid: str, token: str = '') -> None:
+async def manage_page(request: Request, uid: str, token: str = '', action: str = '') -> None:
     try:
         view = await run.io_bound(_guarded_view, _client_address(request), uid, token)
     except RateLimited as exc:
@@ -40,7 +40,9 @@ async def manage_page(request: Request, uid: str, token: str = '') -> None:
     except NotFound:
         not_found(LINK_NOT_VALID)
         return
-    ManageFlow(view)
+    flow = ManageFlow(view)
+    if action in ('accept', 'decline', 'pick') and view.proposal and view.confirmed:
+        flow.answer_proposal(action)  # a link from the proposal e-mail: ask, never act on a GET alone
 
 
 def download_invite(request: Request, uid: str, token: str = '') -> Response:
@@ -89,11 +91,78 @@ class ManageFlow:
                     if view.cancel_reason:
                         ui.label(f'Reason: {view.cancel_reason}').classes('text-slate-700').mark('cancel-reason')
                 _details(view, start, end)
+            if view.confirmed and view.proposal:
+                self._proposal(view.proposal, zone)
             if view.confirmed:
                 self._calendar_links()
                 self._actions()
             elif view.event_type:
                 ui.link('Book a new time', f'/{view.host.username}/{view.event_type.slug}').mark('book-again')
+
+    def _proposal(self, proposal: bookings.Proposal, zone: ZoneInfo) -> None:
+        start, end = proposal.start.astimezone(zone), proposal.end.astimezone(zone)
+        with ui.card().classes(design.CARD + ' border-l-4 border-amber-500').mark('proposal'):
+            heading(f'{self.view.host.name} proposes a new time', 2, design.TITLE + ' m-0')
+            ui.label(f'{format_day(start.date())}, {format_time(start, True)} – {format_time(end, True)}') \
+                .classes('font-medium').mark('proposed-when')
+            if proposal.message:
+                ui.label(proposal.message).classes('whitespace-pre-line text-slate-700').mark('proposal-message')
+            expires = proposal.expires_at.astimezone(zone)
+            ui.label(f'Please answer by {format_day(expires.date())}, {format_time(expires, True)}.') \
+                .classes(design.SUBTLE)
+            with ui.row().classes('gap-3'):
+                self.accept_button = ui.button('Accept the new time', on_click=lambda: self.answer_proposal('accept')) \
+                    .props('unelevated no-caps').mark('accept-proposal')
+                if self.view.reschedulable:
+                    ui.button('Pick another time', on_click=lambda: self.answer_proposal('pick')) \
+                        .props('outline no-caps').mark('pick-another')
+                ui.button('Decline and cancel', on_click=lambda: self.answer_proposal('decline')) \
+                    .props('outline no-caps color=negative').mark('decline-proposal')
+
+    def answer_proposal(self, action: str) -> None:
+        """Each answer is confirmed in a dialog (or, to pick another time, opens the time picker)."""
+        proposal = self.view.proposal
+        if proposal is None:
+            return
+        if action == 'pick':
+            self._open_picker()
+            return
+        local = proposal.start.astimezone(ZoneInfo(self.view.invitee_timezone))
+        accept = action == 'accept'
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading('Move your meeting to the proposed time?' if accept else 'Decline and cancel the meeting?', 2,
+                    design.TITLE + ' m-0')
+            ui.label(f'{format_day(local.date())}, {format_time(local, True)} ({self.view.invitee_timezone})'
+                     if accept else 'Your meeting will be cancelled. You can book a new time afterwards.')
+            with ui.row().classes('gap-2'):
+                ui.button('Yes, move it' if accept else 'Yes, decline and cancel',
+                          on_click=lambda: self._answer(dialog, accept)) \
+                    .props('unelevated no-caps' + ('' if accept else ' color=negative')) \
+                    .mark('confirm-accept' if accept else 'confirm-decline')
+                ui.button('Not now', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    async def _answer(self, dialog: ui.dialog, accept: bool) -> None:
+        dialog.close()
+        try:
+            self.view = await run.io_bound(_answer_proposal, self.view.uid, self.view.token, accept)
+        except SlotUnavailable:
+            ui.notify('Sorry, the proposed time is no longer free. Please pick another time.', type='warning')
+            self._open_picker()
+            return
+        except (Conflict, NotFound) as exc:
+            ui.notify(exc.detail, type='negative')
+            self.view = await run.io_bound(_view, self.view.uid, self.view.token)
+            self._render()
+            return
+        except OperationalError:
+            ui.notify('Your answer could not be saved right now. Please try again.', type='negative')
+            return
+        self.picker = None
+        self._render()
+        ui.notify('Your meeting was moved.' if accept else 'Your meeting was cancelled.',
+                  type='positive' if accept else 'info')
 
     def _calendar_links(self) -> None:
         view = self.view
@@ -246,6 +315,14 @@ def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
         bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now())
+    return _view(uid, token)
+
+
+def _answer_proposal(uid: str, token: str, accept: bool) -> public.ManageView:
+    with session_scope(write=True) as session:
+        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
+        answer = bookings.accept_proposal if accept else bookings.decline_proposal
+        answer(session=session, booking=booking, now=slot_loading.now())
     return _view(uid, token)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import text
@@ -71,6 +71,7 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
     booking.cancelled_at = booking.updated_at = now
     booking.sequence += 1
+    _clear_proposal(booking)
     session.add(booking)
     session.flush()
     outbox.record(session, booking=booking, host=host, change='cancelled', now=now, reason=booking.cancel_reason)
@@ -97,6 +98,7 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     booking.buffer_after_minutes = event_type.buffer_after_minutes
     booking.updated_at = now
     booking.sequence += 1
+    _clear_proposal(booking)
     session.add(booking)
     _flush_or_unavailable(session)
     outbox.record(session, booking=booking, host=host, change='rescheduled', now=now, old_start=old_start,
@@ -104,6 +106,80 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     session.commit()
     events.publish(events.BookingChanged(booking.host_id, booking.uid, 'rescheduled'))
     return booking
+
+
+PROPOSAL_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    start: datetime
+    end: datetime
+    message: str
+    expires_at: datetime
+
+
+def pending_proposal(booking: Booking, now: datetime) -> Proposal | None:
+    """The host's proposed new time, while the booking stands and the proposal has not expired."""
+    if booking.proposed_start_at is None or booking.proposal_expires_at is None or booking.status != BOOKING_CONFIRMED:
+        return None
+    if booking.proposal_expires_at <= now:
+        return None
+    duration = booking.end_at - booking.start_at
+    return Proposal(booking.proposed_start_at, booking.proposed_start_at + duration, booking.proposal_message,
+                    booking.proposal_expires_at)
+
+
+def propose_time(*, session: Session, booking: Booking, start: datetime, message: str, now: datetime) -> Booking:
+    """The host proposes a free time instead; the invitee is asked by e-mail to accept, decline or pick another."""
+    host = _lock_host(session, booking.host_id)
+    session.refresh(booking)
+    if booking.status != BOOKING_CONFIRMED:
+        raise Conflict('This booking was cancelled; there is nothing to move')
+    if booking.end_at <= now:
+        raise Conflict('This meeting is over; it can no longer be moved')
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    if event_type is None:
+        raise Conflict('The event type of this booking was deleted; it can no longer be moved')
+    if start == booking.start_at:
+        raise InvalidInput('Propose a time other than the current one')
+    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
+                                   exclude_uid=booking.uid):
+        raise SlotUnavailable('That time is not free; please propose one of the offered times')
+    if len(message) > 1000:
+        raise InvalidInput('The message must be at most 1000 characters')
+    booking.proposed_start_at, booking.proposal_message = start, message.strip()
+    booking.proposal_expires_at, booking.updated_at = now + PROPOSAL_LIFETIME, now
+    session.add(booking)
+    session.flush()
+    assert booking.id is not None
+    proposal = pending_proposal(booking, now)
+    assert proposal is not None
+    outbox.record_message(session, booking=booking, host=host, kind='proposal', now=now,
+                          key=f'{booking.uid}.proposal.{now.timestamp():.0f}', context={
+                              'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
+                              'sequence': booking.sequence, 'proposal': {
+                                  'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(),
+                                  'message': proposal.message, 'expires_at': proposal.expires_at.isoformat()}})
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'proposed'))
+    return booking
+
+
+def accept_proposal(*, session: Session, booking: Booking, now: datetime) -> Booking:
+    """The invitee takes the proposed time: an atomic move, refused (booking unchanged) if it is no longer free."""
+    proposal = pending_proposal(booking, now)
+    if proposal is None:
+        raise Conflict('There is no open proposal for this meeting (it may have expired)')
+    return reschedule_booking(session=session, booking=booking, start=proposal.start, now=now)
+
+
+def decline_proposal(*, session: Session, booking: Booking, now: datetime) -> Booking:
+    """The invitee declines the proposed time, which cancels the meeting (they can book again at any time)."""
+    if pending_proposal(booking, now) is None:
+        raise Conflict('There is no open proposal for this meeting (it may have expired)')
+    return cancel_booking(session=session, booking=booking, reason='The invitee declined the proposed new time',
+                          now=now)
 
 
 def booking_for_token(*, session: Session, uid: str, token: str) -> Booking:
@@ -150,8 +226,21 @@ def booking_json(booking: Booking) -> dict[str, Any]:
         'invitee': {'name': booking.invitee_name, 'email': booking.invitee_email,
                     'timezone': booking.invitee_timezone},
         'notes': booking.notes, 'answers': booking.answers, 'cancel_reason': booking.cancel_reason,
-        'created_at': booking.created_at.isoformat(),
+        'created_at': booking.created_at.isoformat(), 'proposal': _proposal_json(booking),
     }
+
+
+def _proposal_json(booking: Booking) -> dict[str, Any] | None:
+    proposal = pending_proposal(booking, datetime.now(timezone.utc))
+    if proposal is None:
+        return None
+    return {'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(), 'message': proposal.message,
+            'expires_at': proposal.expires_at.isoformat()}
+
+
+def _clear_proposal(booking: Booking) -> None:
+    booking.proposed_start_at = booking.proposal_expires_at = None
+    booking.proposal_message = ''
 
 
 def _lock_host(session: Session, host_id: int) -> Host:

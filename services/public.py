@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlmodel import Session
@@ -63,6 +63,7 @@ class ManageView:
     cancel_reason: str
     reschedulable: bool
     sequence: int = 0
+    proposal: bookings.Proposal | None = None  # a new time the host proposed, awaiting the invitee's answer
 
     @property
     def confirmed(self) -> bool:
@@ -85,7 +86,7 @@ def booking_page(*, session: Session, username: str, slug: str) -> tuple[PublicH
     return _host(host), _event_type(event_type)
 
 
-def manage_view(*, session: Session, uid: str, token: str) -> ManageView:
+def manage_view(*, session: Session, uid: str, token: str, now: datetime | None = None) -> ManageView:
     """The booking a manage link names; a wrong token is 'not found', nothing else."""
     booking = bookings.booking_for_token(session=session, uid=uid, token=token)
     host = session.get(Host, booking.host_id)
@@ -100,7 +101,7 @@ def manage_view(*, session: Session, uid: str, token: str) -> ManageView:
         location_kind=event_type.location_kind if event_type else 'none',
         location_value=event_type.location_value if event_type else '', cancel_reason=booking.cancel_reason,
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
-        sequence=booking.sequence)
+        sequence=booking.sequence, proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)))
 
 
 def _host(host: Host) -> PublicHost:

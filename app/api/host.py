@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.schemas import CancelRequest, NotificationSettingsRequest
+from app.api.schemas import CancelRequest, NotificationSettingsRequest, ProposalRequest
 from app.db import session_scope
 from app.errors import NotAllowed
 from services import bookings, event_types, hosts, schedules
@@ -159,6 +159,17 @@ def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, 
         booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
         return bookings.booking_json(bookings.cancel_booking(session=session, booking=booking, reason=body.reason,
                                                              now=_now()))
+
+
+@router.post('/bookings/{uid}/propose')
+def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
+    """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
+    time. The proposal expires after 7 days; a new proposal replaces the previous one."""
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        return bookings.booking_json(bookings.propose_time(
+            session=session, booking=booking, start=body.start.astimezone(timezone.utc), message=body.message,
+            now=_now()))
 
 
 def _now() -> datetime:

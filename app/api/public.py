@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest
+from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest, TokenRequest
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput, NotFound, RateLimited
@@ -83,15 +83,37 @@ def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) 
         return _invitee_view(booking, body.token)
 
 
+@router.post('/bookings/{uid}/proposal/accept')
+def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
+    """Take the time the host proposed (409 if it is no longer free or the proposal expired)."""
+    with session_scope(write=True) as session:
+        booking = _by_token(session, uid, body.token, request)
+        bookings.accept_proposal(session=session, booking=booking, now=_now())
+        return _invitee_view(booking, body.token)
+
+
+@router.post('/bookings/{uid}/proposal/decline')
+def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
+    """Decline the time the host proposed, which cancels the meeting."""
+    with session_scope(write=True) as session:
+        booking = _by_token(session, uid, body.token, request)
+        bookings.decline_proposal(session=session, booking=booking, now=_now())
+        return _invitee_view(booking, body.token)
+
+
 def manage_url(booking: Booking, token: str) -> str:
     return f'{get_settings().public_url}/booking/{booking.uid}?token={token}'
 
 
 def _invitee_view(booking: Booking, token: str) -> dict[str, Any]:
     zone = ZoneInfo(booking.invitee_timezone)
+    proposal = bookings.pending_proposal(booking, _now())
     return {'uid': booking.uid, 'start': booking.start_at.astimezone(zone).isoformat(),
             'end': booking.end_at.astimezone(zone).isoformat(), 'status': booking.status,
-            'manage_url': manage_url(booking, token)}
+            'manage_url': manage_url(booking, token),
+            'proposal': {'start': proposal.start.astimezone(zone).isoformat(),
+                         'end': proposal.end.astimezone(zone).isoformat(), 'message': proposal.message,
+                         'expires_at': proposal.expires_at.isoformat()} if proposal else None}
 
 
 def _by_token(session: Any, uid: str, token: str, request: Request) -> Booking:

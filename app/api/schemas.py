@@ -60,3 +60,12 @@ class NotificationKindChange(Strict):
 class NotificationSettingsRequest(Strict):
     kinds: dict[str, NotificationKindChange] | None = None
     reminder_offsets_minutes: list[int] | None = Field(default=None, max_length=5)
+
+
+class ProposalRequest(Strict):
+    start: AwareDatetime
+    message: Annotated[str, Field(max_length=1000)] = ''
+
+
+class TokenRequest(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=200)]

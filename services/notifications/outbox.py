@@ -53,10 +53,11 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
                      context | {'offset': offset}, now)
 
 
-def record_message(session: Session, *, booking: Booking, kind: str, key: str, now: datetime,
+def record_message(session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime,
                    context: dict[str, Any]) -> None:
-    """Queue one message of any kind (a proposal, say) with its own key."""
-    _add(session, booking, kind, key, now, context, now)
+    """Queue one message of any kind (a proposal, say) with its own key, unless the host switched the kind off."""
+    if preference(host, kind).enabled:
+        _add(session, booking, kind, key, now, context, now)
 
 
 def withdraw_reminders(session: Session, *, booking_id: int) -> None:

@@ -73,6 +73,7 @@ class Letter:
     notes: str = ''
     answers: tuple[tuple[str, str], ...] = ()
     proposal_message: str = ''
+    answer_by: datetime | None = None
     proposal_links: tuple[tuple[str, str], ...] = ()  # (label, url): accept, decline, pick another time
     reply_to: str = ''
     ics: bytes = b''
@@ -136,8 +137,9 @@ class _Line:
 
 def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
     lines = [_Line('What', letter.event_title)]
-    if letter.kind == 'proposal':
-        lines.append(_Line('Currently', when_text(letter.start, letter.end, zone)))
+    if letter.kind == 'proposal' and letter.old_start and letter.old_end:
+        lines.append(_Line('Currently', when_text(letter.old_start, letter.old_end, zone)))
+        lines.append(_Line('Proposed', when_text(letter.start, letter.end, zone)))
     elif letter.old_start and letter.old_end:
         lines.append(_Line('Was', when_text(letter.old_start, letter.old_end, zone)))
         lines.append(_Line('Now', when_text(letter.start, letter.end, zone)))
@@ -160,7 +162,10 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
             lines.append(_Line('Notes', letter.notes, untrusted=True))
         lines.extend(_Line(label, value, untrusted=True) for label, value in letter.answers)
     if letter.proposal_message:
-        lines.append(_Line('Message', letter.proposal_message))
+        lines.append(_Line(f'Message from {letter.host_name}', letter.proposal_message))
+    if letter.answer_by:
+        by = letter.answer_by
+        lines.append(_Line('Please answer by', f'{day_text(by, zone)}, {time_text(by, zone)} ({zone.key})'))
     lines.extend(_Line(label, url, url=url, button=True) for label, url in letter.proposal_links)
     if letter.manage_url:
         label = 'Open your dashboard' if to_host else 'Book again' if letter.kind == 'cancellation' else \

@@ -127,6 +127,11 @@ def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, n
             return 'the meeting has already started'
         if not preference(host, 'reminder').enabled:
             return 'the host switched reminders off'
+    if message.kind == 'proposal':
+        proposed = message.context.get('proposal', {}).get('start')
+        if booking.status != BOOKING_CONFIRMED or booking.proposed_start_at is None or \
+                booking.proposed_start_at.isoformat() != proposed:
+            return 'the proposal was answered, replaced or the booking changed'
     return ''
 
 
@@ -161,7 +166,17 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     answers = tuple((labels.get(k, k), 'Yes' if v is True else 'No' if v is False else str(v))
                     for k, v in booking.answers.items())
     pref = preference(host, message.kind)
+    old_start = datetime.fromisoformat(ctx['old_start']) if ctx.get('old_start') else None
+    old_end = datetime.fromisoformat(ctx['old_end']) if ctx.get('old_end') else None
     proposal = ctx.get('proposal') or {}
+    links: tuple[tuple[str, str], ...] = ()
+    if proposal:  # the proposed time leads; the current one is shown beside it
+        old_start, old_end = start, end
+        start, end = datetime.fromisoformat(proposal['start']), datetime.fromisoformat(proposal['end'])
+        links = (('Accept the new time', f'{manage_url}&action=accept'),
+                 ('Pick another time', f'{manage_url}&action=pick'),
+                 ('Decline and cancel', f'{manage_url}&action=decline'))
+        manage_url = ''
     return Letter(
         kind=message.kind, key=message.key,
         to_name=host.name if kind.to_host else booking.invitee_name,
@@ -171,11 +186,9 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
         invitee_email=booking.invitee_email, invitee_zone=booking.invitee_timezone, mail_from=settings.mail_from,
         subject_template=pref.subject, custom_message=pref.message, brand_color=host.brand_color,
         location_label=location_label, location_value=location_value,
-        old_start=datetime.fromisoformat(ctx['old_start']) if ctx.get('old_start') else None,
-        old_end=datetime.fromisoformat(ctx['old_end']) if ctx.get('old_end') else None,
-        reason=ctx.get('reason', ''), manage_url=manage_url, notes=booking.notes, answers=answers,
-        proposal_message=proposal.get('message', ''),
-        proposal_links=tuple((label, url) for label, url in proposal.get('links', [])),
+        old_start=old_start, old_end=old_end, reason=ctx.get('reason', ''), manage_url=manage_url,
+        notes=booking.notes, answers=answers, proposal_message=proposal.get('message', ''), proposal_links=links,
+        answer_by=datetime.fromisoformat(proposal['expires_at']) if proposal else None,
         reply_to=booking.invitee_email if kind.to_host else '', ics=ics, ics_method=kind.ics)
 
 

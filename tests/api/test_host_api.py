@@ -1,6 +1,8 @@
 """Host endpoints: API keys, schedules, event types and bookings, and nobody reaching another host's data."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi.testclient import TestClient
 
 from app.db import session_scope
@@ -105,11 +107,13 @@ def test_another_host_gets_404_for_every_object_of_ada_and_changes_nothing(clien
         client.delete(f'/event-types/{eid}', headers=bob_auth),
         client.get(f'/bookings/{uid}', headers=bob_auth),
         client.post(f'/bookings/{uid}/cancel', headers=bob_auth, json={'reason': 'mine'}),
+        client.post(f'/bookings/{uid}/propose', headers=bob_auth, json={'start': at(MONDAY, '11:00').isoformat()}),
         client.post('/event-types', headers=bob_auth, json={'title': 'x', 'schedule_id': schedule['id']}),
     ]
     assert [r.status_code for r in attempts] == [404] * len(attempts)
     assert client.get(f'/event-types/{eid}', headers=ada['auth']).json()['title'] == '30 minute call'
     assert client.get(f'/bookings/{uid}', headers=ada['auth']).json()['status'] == 'confirmed'
+    assert client.get(f'/bookings/{uid}', headers=ada['auth']).json()['proposal'] is None
     assert client.get('/bookings', headers=bob_auth).json() == []
 
 
@@ -169,3 +173,24 @@ def test_a_host_can_word_and_switch_off_each_e_mail_and_set_reminder_offsets(cli
         assert refused.status_code == 400 and reason in refused.json()['detail']
     assert client.get('/me/notifications', headers=ada['auth']).json() == body  # nothing half-applied
     assert client.get('/me/notifications').status_code == 401
+
+
+def test_a_host_proposes_a_new_time_and_the_invitee_accepts_it_through_the_public_api(client: TestClient,
+                                                                                      ada: dict) -> None:
+    made = client.post('/public/ada/call/bookings', json={
+        'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
+        'timezone': 'America/New_York'}).json()
+    token = made['manage_url'].split('token=')[1]
+    refused = client.post(f'/bookings/{made["uid"]}/propose', headers=ada['auth'],
+                          json={'start': at(MONDAY, '03:00').isoformat()})
+    assert refused.status_code == 409 and 'not free' in refused.json()['detail']
+    proposed = client.post(f'/bookings/{made["uid"]}/propose', headers=ada['auth'],
+                           json={'start': at(MONDAY, '15:00').isoformat(), 'message': 'Clash, sorry'})
+    assert proposed.status_code == 200
+    assert proposed.json()['proposal']['start'] == at(MONDAY, '15:00').isoformat()
+    assert client.post(f'/public/bookings/{made["uid"]}/proposal/accept', json={'token': 'wrong'}).status_code == 404
+    accepted = client.post(f'/public/bookings/{made["uid"]}/proposal/accept', json={'token': token})
+    assert accepted.status_code == 200 and accepted.json()['proposal'] is None
+    assert accepted.json()['start'] == at(MONDAY, '15:00').astimezone(ZoneInfo('America/New_York')).isoformat()
+    again = client.post(f'/public/bookings/{made["uid"]}/proposal/decline', json={'token': token})
+    assert again.status_code == 409 and 'no open proposal' in again.json()['detail']

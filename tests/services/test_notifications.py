@@ -359,3 +359,66 @@ def test_failed_deliveries_are_retried_with_backoff_and_give_up_when_permanent(s
     with session_scope() as session:
         seen = outbox.deliveries(session, booking_id=receipt.booking.id)
     assert {(d['kind'], d['status']) for d in seen} >= {(retry.kind, 'sent')}
+
+
+# --- proposals -----------------------------------------------------------------------------------------------
+
+
+def propose(uid: str, start: datetime, message: str = '', now: datetime = NOW) -> Booking:
+    with session_scope(write=True) as session:
+        booking = session.exec(select(Booking).where(Booking.uid == uid)).one()
+        return bookings.propose_time(session=session, booking=booking, start=start, message=message, now=now)
+
+
+def test_a_proposal_e_mail_offers_accept_pick_and_decline_links_that_only_open_the_manage_page(setup: dict) -> None:
+    receipt = book(setup)
+    drain(Recorder())
+    propose(receipt.booking.uid, setup['start'] + timedelta(hours=4), 'Sorry, a <b>clash</b>')
+    mailer = Recorder()
+    drain(mailer)
+    (key, mail), = mailer.sent
+    assert key.startswith(f'{receipt.booking.uid}.proposal.')
+    day = _day(setup, 'America/New_York')
+    assert mail['Subject'] == f'Ada Lovelace proposes a new time for Intro call: {day} at 07:00'
+    text = parts(mail)['text/plain']
+    assert 'Currently: ' in text and '03:00\u201303:30' in text and 'Proposed: ' in text and '07:00\u201307:30' in text
+    assert 'Message from Ada Lovelace: Sorry, a <b>clash</b>' in text and 'Please answer by' in text
+    base = f'/booking/{receipt.booking.uid}?token={receipt.token}'
+    for action in ('accept', 'pick', 'decline'):
+        assert f'{base}&amp;action={action}' in parts(mail)['text/html']
+    assert 'a &lt;b&gt;clash&lt;/b&gt;' in parts(mail)['text/html']
+    assert 'ics' not in parts(mail)  # nothing changes in the calendar until the invitee accepts
+
+
+def test_accepting_moves_the_meeting_and_sends_the_reschedule_declining_cancels(setup: dict) -> None:
+    first, second = book(setup), book(setup, Invitee('Ada', 'ada@example.org', 'UTC'),
+                                      start=setup['start'] + timedelta(hours=1))
+    new_time = setup['start'] + timedelta(hours=5)
+    propose(first.booking.uid, new_time)
+    propose(second.booking.uid, setup['start'] + timedelta(hours=6))
+    with session_scope(write=True) as session:
+        accepted = bookings.accept_proposal(session=session, booking=session.get(Booking, first.booking.id), now=NOW)
+        declined = bookings.decline_proposal(session=session, booking=session.get(Booking, second.booking.id),
+                                             now=NOW)
+    assert (accepted.start_at, accepted.sequence, accepted.proposed_start_at) == (new_time, 1, None)
+    assert declined.status == 'cancelled' and declined.cancel_reason == 'The invitee declined the proposed new time'
+    mailer = Recorder()
+    drain(mailer)
+    kinds = sorted(key.split('.')[1] for key, _ in mailer.sent)
+    # the proposal e-mails were overtaken by the answers: only what still holds goes out
+    assert kinds == ['cancellation', 'confirmation', 'confirmation', 'host_booking', 'host_booking',
+                     'host_cancellation', 'host_reschedule', 'reschedule']
+
+
+def test_a_proposal_must_be_a_free_time_and_expires_after_seven_days(setup: dict) -> None:
+    from app.errors import Conflict
+    first, second = book(setup), book(setup, Invitee('Ada', 'ada@example.org', 'UTC'),
+                                      start=setup['start'] + timedelta(hours=1))
+    with pytest.raises(SlotUnavailable):
+        propose(first.booking.uid, second.booking.start_at)  # taken by another booking
+    with pytest.raises(SlotUnavailable):
+        propose(first.booking.uid, setup['start'] + timedelta(minutes=7))  # not an offered start
+    propose(first.booking.uid, setup['start'] + timedelta(hours=3))
+    later = NOW + timedelta(days=7, seconds=1)
+    with session_scope(write=True) as session, pytest.raises(Conflict, match='expired'):
+        bookings.accept_proposal(session=session, booking=session.get(Booking, first.booking.id), now=later)

@@ -93,3 +93,37 @@ async def test_guessing_manage_tokens_on_the_page_is_rate_limited(user: User, bo
     assert blocked.status_code == 429 and 'Too many attempts' in blocked.text
     invite = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token={booked["token"]}')
     assert invite.status_code == 429
+
+
+def propose(booked: dict, clock: str, message: str = '') -> None:
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid'])
+        bookings.propose_time(session=session, booking=booking, start=at(MONDAY, clock), message=message,
+                              now=datetime.now(timezone.utc))
+
+
+async def test_a_proposed_time_is_accepted_after_a_confirmation_and_the_meeting_moves(user: User, booked: dict) -> None:
+    propose(booked, '14:00', 'Sorry, <b>a clash</b> came up')
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    await user.should_see('Ada Lovelace proposes a new time')
+    await user.should_see('Sorry, <b>a clash</b> came up')  # as text
+    user.find(marker='accept-proposal').click()
+    await user.should_see('Move your meeting to the proposed time?')
+    user.find(marker='confirm-accept').click()
+    await user.should_see('Your meeting was moved.')
+    await user.should_not_see('proposes a new time')
+    with session_scope() as session:
+        moved = bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid'])
+    assert moved.start_at == at(MONDAY, '14:00') and moved.proposed_start_at is None and moved.sequence == 1
+
+
+async def test_the_decline_link_from_the_e_mail_asks_before_it_cancels(user: User, booked: dict) -> None:
+    propose(booked, '15:00')
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}&action=decline')
+    await user.should_see('Decline and cancel the meeting?')  # the GET itself changed nothing
+    with session_scope() as session:
+        assert bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == \
+            'confirmed'
+    user.find(marker='confirm-decline').click()
+    await user.should_see('This meeting was cancelled')
+    await user.should_see('The invitee declined the proposed new time')

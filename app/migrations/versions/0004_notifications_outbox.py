@@ -1,4 +1,4 @@
-"""e-mail outbox, booking sequence, host notification settings
+"""e-mail outbox, booking sequence and proposed new time, host notification settings
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +19,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reminder_offsets', sa.JSON(), nullable=False, server_default='[1440, 60]'))
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sequence', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('proposed_start_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('proposal_message', sa.String(length=1000), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('proposal_expires_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -49,6 +52,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('outbox')
     with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_column('proposal_expires_at')
+        batch_op.drop_column('proposal_message')
+        batch_op.drop_column('proposed_start_at')
         batch_op.drop_column('sequence')
     with op.batch_alter_table('host', schema=None) as batch_op:
         batch_op.drop_column('reminder_offsets')
