@@ -186,12 +186,15 @@ def _text(lines: list[_Line], custom: str) -> str:
 def _html(subject: str, lines: list[_Line], custom: str, letter: Letter) -> str:
     brand = accessible_brand(letter.brand_color, DEFAULT_BRAND)
     esc = html.escape
-    rows = []
+    rows, buttons = [], []
     for line in lines:
-        if line.button:
-            value = (f'<a href="{esc(line.url)}" style="display:inline-block;background:{brand};color:#ffffff;'
-                     f'padding:8px 14px;border-radius:6px;text-decoration:none">{esc(line.label)}</a>')
-        elif line.url:
+        if line.button:  # the first is the main action; the others are outlined
+            fill = f'background:{brand};color:#ffffff' if not buttons else f'background:#ffffff;color:{brand}'
+            buttons.append(f'<a href="{esc(line.url)}" style="display:inline-block;{fill};border:2px solid {brand};'
+                           f'padding:8px 14px;margin:0 8px 8px 0;border-radius:6px;text-decoration:none;'
+                           f'font-weight:600">{esc(line.label)}</a>')
+            continue
+        if line.url:
             value = f'<a href="{esc(line.url)}" style="color:{brand}">{esc(line.text)}</a>'
         else:
             text = defang(line.text) if line.untrusted else line.text
@@ -211,7 +214,8 @@ def _html(subject: str, lines: list[_Line], custom: str, letter: Letter) -> str:
         f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
         f'{esc(subject)}</td></tr>',
         f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
-        '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table></td></tr>',
+        '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table>',
+        *(['<p style="margin:20px 0 0">', *buttons, '</p>'] if buttons else []), '</td></tr>',
         '<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">Sent by CloudMeet</td></tr>',
         '</table></td></tr></table></body></html>',
     ]) + '\n'
