@@ -1,6 +1,7 @@
 """Which e-mails a host sends, with what subject and message, and when reminders go out."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +103,10 @@ def clean_offsets(offsets: list[int]) -> list[int]:
     return values
 
 
+_VARIABLE = re.compile('|'.join(re.escape(v) for v in VARIABLES))
+
+
 def fill(template: str, values: dict[str, str]) -> str:
-    """Plain substitution of the known variables; nothing else in the text is interpreted."""
-    for name in VARIABLES:
-        template = template.replace(name, values[name[1:-1]])
-    return template
+    """Plain substitution of the known variables in one pass: nothing else in the text, and nothing inside a
+    substituted value (an invitee called '{host_name}', say), is interpreted."""
+    return _VARIABLE.sub(lambda match: values[match.group(0)[1:-1]], template)

@@ -116,9 +116,14 @@ def time_text(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named."""
-    return (f'{day_text(start, zone)}, {time_text(start, zone)}\u2013{time_text(end, zone)} '
-            f'({zone.key}, {start.astimezone(zone).tzname()})')
+    """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named; a meeting across a
+    clock change names the offset at each end ('01:30 EDT-01:00 EST')."""
+    first, last = start.astimezone(zone).tzname(), end.astimezone(zone).tzname()
+    if first != last:
+        return (f'{day_text(start, zone)}, {time_text(start, zone)} {first}\u2013{time_text(end, zone)} {last} '
+                f'({zone.key})')
+    return f'{day_text(start, zone)}, {time_text(start, zone)}\u2013{time_text(end, zone)} ({zone.key}, {first})'
+
 
 
 def defang(text: str) -> str:
