@@ -8,7 +8,7 @@ import sys
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from app import events, web
+from app import web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
@@ -49,7 +49,6 @@ if settings.run_jobs:
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
     nicegui_app.on_shutdown(jobs.shutdown)
-    events.subscribe(jobs.wake)
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from app import events
+
 log = logging.getLogger(__name__)
 
 Work = Callable[[], 'datetime | None']  # sends what is due; returns when the next message falls due
@@ -27,15 +29,20 @@ class OutboxJobs:
         self._work, self._poll = work, poll_seconds
         self._busy = threading.Lock()
         self._again = threading.Event()
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        """Start inside the running event loop and look at the outbox at once."""
+        """Start inside the running event loop, look at the outbox at once, and after every booking change."""
+        if self.scheduler.running:
+            return
         self.scheduler.start()
         self.scheduler.add_job(self.run, 'interval', seconds=self._poll, id='outbox-poll',
                                next_run_time=datetime.now(timezone.utc))
+        self._unsubscribe = events.subscribe(self.wake)
 
     def shutdown(self) -> None:
         if self.scheduler.running:
+            self._unsubscribe()
             self.scheduler.shutdown(wait=False)
 
     def wake(self, *_: object) -> None:
