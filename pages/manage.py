@@ -201,8 +201,11 @@ class ManageFlow:
             await self.picker.reload(quiet=True)
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
+        """The times this meeting could move to: its own current time is not a new time."""
         assert self.view.event_type is not None
-        return await slot_loading.month_slots(self.view.host.id, self.view.event_type.id, month, zone, self.view.uid)
+        data = await slot_loading.month_slots(self.view.host.id, self.view.event_type.id, month, zone, self.view.uid)
+        days = {day: [s for s in slots if s.start != self.view.start] for day, slots in data.days.items()}
+        return MonthSlots(days={day: slots for day, slots in days.items() if slots}, degraded=data.degraded)
 
     async def _find_next(self, after: date, zone: str) -> date | None:
         assert self.view.event_type is not None
