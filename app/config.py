@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     run_jobs: bool = True  # send e-mails and reminders from this process (safe in several: claims are atomic)
     outbox_poll_seconds: float = Field(default=15, gt=0, le=60)
 
+    google_issuer: str = 'https://accounts.google.com'
+    google_revoke_url: str = 'https://oauth2.googleapis.com/revoke'
+    microsoft_login_url: str = 'https://login.microsoftonline.com'
     google_api_url: str = 'https://www.googleapis.com/calendar/v3/'
     google_token_url: str = 'https://oauth2.googleapis.com/token'
     microsoft_graph_url: str = 'https://graph.microsoft.com/v1.0'
@@ -67,6 +70,26 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         """The URL used in e-mails, manage links and OAuth redirects."""
         return self.base_url or f'http://{self.host}:{self.port}'
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith('https://')
+
+    @property
+    def sign_in_providers(self) -> dict[str, str]:
+        """The configured OpenID Connect providers: key -> the name shown on the button."""
+        providers = {}
+        if self.google_client_id:
+            providers['google'] = 'Google'
+        if self.microsoft_client_id:
+            providers['microsoft'] = 'Microsoft'
+        if self.oidc_issuer and self.oidc_client_id:
+            providers['oidc'] = self.oidc_name
+        return providers
+
+    @property
+    def allowed_email_rules(self) -> list[str]:
+        return [rule.strip().lower() for rule in self.allowed_emails.split(',') if rule.strip()]
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -44,3 +44,8 @@ def decrypt(value: bytes) -> str:
 def reset_keys() -> None:
     """Forget the cached keys (after the settings changed)."""
     _fernet.cache_clear()
+
+
+def rotate(value: bytes) -> bytes:
+    """Re-encrypt under the newest key (whichever configured key made it)."""
+    return _fernet().rotate(value)

@@ -47,6 +47,7 @@ class Host(SQLModel, table=True):
     brand_color: str = Field(default='', max_length=7)
     notification_settings: dict[str, dict[str, Any]] = _json(dict)  # kind -> {enabled, subject, message}
     reminder_offsets: list[int] = _json(lambda: list(DEFAULT_REMINDER_OFFSETS))
+    is_owner: bool = False  # the instance owner: the first account, who invites the others
     created_at: datetime = _utc()
 
 
@@ -150,3 +151,65 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _utc(nullable=True)
     last_error: str = Field(default='', max_length=500)
     created_at: datetime = _utc()
+
+
+class Identity(SQLModel, table=True):
+    """A way a host signs in: a provider's subject (or, for e-mailed links, the address itself)."""
+
+    __table_args__ = (sa.UniqueConstraint('provider', 'subject'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    provider: str = Field(max_length=20)  # google | microsoft | oidc | email
+    subject: str = Field(max_length=255)
+    email: str = Field(default='', max_length=254)
+    refresh_token_encrypted: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    access_token_encrypted: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    created_at: datetime = _utc()
+    last_used_at: datetime | None = _utc(nullable=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored. `pending` carries a verified
+    identity that has no account yet (between sign-in and onboarding)."""
+
+    __tablename__ = 'user_session'
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={'unique': True})
+    host_id: int | None = Field(default=None, foreign_key='host.id', index=True, ondelete='CASCADE')
+    pending: dict[str, Any] = _json(dict)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
+class LoginLink(SQLModel, table=True):
+    """An e-mailed sign-in link: single use, short-lived, stored hashed."""
+
+    __tablename__ = 'login_link'
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={'unique': True})
+    email: str = Field(max_length=254, index=True)
+    invitation: str = Field(default='', max_length=64)  # the hash of the invitation it was asked for with
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+
+
+class Invitation(SQLModel, table=True):
+    """A sign-up link the instance owner hands out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={'unique': True})
+    created_by: int = Field(foreign_key='host.id', ondelete='CASCADE')
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+
+
+class InstanceSetting(SQLModel, table=True):
+    __tablename__ = 'instance_setting'
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: Any = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))

@@ -35,3 +35,6 @@ class RateLimiter:
 
 # Wrong manage tokens per client address, shared by the API and the manage pages: 20 in 10 minutes.
 manage_token_guesses = RateLimiter(limit=20, window=600)
+
+# Sign-in link requests per client address: 10 in 15 minutes (and at most 3 links per address, see accounts).
+login_link_requests = RateLimiter(limit=10, window=900)

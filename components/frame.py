@@ -24,7 +24,9 @@ def frame(title: str, *, embed: bool = False, brand: str = '') -> Iterator[ui.co
         yield content
     if not embed:
         with ui.footer(fixed=False).classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):
-            ui.label('Scheduling by CloudMeet, open source and self-hosted')
+            with ui.row().classes('w-full items-center justify-between gap-2'):
+                ui.label('Scheduling by CloudMeet, open source and self-hosted')
+                ui.link('Privacy', '/privacy').classes('text-slate-700').mark('privacy-link')
 
 
 def not_found(message: str, *, embed: bool = False) -> None:

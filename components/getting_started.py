@@ -22,7 +22,9 @@ def status_card(*, database: str, hosts: int, event_types: int) -> ui.card:
 def empty_state() -> ui.card:
     with ui.card().classes(design.CARD) as card:
         ui.label('No hosts yet').classes('text-lg font-medium').mark('empty-state')
-        ui.label('Create a demo host with two event types, then open its booking links:').classes(design.SUBTLE)
+        ui.label('Sign in with an e-mailed link (with no mail server set up, it lands in data/outbox/ as an .eml '
+                 'file), or create a demo host with two event types and open its booking links:') \
+            .classes(design.SUBTLE)
         ui.label('python main.py demo').classes(design.CODE)
         ui.label('Or create your own host and an API key:').classes(design.SUBTLE)
         ui.label('python main.py host create --email you@example.com --name "Your Name" --username you '

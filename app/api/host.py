@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.schemas import CancelRequest, NotificationSettingsRequest, ProposalRequest
+from app.auth import session_token
 from app.db import session_scope
 from app.errors import NotAllowed
-from services import bookings, event_types, hosts, schedules
+from services import accounts, bookings, event_types, hosts, schedules
 from services.event_types import EventTypeInput
 from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
@@ -18,10 +19,15 @@ from services.schedules import ScheduleInput
 bearer = HTTPBearer(auto_error=False, description='An API key made with `python main.py api-key create`')
 
 
-def current_host_id(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> int:
-    """The host whose API key the request carries."""
+def current_host_id(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> int:
+    """The host whose API key the request carries, or whose signed-in session (the dashboard's own calls)."""
     if credentials is None or credentials.scheme.lower() != 'bearer':
-        raise NotAllowed('Send an API key as "Authorization: Bearer <key>"')
+        with session_scope() as session:
+            signed_in = accounts.host_for_session(session, session_token(request), _now())
+        if signed_in is None or signed_in.id is None:
+            raise NotAllowed('Send an API key as "Authorization: Bearer <key>", or sign in')
+        return signed_in.id
     with session_scope() as session:
         host = hosts.host_for_api_key(session=session, secret=credentials.credentials)
     assert host.id is not None
@@ -44,6 +50,22 @@ def update_me(host_id: HostId, changes: Annotated[dict[str, Any], Body(
     """Change the profile: name, intro, timezone, and embed_origins (sites allowed to iframe the booking pages)."""
     with session_scope(write=True) as session:
         return hosts.host_json(hosts.update_profile(session=session, host_id=host_id, changes=changes))
+
+
+@router.get('/me/export')
+def export_me(host_id: HostId) -> dict[str, Any]:
+    """Everything stored about this host, without secrets."""
+    with session_scope() as session:
+        return accounts.export_account(session, host_id=host_id)
+
+
+@router.delete('/me', status_code=204)
+def delete_me(host_id: HostId) -> Response:
+    """Delete this account and every row of it (Google access is revoked first; a failed revocation does not
+    stop the deletion)."""
+    with session_scope(write=True) as session:
+        accounts.delete_account(session, host_id=host_id, revoke=accounts.revoke_google_token)
+    return Response(status_code=204)
 
 
 @router.get('/me/notifications')
@@ -170,6 +192,14 @@ def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[s
         return bookings.booking_json(bookings.propose_time(
             session=session, booking=booking, start=body.start.astimezone(timezone.utc), message=body.message,
             now=_now()))
+
+
+@router.post('/bookings/{uid}/erase')
+def erase_invitee(host_id: HostId, uid: str) -> dict[str, Any]:
+    """Erase the invitee's personal data from one booking on their request (an upcoming one is cancelled
+    without e-mails)."""
+    with session_scope(write=True) as session:
+        return bookings.booking_json(accounts.erase_invitee(session, host_id=host_id, uid=uid, now=_now()))
 
 
 def _now() -> datetime:

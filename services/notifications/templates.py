@@ -99,10 +99,29 @@ def render(letter: Letter) -> EmailMessage:
     custom = fill(letter.custom_message, values) if letter.custom_message else ''
     lines = _lines(letter, zone, kind.to_host)
     message.set_content(_text(lines, custom))
-    message.add_alternative(_html(subject, lines, custom, letter), subtype='html')
+    message.add_alternative(_html(subject, lines, custom, letter.brand_color), subtype='html')
     if letter.ics:
         message.add_attachment(letter.ics, maintype='text', subtype='calendar', filename='invite.ics',
                                params={'method': letter.ics_method, 'charset': 'UTF-8'})
+    return message
+
+
+def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes: int) -> EmailMessage:
+    """The e-mailed sign-in link (no host or booking involved)."""
+    subject = 'Your CloudMeet sign-in link'
+    message = EmailMessage(policy=POLICY)
+    message['Subject'] = subject
+    name, address = parseaddr(mail_from)
+    message['From'] = Address(display_name=name or 'CloudMeet', addr_spec=address)
+    message['To'] = to_email
+    message['Date'] = format_datetime(datetime.now().astimezone())
+    message['Message-ID'] = make_msgid(domain=address.partition('@')[2] or 'localhost')
+    message['X-CloudMeet-Kind'] = 'sign_in'
+    intro = (f'Use the button below to sign in to CloudMeet. The link works once, within {expires_minutes} minutes. '
+             'If you did not ask for it, ignore this e-mail.')
+    lines = [_Line('Sign in', url, url=url, button=True)]
+    message.set_content(f'{intro}\n\nSign in: {url}\n\n-- \nSent by CloudMeet\n')
+    message.add_alternative(_html(subject, lines, intro), subtype='html')
     return message
 
 
@@ -188,8 +207,8 @@ def _text(lines: list[_Line], custom: str) -> str:
     return '\n'.join(body) + '\n'
 
 
-def _html(subject: str, lines: list[_Line], custom: str, letter: Letter) -> str:
-    brand = accessible_brand(letter.brand_color, DEFAULT_BRAND)
+def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '') -> str:
+    brand = accessible_brand(brand_color, DEFAULT_BRAND)
     esc = html.escape
     rows, buttons = [], []
     for line in lines:

@@ -1,0 +1,397 @@
+"""Accounts: who may sign up, sign-in identities, server-side sessions, e-mailed sign-in links, invitations,
+onboarding, export, deletion, erasure of an invitee's data, and re-encryption under a new key."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from app import crypto
+from app.config import get_settings
+from app.errors import DomainError, InvalidInput, NotFound
+from app.models import (
+    BOOKING_CANCELLED,
+    ApiKey,
+    Booking,
+    EventType,
+    Host,
+    Identity,
+    InstanceSetting,
+    Invitation,
+    LoginLink,
+    OutboxMessage,
+    Schedule,
+    UserSession,
+)
+from services import bookings, event_types, hosts, schedules, validation
+from services.event_types import EventTypeInput
+
+log = logging.getLogger(__name__)
+SESSION_LIFETIME = timedelta(days=30)
+LINK_LIFETIME = timedelta(minutes=15)
+LINKS_PER_ADDRESS = 3  # per LINK_LIFETIME
+INVITATION_LIFETIME = timedelta(days=7)
+OPEN_SIGNUP = 'open_signup'
+
+
+INVITATION_NEEDED = ('Sign-up on this CloudMeet instance is by invitation. Please ask its owner for an invitation '
+                     'link.')
+
+
+class SignInRefused(DomainError):
+    """Signing in cannot go on; the detail tells the person what to do instead."""
+
+    status_code = 403
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """Who a provider (or an e-mailed link) says is signing in."""
+
+    provider: str
+    subject: str
+    email: str
+    email_verified: bool
+    name: str = ''
+    refresh_token: str = ''
+    access_token: str = ''
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str  # for the cookie; only its hash is stored
+    host_id: int | None  # None: a verified newcomer who still has to finish onboarding
+
+
+# --- who may sign up ----------------------------------------------------------------------------------------
+
+
+def may_sign_up(session: Session, email: str, *, invitation_hash: str = '', now: datetime) -> bool:
+    """`CLOUDMEET_ALLOWED_EMAILS` decides when set; otherwise the first account (the owner) may, then only people
+    with an open invitation, or anyone while the owner keeps sign-up open."""
+    rules = get_settings().allowed_email_rules
+    email = email.lower()
+    if rules:
+        return any(email == rule or (rule.startswith('@') and email.endswith(rule)) for rule in rules)
+    if not has_owner(session) or signup_open(session):
+        return True
+    return _open_invitation(session, invitation_hash, now) is not None
+
+
+def has_owner(session: Session) -> bool:
+    """Whether someone owns this instance yet (the first host to sign up through the web does)."""
+    return session.exec(select(Host.id).where(Host.is_owner == True)).first() is not None  # noqa: E712
+
+
+def signup_open(session: Session) -> bool:
+    setting = session.get(InstanceSetting, OPEN_SIGNUP)
+    return bool(setting and setting.value)
+
+
+def set_signup_open(session: Session, *, host: Host, value: bool) -> None:
+    _owner_only(host)
+    setting = session.get(InstanceSetting, OPEN_SIGNUP) or InstanceSetting(key=OPEN_SIGNUP)
+    setting.value = bool(value)
+    session.add(setting)
+
+
+def create_invitation(session: Session, *, host: Host, now: datetime) -> str:
+    """A sign-up link for one person, valid for 7 days; returns the token (shown once)."""
+    _owner_only(host)
+    assert host.id is not None
+    token = crypto.new_token()
+    session.add(Invitation(token_hash=crypto.hash_token(token), created_by=host.id, created_at=now,
+                           expires_at=now + INVITATION_LIFETIME))
+    return token
+
+
+def _owner_only(host: Host) -> None:
+    if not host.is_owner:
+        raise SignInRefused('Only the owner of this CloudMeet instance can do that')
+
+
+def _open_invitation(session: Session, invitation_hash: str, now: datetime) -> Invitation | None:
+    if not invitation_hash:
+        return None
+    invitation = session.exec(select(Invitation).where(Invitation.token_hash == invitation_hash)).first()
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
+        return None
+    return invitation
+
+
+# --- signing in -------------------------------------------------------------------------------------------------
+
+
+def sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, invitation: str = '') -> SignedIn:
+    """`invitation` is the token of an invitation link the person arrived with (if any)."""
+    return _sign_in(session, identity, now=now, invitation_hash=crypto.hash_token(invitation) if invitation else '')
+
+
+def _sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, invitation_hash: str) -> SignedIn:
+    """Start a new session (a fresh token: sessions are rotated at every sign-in) for a known identity, or a
+    pending one for a verified newcomer who may sign up. Never links an identity to an account by e-mail alone."""
+    known = session.exec(select(Identity).where(Identity.provider == identity.provider,
+                                                Identity.subject == identity.subject)).first()
+    if known is not None:
+        _store_tokens(known, identity)
+        known.last_used_at = now
+        session.add(known)
+        return _new_session(session, host_id=known.host_id, pending={}, now=now)
+    email = identity.email.strip().lower()
+    if not email or not identity.email_verified:
+        raise SignInRefused('Your sign-in provider did not confirm your e-mail address, so CloudMeet cannot use it. '
+                            'Please verify the address with your provider, or use another way to sign in.')
+    if session.exec(select(Host.id).where(Host.email == email)).first() is not None:
+        raise SignInRefused(f'An account for {email} already exists, but it does not use this way of signing in. '
+                            'Please sign in the way you usually do, then connect this one in your settings.')
+    if not may_sign_up(session, email, invitation_hash=invitation_hash, now=now):
+        raise SignInRefused(INVITATION_NEEDED)
+    pending = {'provider': identity.provider, 'subject': identity.subject, 'email': email,
+               'name': identity.name.strip()[:120], 'invitation': invitation_hash}
+    if identity.refresh_token:
+        pending['refresh_token'] = crypto.encrypt(identity.refresh_token).decode()
+    return _new_session(session, host_id=None, pending=pending, now=now)
+
+
+def connect_identity(session: Session, *, host_id: int, identity: VerifiedIdentity, now: datetime) -> Identity:
+    """A signed-in host adds another way of signing in (the provider proved who they are just now)."""
+    known = session.exec(select(Identity).where(Identity.provider == identity.provider,
+                                                Identity.subject == identity.subject)).first()
+    if known is not None and known.host_id != host_id:
+        raise SignInRefused('This account is already used to sign in to another CloudMeet account.')
+    known = known or Identity(host_id=host_id, provider=identity.provider, subject=identity.subject,
+                              email=identity.email.lower(), created_at=now)
+    _store_tokens(known, identity)
+    session.add(known)
+    return known
+
+
+def host_for_session(session: Session, token: str, now: datetime) -> Host | None:
+    """The signed-in host a session cookie names (None when it is unknown, expired, ended or still onboarding)."""
+    found = session_for(session, token, now)
+    return session.get(Host, found.host_id) if found and found.host_id else None
+
+
+def session_for(session: Session, token: str, now: datetime) -> UserSession | None:
+    if not token:
+        return None
+    found = session.exec(select(UserSession).where(UserSession.token_hash == crypto.hash_token(token))).first()
+    if found is None or found.expires_at <= now:
+        return None
+    return found
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == crypto.hash_token(token)))  # type: ignore
+
+
+def end_all_sessions(session: Session, *, host_id: int) -> int:
+    return session.execute(delete(UserSession).where(UserSession.host_id == host_id)).rowcount  # type: ignore
+
+
+def _new_session(session: Session, *, host_id: int | None, pending: dict[str, Any], now: datetime) -> SignedIn:
+    token = crypto.new_token()
+    session.add(UserSession(token_hash=crypto.hash_token(token), host_id=host_id, pending=pending, created_at=now,
+                            expires_at=now + SESSION_LIFETIME))
+    return SignedIn(token, host_id)
+
+
+def _store_tokens(row: Identity, identity: VerifiedIdentity) -> None:
+    if identity.refresh_token:
+        row.refresh_token_encrypted = crypto.encrypt(identity.refresh_token)
+    if identity.access_token:
+        row.access_token_encrypted = crypto.encrypt(identity.access_token)
+
+
+# --- e-mailed sign-in links ----------------------------------------------------------------------------------
+
+
+def request_login_link(session: Session, *, email: str, now: datetime, invitation: str = '') -> str | None:
+    """A single-use link for 15 minutes, or None when this address may not sign in or asked too often (the caller
+    says the same thing either way, so nobody learns which addresses have accounts)."""
+    email = validation.email(email).lower()
+    invitation_hash = crypto.hash_token(invitation) if invitation else ''
+    known = session.exec(select(Host.id).where(Host.email == email)).first() is not None
+    if not known and not may_sign_up(session, email, invitation_hash=invitation_hash, now=now):
+        return None
+    recent = session.exec(select(func.count()).select_from(LoginLink).where(  # type: ignore[call-overload]
+        LoginLink.email == email, LoginLink.created_at > now - LINK_LIFETIME)).one()
+    if recent >= LINKS_PER_ADDRESS:
+        return None
+    token = crypto.new_token()
+    session.add(LoginLink(token_hash=crypto.hash_token(token), email=email, created_at=now,
+                          expires_at=now + LINK_LIFETIME, invitation=invitation_hash))
+    return token
+
+
+def sign_in_with_link(session: Session, *, token: str, now: datetime) -> SignedIn:
+    """Use a sign-in link once (the click proves the address it was sent to) and sign in with it."""
+    claimed = session.execute(update(LoginLink).where(
+        LoginLink.token_hash == crypto.hash_token(token), LoginLink.used_at.is_(None),  # type: ignore
+        LoginLink.expires_at > now).values(used_at=now).returning(LoginLink.email, LoginLink.invitation)).first()
+    if claimed is None:
+        raise SignInRefused('This sign-in link was already used or has expired. Please ask for a new one.')
+    email, invitation_hash = claimed
+    identity = VerifiedIdentity(provider='email', subject=email, email=email, email_verified=True)
+    return _sign_in(session, identity, now=now, invitation_hash=invitation_hash)
+
+
+# --- onboarding ----------------------------------------------------------------------------------------------
+
+
+def complete_onboarding(session: Session, *, token: str, name: str, username: str, timezone: str,
+                        now: datetime) -> Host:
+    """Create the account of a verified newcomer: profile, default schedule and a first 30-minute event type."""
+    pending_session = session_for(session, token, now)
+    if pending_session is None or not pending_session.pending:
+        raise SignInRefused('Please sign in first.')
+    pending = pending_session.pending
+    if not may_sign_up(session, pending['email'], invitation_hash=pending.get('invitation', ''), now=now):
+        raise SignInRefused(INVITATION_NEEDED)
+    invitation = _open_invitation(session, pending.get('invitation', ''), now)
+    owner = not has_owner(session) and not get_settings().allowed_email_rules
+    host = hosts.create_host(session=session, email=pending['email'], name=name, username=username,
+                             timezone=timezone)
+    host.is_owner = owner
+    assert host.id is not None
+    identity = Identity(host_id=host.id, provider=pending['provider'], subject=pending['subject'],
+                        email=pending['email'], created_at=now, last_used_at=now)
+    if pending.get('refresh_token'):
+        identity.refresh_token_encrypted = pending['refresh_token'].encode()
+    session.add(identity)
+    event_types.create_event_type(session=session, host_id=host.id, data=EventTypeInput(
+        title='30 minute meeting', slug='30min', duration_minutes=30,
+        description='A short call to get to know each other.'))
+    if invitation is not None:
+        invitation.used_at = now
+        session.add(invitation)
+    pending_session.host_id, pending_session.pending = host.id, {}
+    session.add(pending_session)
+    session.add(host)
+    session.flush()
+    return host
+
+
+def suggested_username(session: Session, email: str) -> str:
+    base = validation.slugify(email.split('@')[0])[:30] or 'host'
+    candidate, n = base, 1
+    while True:
+        try:
+            validation.username(candidate)
+        except InvalidInput:
+            candidate = f'{base}-{n}'
+        else:
+            if session.exec(select(Host.id).where(Host.username == candidate)).first() is None:
+                return candidate
+            candidate = f'{base}-{n}'
+        n += 1
+
+
+# --- privacy: export, deletion, erasure, key rotation ----------------------------------------------------------
+
+
+def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
+    """Everything stored about a host, without secrets (no tokens, no key hashes)."""
+    host = hosts.get_host(session=session, host_id=host_id)
+    return {
+        'profile': hosts.host_json(host) | {'created_at': host.created_at.isoformat(), 'is_owner': host.is_owner},
+        'notification_settings': host.notification_settings, 'reminder_offsets_minutes': host.reminder_offsets,
+        'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session,
+                                                                                    host_id=host_id)],
+        'event_types': [event_types.event_type_json(e) for e in session.exec(
+            select(EventType).where(EventType.host_id == host_id).order_by(EventType.id))],  # type: ignore
+        'bookings': [bookings.booking_json(b) for b in session.exec(
+            select(Booking).where(Booking.host_id == host_id).order_by(Booking.start_at))],  # type: ignore
+        'sign_in': [{'provider': i.provider, 'email': i.email, 'created_at': i.created_at.isoformat(),
+                     'has_stored_token': i.refresh_token_encrypted is not None}
+                    for i in session.exec(select(Identity).where(Identity.host_id == host_id))],
+        'api_keys': [{'label': k.label, 'prefix': k.prefix, 'created_at': k.created_at.isoformat(),
+                      'revoked': k.revoked_at is not None}
+                     for k in session.exec(select(ApiKey).where(ApiKey.host_id == host_id))],
+    }
+
+
+Revoke = Callable[[str], None]
+
+
+def revoke_google_token(token: str) -> None:
+    """Google's revoke endpoint (a form POST); a refusal or an outage is raised, and logged by the caller."""
+    httpx.post(get_settings().google_revoke_url, data={'token': token}, timeout=10).raise_for_status()
+
+
+def delete_account(session: Session, *, host_id: int, revoke: Revoke) -> None:
+    """Revoke the host's Google tokens, then remove every row of the host (sessions end with them). A failed
+    revocation is logged and does not stop the deletion."""
+    host = hosts.get_host(session=session, host_id=host_id)
+    for identity in session.exec(select(Identity).where(Identity.host_id == host_id, Identity.provider == 'google')):
+        secret = identity.refresh_token_encrypted or identity.access_token_encrypted
+        if secret:
+            try:
+                revoke(crypto.decrypt(secret))
+            except Exception as exc:  # noqa: BLE001 - deletion must complete whatever the provider says
+                log.warning('revoking a Google token failed (%s); deleting the account anyway', type(exc).__name__)
+    for model in (UserSession, Identity, OutboxMessage, Booking, EventType, Schedule, ApiKey):
+        session.execute(delete(model).where(model.host_id == host_id))  # type: ignore[attr-defined]
+    session.execute(delete(Invitation).where(Invitation.created_by == host_id))  # type: ignore[arg-type]
+    session.execute(delete(LoginLink).where(LoginLink.email == host.email))  # type: ignore[arg-type]
+    session.delete(host)
+
+
+ERASED_NAME, ERASED_EMAIL = 'Erased on request', 'erased@invalid'
+
+
+def erase_invitee(session: Session, *, host_id: int, uid: str, now: datetime) -> Booking:
+    """Remove an invitee's personal data from one booking (an upcoming one is cancelled, silently)."""
+    booking = session.exec(select(Booking).where(Booking.uid == uid, Booking.host_id == host_id)).first()
+    if booking is None:
+        raise NotFound('Booking not found')
+    if booking.status != BOOKING_CANCELLED:
+        booking.status, booking.cancelled_at = BOOKING_CANCELLED, now
+    booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
+    booking.cancel_reason, booking.idempotency_key, booking.updated_at = '', None, now
+    booking.proposed_start_at = booking.proposal_expires_at = None
+    booking.proposal_message = ''
+    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id,  # type: ignore[arg-type]
+                                                OutboxMessage.status == 'pending').values(status='cancelled'))
+    session.add(booking)
+    return booking
+
+
+def rotate_keys(session: Session) -> int:
+    """Re-encrypt every encrypted value under the newest key; returns how many values were rewritten."""
+    count = 0
+    for booking in session.exec(select(Booking)):
+        booking.manage_token_encrypted = crypto.rotate(booking.manage_token_encrypted)
+        session.add(booking)
+        count += 1
+    for identity in session.exec(select(Identity)):
+        for column in ('refresh_token_encrypted', 'access_token_encrypted'):
+            value = getattr(identity, column)
+            if value:
+                setattr(identity, column, crypto.rotate(value))
+                count += 1
+        session.add(identity)
+    for pending in session.exec(select(UserSession).where(UserSession.host_id.is_(None))):  # type: ignore
+        if pending.pending.get('refresh_token'):
+            pending.pending = pending.pending | {
+                'refresh_token': crypto.rotate(pending.pending['refresh_token'].encode()).decode()}
+            session.add(pending)
+            count += 1
+    return count
+
+
+def identities(session: Session, *, host_id: int) -> list[Identity]:
+    return list(session.exec(select(Identity).where(Identity.host_id == host_id).order_by(Identity.id)))
+
+
+def allow_email_links(session: Session, *, host_id: int, now: datetime) -> None:
+    """Let a signed-in host also sign in with e-mailed links to their account address."""
+    host = hosts.get_host(session=session, host_id=host_id)
+    connect_identity(session, host_id=host_id, now=now, identity=VerifiedIdentity(
+        provider='email', subject=host.email, email=host.email, email_verified=True))
