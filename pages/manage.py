@@ -9,7 +9,6 @@ from fastapi import Request, Response
 from nicegui import app, run, ui
 from sqlalchemy.exc import OperationalError
 
-from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
@@ -167,7 +166,7 @@ class ManageFlow:
     def _calendar_links(self) -> None:
         view = self.view
         args = {'title': _title(view), 'start': view.start, 'end': view.end, 'location': _location_text(view),
-                'details': f'Manage: {get_settings().public_url}/booking/{view.uid}?token={view.token}'}
+                'details': 'To reschedule or cancel, use the link in your confirmation e-mail.'}
         with ui.card().classes(design.CARD):
             heading('Add to your calendar', 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-3'):

@@ -148,7 +148,7 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
         raise SlotUnavailable('That time is not free; please propose one of the offered times')
     if len(message) > 1000:
         raise InvalidInput('The message must be at most 1000 characters')
-    booking.proposed_start_at, booking.proposal_message = start, message.strip()
+    booking.proposed_start_at, booking.proposal_message = start.astimezone(timezone.utc), message.strip()
     booking.proposal_expires_at, booking.updated_at = now + PROPOSAL_LIFETIME, now
     session.add(booking)
     session.flush()
@@ -156,7 +156,7 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
     proposal = pending_proposal(booking, now)
     assert proposal is not None
     outbox.record_message(session, booking=booking, host=host, kind='proposal', now=now,
-                          key=f'{booking.uid}.proposal.{now.timestamp():.0f}', context={
+                          key=f'{booking.uid}.proposal.{secrets.token_hex(6)}', context={
                               'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
                               'sequence': booking.sequence, 'proposal': {
                                   'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(),
@@ -168,6 +168,8 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
 
 def accept_proposal(*, session: Session, booking: Booking, now: datetime) -> Booking:
     """The invitee takes the proposed time: an atomic move, refused (booking unchanged) if it is no longer free."""
+    _lock_host(session, booking.host_id)
+    session.refresh(booking)
     proposal = pending_proposal(booking, now)
     if proposal is None:
         raise Conflict('There is no open proposal for this meeting (it may have expired)')

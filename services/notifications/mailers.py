@@ -74,7 +74,8 @@ class SmtpMailer:
                     smtp.login(self.username, self.password)
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f'recipient refused: {_codes(exc.recipients)}', permanent=True) from None
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())  # 4xx (greylisting): retry
+            raise DeliveryError(f'recipient refused: {_codes(exc.recipients)}', permanent=permanent) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f'SMTP login refused ({exc.smtp_code})') from None
         except (smtplib.SMTPException, OSError) as exc:

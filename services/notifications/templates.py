@@ -83,7 +83,9 @@ class Letter:
 def render(letter: Letter) -> EmailMessage:
     kind = KINDS[letter.kind]
     zone = ZoneInfo(letter.zone)
-    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': letter.invitee_name,
+    to_host = KINDS[letter.kind].to_host
+    attendee = defang(letter.invitee_name) if to_host else letter.invitee_name  # typed by the invitee
+    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': attendee,
               'date': day_text(letter.start, zone), 'time': time_text(letter.start, zone)}
     subject = ' '.join(fill(letter.subject_template, values).split())[:250]
     message = EmailMessage(policy=POLICY)

@@ -18,10 +18,13 @@ from services import calendar_links
 from services.notifications import outbox
 from services.notifications.mailers import DeliveryError, Mailer
 from services.notifications.preferences import KINDS, preference
-from services.notifications.templates import Letter, render
+from services.notifications.templates import Letter, defang, render
 from services.public import LOCATION_LABELS
 
 log = logging.getLogger(__name__)
+# A confirmation or reschedule notice still waiting (for a retry, say) when the booking changes again is not sent:
+# the later message says what holds now.
+SUPERSEDED_BY_LATER_CHANGES = frozenset({'confirmation', 'reschedule', 'host_booking', 'host_reschedule'})
 
 
 @dataclass(slots=True)
@@ -45,7 +48,10 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
     stats = DrainStats()
     # An idempotent mailer (file outbox, Resend's idempotency key) may record a batch at once; SMTP records every
     # message as soon as it is sent, so a crash can repeat at most the messages in flight.
-    record_every = batch if getattr(mailer, 'idempotent', False) else 1
+    idempotent = getattr(mailer, 'idempotent', False)
+    record_every = batch if idempotent else 1
+    if not idempotent:  # claim only what the senders can finish well within the claim's lease
+        batch = senders
     batches = 0
     with ThreadPoolExecutor(max_workers=senders, thread_name_prefix='outbox') as pool:
         while max_batches is None or batches < max_batches:
@@ -130,8 +136,10 @@ def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, n
     if message.kind == 'proposal':
         proposed = message.context.get('proposal', {}).get('start')
         if booking.status != BOOKING_CONFIRMED or booking.proposed_start_at is None or \
-                booking.proposed_start_at.isoformat() != proposed:
+                booking.proposed_start_at != datetime.fromisoformat(proposed):
             return 'the proposal was answered, replaced or the booking changed'
+    if message.kind in SUPERSEDED_BY_LATER_CHANGES and booking.sequence != message.context.get('sequence'):
+        return 'a later change of the booking superseded it (its own message carries the current state)'
     return ''
 
 
@@ -156,7 +164,9 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     ics = b''
     if kind.ics:
         meeting = f'{title} with {booking.invitee_name}' if kind.to_host else f'{title} with {host.name}'
-        details = booking.notes if kind.to_host else (f'Reschedule or cancel: {manage_url}' if manage_url else '')
+        # No manage link in the invitation: calendar events are synced and shared, the link stays in the e-mail.
+        details = defang(booking.notes) if kind.to_host else 'To reschedule or cancel, use the link in your e-mail.'
+
         ics = calendar_links.invitation(
             uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name,
             invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,

@@ -93,6 +93,14 @@ def postgres_url() -> str | None:
     return admin.rsplit('/', 1)[0] + '/cloudmeet_bench_outbox'
 
 
+def drop_postgres() -> None:
+    admin = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
+    engine = sa.create_engine(admin, isolation_level='AUTOCOMMIT')
+    with engine.connect() as conn:
+        conn.exec_driver_sql('DROP DATABASE IF EXISTS cloudmeet_bench_outbox')
+    engine.dispose()
+
+
 def main() -> None:
     print(f'outbox: {REMINDERS:,} due reminders drained to the file outbox (target: 500/s or more)')
     for name in ('sqlite', 'postgresql'):
@@ -105,6 +113,8 @@ def main() -> None:
                 break
             rates.append(run_once(url, directory))
             shutil.rmtree(directory)
+        if name == 'postgresql' and rates:
+            drop_postgres()
         if rates:
             print(f'  {name}: median {statistics.median(rates):,.0f} messages/s over {len(rates)} fresh runs '
                   f'(min {min(rates):,.0f}, max {max(rates):,.0f}); each reminder written once')
