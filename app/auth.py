@@ -119,9 +119,12 @@ def session_token(request: Request) -> str:
 
 def same_origin(request: Request, settings: Settings) -> bool:
     """A state-changing form post must come from our own pages (login CSRF and sign-out CSRF)."""
+    fetch_site = request.headers.get('sec-fetch-site')
+    if fetch_site is not None:  # browsers say it themselves (and send `Origin: null` from no-referrer pages)
+        return fetch_site in ('same-origin', 'none')
     origin = request.headers.get('origin') or request.headers.get('referer') or ''
-    if not origin:
-        return request.headers.get('sec-fetch-site', 'same-origin') in ('same-origin', 'none')
+    if not origin or origin == 'null':
+        return not origin
     mine, theirs = urlparse(settings.public_url), urlparse(origin)
     request_host = request.headers.get('host', '')
     return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc) or theirs.netloc == request_host

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,44 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp('browser-empty')
     with running_server(data_dir=data_dir) as base:
         yield base
+
+
+def test_a_new_user_signs_in_with_a_link_from_the_outbox_onboards_and_opens_their_booking_page(
+        browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp('browser-sign-in')
+    context = browser.new_context(viewport={'width': 1200, 'height': 800}, timezone_id='Asia/Kolkata')
+    page = context.new_page()
+    with running_server(data_dir=data_dir) as base:
+        page.goto(base + '/')
+        page.get_by_role('button', name='Sign in').click()
+        page.get_by_label('E-mail address').fill('newhost@example.com')
+        page.get_by_role('button', name='E-mail me a sign-in link').click()
+        expect(page.get_by_text('a sign-in link is on its way')).to_be_visible()
+        [mail] = (data_dir / 'outbox').glob('sign-in.*.eml')
+        message = message_from_bytes(mail.read_bytes(), policy=policy.default)
+        link = re.search(r'(http://\S+/auth/email/\S+)', message.get_body(('plain',)).get_content()).group(1)
+        page.goto(link)
+        page.get_by_role('button', name='Sign in').click()
+        expect(page.get_by_text('Welcome to CloudMeet')).to_be_visible(timeout=10000)
+        # the browser's zone is detected (Chromium reports India by its older name, Asia/Calcutta)
+        expect(page.get_by_role('combobox', name='Time zone')).to_have_value(re.compile('Kolkata|Calcutta'),
+                                                                               timeout=10000)
+        page.get_by_label('Your name (shown to invitees)').fill('Nia Host')
+        page.get_by_label('Username (your booking link)').fill('nia')
+        page.screenshot(path=str(data_dir / 'onboarding.png'), full_page=True)
+        page.get_by_role('button', name='Create my booking page').click()
+        expect(page.get_by_text('Welcome, Nia Host')).to_be_visible(timeout=10000)
+        page.screenshot(path=str(data_dir / 'dashboard.png'), full_page=True)
+        page.goto(base + '/nia/30min')
+        expect(page.get_by_text('30 minute meeting')).to_be_visible()
+        expect(page.get_by_role('button', name=TIME_BUTTON).first).to_be_visible(timeout=10000)
+        page.goto(base + '/settings')
+        expect(page.get_by_text('How you sign in')).to_be_visible()
+        page.get_by_role('button', name='Sign out', exact=True).click()
+        expect(page.get_by_text('Sign in to CloudMeet')).to_be_visible()
+        page.goto(base + '/dashboard')
+        expect(page.get_by_text('Sign in to CloudMeet')).to_be_visible()
+    context.close()
 
 
 def test_a_fresh_install_shows_the_status_and_what_to_do_first(page: Page, empty_server: str,
