@@ -48,6 +48,9 @@ class Host(SQLModel, table=True):
     notification_settings: dict[str, dict[str, Any]] = _json(dict)  # kind -> {enabled, subject, message}
     reminder_offsets: list[int] = _json(lambda: list(DEFAULT_REMINDER_OFFSETS))
     is_owner: bool = False  # the instance owner: the first account, who invites the others
+    clock24: bool = True  # how the host's pages and e-mails show times
+    avatar: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    avatar_type: str = Field(default='', max_length=20)
     created_at: datetime = _utc()
 
 
@@ -82,6 +85,7 @@ class EventType(SQLModel, table=True):
     location_value: str = Field(default='', max_length=500)
     active: bool = True
     hidden: bool = False
+    color: str = Field(default='', max_length=7)
     questions: list[dict[str, Any]] = _json(list)
 
 

@@ -52,6 +52,7 @@ class EventTypeInput(BaseModel):
     schedule_id: int | None = None
     active: bool = True
     hidden: bool = False
+    color: Annotated[str, Field(max_length=7)] = ''
     questions: list[Question] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode='after')
@@ -114,6 +115,19 @@ def delete_event_type(*, session: Session, host_id: int, event_type_id: int) -> 
     session.flush()
 
 
+def duplicate_event_type(*, session: Session, host_id: int, event_type_id: int) -> EventType:
+    """A copy with '(copy)' in the title and a free slug; switched off until the host is happy with it."""
+    original = get_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
+    data = {k: v for k, v in event_type_json(original).items() if k != 'id'}
+    taken = {s for s in session.exec(select(EventType.slug).where(EventType.host_id == host_id))}
+    slug, n = f'{original.slug}-copy'[:60], 2
+    while slug in taken:
+        slug, n = f'{original.slug}-copy-{n}'[:60], n + 1
+    title = f'{original.title} (copy)'[:120]
+    copy = EventTypeInput.model_validate({**data, 'slug': slug, 'title': title, 'active': False})
+    return create_event_type(session=session, host_id=host_id, data=copy)
+
+
 def event_type_json(event_type: EventType) -> dict[str, Any]:
     """The contract's JSON shape."""
     return {
@@ -126,7 +140,7 @@ def event_type_json(event_type: EventType) -> dict[str, Any]:
         'daily_limit': event_type.daily_limit,
         'location': {'kind': event_type.location_kind, 'value': event_type.location_value},
         'schedule_id': event_type.schedule_id, 'active': event_type.active, 'hidden': event_type.hidden,
-        'questions': event_type.questions,
+        'color': event_type.color, 'questions': event_type.questions,
     }
 
 
@@ -153,6 +167,7 @@ def _save(session: Session, event_type: EventType, data: EventTypeInput) -> Even
     for key, value in fields.items():
         setattr(event_type, key, value)
     event_type.title = validation.single_line(data.title, 'Title', 120)
+    event_type.color = validation.hex_color(data.color)
     event_type.slug = validation.slug(data.slug) if data.slug else validation.slugify(data.title)
     event_type.location_kind, event_type.location_value = data.location.kind, data.location.value
     event_type.questions = [q.model_dump() for q in data.questions]

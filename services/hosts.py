@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +43,7 @@ def get_host_by_username(*, session: Session, username: str) -> Host:
 def host_json(host: Host) -> dict[str, Any]:
     return {'id': host.id, 'email': host.email, 'name': host.name, 'username': host.username,
             'timezone': host.timezone, 'intro': host.intro, 'embed_origins': host.embed_origins,
-            'brand_color': host.brand_color}
+            'brand_color': host.brand_color, 'clock24': host.clock24, 'has_avatar': host.avatar is not None}
 
 
 def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
@@ -86,7 +87,7 @@ def instance_counts(*, session: Session) -> InstanceCounts:
 def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -> Host:
     """Change the host's public profile: name, intro, time zone and the origins allowed to embed their pages."""
     host = get_host(session=session, host_id=host_id)
-    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins', 'brand_color'}
+    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins', 'brand_color', 'clock24', 'username'}
     if unknown:
         raise InvalidInput(f'Unknown field(s): {", ".join(sorted(unknown))}')
     if 'name' in changes:
@@ -99,9 +100,52 @@ def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -
         host.embed_origins = validation.origins(changes['embed_origins'])
     if 'brand_color' in changes:
         host.brand_color = validation.hex_color(changes['brand_color'])
+    if 'clock24' in changes:
+        host.clock24 = bool(changes['clock24'])
+    if 'username' in changes and str(changes['username']).strip().lower() != host.username:
+        username = validation.username(str(changes['username']))
+        if session.exec(select(Host.id).where(Host.username == username, Host.id != host.id)).first() is not None:
+            raise Conflict(f"The username '{username}' is taken")
+        host.username = username
     session.add(host)
     session.flush()
     return host
+
+
+AVATAR_TYPES = {b'\x89PNG\r\n\x1a\n': 'image/png', b'\xff\xd8\xff': 'image/jpeg', b'RIFF': 'image/webp'}
+MAX_AVATAR_BYTES = 1_000_000
+
+
+def set_avatar(*, session: Session, host_id: int, data: bytes | None) -> Host:
+    """Store a profile picture (PNG, JPEG or WebP, at most 1 MB; recognised by its content, not its name), or remove
+    it with None."""
+    host = get_host(session=session, host_id=host_id)
+    if data is None:
+        host.avatar, host.avatar_type = None, ''
+    else:
+        if len(data) > MAX_AVATAR_BYTES:
+            raise InvalidInput('The picture is larger than 1 MB; please choose a smaller one')
+        kind = next((t for magic, t in AVATAR_TYPES.items() if data.startswith(magic)), '')
+        if not kind or (kind == 'image/webp' and data[8:12] != b'WEBP'):
+            raise InvalidInput('Please choose a PNG, JPEG or WebP picture')
+        host.avatar, host.avatar_type = data, kind
+    session.add(host)
+    session.flush()
+    return host
+
+
+def list_api_keys(*, session: Session, host_id: int) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).where(ApiKey.host_id == host_id).order_by(ApiKey.id)))
+
+
+def revoke_api_key(*, session: Session, host_id: int, key_id: int, now: datetime) -> ApiKey:
+    key = session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.host_id == host_id)).first()
+    if key is None:
+        raise NotFound('API key not found')
+    key.revoked_at = key.revoked_at or now
+    session.add(key)
+    session.flush()
+    return key
 
 
 def embed_origins(*, session: Session, username: str) -> list[str]:
