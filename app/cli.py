@@ -60,6 +60,9 @@ def _create_host(args: argparse.Namespace) -> int:
                                  timezone=args.timezone)
         assert host.id is not None
         accounts.allow_email_links(session, host_id=host.id, now=datetime.now(timezone.utc))  # the operator vouches
+        if not accounts.has_owner(session):  # the first host an operator creates owns the instance
+            host.is_owner = True
+            session.add(host)
         print(json.dumps(hosts.host_json(host)))
     return 0
 

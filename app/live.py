@@ -13,8 +13,10 @@ from app import events
 log = logging.getLogger(__name__)
 
 
-def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None]]) -> None:
-    """Call `refresh` (coalescing bursts) after every committed booking change of the host, until the page closes."""
+def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None]],
+                              notice: Callable[[events.BookingChanged], None] | None = None) -> None:
+    """Call `refresh` (coalescing bursts) after every committed booking change of the host, until the page closes;
+    `notice` hears of every change itself (for a notification), after the refresh."""
     loop = asyncio.get_running_loop()
     client = ui.context.client
     pending = False
@@ -24,6 +26,9 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
         pending = False
         if not client.is_deleted:
             await refresh()
+            if notice is not None:
+                with client:
+                    notice(event)
             log.debug('live refresh of %s sent %.0f ms after %s', client.id, (time.monotonic() - event.at) * 1000,
                       event.uid)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nicegui import app, run, ui
+from nicegui import app, background_tasks, run, ui
 from sqlalchemy.exc import OperationalError
 
 from app import auth
@@ -63,6 +65,9 @@ def clients():  # type: ignore[no-untyped-def]
 
 
 async def login_page(request: Request, next: str = '', invite: str = '', sent: str = '') -> Response | None:
+    if next and auth.safe_next(next, default='') != next:
+        return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
+                            'it was refused. Open the sign-in page directly.', 400)
     if signed_in_host(request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
@@ -72,7 +77,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
         if invite:
             ui.label('You were invited to CloudMeet: sign in to create your account.').classes(design.SUBTLE)
         for key, label in settings.sign_in_providers.items():
-            query = f'?next={target}' + (f'&invite={invite}' if invite else '')
+            query = '?' + urlencode({'next': target, **({'invite': invite} if invite else {})})
             ui.button(f'Continue with {label}', on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}')) \
                 .props('outline no-caps size=lg').classes('w-full').mark(f'provider-{key}')
         if settings.sign_in_providers:
@@ -85,13 +90,16 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
             if not email.validate():
                 return
             try:
-                await run.io_bound(send_sign_in_link, email.value or '', address, invite)
+                validation.email(email.value or '')
             except DomainError as exc:
                 note.text = exc.detail
                 return
-            except (OperationalError, mailers.DeliveryError):
-                note.text = 'The e-mail could not be sent right now. Please try again in a minute.'
+            if login_link_requests.blocked(address):
+                note.text = 'Too many sign-in links asked for from here; please wait a few minutes.'
                 return
+            login_link_requests.hit(address)
+            # The answer is the same, and as quick, whether or not the address may sign in.
+            background_tasks.create(run.io_bound(send_sign_in_link, email.value or '', invite), name='sign-in-link')
             note.text = (f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '
                          '15 minutes.')
 
@@ -102,19 +110,20 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     return None
 
 
-def send_sign_in_link(email: str, address: str, invitation: str = '') -> None:
-    """Create a link and send it right away (not through the outbox: the token must never be stored in clear)."""
-    if login_link_requests.blocked(address):
-        raise accounts.SignInRefused('Too many sign-in links asked for from here; please wait a few minutes.')
-    login_link_requests.hit(address)
+def send_sign_in_link(email: str, invitation: str = '') -> None:
+    """Create a link and send it right away (not through the outbox: the token must never be stored in clear).
+    Failures are logged: the person is told the same either way and can ask again."""
     settings = get_settings()
-    with session_scope(write=True) as session:
-        token = accounts.request_login_link(session, email=email, now=now(), invitation=invitation)
-    if token is None:
-        return
-    message = sign_in_message(to_email=validation.email(email), url=f'{settings.public_url}/auth/email/{token}',
-                              mail_from=settings.mail_from, expires_minutes=15)
-    mailers.mailer_from_settings(settings).send(message, f'sign-in.{token[:12]}')
+    try:
+        with session_scope(write=True) as session:
+            token = accounts.request_login_link(session, email=email, now=now(), invitation=invitation)
+        if token is None:
+            return
+        message = sign_in_message(to_email=validation.email(email), url=f'{settings.public_url}/auth/email/{token}',
+                                  mail_from=settings.mail_from, expires_minutes=15)
+        mailers.mailer_from_settings(settings).send(message, f'sign-in.{secrets.token_hex(8)}')
+    except (DomainError, OperationalError, mailers.DeliveryError) as exc:
+        log.warning('a sign-in link could not be sent: %s', type(exc).__name__)
 
 
 # --- provider round trip ---------------------------------------------------------------------------------------
@@ -125,6 +134,9 @@ async def start_provider_sign_in(request: Request, provider: str, next: str = ''
     settings = get_settings()
     if provider not in settings.sign_in_providers:
         return message_page('Unknown sign-in provider', 'This way of signing in is not set up here.', 404)
+    if next and auth.safe_next(next, default='') != next:
+        return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
+                            'it was refused. Open the sign-in page directly.', 400)
     request.session['cloudmeet_next'] = auth.safe_next(next)
     request.session['cloudmeet_invite'] = invite[:100]
     request.session['cloudmeet_connect'] = bool(connect)
@@ -155,7 +167,8 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
     invitation = request.session.pop('cloudmeet_invite', '')
     if request.session.pop('cloudmeet_connect', False):
         return _connect(request, identity)
-    return _signed_in(lambda session: accounts.sign_in(session, identity, now=now(), invitation=invitation), target)
+    return _signed_in(request, lambda session: accounts.sign_in(session, identity, now=now(), invitation=invitation),
+                      target)
 
 
 def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:
@@ -179,11 +192,14 @@ def _oauth_problem(exc: OAuthError) -> str:
     return f'The sign-in provider refused: {exc.error}.'
 
 
-def _signed_in(start, target: str) -> Response:  # type: ignore[no-untyped-def]
-    """Run a sign-in use case and answer with the new session cookie (or a clear refusal and no session)."""
+def _signed_in(request: Request, start, target: str) -> Response:  # type: ignore[no-untyped-def]
+    """Run a sign-in use case and answer with the new session cookie (or a clear refusal and no session); the
+    browser's previous session, if any, ends."""
     try:
         with session_scope(write=True) as session:
             signed = start(session)
+            if auth.session_token(request):
+                accounts.end_session(session, auth.session_token(request))
     except accounts.SignInRefused as exc:
         return message_page('Sign-in not possible', exc.detail, 403)
     response = RedirectResponse(target if signed.host_id else '/onboarding', status_code=303)
@@ -206,7 +222,8 @@ def sign_in_with_email_link(request: Request, token: str) -> Response:
     settings = get_settings()
     if not auth.same_origin(request, settings):
         return message_page('Sign-in refused', 'This request did not come from this site.', 403)
-    return _signed_in(lambda session: accounts.sign_in_with_link(session, token=token, now=now()), '/dashboard')
+    return _signed_in(request, lambda session: accounts.sign_in_with_link(session, token=token, now=now()),
+                      '/dashboard')
 
 
 # --- sign-out --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app import crypto
 from app.config import get_settings
+from app.db import session_scope
 from app.errors import DomainError, InvalidInput, NotFound
 from app.models import (
     BOOKING_CANCELLED,
@@ -268,9 +269,11 @@ def complete_onboarding(session: Session, *, token: str, name: str, username: st
     event_types.create_event_type(session=session, host_id=host.id, data=EventTypeInput(
         title='30 minute meeting', slug='30min', duration_minutes=30,
         description='A short call to get to know each other.'))
-    if invitation is not None:
-        invitation.used_at = now
-        session.add(invitation)
+    if invitation is not None:  # claimed atomically: one invitation makes one account
+        claimed = session.execute(update(Invitation).where(
+            Invitation.id == invitation.id, Invitation.used_at.is_(None)).values(used_at=now))  # type: ignore
+        if claimed.rowcount != 1:
+            raise SignInRefused(INVITATION_NEEDED)
     pending_session.host_id, pending_session.pending = host.id, {}
     session.add(pending_session)
     session.add(host)
@@ -325,22 +328,46 @@ def revoke_google_token(token: str) -> None:
     httpx.post(get_settings().google_revoke_url, data={'token': token}, timeout=10).raise_for_status()
 
 
-def delete_account(session: Session, *, host_id: int, revoke: Revoke) -> None:
-    """Revoke the host's Google tokens, then remove every row of the host (sessions end with them). A failed
-    revocation is logged and does not stop the deletion."""
-    host = hosts.get_host(session=session, host_id=host_id)
+def google_tokens(session: Session, *, host_id: int) -> list[str]:
+    """The host's stored Google tokens (to revoke before deleting the account)."""
+    tokens = []
     for identity in session.exec(select(Identity).where(Identity.host_id == host_id, Identity.provider == 'google')):
         secret = identity.refresh_token_encrypted or identity.access_token_encrypted
         if secret:
-            try:
-                revoke(crypto.decrypt(secret))
-            except Exception as exc:  # noqa: BLE001 - deletion must complete whatever the provider says
-                log.warning('revoking a Google token failed (%s); deleting the account anyway', type(exc).__name__)
+            tokens.append(crypto.decrypt(secret))
+    return tokens
+
+
+def close_account(*, host_id: int, revoke: Revoke) -> None:
+    """Revoke the host's Google access (outside any transaction: the provider may be slow), then delete every row
+    of the host in one short write. A failed revocation is logged and does not stop the deletion."""
+    with session_scope() as session:
+        tokens = google_tokens(session, host_id=host_id)
+    for token in tokens:
+        try:
+            revoke(token)
+        except Exception as exc:  # noqa: BLE001 - deletion must complete whatever the provider says
+            log.warning('revoking a Google token failed (%s); deleting the account anyway', type(exc).__name__)
+    with session_scope(write=True) as session:
+        delete_account(session, host_id=host_id)
+
+
+def delete_account(session: Session, *, host_id: int) -> None:
+    """Remove every row of the host (sessions end with them); the instance's ownership passes to the longest-
+    standing other host."""
+    host = hosts.get_host(session=session, host_id=host_id)
     for model in (UserSession, Identity, OutboxMessage, Booking, EventType, Schedule, ApiKey):
         session.execute(delete(model).where(model.host_id == host_id))  # type: ignore[attr-defined]
     session.execute(delete(Invitation).where(Invitation.created_by == host_id))  # type: ignore[arg-type]
     session.execute(delete(LoginLink).where(LoginLink.email == host.email))  # type: ignore[arg-type]
+    was_owner = host.is_owner
     session.delete(host)
+    session.flush()
+    if was_owner:
+        heir = session.exec(select(Host).order_by(Host.created_at, Host.id)).first()  # type: ignore[arg-type]
+        if heir is not None:
+            heir.is_owner = True
+            session.add(heir)
 
 
 ERASED_NAME, ERASED_EMAIL = 'Erased on request', 'erased@invalid'
@@ -359,6 +386,8 @@ def erase_invitee(session: Session, *, host_id: int, uid: str, now: datetime) ->
     booking.proposal_message = ''
     session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id,  # type: ignore[arg-type]
                                                 OutboxMessage.status == 'pending').values(status='cancelled'))
+    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)  # type: ignore[arg-type]
+                    .values(context={}))  # what was sent (a cancellation reason, say) goes too
     session.add(booking)
     return booking
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -200,9 +200,10 @@ def host_booking(*, session: Session, host_id: int, uid: str) -> Booking:
 
 
 def list_bookings(*, session: Session, host_id: int, status: str, now: datetime, limit: int = 100,
-                  offset: int = 0) -> list[Booking]:
-    """A host's bookings: upcoming (soonest first), past or cancelled (latest first)."""
-    query = select(Booking).where(Booking.host_id == host_id)
+                  offset: int = 0, search: str = '') -> list[Booking]:
+    """A host's bookings: upcoming (soonest first), past or cancelled (latest first); `search` matches the
+    invitee's name or e-mail."""
+    query = _filtered(select(Booking), host_id, search)
     if status == 'upcoming':
         query = query.where(Booking.status == BOOKING_CONFIRMED, Booking.end_at > now).order_by(Booking.start_at)
     elif status == 'past':
@@ -213,6 +214,26 @@ def list_bookings(*, session: Session, host_id: int, status: str, now: datetime,
     else:
         raise InvalidInput("status must be 'upcoming', 'past' or 'cancelled'")
     return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def count_bookings(*, session: Session, host_id: int, status: str, now: datetime, search: str = '') -> int:
+    query = _filtered(select(func.count()).select_from(Booking), host_id, search)  # type: ignore[call-overload]
+    if status == 'cancelled':
+        query = query.where(Booking.status == BOOKING_CANCELLED)
+    else:
+        ends = Booking.end_at > now if status == 'upcoming' else Booking.end_at <= now  # type: ignore[operator]
+        query = query.where(Booking.status == BOOKING_CONFIRMED, ends)
+    return int(session.exec(query).one())
+
+
+def _filtered(query: Any, host_id: int, search: str) -> Any:
+    query = query.where(Booking.host_id == host_id)
+    words = search.strip().lower()[:100]
+    if words:
+        pattern = f'%{words.replace("%", "").replace("_", "")}%'
+        query = query.where(or_(func.lower(Booking.invitee_name).like(pattern),
+                                func.lower(Booking.invitee_email).like(pattern)))
+    return query
 
 
 def manage_token(booking: Booking) -> str:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.schemas import CancelRequest, NotificationSettingsRequest, ProposalRequest
-from app.auth import session_token
+from app.auth import same_origin, session_token
+from app.config import get_settings
 from app.db import session_scope
 from app.errors import NotAllowed
 from services import accounts, bookings, event_types, hosts, schedules
@@ -27,6 +28,8 @@ def current_host_id(request: Request,
             signed_in = accounts.host_for_session(session, session_token(request), _now())
         if signed_in is None or signed_in.id is None:
             raise NotAllowed('Send an API key as "Authorization: Bearer <key>", or sign in')
+        if request.method not in ('GET', 'HEAD') and not same_origin(request, get_settings()):
+            raise NotAllowed("A signed-in change must come from this site's own pages")
         return signed_in.id
     with session_scope() as session:
         host = hosts.host_for_api_key(session=session, secret=credentials.credentials)
@@ -63,8 +66,7 @@ def export_me(host_id: HostId) -> dict[str, Any]:
 def delete_me(host_id: HostId) -> Response:
     """Delete this account and every row of it (Google access is revoked first; a failed revocation does not
     stop the deletion)."""
-    with session_scope(write=True) as session:
-        accounts.delete_account(session, host_id=host_id, revoke=accounts.revoke_google_token)
+    accounts.close_account(host_id=host_id, revoke=accounts.revoke_google_token)
     return Response(status_code=204)
 
 

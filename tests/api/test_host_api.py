@@ -49,8 +49,9 @@ def test_event_types_round_trip_every_contract_field(client: TestClient, ada: di
             'slot_interval_minutes': 30, 'buffer_before_minutes': 10, 'buffer_after_minutes': 15,
             'min_notice_minutes': 120, 'max_days_ahead': 30, 'daily_limit': 2,
             'location': {'kind': 'in_person', 'value': '1 Main St'}, 'schedule_id': None, 'active': True,
-            'hidden': False, 'color': '#0f766e', 'questions': [{'id': 'topic', 'label': 'Topic', 'kind': 'single_choice',
-                                            'required': True, 'options': ['A', 'B']}]}
+            'hidden': False, 'color': '#0f766e',
+            'questions': [{'id': 'topic', 'label': 'Topic', 'kind': 'single_choice', 'required': True,
+                           'options': ['A', 'B']}]}
     created = client.post('/event-types', headers=ada['auth'], json=body)
     assert created.status_code == 201
     assert {k: v for k, v in created.json().items() if k != 'id'} == body

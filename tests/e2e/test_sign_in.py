@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from app import db
 from app.db import session_scope
-from app.models import Host, Identity, LoginLink, UserSession
+from app.models import ApiKey, Booking, EventType, Host, Identity, LoginLink, OutboxMessage, Schedule, UserSession
 from services import accounts
 from tests.e2e.server import running_server
 from tests.fakes import oidc
@@ -175,11 +175,17 @@ def test_missing_tampered_or_replayed_state_is_refused(site: dict) -> None:
 
 
 @pytest.mark.parametrize('target', ['//evil.example/x', 'https://evil.example', 'javascript:alert(1)',
-                                    '/\\evil.example', '/dashboard'])
-def test_after_sign_in_only_same_origin_paths_are_followed(site: dict, target: str) -> None:
+                                    '/\\evil.example'])
+def test_a_sign_in_that_would_lead_to_another_site_is_refused_with_no_session(site: dict, target: str) -> None:
+    for path in (f'/auth/login/google?next={quote(target)}', f'/login?next={quote(target)}'):
+        answer = httpx.get(f'{site["base"]}{path}')
+        assert answer.status_code == 400 and 'another site' in answer.text and COOKIE not in answer.cookies
+    assert sessions() == []
+
+
+def test_after_sign_in_the_requested_page_of_this_site_opens(site: dict) -> None:
     onboard(sign_in(site['base'], 'google').cookies[COOKIE])
-    answer = sign_in(site['base'], 'google', query=f'?next={target}')
-    assert answer.headers['location'] == '/dashboard'
+    assert sign_in(site['base'], 'google', query='?next=/settings').headers['location'] == '/settings'
 
 
 def link_for(email: str, minutes_ago: int = 0) -> str:
@@ -214,6 +220,8 @@ def test_a_signed_out_cookie_gives_no_access_and_sign_out_everywhere_ends_every_
     sign_in(base, 'google', second)
     old_cookie = first.cookies[COOKIE]
     assert first.get(f'{base}/api/v1/me').status_code == 200
+    forged = first.post(f'{base}/auth/logout', headers={'origin': 'https://evil.example'})
+    assert forged.status_code == 403 and first.get(f'{base}/api/v1/me').status_code == 200
     out = first.post(f'{base}/auth/logout', headers={'origin': base})
     assert out.status_code == 303
     replay = httpx.get(f'{base}/api/v1/me', cookies={COOKIE: old_cookie})
@@ -222,6 +230,13 @@ def test_a_signed_out_cookie_gives_no_access_and_sign_out_everywhere_ends_every_
     assert second.get(f'{base}/api/v1/me').status_code == 200
     second.post(f'{base}/auth/logout-everywhere', headers={'origin': base})
     assert sessions() == []
+
+
+def test_cookie_authenticated_api_changes_must_come_from_this_site(site: dict) -> None:
+    base, client = site['base'], httpx.Client(timeout=20)
+    onboard(sign_in(base, 'google', client).cookies[COOKIE])
+    forged = client.delete(f'{base}/api/v1/me', headers={'origin': 'https://sibling.example'})
+    assert forged.status_code == 401 and client.get(f'{base}/api/v1/me').status_code == 200
 
 
 def test_host_pages_and_api_need_a_session_and_public_ones_stay_open(site: dict) -> None:
@@ -246,12 +261,12 @@ def test_deleting_the_account_revokes_google_access_and_removes_every_row(site: 
     assert client.delete(f'{base}/api/v1/me').status_code == 204
     assert site['fake'].revoked and site['fake'].revoked[-1].startswith('refresh-')
     with session_scope() as session:
-        for model in (Host, Identity, UserSession):
-            assert session.exec(select(model)).all() == []
+        for model in (Host, Identity, UserSession, EventType, Schedule, Booking, ApiKey, OutboxMessage, LoginLink):
+            assert session.exec(select(model)).all() == [], model.__name__
     assert client.get(f'{base}/api/v1/me').status_code == 401
 
 
-def test_deletion_still_completes_when_google_cannot_be_reached_and_logs_no_token(site: dict, tmp_path: Path) -> None:
+def test_a_revoked_token_and_the_session_secret_never_reach_the_log(site: dict, tmp_path: Path) -> None:
     base, client = site['base'], httpx.Client(timeout=20)
     onboard(sign_in(base, 'google', client).cookies[COOKIE])
     site['fake'].revoke_status = 200

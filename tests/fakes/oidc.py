@@ -5,6 +5,7 @@ audience or nonce, expired, `alg: none`, unverified e-mail. Several providers li
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -85,7 +86,7 @@ def serve() -> tuple[FakeProvider, ThreadingHTTPServer]:
                 fake.authorize_requests.append(query)
                 code = secrets.token_urlsafe(16)
                 fake.codes[code] = {'nonce': query.get('nonce', ''), 'client_id': query['client_id'],
-                                    'prefix': prefix}
+                                    'prefix': prefix, 'challenge': query.get('code_challenge', '')}
                 target = f'{query["redirect_uri"]}?{urlencode({"code": code, "state": query.get("state", "")})}'
                 return self._send(302, headers={'Location': target})
             if parts[-1] == 'userinfo':
@@ -103,6 +104,10 @@ def serve() -> tuple[FakeProvider, ThreadingHTTPServer]:
                 grant = fake.codes.pop(form.get('code', ''), None)
                 if grant is None:
                     return self._send(400, {'error': 'invalid_grant'})
+                verifier = form.get('code_verifier', '').encode()
+                expected = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b'=').decode()
+                if not grant['challenge'] or expected != grant['challenge']:  # PKCE (S256), as providers check it
+                    return self._send(400, {'error': 'invalid_grant', 'error_description': 'PKCE verification'})
                 return self._send(200, {
                     'access_token': secrets.token_urlsafe(16), 'token_type': 'Bearer', 'expires_in': 3600,
                     'refresh_token': f'refresh-{secrets.token_urlsafe(8)}',

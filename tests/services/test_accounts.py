@@ -144,3 +144,31 @@ def test_the_export_holds_everything_about_the_host_and_no_secret() -> None:
     assert set(data) >= {'profile', 'schedules', 'event_types', 'bookings', 'sign_in', 'api_keys'}
     assert data['profile']['email'] == 'owner@example.com' and data['event_types'][0]['slug'] == '30min'
     assert 'refresh-a' not in str(data) and 'encrypted' not in str(data)
+
+
+def test_ownership_passes_to_the_longest_standing_host_when_the_owner_leaves() -> None:
+    owner = join(google('a', 'owner@example.com'), 'owner')
+    with session_scope(write=True) as session:
+        invitation = accounts.create_invitation(session, host=owner, now=NOW)
+    member = join(google('b', 'b@example.com'), 'bee', invitation)
+    accounts.close_account(host_id=owner.id, revoke=lambda token: None)
+    with session_scope() as session:
+        assert session.get(Host, member.id).is_owner
+    with session_scope(write=True) as session, pytest.raises(SignInRefused):  # sign-up did not fall open
+        accounts.sign_in(session, google('c', 'c@example.com'), now=NOW)
+
+
+def test_deletion_revokes_outside_the_transaction_and_completes_when_revocation_fails() -> None:
+    host = join(google('a', 'owner@example.com'), 'owner')
+    seen = []
+
+    def revoke(token: str) -> None:
+        with session_scope(write=True) as session:  # the database is not held while the provider is asked
+            session.exec(select(Host)).all()
+        seen.append(token)
+        raise ConnectionError('Google unreachable')
+
+    accounts.close_account(host_id=host.id, revoke=revoke)
+    assert seen == ['refresh-a']
+    with session_scope() as session:
+        assert session.exec(select(Host)).all() == [] and session.exec(select(Identity)).all() == []

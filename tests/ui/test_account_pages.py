@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.config import get_settings
 from app.db import session_scope
-from app.models import Host, InstanceSetting
+from app.models import Host, InstanceSetting, Invitation
 from services import accounts
 from services.accounts import VerifiedIdentity
 
@@ -49,8 +49,9 @@ async def test_signed_in_hosts_go_to_their_dashboard_and_others_to_sign_in(user:
     assert response.status_code == 303 and response.headers['location'] == '/login?next=/dashboard'
     signed_in(user)
     await user.open('/')
-    await user.should_see('Welcome, Olive Owner')
-    await user.should_see('/owner')
+    await user.should_see('Bookings')
+    await user.should_see('Nothing booked yet')
+    await user.should_see(marker='booking-link')
 
 
 async def test_the_owner_creates_an_invitation_link_and_can_open_sign_up(user: User) -> None:
@@ -107,3 +108,15 @@ async def test_the_privacy_policy_says_what_is_stored_and_is_linked_from_public_
         await user.should_see(text)
     await user.open('/login')
     await user.should_see(marker='privacy-link')
+
+
+async def test_a_page_left_open_after_signing_out_everywhere_can_change_nothing(user: User) -> None:
+    host = signed_in(user)
+    await user.open('/settings')
+    await user.should_see('Who can sign up')
+    with session_scope(write=True) as session:
+        accounts.end_all_sessions(session, host_id=host.id)
+    user.find(marker='create-invitation').click()
+    await user.should_see('Your session has ended. Please sign in again.')
+    with session_scope() as session:
+        assert session.exec(select(Invitation)).all() == []

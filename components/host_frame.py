@@ -1,0 +1,34 @@
+"""The frame of the host's own pages: the site frame plus a navigation bar and sign-out."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+
+from components.frame import frame
+
+NAV = (('Bookings', '/dashboard'), ('Event types', '/event-types'), ('Availability', '/availability'),
+       ('Settings', '/settings'))
+
+
+def sign_out_form(label: str = 'Sign out', action: str = '/auth/logout') -> None:
+    """Signing out is a form POST (a link or GET never does it)."""
+    with ui.element('form').props(f'method=post action={action}'):
+        ui.button(label).props('type=submit flat no-caps').mark(
+            'sign-out' if action.endswith('logout') else 'sign-out-everywhere')
+
+
+@contextmanager
+def host_frame(title: str, *, active: str, brand: str = '') -> Iterator[ui.column]:
+    with frame(title, brand=brand) as content:
+        with ui.element('nav').props('aria-label="Your CloudMeet"').classes(
+                'w-full flex flex-wrap items-center gap-1 border-b border-slate-200 pb-2'):
+            for label, path in NAV:
+                link = ui.link(label, path).classes('px-3 py-2 rounded no-underline font-medium ' + (
+                    'bg-slate-200 text-slate-900' if path == active else 'text-slate-700 hover:bg-slate-100'))
+                if path == active:
+                    link.props('aria-current=page')
+            ui.element('div').classes('flex-grow')
+            sign_out_form()
+        yield content

@@ -1,0 +1,331 @@
+"""`/dashboard`: the host's bookings, live: upcoming (by day), past and cancelled, searchable and paged, with the
+actions cancel (with a message), propose a new time, and erase an invitee's details."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import Response
+from nicegui import ui
+from sqlmodel import Session
+
+from app import events
+from app.config import get_settings
+from app.live import refresh_on_booking_change
+from app.models import Booking, EventType
+from components import design
+from components.headings import heading
+from components.host_frame import host_frame
+from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from pages import slot_loading
+from pages.auth import now
+from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
+from services import accounts, bookings, event_types
+from services.notifications import outbox
+from services.public import LOCATION_LABELS
+from services.slots import Slot
+
+PAGE_SIZE = 20
+TABS = {'upcoming': 'Upcoming', 'past': 'Past', 'cancelled': 'Cancelled'}
+STATUS_WORDS = {'pending': 'queued', 'sending': 'sending', 'sent': 'sent', 'failed': 'failed', 'skipped': 'not needed',
+                'cancelled': 'withdrawn'}
+
+
+def register() -> None:
+    ui.page('/dashboard')(dashboard_page)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One booking as the dashboard shows it (plain data, read in a worker thread)."""
+
+    booking: Booking
+    event_type: EventType | None
+    messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    rows: list[Row]
+    total: int
+    event_types: int
+
+
+def load_listing(session: Session, host_id: int, status: str, search: str, page: int) -> Listing:
+    found = bookings.list_bookings(session=session, host_id=host_id, status=status, now=now(), search=search,
+                                   limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    types = {e.id: e for e in event_types.list_event_types(session=session, host_id=host_id)}
+    rows = [Row(b, types.get(b.event_type_id), outbox.deliveries(session, booking_id=b.id)) for b in found]
+    total = bookings.count_bookings(session=session, host_id=host_id, status=status, now=now(), search=search)
+    return Listing(rows, total, len(types))
+
+
+async def dashboard_page(request: Request) -> Response | None:
+    who = signed_in(request)
+    if who is None:
+        return sign_in_first(request)
+    Dashboard(who)
+    return None
+
+
+class Dashboard:
+    def __init__(self, who: SignedIn) -> None:
+        self.who, self.host = who, who.host
+        self.zone = ZoneInfo(self.host.timezone)
+        self.status, self.search, self.page = 'upcoming', '', 0
+        with host_frame('Bookings', active='/dashboard', brand=self.host.brand_color):
+            self._header()
+            with ui.row().classes('w-full items-center gap-3'):
+                ui.toggle(TABS, value='upcoming', on_change=lambda e: self._switch(e.value)) \
+                    .props('no-caps aria-label="Which bookings"').mark('tabs')
+                ui.element('div').classes('flex-grow')
+                ui.input('Search name or e-mail', on_change=lambda e: self._find(e.value or '')) \
+                    .props('outlined dense clearable debounce=300 type=search').classes('w-64').mark('search')
+            self.list = ui.column().classes('w-full gap-4').mark('bookings')
+            self.pager = ui.row().classes('w-full items-center justify-center gap-3')
+            self.dialogs = ui.element('div')
+        with self.list:
+            ui.skeleton().classes('w-full h-24')
+        ui.timer(0, self.refresh, once=True)
+        refresh_on_booking_change(self.host.id or 0, self.refresh, self._announce)
+
+    def _header(self) -> None:
+        link = f'{get_settings().public_url}/{self.host.username}'
+        with ui.row().classes('w-full items-center justify-between gap-3'):
+            heading('Bookings', 1, design.HEADLINE + ' m-0')
+            with ui.row().classes('items-center gap-2'):
+                ui.label('Your booking page:').classes(design.SUBTLE)
+                ui.link(link, f'/{self.host.username}', new_tab=True).mark('booking-link')
+                ui.button(icon='content_copy', on_click=lambda: self._copy(link)) \
+                    .props('flat round dense aria-label="Copy your booking link"').mark('copy-link')
+
+    def _copy(self, text: str) -> None:
+        ui.clipboard.write(text)
+        ui.notify('Link copied', type='positive')
+
+    def _announce(self, event: events.BookingChanged) -> None:
+        words = {'created': 'New booking', 'cancelled': 'A booking was cancelled',
+                 'rescheduled': 'A booking was moved', 'proposed': 'New time proposed'}
+        ui.notify(words.get(event.kind, 'Bookings changed'), type='info', position='top-right')
+
+    async def _switch(self, status: str) -> None:
+        self.status, self.page = status, 0
+        await self.refresh()
+
+    async def _find(self, text: str) -> None:
+        self.search, self.page = text, 0
+        await self.refresh()
+
+    async def _turn(self, step: int) -> None:
+        self.page = max(0, self.page + step)
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        try:
+            listing = await read(self.who, load_listing, self.status, self.search, self.page)
+        except Exception:  # noqa: BLE001 - shown, never a broken page
+            self.list.clear()
+            with self.list:
+                ui.label('Your bookings could not be loaded right now. The page retries on the next change.') \
+                    .classes('text-red-700').props('role=alert').mark('load-error')
+            return
+        self._render(listing)
+
+    def _render(self, listing: Listing) -> None:
+        self.list.clear()
+        with self.list:
+            if not listing.rows:
+                self._empty(listing)
+            day: date | None = None
+            for row in listing.rows:
+                local = row.booking.start_at.astimezone(self.zone).date()
+                if local != day:
+                    day = local
+                    heading(format_day(local), 2, 'text-lg font-semibold text-slate-800 m-0 mt-2').mark('day')
+                self._card(row)
+        self.pager.clear()
+        pages = (listing.total + PAGE_SIZE - 1) // PAGE_SIZE
+        if pages > 1:
+            with self.pager:
+                ui.button('Previous', on_click=lambda: self._turn(-1)).props('flat no-caps') \
+                    .set_enabled(self.page > 0)
+                ui.label(f'Page {self.page + 1} of {pages} ({listing.total} bookings)').mark('page')
+                ui.button('Next', on_click=lambda: self._turn(1)).props('flat no-caps') \
+                    .set_enabled(self.page + 1 < pages)
+
+    def _empty(self, listing: Listing) -> None:
+        with ui.card().classes(design.CARD).mark('empty'):
+            if self.search:
+                ui.label(f'No {TABS[self.status].lower()} bookings match "{self.search}".')
+            elif self.status != 'upcoming':
+                ui.label(f'No {TABS[self.status].lower()} bookings.')
+            elif listing.event_types == 0:
+                ui.label('You have no event types yet. Create one, then share its link.')
+                ui.link('Create an event type', '/event-types')
+            else:
+                ui.label('Nothing booked yet. Share your booking page to get your first meeting.')
+                ui.link('Open your booking page', f'/{self.host.username}', new_tab=True)
+
+    def _card(self, row: Row) -> None:
+        booking, event_type, clock24 = row.booking, row.event_type, self.host.clock24
+        start, end = booking.start_at.astimezone(self.zone), booking.end_at.astimezone(self.zone)
+        with ui.card().classes(design.CARD).mark('booking'):
+            with ui.row().classes('w-full items-start justify-between gap-3'):
+                with ui.column().classes('gap-1'):
+                    with ui.row().classes('items-center gap-2'):
+                        if event_type and event_type.color:
+                            ui.element('span').classes('inline-block w-3 h-3 rounded-full') \
+                                .style(f'background:{event_type.color}').props('aria-hidden=true')
+                        ui.label(f'{format_time(start, clock24)} – {format_time(end, clock24)}') \
+                            .classes('font-semibold').mark('when')
+                        ui.label(event_type.title if event_type else 'Deleted event type').classes(design.SUBTLE)
+                    ui.label(f'{booking.invitee_name} · {booking.invitee_email}').mark('invitee')
+                    if booking.invitee_timezone != self.host.timezone:
+                        ui.label(f"Invitee's time zone: {booking.invitee_timezone}").classes(design.SUBTLE)
+                    if event_type and event_type.location_kind != 'none':
+                        value = event_type.location_value
+                        if value.startswith(('https://', 'http://')):
+                            ui.link(value, value, new_tab=True).mark('location')
+                        else:
+                            ui.label(f'{LOCATION_LABELS[event_type.location_kind]}: {value}'.rstrip(': ')) \
+                                .mark('location')
+                    labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
+                    for key, value in booking.answers.items():
+                        answer = 'Yes' if value is True else 'No' if value is False else str(value)
+                        ui.label(f'{labels.get(key, key)}: {answer}').classes('whitespace-pre-line').mark('answer')
+                    if booking.notes:
+                        ui.label(f'Notes: {booking.notes}').classes('whitespace-pre-line').mark('notes')
+                    if booking.cancel_reason:
+                        ui.label(f'Cancelled: {booking.cancel_reason}').classes('text-slate-700').mark('reason')
+                    proposal = bookings.pending_proposal(booking, now())
+                    if proposal:
+                        local = proposal.start.astimezone(self.zone)
+                        ui.label(f'New time proposed: {format_day(local.date())}, {format_time(local, clock24)} '
+                                 '(waiting for the invitee)').classes('text-amber-800').mark('proposal')
+                self._actions(row)
+            if row.messages:
+                with ui.row().classes('gap-2 flex-wrap').mark('deliveries'):
+                    for message in row.messages:
+                        ui.badge(f'{message["label"]}: {STATUS_WORDS.get(message["status"], message["status"])}',
+                                 color='red-8' if message['status'] == 'failed' else 'grey-3',
+                                 text_color='white' if message['status'] == 'failed' else 'grey-9')
+
+    def _actions(self, row: Row) -> None:
+        booking = row.booking
+        upcoming = booking.status == 'confirmed' and booking.end_at > now()
+        with ui.row().classes('gap-1'):
+            if upcoming:
+                ui.button('Propose new time', on_click=lambda: self._propose(row)) \
+                    .props('flat no-caps dense').mark('propose')
+                ui.button('Cancel', on_click=lambda: self._cancel(booking)) \
+                    .props('flat no-caps dense color=negative').mark('cancel')
+            if booking.invitee_email != accounts.ERASED_EMAIL:
+                ui.button('Erase invitee data', on_click=lambda: self._erase(booking)) \
+                    .props('flat no-caps dense').mark('erase')
+
+    def _cancel(self, booking: Booking) -> None:
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading(f'Cancel the meeting with {booking.invitee_name}?', 2, design.TITLE + ' m-0')
+            message = ui.textarea('Message to the invitee (optional)', validation={
+                'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
+                .props('outlined autogrow').classes('w-full').mark('cancel-message')
+            ui.label('They get a cancellation e-mail with this message; the time becomes free again.') \
+                .classes(design.SUBTLE)
+
+            async def confirm() -> None:
+                if not message.validate():
+                    return
+                dialog.close()
+                await act(self.who, _cancel_booking, booking.uid, message.value or '', done='Meeting cancelled')
+                await self.refresh()
+
+            with ui.row().classes('gap-2'):
+                ui.button('Cancel meeting', on_click=confirm).props('unelevated no-caps color=negative') \
+                    .mark('confirm-cancel')
+                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    def _erase(self, booking: Booking) -> None:
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading("Erase this invitee's details?", 2, design.TITLE + ' m-0')
+            ui.label(f"{booking.invitee_name}'s name, e-mail, notes and answers are removed from this booking "
+                     '(for an erasure request). An upcoming meeting is cancelled without e-mails. This cannot be '
+                     'undone.')
+
+            async def confirm() -> None:
+                dialog.close()
+                await act(self.who, _erase_invitee, booking.uid, done="The invitee's details were erased")
+                await self.refresh()
+
+            with ui.row().classes('gap-2'):
+                ui.button('Erase', on_click=confirm).props('unelevated no-caps color=negative').mark('confirm-erase')
+                ui.button('Keep', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    def _propose(self, row: Row) -> None:
+        booking, event_type = row.booking, row.event_type
+        if event_type is None:
+            ui.notify('The event type of this booking was deleted; it cannot be moved.', type='warning')
+            return
+        host_id = self.who.host_id
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog().props('maximized=false') as dialog, \
+                ui.card().classes('gap-3 w-full max-w-3xl'):
+            heading(f'Propose a new time to {booking.invitee_name}', 2, design.TITLE + ' m-0')
+            ui.label('Pick a free time. They get an e-mail to accept it, decline (which cancels) or pick another '
+                     'time; the proposal expires after 7 days.').classes(design.SUBTLE)
+            message = ui.textarea('Message (optional)').props('outlined autogrow').classes('w-full') \
+                .mark('proposal-message')
+            chosen = ui.label().classes('font-medium').mark('proposal-choice')
+            picked: list[Slot] = []
+
+            async def load(month: date, zone: str) -> MonthSlots:
+                data = await slot_loading.month_slots(host_id, event_type.id or 0, month, zone, booking.uid)
+                days = {d: [s for s in found if s.start != booking.start_at] for d, found in data.days.items()}
+                return MonthSlots(days={d: s for d, s in days.items() if s}, degraded=data.degraded)
+
+            async def find_next(after: date, zone: str) -> date | None:
+                return await slot_loading.first_free_day(event_type.id or 0, after, zone)
+
+            def pick(slot: Slot, zone: str) -> None:
+                picked[:] = [slot]
+                local = slot.start.astimezone(ZoneInfo(zone))
+                chosen.text = f'Proposing {format_day(local.date())}, {format_time(local, self.host.clock24)} ({zone})'
+                send.enable()
+
+            picker = SlotPicker(zone=self.host.timezone, load=load, find_next=find_next, on_pick=pick,
+                                clock24=self.host.clock24)
+
+            async def confirm() -> None:
+                if not picked:
+                    return
+                dialog.close()
+                await act(self.who, _propose_time, booking.uid, picked[0].start, message.value or '',
+                          done='Proposal sent')
+                await self.refresh()
+
+            with ui.row().classes('gap-2'):
+                send = ui.button('Send proposal', on_click=confirm).props('unelevated no-caps').mark('send-proposal')
+                send.disable()
+                ui.button('Close', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+        ui.timer(0, picker.reload, once=True)
+
+
+def _cancel_booking(session: Session, host_id: int, uid: str, message: str) -> None:
+    booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+    bookings.cancel_booking(session=session, booking=booking, reason=message, now=now())
+
+
+def _erase_invitee(session: Session, host_id: int, uid: str) -> None:
+    accounts.erase_invitee(session, host_id=host_id, uid=uid, now=now())
+
+
+def _propose_time(session: Session, host_id: int, uid: str, start: datetime, message: str) -> None:
+    booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+    bookings.propose_time(session=session, booking=booking, start=start, message=message, now=now())

@@ -1,0 +1,75 @@
+"""What every host page shares: who is signed in, and running an action as that host (the session is checked
+again for every action, so a page left open after signing out can change nothing)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app import auth
+from app.db import session_scope
+from app.errors import DomainError, NotAllowed
+from app.models import Host
+from pages.auth import now
+from services import accounts
+
+T = TypeVar('T')
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    host: Host
+
+    @property
+    def host_id(self) -> int:
+        assert self.host.id is not None
+        return self.host.id
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    token = auth.session_token(request)
+    with session_scope() as session:
+        host = accounts.host_for_session(session, token, now())
+    return SignedIn(token, host) if host is not None else None
+
+
+def sign_in_first(request: Request) -> RedirectResponse:
+    return RedirectResponse(f'/login?next={request.url.path}', status_code=303)
+
+
+def _as_host(who: SignedIn, fn: Callable[..., T], write: bool, args: tuple[Any, ...]) -> T:
+    with session_scope(write=write) as session:
+        host = accounts.host_for_session(session, who.token, now())
+        if host is None or host.id != who.host_id:
+            raise NotAllowed('Your session has ended. Please sign in again.')
+        return fn(session, who.host_id, *args)
+
+
+async def read(who: SignedIn, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(session, host_id, *args)` in a worker thread, as the signed-in host."""
+    return await run.io_bound(_as_host, who, fn, False, args)
+
+
+async def act(who: SignedIn, fn: Callable[..., T], *args: Any, done: str = '') -> T | None:
+    """Like `read`, in a write transaction; refusals become a notification (None is returned)."""
+    try:
+        result = await run.io_bound(_as_host, who, fn, True, args)
+    except DomainError as exc:
+        ui.notify(exc.detail, type='negative')
+        return None
+    except OperationalError:
+        ui.notify('That could not be saved right now. Please try again.', type='negative')
+        return None
+    if done:
+        ui.notify(done, type='positive')
+    return result
+
+
+Action = Callable[[Session, int], Any]
