@@ -263,9 +263,7 @@ class SignInMethods:
                 if 'email' not in have:
                     ui.button(f'Allow sign-in links to {host.email}', on_click=self.allow_links) \
                         .props('outline no-caps').mark('connect-email')
-            with ui.row().classes('gap-2'):
-                sign_out_form()
-                sign_out_form('Sign out everywhere', '/auth/logout-everywhere')
+            sign_out_form('Sign out everywhere', '/auth/logout-everywhere')
         if host.is_owner and not settings.allowed_email_rules:
             with ui.card().classes(design.CARD).mark('sign-up'):
                 heading('Who can sign up', 2, design.TITLE + ' m-0')
