@@ -12,6 +12,10 @@ LOCATION_ICONS = {'google_meet': 'videocam', 'teams': 'videocam', 'link': 'link'
 
 
 def avatar(host: PublicHost) -> ui.element:
+    """The host's picture, or their initials."""
+    if host.has_avatar:
+        return ui.image(f'/avatar/{host.username}').classes(design.AVATAR + ' overflow-hidden') \
+            .props('alt="" no-spinner').mark('avatar')
     with ui.element('div').classes(design.AVATAR).props('aria-hidden=true') as element:
         ui.label(host.initials)
     return element

@@ -209,7 +209,10 @@ class Dashboard:
             if row.messages:
                 with ui.row().classes('gap-2 flex-wrap').mark('deliveries'):
                     for message in row.messages:
-                        ui.badge(f'{message["label"]}: {STATUS_WORDS.get(message["status"], message["status"])}',
+                        word = STATUS_WORDS.get(message['status'], message['status'])
+                        if message['status'] == 'pending' and message['attempts']:
+                            word = f'retrying ({message["error"][:60]})'
+                        ui.badge(f'{message["label"]}: {word}',
                                  color='red-8' if message['status'] == 'failed' else 'grey-3',
                                  text_color='white' if message['status'] == 'failed' else 'grey-9')
 

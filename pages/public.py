@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
-from nicegui import Client, background_tasks, run, ui
+from fastapi import Request, Response
+from nicegui import Client, app, background_tasks, run, ui
 from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope
@@ -26,7 +26,19 @@ from services import bookings, public, validation
 from services.slots import Slot
 
 
+def avatar_image(username: str) -> Response:
+    """A host's picture (public, like their name)."""
+    try:
+        with session_scope() as session:
+            data, kind = public.avatar(session=session, username=username)
+    except NotFound:
+        return Response(status_code=404)
+    return Response(data, media_type=kind, headers={'Cache-Control': 'public, max-age=300',
+                                                    'Content-Security-Policy': "default-src 'none'"})
+
+
 def register() -> None:
+    app.get('/avatar/{username}', include_in_schema=False)(avatar_image)
     ui.page('/{username}')(host_page)
     ui.page('/{username}/{slug}')(booking_page)
 

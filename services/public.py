@@ -23,6 +23,7 @@ class PublicHost:
     intro: str
     timezone: str
     brand_color: str = ''
+    has_avatar: bool = False
 
     @property
     def initials(self) -> str:
@@ -74,6 +75,14 @@ class ManageView:
         return LOCATION_LABELS.get(self.location_kind, self.location_kind)
 
 
+def avatar(*, session: Session, username: str) -> tuple[bytes, str]:
+    """A host's picture and its type (it was checked by content when uploaded)."""
+    host = hosts.get_host_by_username(session=session, username=username)
+    if host.avatar is None:
+        raise NotFound('No picture')
+    return host.avatar, host.avatar_type
+
+
 def host_page(*, session: Session, username: str) -> tuple[PublicHost, list[PublicEventType]]:
     """The host's public profile and their listed event types."""
     host = hosts.get_host_by_username(session=session, username=username)
@@ -107,7 +116,7 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
 def _host(host: Host) -> PublicHost:
     assert host.id is not None
     return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone,
-                      brand_color=host.brand_color)
+                      brand_color=host.brand_color, has_avatar=host.avatar is not None)
 
 
 def _event_type(event_type: EventType) -> PublicEventType:

@@ -15,7 +15,7 @@ EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-
 RESERVED_USERNAMES = frozenset({
     'api', 'auth', 'login', 'logout', 'signup', 'dashboard', 'event-types', 'availability', 'integrations',
     'settings', 'privacy', 'booking', 'bookings', 'admin', 'static', 'assets', '_nicegui', '_nicegui_ws', 'docs',
-    'health', 'favicon.ico', 'robots.txt', 'embed', 'onboarding', 'invite', 'account', 'help', 'about',
+    'health', 'favicon.ico', 'robots.txt', 'embed', 'onboarding', 'invite', 'account', 'help', 'about', 'avatar',
 })
 
 
