@@ -76,6 +76,7 @@ class Dashboard:
         self.who, self.host = who, who.host
         self.zone = ZoneInfo(self.host.timezone)
         self.status, self.search, self.page = 'upcoming', '', 0
+        self.generation = 0
         with host_frame('Bookings', active='/dashboard', brand=self.host.brand_color):
             self._header()
             with ui.row().classes('w-full items-center gap-3'):
@@ -124,6 +125,8 @@ class Dashboard:
         await self.refresh()
 
     async def refresh(self) -> None:
+        self.generation += 1
+        generation = self.generation
         try:
             listing = await read(self.who, load_listing, self.status, self.search, self.page)
         except Exception:  # noqa: BLE001 - shown, never a broken page
@@ -132,7 +135,8 @@ class Dashboard:
                 ui.label('Your bookings could not be loaded right now. The page retries on the next change.') \
                     .classes('text-red-700').props('role=alert').mark('load-error')
             return
-        self._render(listing)
+        if generation == self.generation:  # a newer refresh (fast typing, a tab switch) wins
+            self._render(listing)
 
     def _render(self, listing: Listing) -> None:
         self.list.clear()

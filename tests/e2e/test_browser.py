@@ -204,3 +204,97 @@ def test_the_booking_page_works_at_phone_width(browser: Browser, booking_server:
     page.keyboard.press('Tab')  # every control is reachable by keyboard: the first tab stop is on the page
     assert page.evaluate('document.activeElement !== document.body')
     page.context.close()
+
+
+@pytest.fixture(scope='module')
+def host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A server where 'nia' is signed in (her session cookie is handed to the browser)."""
+    from datetime import datetime, timezone
+
+    from services import accounts
+    data_dir = tmp_path_factory.mktemp('browser-host')
+    engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
+    db.migrate(engine)
+    now = datetime.now(timezone.utc)
+    with db.session_scope(write=True) as session:
+        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'nia', 'nia@example.com', True),
+                                  now=now)
+    with db.session_scope(write=True) as session:
+        accounts.complete_onboarding(session, token=signed.token, name='Nia Host', username='nia',
+                                     timezone='Europe/London', now=now)
+    engine.dispose()
+    with running_server(data_dir=data_dir) as base:
+        yield {'base': base, 'token': signed.token, 'data_dir': data_dir}
+
+
+def host_page(browser: Browser, server: dict) -> Page:
+    context = browser.new_context(viewport={'width': 1200, 'height': 900})
+    context.add_cookies([{'name': 'cloudmeet_session', 'value': server['token'], 'url': server['base']}])
+    return context.new_page()
+
+
+def test_a_host_creates_an_event_type_and_invitees_can_book_it(browser: Browser, host_server: dict) -> None:
+    page, base = host_page(browser, host_server), host_server['base']
+    page.goto(base + '/event-types')
+    page.get_by_role('button', name='New event type').click()
+    page.get_by_label('Title').fill('Strategy session')
+    expect(page.get_by_label('URL slug')).to_have_value('strategy-session')
+    page.get_by_label('Duration (minutes)').fill('45')
+    page.get_by_role('button', name='Add a question').click()
+    page.get_by_label('Question', exact=True).fill('What is the goal?')
+    page.screenshot(path=str(host_server['data_dir'] / 'event-type-editor.png'), full_page=True)
+    page.get_by_role('button', name='Save').click()
+    expect(page.get_by_text('Strategy session', exact=True)).to_be_visible(timeout=10000)
+    page.screenshot(path=str(host_server['data_dir'] / 'event-types.png'), full_page=True)
+    page.goto(base + '/nia/strategy-session')
+    expect(page.get_by_text('45 min')).to_be_visible()
+    expect(page.get_by_role('button', name=TIME_BUTTON).first).to_be_visible(timeout=10000)
+    page.context.close()
+
+
+def test_a_host_adds_saturday_hours_and_the_preview_offers_them(browser: Browser, host_server: dict) -> None:
+    page, base = host_page(browser, host_server), host_server['base']
+    page.goto(base + '/availability')
+    saturday = page.get_by_text('Saturday', exact=True)
+    expect(saturday).to_be_visible(timeout=10000)
+    expect(page.get_by_text('Unavailable').first).to_be_visible()
+    page.get_by_role('button', name='Add hours on Saturday').click()
+    page.get_by_role('button', name='Save schedule').click()
+    expect(page.get_by_text('Schedule saved')).to_be_visible(timeout=10000)
+    page.reload()
+    preview = page.locator('text=/^Saturday \\d+ /').first
+    expect(preview).to_be_visible(timeout=10000)
+    page.screenshot(path=str(host_server['data_dir'] / 'availability.png'), full_page=True)
+    saturday_row = page.get_by_text(re.compile(r'^09:00, 09:30')).last
+    expect(saturday_row).to_be_visible()
+    page.context.close()
+
+
+def test_a_host_cancels_a_booking_from_the_dashboard_with_a_message(browser: Browser, host_server: dict) -> None:
+    base = host_server['base']
+    import httpx
+    slots = httpx.get(f'{base}/api/v1/public/nia/30min/slots', params={
+        'start': str(next_weekday()), 'end': str(next_weekday()), 'timezone': 'Europe/London'}).json()['slots']
+    made = httpx.post(f'{base}/api/v1/public/nia/30min/bookings', json={
+        'start': slots[0]['start'], 'name': 'Grace Hopper', 'email': 'grace@example.com', 'timezone': 'UTC'})
+    assert made.status_code == 201, made.text
+    page = host_page(browser, host_server)
+    page.goto(base + '/dashboard')
+    expect(page.get_by_text('Grace Hopper · grace@example.com')).to_be_visible(timeout=10000)
+    page.screenshot(path=str(host_server['data_dir'] / 'dashboard.png'), full_page=True)
+    page.get_by_role('button', name='Cancel', exact=True).first.click()
+    page.get_by_label('Message to the invitee (optional)').fill('Something came up, sorry')
+    page.get_by_role('button', name='Cancel meeting').click()
+    expect(page.get_by_text('Meeting cancelled')).to_be_visible(timeout=10000)
+    expect(page.get_by_text('Grace Hopper · grace@example.com')).to_have_count(0, timeout=10000)
+    page.get_by_text('Cancelled', exact=True).click()
+    expect(page.get_by_text('Cancelled: Something came up, sorry')).to_be_visible(timeout=10000)
+    page.context.close()
+
+
+def next_weekday():  # type: ignore[no-untyped-def]
+    from datetime import date, timedelta
+    day = date.today() + timedelta(days=3)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day

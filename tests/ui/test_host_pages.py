@@ -1,0 +1,289 @@
+"""The host's own pages with NiceGUI's simulated user: dashboard (live), event types, availability, settings,
+and that a host can only ever reach their own objects."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from nicegui.testing.user import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlmodel import select
+
+from app.db import session_scope
+from app.models import ApiKey, Booking, EventType, Host, OutboxMessage, Schedule
+from services import accounts, bookings, hosts
+from services.accounts import VerifiedIdentity
+from tests.factories import at, make_event_type, make_host, next_monday
+
+NOW = datetime.now(timezone.utc)
+MONDAY = next_monday()
+
+
+@pytest.fixture
+def ada(user: User) -> dict:
+    """Ada, signed in, with her first 30-minute event type (London, weekdays 09:00-17:00)."""
+    identity = VerifiedIdentity(provider='google', subject='ada', email='ada@example.com', email_verified=True)
+    with session_scope(write=True) as session:
+        signed = accounts.sign_in(session, identity, now=NOW)
+    with session_scope(write=True) as session:
+        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
+                                            timezone='Europe/London', now=NOW)
+        event_type = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
+    user.http_client.cookies.set('cloudmeet_session', signed.token)
+    return {'host': host, 'event_type': event_type}
+
+
+def book(event_type: EventType, clock: str, name: str = 'Grace Hopper', day=MONDAY) -> Booking:  # type: ignore
+    with session_scope(write=True) as session:
+        return bookings.book_slot(session=session, event_type=event_type, start=at(day, clock), now=NOW,
+                                  invitee=bookings.Invitee(name, f'{name.split()[0].lower()}@example.com',
+                                                           'America/New_York')).booking
+
+
+# --- dashboard -------------------------------------------------------------------------------------------------
+
+
+async def test_a_booking_made_elsewhere_appears_on_an_open_dashboard_with_a_notification(user: User,
+                                                                                         ada: dict) -> None:
+    await user.open('/dashboard')
+    await user.should_see('Nothing booked yet', retries=40)
+    book(ada['event_type'], '10:00')  # as the API or a booking page would
+    await user.should_see('Grace Hopper · grace@example.com', retries=40)
+    await user.should_see('New booking')
+    await user.should_see(f'{MONDAY:%A} {MONDAY.day} {MONDAY:%B %Y}')
+
+
+async def test_cancelling_from_the_dashboard_asks_for_a_message_and_tells_the_invitee(user: User, ada: dict) -> None:
+    booking = book(ada['event_type'], '11:00')
+    await user.open('/dashboard')
+    await user.should_see('Grace Hopper', retries=40)
+    user.find(marker='cancel').click()
+    await user.should_see('Cancel the meeting with Grace Hopper?')
+    user.find(marker='cancel-message').type('Sorry, I am ill')
+    user.find(marker='confirm-cancel').click()
+    await user.should_see('Meeting cancelled', retries=40)
+    with session_scope() as session:
+        stored = session.get(Booking, booking.id)
+        message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'cancellation')).one()
+    assert stored.status == 'cancelled' and message.context['reason'] == 'Sorry, I am ill'
+    await user.should_see('Nothing booked yet', retries=40)
+
+
+async def test_search_tabs_and_paging(user: User, ada: dict) -> None:
+    book(ada['event_type'], '09:00', 'Grace Hopper')
+    cancelled = book(ada['event_type'], '09:30', 'Alan Turing')
+    with session_scope(write=True) as session:
+        bookings.cancel_booking(session=session, booking=session.get(Booking, cancelled.id), reason='', now=NOW)
+    for n in range(21):
+        book(ada['event_type'], f'{10 + n // 2 if n < 14 else 10 + (n - 14) // 2:02d}:{30 * (n % 2):02d}',
+             f'Guest {n}', MONDAY if n < 14 else MONDAY + timedelta(days=1))
+    await user.open('/dashboard')
+    await user.should_see('Page 1 of 2 (22 bookings)', retries=40)
+    user.find(marker='search').type('grace')
+    await user.should_see('Grace Hopper', retries=40)
+    await user.should_not_see('Guest 1', retries=40)
+    user.find(marker='search').clear()
+    user.find(marker='tabs').elements.pop().value = 'cancelled'
+    await user.should_see('Alan Turing', retries=40)
+    await user.should_not_see('Grace Hopper')
+
+
+async def test_erasing_an_invitee_from_the_dashboard(user: User, ada: dict) -> None:
+    booking = book(ada['event_type'], '12:00')
+    await user.open('/dashboard')
+    await user.should_see('Grace Hopper', retries=40)
+    user.find(marker='erase').click()
+    user.find(marker='confirm-erase').click()
+    await user.should_see("The invitee's details were erased", retries=40)
+    with session_scope() as session:
+        assert session.get(Booking, booking.id).invitee_email == accounts.ERASED_EMAIL
+
+
+# --- event types -----------------------------------------------------------------------------------------------
+
+
+async def test_creating_an_event_type_in_the_editor(user: User, ada: dict) -> None:
+    await user.open('/event-types/new')
+    user.find(marker='title').type('Deep dive <b>now</b>')
+    await user.should_see(marker='slug')
+    assert user.find(marker='slug').elements.pop().value == 'deep-dive-b-now-b'
+    user.find(marker='add-question').click()
+    user.find(marker='question-label').type('What should we cover?')
+    user.find(marker='save').click()
+    await user.should_see('Event type created', retries=40)
+    with session_scope() as session:
+        created = session.exec(select(EventType).where(EventType.slug == 'deep-dive-b-now-b')).one()
+    assert created.title == 'Deep dive <b>now</b>' and created.questions[0]['label'] == 'What should we cover?'
+    await user.should_see('Deep dive <b>now</b>', retries=40)  # back on the list, as text
+
+
+async def test_mistakes_in_the_editor_are_refused_with_the_reason(user: User, ada: dict) -> None:
+    await user.open(f'/event-types/{ada["event_type"].id}')
+    await user.should_see(marker='min-notice')
+    user.find(marker='max-days').elements.pop().value = 2
+    user.find(marker='min-notice').elements.pop().value = 5000
+    user.find(marker='save').click()
+    await user.should_see('Minimum notice is longer than the booking window')
+    user.find(marker='min-notice').elements.pop().value = 60
+    user.find(marker='slug').elements.pop().value = 'Bad Slug!'
+    user.find(marker='save').click()
+    await user.should_see('slug', retries=40)
+    with session_scope() as session:
+        assert session.get(EventType, ada['event_type'].id).min_notice_minutes == 0
+
+
+async def test_switching_off_duplicating_and_deleting_an_event_type(user: User, ada: dict) -> None:
+    booking = book(ada['event_type'], '13:00')
+    await user.open('/event-types')
+    await user.should_see('30 minute meeting', retries=40)
+    user.find(marker='active').click()
+    await user.should_see('Switched off: not listed and not bookable', retries=40)
+    user.find(marker='duplicate').click()
+    await user.should_see('30 minute meeting (copy)', retries=40)
+    with session_scope() as session:
+        types = {e.slug: e for e in session.exec(select(EventType))}
+    assert not types['30min'].active and not types['30min-copy'].active
+    first_delete = min(user.find(marker='delete').elements, key=lambda e: e.id)  # the original's
+    UserInteraction(user, {first_delete}, None).click()
+    await user.should_see('Existing bookings are kept.')
+    user.find(marker='confirm-delete').click()
+    await user.should_see('Event type deleted', retries=40)
+    with session_scope() as session:
+        assert {e.slug for e in session.exec(select(EventType))} == {'30min-copy'}
+        assert session.get(Booking, booking.id).status == 'confirmed'  # the booking stays
+
+
+async def test_another_hosts_event_type_is_not_found_and_unchanged(user: User, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        bob = make_host(session, username='bob')
+        secret = make_event_type(session, bob, slug='secret', title='Bob only')
+    for path in (f'/event-types/{secret.id}', '/event-types/abc', '/event-types/999999'):
+        page = await user.http_client.get(path)
+        assert page.status_code == 404 and 'This event type does not exist, or it is not yours.' in page.text
+        assert 'Bob only' not in page.text
+
+
+# --- availability ----------------------------------------------------------------------------------------------
+
+
+async def test_overlapping_hours_are_refused_and_a_day_off_is_saved(user: User, ada: dict) -> None:
+    await user.open('/availability')
+    await user.should_see('Weekly hours', retries=40)
+    user.find(marker='add-monday').click()  # 17:00-18:00 after 09:00-17:00
+    await user.should_see(marker='interval-start')
+    starts = [e for e in user.find(marker='interval-start').elements]
+    monday_second = next(e for e in starts if e.value == '17:00')
+    monday_second.value = '16:00'  # now it overlaps 09:00-17:00
+    user.find(marker='save-schedule').click()
+    await user.should_see('overlap', retries=40)
+    monday_second.value = '17:00'
+    ends = [e for e in user.find(marker='interval-end').elements]
+    next(e for e in ends if e.value == '18:00').value = '19:30'
+    user.find(marker='save-schedule').click()
+    await user.should_see('Schedule saved', retries=40)
+    with session_scope() as session:
+        schedule = session.exec(select(Schedule).where(Schedule.host_id == ada['host'].id)).one()
+    assert schedule.weekly['monday'] == [{'start': '09:00', 'end': '17:00'}, {'start': '17:00', 'end': '19:30'}]
+    await user.should_see(marker='preview-day')
+
+
+async def test_a_schedule_id_of_another_host_shows_ones_own(user: User, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        bob = make_host(session, username='bob', timezone_name='Asia/Tokyo')
+        bobs = session.exec(select(Schedule).where(Schedule.host_id == bob.id)).one()
+    await user.open(f'/availability?schedule={bobs.id}')
+    await user.should_see('Weekly hours', retries=40)
+    await user.should_not_see('Tokyo')
+
+
+# --- settings --------------------------------------------------------------------------------------------------
+
+
+async def test_profile_changes_are_validated_and_saved(user: User, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        make_host(session, username='taken')
+    await user.open('/settings')
+    await user.should_see('Profile', retries=40)
+    user.find(marker='profile-username').elements.pop().value = 'taken'
+    user.find(marker='save-profile').click()
+    await user.should_see("The username 'taken' is taken", retries=40)
+    user.find(marker='profile-username').elements.pop().value = 'ada-l'
+    user.find(marker='profile-color').elements.pop().value = '#ffd500'
+    await user.should_see('below 4.5:1')
+    user.find(marker='save-profile').click()
+    await user.should_see('Profile saved', retries=40)
+    with session_scope() as session:
+        host = session.get(Host, ada['host'].id)
+    assert (host.username, host.brand_color) == ('ada-l', '#ffd500')
+
+
+async def test_api_keys_are_shown_once_listed_and_revoked(user: User, ada: dict) -> None:
+    await user.open('/settings')
+    user.find(marker='api-key-label').type('zapier')
+    user.find(marker='create-api-key').click()
+    await user.should_see('shown only once', retries=40)
+    secret = user.find(marker='new-api-key').elements.pop().text
+    with session_scope() as session:
+        assert hosts.host_for_api_key(session=session, secret=secret).id == ada['host'].id
+    user.find(marker='revoke-api-key').click()
+    await user.should_see('Key revoked', retries=40)
+    with session_scope() as session:
+        assert session.exec(select(ApiKey)).one().revoked_at is not None
+
+
+async def test_notifications_and_embedding_are_validated_and_saved(user: User, ada: dict) -> None:
+    await user.open('/settings')
+    user.find(marker='reminder-offsets').elements.pop().value = '120, soon'
+    user.find(marker='save-notifications').click()
+    await user.should_see('Reminder times are whole minutes', retries=40)
+    user.find(marker='reminder-offsets').elements.pop().value = '2880, 30'
+    user.find(marker='save-notifications').click()
+    await user.should_see('Notifications saved', retries=40)
+    user.find(marker='embed-origins').elements.pop().value = 'not an origin'
+    user.find(marker='save-embedding').click()
+    await user.should_see('is not an origin like https://www.example.com', retries=40)
+    user.find(marker='embed-origins').elements.pop().value = 'https://www.example.com'
+    user.find(marker='save-embedding').click()
+    await user.should_see('Embedding saved', retries=40)
+    with session_scope() as session:
+        host = session.get(Host, ada['host'].id)
+    assert host.reminder_offsets == [2880, 30] and host.embed_origins == ['https://www.example.com']
+
+
+async def test_proposing_a_new_time_from_the_dashboard(user: User, ada: dict) -> None:
+    booking = book(ada['event_type'], '09:00')
+    await user.open('/dashboard')
+    await user.should_see('Grace Hopper', retries=40)
+    user.find(marker='propose').click()
+    await user.should_see('Propose a new time to Grace Hopper')
+    await user.should_see(marker='time', retries=60)
+    first = min(user.find(marker='time').elements, key=lambda e: e.id)
+    UserInteraction(user, {first}, None).click()
+    await user.should_see('Proposing ', retries=20)
+    user.find(marker='proposal-message').type('Could we move it?')
+    user.find(marker='send-proposal').click()
+    await user.should_see('Proposal sent', retries=40)
+    await user.should_see('waiting for the invitee', retries=40)
+    with session_scope() as session:
+        stored = session.get(Booking, booking.id)
+    assert stored.proposed_start_at is not None and stored.proposal_message == 'Could we move it?'
+    assert stored.start_at == at(MONDAY, '09:00')  # nothing moves until the invitee accepts
+
+
+PNG = (b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89'
+       b'\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82')
+
+
+async def test_a_picture_is_checked_by_content_and_shown_on_the_public_page(user: User, ada: dict) -> None:
+    from app.errors import InvalidInput
+    with session_scope(write=True) as session:
+        for bad in (b'<svg onload=alert(1)>', b'GIF89a....', PNG + b'x' * 1_000_000):
+            with pytest.raises(InvalidInput):
+                hosts.set_avatar(session=session, host_id=ada['host'].id, data=bad)
+        hosts.set_avatar(session=session, host_id=ada['host'].id, data=PNG)
+    picture = await user.http_client.get('/avatar/ada')
+    assert picture.status_code == 200 and picture.headers['content-type'] == 'image/png'
+    assert picture.content == PNG
+    await user.open('/ada')
+    await user.should_see(marker='avatar')
+    assert (await user.http_client.get('/avatar/nobody')).status_code == 404
