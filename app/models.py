@@ -217,3 +217,21 @@ class InstanceSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=60)
     value: Any = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+
+
+class CalendarConnection(SQLModel, table=True):
+    """A calendar that decides when a host is busy: a Google account, a Microsoft account or an ICS feed. Only
+    what is needed to ask for busy times is kept; the secrets (tokens, the feed's secret URL) are encrypted."""
+
+    __tablename__ = 'calendar_connection'
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    provider: str = Field(max_length=20)  # google | microsoft | ics
+    label: str = Field(default='', max_length=254)  # the account's address, or the feed's name
+    status: str = Field(default='ok', max_length=20)  # ok | reconnect_needed | error
+    status_detail: str = Field(default='', max_length=300)
+    secret_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))  # refresh token or URL
+    busy_calendars: list[str] = _json(list)
+    reconnect_notice_sent: bool = False
+    created_at: datetime = _utc()

@@ -36,7 +36,7 @@ def _load(session: Session, host_id: int) -> dict[str, Any]:
 
 
 async def availability_page(request: Request, schedule: int = 0) -> Response | None:
-    who = signed_in(request)
+    who = await signed_in(request)
     if who is None:
         return sign_in_first(request)
     data = await read(who, _load)
@@ -76,8 +76,9 @@ def _save(session: Session, host_id: int, schedule_id: int, data: dict[str, Any]
                               data=ScheduleInput.model_validate(data))
 
 
-def _delete(session: Session, host_id: int, schedule_id: int) -> None:
+def _delete(session: Session, host_id: int, schedule_id: int) -> bool:
     schedules.delete_schedule(session=session, host_id=host_id, schedule_id=schedule_id)
+    return True
 
 
 class ScheduleEditor:
@@ -138,10 +139,12 @@ class ScheduleEditor:
                 .props('flat round dense aria-label="Remove these hours"').mark('remove-interval')
 
     def _add(self, intervals: list[dict[str, str]], redraw: Any) -> None:
-        last = intervals[-1]['end'] if intervals else '09:00'
-        start = min(last, '23:00')
-        end = f'{min(int(start[:2]) + 1, 24):02d}:{start[3:]}' if start < '23:00' else '24:00'
-        intervals.append({'start': start, 'end': end if end <= '24:00' else '24:00'})
+        start = max((i['end'] for i in intervals), default='09:00')
+        if start >= '23:00':
+            ui.notify('There is no room left on this day for more hours', type='warning')
+            return
+        hour = int(start[:2]) + 1
+        intervals.append({'start': start, 'end': f'{hour:02d}:{start[3:]}' if hour < 24 else '23:59'})
         redraw()
 
     def _copy(self, day: str) -> None:
@@ -199,8 +202,19 @@ class ScheduleEditor:
         await act(self.who, _save, self.id, data, done='Schedule saved')
 
     async def delete(self) -> None:
-        if await act(self.who, _delete, self.id, done='Schedule deleted') is None:
-            ui.navigate.to('/availability')
+        with ui.dialog() as dialog, ui.card().classes('gap-3'):
+            ui.label('Delete this schedule? Event types that use it must be moved to another one first.')
+
+            async def confirm() -> None:
+                dialog.close()
+                if await act(self.who, _delete, self.id, done='Schedule deleted'):
+                    ui.navigate.to('/availability')
+
+            with ui.row().classes('gap-2'):
+                ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
+                    .mark('confirm-delete-schedule')
+                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
 
 
 def _reason(error: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ def _all(session: Session, host_id: int) -> list[dict[str, Any]]:
 
 
 async def list_page(request: Request) -> Response | None:
-    who = signed_in(request)
+    who = await signed_in(request)
     if who is None:
         return sign_in_first(request)
     with host_frame('Event types', active='/event-types', brand=who.host.brand_color):
@@ -150,7 +150,7 @@ async def edit_page(request: Request, event_type_id: str) -> Response | None:
 
 
 async def _editor_page(request: Request, event_type_id: int | None) -> Response | None:
-    who = signed_in(request)
+    who = await signed_in(request)
     if who is None:
         return sign_in_first(request)
     try:
@@ -248,8 +248,10 @@ class Editor:
         self.location_value.set_visibility(kind in LOCATION_VALUE)
 
     def _add_question(self) -> None:
-        self.questions.append({'id': f'q{len(self.questions) + 1}', 'label': '', 'kind': 'short_text',
-                               'required': False, 'options': []})
+        used, n = {q['id'] for q in self.questions}, 1
+        while f'q{n}' in used:
+            n += 1
+        self.questions.append({'id': f'q{n}', 'label': '', 'kind': 'short_text', 'required': False, 'options': []})
         self._render_questions()
 
     def _move(self, index: int, step: int) -> None:
@@ -293,9 +295,7 @@ class Editor:
         self._render_questions()
 
     def data(self) -> dict[str, Any]:
-        questions = []
-        for index, question in enumerate(self.questions):
-            questions.append({**question, 'id': validation.slugify(question['label'])[:40] or f'q{index + 1}'})
+        questions = [dict(question) for question in self.questions]  # ids stay: stored answers keep their labels
         return {
             'title': self.title.value or '', 'slug': self.slug.value or None,
             'description': self.description.value or '', 'duration_minutes': _int(self.duration.value),

@@ -31,7 +31,7 @@ def register() -> None:
 
 
 async def settings_page(request: Request) -> Response | None:
-    who = signed_in(request)
+    who = await signed_in(request)
     if who is None:
         return sign_in_first(request)
     data = await read(who, _load)
@@ -54,8 +54,9 @@ def _load(session: Session, host_id: int) -> dict[str, Any]:
             'open_signup': accounts.signup_open(session)}
 
 
-def _update_profile(session: Session, host_id: int, changes: dict[str, Any]) -> None:
+def _update_profile(session: Session, host_id: int, changes: dict[str, Any]) -> bool:
     hosts.update_profile(session=session, host_id=host_id, changes=changes)
+    return True
 
 
 class Profile:
@@ -113,7 +114,9 @@ class Profile:
         changes = {'name': self.name.value, 'username': self.username.value, 'intro': self.intro.value or '',
                    'timezone': self.zone.value, 'clock24': self.clock.value,
                    'brand_color': self.color.value or ''}
-        await act(self.who, _update_profile, changes, done='Profile saved')
+        if await act(self.who, _update_profile, changes, done='Profile saved') and \
+                changes['username'].strip().lower() != self.who.host.username:
+            ui.navigate.reload()  # the page shows the new booking link and username
 
     async def upload(self, event: events.UploadEventArguments) -> None:
         data = await event.file.read() if hasattr(event, 'file') else event.content.read()  # type: ignore

@@ -33,11 +33,16 @@ class SignedIn:
         return self.host.id
 
 
-def signed_in(request: Request) -> SignedIn | None:
+async def signed_in(request: Request) -> SignedIn | None:
+    """The signed-in host (read in a worker thread: page handlers never block the event loop on the database)."""
     token = auth.session_token(request)
-    with session_scope() as session:
-        host = accounts.host_for_session(session, token, now())
+    host = await run.io_bound(_host_for, token)
     return SignedIn(token, host) if host is not None else None
+
+
+def _host_for(token: str) -> Host | None:
+    with session_scope() as session:
+        return accounts.host_for_session(session, token, now())
 
 
 def sign_in_first(request: Request) -> RedirectResponse:

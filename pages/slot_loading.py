@@ -21,23 +21,24 @@ def now() -> datetime:
 async def month_slots(host_id: int, event_type_id: int, month: date, zone: str,
                       exclude_uid: str | None = None) -> MonthSlots:
     """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
-    days = await shared_load(host_id, ('month', event_type_id, month, zone, exclude_uid),
-                             partial(_month_slots, event_type_id, month, zone, exclude_uid))
-    return MonthSlots(days=days or {})  # type: ignore[arg-type]
+    days, problem = await shared_load(host_id, ('month', event_type_id, month, zone, exclude_uid),  # type: ignore
+                                      partial(_month_slots, event_type_id, month, zone, exclude_uid))
+    return MonthSlots(days=days or {}, degraded=problem)
 
 
 async def first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
     return await run.io_bound(_first_free_day, event_type_id, after, zone)
 
 
-def _month_slots(event_type_id: int, month: date, zone: str, exclude_uid: str | None) -> dict[date, list[Slot]]:
+def _month_slots(event_type_id: int, month: date, zone: str,
+                 exclude_uid: str | None) -> tuple[dict[date, list[Slot]], str]:
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
         if event_type is None or not event_type.active:
-            return {}
-        return availability.slots_by_local_day(session=session, event_type=event_type, first=month, last=last,
-                                               zone=zone, now=now(), exclude_uid=exclude_uid)
+            return {}, ''
+        return availability.month_offer(session=session, event_type=event_type, first=month, last=last,
+                                        zone=zone, now=now(), exclude_uid=exclude_uid)
 
 
 def _first_free_day(event_type_id: int, after: date, zone: str) -> date | None:

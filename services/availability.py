@@ -1,36 +1,65 @@
 """Availability: gathers a host's schedule and busy times from the database and asks the slot engine."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app.errors import Unavailable
 from app.models import BOOKING_CONFIRMED, Booking, EventType, Schedule
 from services import event_types, schedules, slots
+from services.calendars import busy
 
 MARGIN = timedelta(days=2)  # room for buffers and windows that run through midnight
 YEARS = (1971, 9000)
 
 
-def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-                  exclude_uid: str | None = None, calendar_busy: Iterable[slots.Busy] = ()) -> list[slots.Slot]:
-    """The slots of an event type starting in [start, end), as the rules offer them at `now`."""
+CALENDARS_UNCHECKED = ("Some of the host's calendars can't be checked right now, so those times aren't offered. "
+                      'Please try again in a few minutes.')
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    slots: list[slots.Slot]
+    problem: str = ''  # why some times could not be checked (they are not offered)
+
+
+def offer(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
+          exclude_uid: str | None = None) -> Offer:
+    """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
-        return []
-    return slots.offered_slots(
+        return Offer([])
+    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN)
+    found = slots.offered_slots(
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
-        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
+        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendars.busy,
         bookings=_existing_bookings(session, event_type, min(start, now) - MARGIN, end + MARGIN, exclude_uid))
+    return Offer(found, calendars.problem)
+
+
+def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
+                  exclude_uid: str | None = None) -> list[slots.Slot]:
+    return offer(session=session, event_type=event_type, start=start, end=end, now=now,
+                 exclude_uid=exclude_uid).slots
 
 
 def is_offered(*, session: Session, event_type: EventType, start: datetime, now: datetime,
                exclude_uid: str | None = None) -> bool:
-    """The server-side re-check: is `start` exactly one of the offered instants right now?"""
-    found = offered_slots(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1),
-                          now=now, exclude_uid=exclude_uid)
-    return any(slot.start == start for slot in found)
+    """The server-side re-check: is `start` exactly one of the offered instants right now? When a calendar of the
+    host cannot be checked, nobody can book (503) rather than risk a double booking."""
+    found = offer(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1), now=now,
+                  exclude_uid=exclude_uid)
+    if found.problem:
+        raise Unavailable("The host's calendar can't be checked right now. Please try again in a few minutes.")
+    return any(slot.start == start for slot in found.slots)
+
+
+def warm_calendars(*, host_id: int, start: datetime) -> None:
+    """Fetch the host's busy times around `start` before a write transaction takes its lock."""
+    if YEARS[0] <= start.year <= YEARS[1]:
+        busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN)
 
 
 def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
@@ -55,13 +84,20 @@ def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi
 def slots_by_local_day(*, session: Session, event_type: EventType, first: date, last: date, zone: str,
                        now: datetime, exclude_uid: str | None = None) -> dict[date, list[slots.Slot]]:
     """Offered slots of the invitee's local dates first..last, grouped by those dates (rule 8)."""
+    return month_offer(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
+                       exclude_uid=exclude_uid)[0]
+
+
+def month_offer(*, session: Session, event_type: EventType, first: date, last: date, zone: str, now: datetime,
+                exclude_uid: str | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+    """Like `slots_by_local_day`, with the reason some times could not be checked ('' when all could)."""
     lo, hi = slots.local_dates_span(first, last, zone)
     tz = ZoneInfo(zone)
     days: dict[date, list[slots.Slot]] = {}
-    for slot in offered_slots(session=session, event_type=event_type, start=lo, end=hi, now=now,
-                              exclude_uid=exclude_uid):
+    found = offer(session=session, event_type=event_type, start=lo, end=hi, now=now, exclude_uid=exclude_uid)
+    for slot in found.slots:
         days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
-    return days
+    return days, CALENDARS_UNCHECKED if found.problem else ''
 
 
 def first_free_day(*, session: Session, event_type: EventType, after: date, zone: str, now: datetime) -> date | None:

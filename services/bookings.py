@@ -39,6 +39,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
               idempotency_key: str | None = None) -> Receipt:
     """Book `start` for the invitee if the rules offer it at this moment; commits once."""
     invitee = _clean(invitee, event_type)
+    availability.warm_calendars(host_id=event_type.host_id, start=start)  # providers are asked before the lock
     host = _lock_host(session, event_type.host_id)
     if idempotency_key:
         replay = _replay(session, event_type, start, idempotency_key, invitee)
@@ -82,6 +83,7 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
+    availability.warm_calendars(host_id=booking.host_id, start=start)
     host = _lock_host(session, booking.host_id)
     session.refresh(booking)
     if booking.status != BOOKING_CONFIRMED:
@@ -230,9 +232,10 @@ def _filtered(query: Any, host_id: int, search: str) -> Any:
     query = query.where(Booking.host_id == host_id)
     words = search.strip().lower()[:100]
     if words:
-        pattern = f'%{words.replace("%", "").replace("_", "")}%'
-        query = query.where(or_(func.lower(Booking.invitee_name).like(pattern),
-                                func.lower(Booking.invitee_email).like(pattern)))
+        escaped = words.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+        pattern = f'%{escaped}%'
+        query = query.where(or_(func.lower(Booking.invitee_name).like(pattern, escape='\\'),
+                                func.lower(Booking.invitee_email).like(pattern, escape='\\')))
     return query
 
 

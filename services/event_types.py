@@ -120,9 +120,10 @@ def duplicate_event_type(*, session: Session, host_id: int, event_type_id: int) 
     original = get_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
     data = {k: v for k, v in event_type_json(original).items() if k != 'id'}
     taken = {s for s in session.exec(select(EventType.slug).where(EventType.host_id == host_id))}
-    slug, n = f'{original.slug}-copy'[:60], 2
-    while slug in taken:
-        slug, n = f'{original.slug}-copy-{n}'[:60], n + 1
+    n, slug = 1, ''
+    while not slug or slug in taken:
+        suffix = '-copy' if n == 1 else f'-copy-{n}'
+        slug, n = original.slug[:60 - len(suffix)].rstrip('-') + suffix, n + 1
     title = f'{original.title} (copy)'[:120]
     copy = EventTypeInput.model_validate({**data, 'slug': slug, 'title': title, 'active': False})
     return create_event_type(session=session, host_id=host_id, data=copy)

@@ -14,7 +14,7 @@ from app.db import session_scope
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services import event_types, hosts, schedules
 from services.schedules import ScheduleInput
-from tests.factories import make_event_type, make_host
+from tests.factories import at, make_event_type, make_host, next_monday
 
 pytestmark = pytest.mark.usefixtures('database')
 
@@ -131,3 +131,30 @@ def test_deleting_an_event_type_keeps_its_bookings() -> None:
     with session_scope() as session:
         kept = bookings.host_booking(session=session, host_id=host.id, uid=receipt.booking.uid)
         assert kept.event_type_id is None and kept.status == 'confirmed'
+
+
+def test_duplicating_an_event_type_with_a_long_slug_makes_a_free_slug_every_time() -> None:
+    from services import event_types
+    with session_scope(write=True) as session:
+        host = make_host(session)
+        original = make_event_type(session, host, slug='x' * 58)
+        slugs = {event_types.duplicate_event_type(session=session, host_id=host.id, event_type_id=original.id).slug
+                 for _ in range(3)}
+    assert len(slugs) == 3 and all(len(s) <= 60 for s in slugs)
+
+
+def test_searching_bookings_treats_wildcards_as_text() -> None:
+    from datetime import datetime, timezone
+
+    from services import bookings
+    with session_scope(write=True) as session:
+        host = make_host(session)
+        call = make_event_type(session, host, slug='call')
+    now = datetime.now(timezone.utc)
+    for clock, email in (('09:00', 'john_doe@example.com'), ('09:30', 'johnxdoe@example.com')):
+        with session_scope(write=True) as session:
+            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), clock), now=now,
+                               invitee=bookings.Invitee('J', email, 'UTC'))
+    with session_scope() as session:
+        found = bookings.list_bookings(session=session, host_id=host.id, status='upcoming', now=now, search='john_d')
+    assert [b.invitee_email for b in found] == ['john_doe@example.com']

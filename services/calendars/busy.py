@@ -1,0 +1,176 @@
+"""Busy times of a host's calendars, cached per connection.
+
+Each connection's busy times for a window are kept in memory (starts and ends only) and used as they are while
+younger than `calendar_fresh_seconds`; older ones are still used, and refreshed in the background, while younger
+than `calendar_tolerance_seconds`. Beyond that, or with nothing cached, the fetch happens now; several
+connections are fetched in parallel. A connection that cannot be read makes the whole window busy (no time is
+ever offered as free on a guess) and the reason is reported. CloudMeet's own booking changes drop the host's
+cache, so its own writes are seen at once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app import crypto, events
+from app.config import get_settings
+from app.db import session_scope
+from app.models import CalendarConnection, Host
+from services.calendars import feeds, google
+from services.calendars.errors import ProviderError, ReconnectNeeded
+from services.slots import Busy
+
+log = logging.getLogger(__name__)
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='calendars')
+PROVIDER_NAMES = {'google': 'Google Calendar', 'microsoft': 'Microsoft 365', 'ics': 'calendar feed'}
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """What a fetch needs, read from the database once (the secret decrypted only in memory)."""
+
+    id: int
+    host_id: int
+    provider: str
+    label: str
+    secret: str
+    calendars: tuple[str, ...]
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostBusy:
+    busy: list[Busy]
+    problem: str = ''  # '' when every calendar was checked
+
+
+@dataclass(slots=True)
+class _Entry:
+    start: datetime
+    end: datetime
+    busy: list[Busy]
+    fetched: float
+    refreshing: bool = False
+
+
+@dataclass(slots=True)
+class _Cache:
+    entries: dict[int, list[_Entry]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def find(self, connection_id: int, start: datetime, end: datetime) -> _Entry | None:
+        with self.lock:
+            found = [e for e in self.entries.get(connection_id, []) if e.start <= start and end <= e.end]
+        return max(found, key=lambda e: e.fetched) if found else None
+
+    def put(self, connection_id: int, entry: _Entry) -> None:
+        with self.lock:
+            kept = [e for e in self.entries.get(connection_id, [])
+                    if not (entry.start <= e.start and e.end <= entry.end)][-20:]
+            self.entries[connection_id] = [*kept, entry]
+
+    def drop(self, connection_ids: set[int]) -> None:
+        with self.lock:
+            for connection_id in connection_ids:
+                self.entries.pop(connection_id, None)
+
+
+_cache = _Cache()
+_host_connections: dict[int, set[int]] = {}
+
+
+def _on_booking_change(event: events.BookingChanged) -> None:
+    _cache.drop(_host_connections.get(event.host_id, set()))
+
+
+events.subscribe(_on_booking_change)
+
+
+def reset_cache() -> None:
+    _cache.drop(set(_cache.entries))
+
+
+def connections(session: Session, *, host_id: int) -> list[Connection]:
+    host = session.get(Host, host_id)
+    rows = session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
+                        .order_by(CalendarConnection.id)).all()  # type: ignore[arg-type]
+    found = [Connection(r.id or 0, host_id, r.provider, r.label, crypto.decrypt(r.secret_encrypted),
+                        tuple(r.busy_calendars), host.timezone if host else 'UTC') for r in rows]
+    _host_connections[host_id] = {c.id for c in found}
+    return found
+
+
+def busy_times(*, host_id: int, start: datetime, end: datetime) -> HostBusy:
+    """Every connected calendar's busy times in [start, end), and why some could not be checked. (It reads the
+    connections in a scope of its own: it never holds a caller's write transaction while providers answer.)"""
+    with session_scope() as session:
+        found = connections(session, host_id=host_id)
+    if not found:
+        return HostBusy([])
+    lo, hi = _day(start), _day(end) + timedelta(days=1)
+    results = list(_pool.map(lambda c: _busy_of(c, lo, hi), found))
+    busy = [block for blocks, _ in results for block in blocks]
+    problems = [problem for _, problem in results if problem]
+    return HostBusy(sorted(busy), '; '.join(problems))
+
+
+def _busy_of(connection: Connection, start: datetime, end: datetime) -> tuple[list[Busy], str]:
+    settings = get_settings()
+    entry, now = _cache.find(connection.id, start, end), time.monotonic()
+    age = now - entry.fetched if entry else None
+    if entry and age is not None and age < settings.calendar_fresh_seconds:
+        return entry.busy, ''
+    if entry and age is not None and age < settings.calendar_tolerance_seconds:
+        if not entry.refreshing:  # serve what we have; refresh behind the scenes
+            entry.refreshing = True
+            _pool.submit(_refresh, connection, start, end)
+        return entry.busy, ''
+    try:
+        return _refresh(connection, start, end), ''
+    except ProviderError as exc:
+        name = PROVIDER_NAMES.get(connection.provider, connection.provider)
+        return [Busy(start, end)], f'{name} {connection.label}: {exc}'.strip()
+
+
+def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
+    settings = get_settings()
+    try:
+        if connection.provider == 'ics':
+            busy = feeds.fetch_busy(connection.secret, start, end, zone=connection.zone,
+                                    allow_private=settings.allow_private_calendar_urls,
+                                    timeout=settings.calendar_timeout_seconds)
+        elif connection.provider == 'google':
+            busy = google.fetch_busy(connection.secret, list(connection.calendars), start, end, settings)
+        else:
+            raise ProviderError(f'{connection.provider} calendars cannot be read yet')
+    except ReconnectNeeded as exc:
+        _set_status(connection.id, 'reconnect_needed', str(exc))
+        raise
+    except ProviderError as exc:
+        log.warning('calendar %s of host %s could not be read: %s', connection.id, connection.host_id, exc)
+        _set_status(connection.id, 'error', str(exc))
+        raise
+    _cache.put(connection.id, _Entry(start, end, busy, time.monotonic()))
+    _set_status(connection.id, 'ok', '')
+    return busy
+
+
+def _set_status(connection_id: int, status: str, detail: str) -> None:
+    try:
+        with session_scope(write=True) as session:
+            row = session.get(CalendarConnection, connection_id)
+            if row is not None and (row.status, row.status_detail) != (status, detail[:300]):
+                row.status, row.status_detail = status, detail[:300]
+                session.add(row)
+    except Exception:
+        log.exception('could not record the status of calendar %s', connection_id)
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

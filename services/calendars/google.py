@@ -1,0 +1,61 @@
+"""Google Calendar with google-api-python-client: busy times from `freeBusy` over the chosen calendars. The base
+URLs come from the settings, which is how the tests point the real client at a local stand-in."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from app.config import Settings
+from services.calendars.errors import ProviderError, ReconnectNeeded
+from services.slots import Busy
+
+SCOPES = ('https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.freebusy')
+
+
+def service(refresh_token: str, settings: Settings):  # type: ignore[no-untyped-def]
+    """A Calendar API client for one connection (the client is not thread-safe: one per call)."""
+    credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=settings.google_token_url,
+                              client_id=settings.google_client_id, client_secret=settings.google_client_secret,
+                              scopes=list(SCOPES))
+    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=settings.calendar_timeout_seconds))
+    return build('calendar', 'v3', http=http, static_discovery=True, cache_discovery=False,
+                 client_options={'api_endpoint': settings.google_api_url})
+
+
+def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: datetime,
+               settings: Settings) -> list[Busy]:
+    ids = calendars or ['primary']
+    body = {'timeMin': _z(start), 'timeMax': _z(end), 'timeZone': 'UTC', 'items': [{'id': c} for c in ids]}
+    try:
+        answer = service(refresh_token, settings).freebusy().query(body=body).execute()
+    except RefreshError as exc:
+        if 'invalid_grant' in str(exc):
+            raise ReconnectNeeded("Google no longer accepts CloudMeet's access; please connect again") from None
+        raise ProviderError('Google refused to renew the access') from None
+    except HttpError as exc:
+        raise ProviderError(f'Google answered {exc.resp.status}') from None
+    except (TransportError, OSError, httplib2.HttpLib2Error) as exc:
+        raise ProviderError(f'Google could not be reached ({type(exc).__name__})') from None
+    busy = []
+    for calendar_id in ids:
+        found = answer.get('calendars', {}).get(calendar_id, {})
+        if found.get('errors'):
+            reason = found['errors'][0].get('reason', 'error')
+            raise ProviderError(f'Google could not read the calendar {calendar_id} ({reason})')
+        for block in found.get('busy', []):
+            busy.append(Busy(_parse(block['start']), _parse(block['end'])))
+    return sorted(busy)
+
+
+def _z(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace('Z', '+00:00')).astimezone(timezone.utc)
