@@ -83,6 +83,8 @@ class _Cache:
 
 _cache = _Cache()
 _host_connections: dict[int, set[int]] = {}
+_failures: dict[int, tuple[float, str]] = {}
+FAILURE_PAUSE = 15.0  # seconds before a failed provider is asked again
 
 
 def _on_booking_change(event: events.BookingChanged) -> None:
@@ -94,6 +96,7 @@ events.subscribe(_on_booking_change)
 
 def reset_cache() -> None:
     _cache.drop(set(_cache.entries))
+    _failures.clear()
 
 
 def connections(session: Session, *, host_id: int) -> list[Connection]:
@@ -117,7 +120,7 @@ def busy_times(*, host_id: int, start: datetime, end: datetime) -> HostBusy:
     results = list(_pool.map(lambda c: _busy_of(c, lo, hi), found))
     busy = [block for blocks, _ in results for block in blocks]
     problems = [problem for _, problem in results if problem]
-    return HostBusy(sorted(busy), '; '.join(problems))
+    return HostBusy(sorted(busy, key=lambda b: (b.start, b.end)), '; '.join(problems))
 
 
 def _busy_of(connection: Connection, start: datetime, end: datetime) -> tuple[list[Busy], str]:
@@ -131,11 +134,16 @@ def _busy_of(connection: Connection, start: datetime, end: datetime) -> tuple[li
             entry.refreshing = True
             _pool.submit(_refresh, connection, start, end)
         return entry.busy, ''
+    failed = _failures.get(connection.id)
+    if failed and now - failed[0] < FAILURE_PAUSE:  # do not hammer a provider that just failed
+        return [Busy(start, end)], failed[1]
     try:
         return _refresh(connection, start, end), ''
     except ProviderError as exc:
         name = PROVIDER_NAMES.get(connection.provider, connection.provider)
-        return [Busy(start, end)], f'{name} {connection.label}: {exc}'.strip()
+        problem = f'{name} {connection.label}: {exc}'.strip()
+        _failures[connection.id] = (time.monotonic(), problem)
+        return [Busy(start, end)], problem
 
 
 def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
@@ -157,11 +165,17 @@ def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Bus
         _set_status(connection.id, 'error', str(exc))
         raise
     _cache.put(connection.id, _Entry(start, end, busy, time.monotonic()))
+    _failures.pop(connection.id, None)
     _set_status(connection.id, 'ok', '')
     return busy
 
 
 def _set_status(connection_id: int, status: str, detail: str) -> None:
+    """Note the connection's status in the background: the caller may be inside a write transaction."""
+    _pool.submit(_write_status, connection_id, status, detail)
+
+
+def _write_status(connection_id: int, status: str, detail: str) -> None:
     try:
         with session_scope(write=True) as session:
             row = session.get(CalendarConnection, connection_id)

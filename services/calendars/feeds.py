@@ -75,7 +75,7 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, *, zone: str) -> 
         last = _instant(event.decoded('DTEND'), tz) if event.get('DTEND') else first + _duration(event)
         if last > first:
             busy.append(Busy(first, last))
-    return sorted(busy)
+    return sorted(busy, key=lambda b: (b.start, b.end))
 
 
 def _duration(event: icalendar.Event) -> timedelta:

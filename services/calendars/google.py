@@ -50,7 +50,7 @@ def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: d
             raise ProviderError(f'Google could not read the calendar {calendar_id} ({reason})')
         for block in found.get('busy', []):
             busy.append(Busy(_parse(block['start']), _parse(block['end'])))
-    return sorted(busy)
+    return sorted(busy, key=lambda b: (b.start, b.end))
 
 
 def _z(moment: datetime) -> str:

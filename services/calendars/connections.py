@@ -1,0 +1,91 @@
+"""Connecting and disconnecting calendars. Several per host (two Google accounts and a feed, say), each with its
+status; the secrets are encrypted at rest and disconnecting revokes Google's access."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app import crypto
+from app.config import get_settings
+from app.errors import InvalidInput, NotFound
+from app.models import CalendarConnection
+from services import validation
+from services.calendars import busy, feeds
+
+log = logging.getLogger(__name__)
+MAX_CONNECTIONS = 10
+
+
+def list_connections(session: Session, *, host_id: int) -> list[CalendarConnection]:
+    return list(session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
+                             .order_by(CalendarConnection.id)))  # type: ignore[arg-type]
+
+
+def get_connection(session: Session, *, host_id: int, connection_id: int) -> CalendarConnection:
+    found = session.get(CalendarConnection, connection_id)
+    if found is None or found.host_id != host_id:
+        raise NotFound('Calendar connection not found')
+    return found
+
+
+def add_feed(session: Session, *, host_id: int, url: str, label: str = '') -> CalendarConnection:
+    """Subscribe to a secret iCal URL (read-only busy times)."""
+    url = feeds.check_url(url, allow_private=get_settings().allow_private_calendar_urls)
+    return _add(session, host_id, 'ics', validation.single_line(label or 'Calendar feed', 'Name', 120), url, [])
+
+
+def add_google(session: Session, *, host_id: int, email: str, refresh_token: str) -> CalendarConnection:
+    """A Google account whose primary calendar counts as busy (the host can choose others); connecting the same
+    account again replaces its token."""
+    for existing in list_connections(session, host_id=host_id):
+        if existing.provider == 'google' and existing.label == email:
+            existing.secret_encrypted = crypto.encrypt(refresh_token)
+            existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
+            session.add(existing)
+            session.flush()
+            busy.reset_cache()
+            return existing
+    return _add(session, host_id, 'google', email, refresh_token, ['primary'])
+
+
+def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str]) -> None:
+    connection = get_connection(session, host_id=host_id, connection_id=connection_id)
+    if not calendars:
+        raise InvalidInput('Choose at least one calendar that counts as busy')
+    connection.busy_calendars = [str(c)[:300] for c in calendars][:20]
+    session.add(connection)
+    busy.reset_cache()
+
+
+def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callable[[str], None]) -> None:
+    """Disconnect: revoke Google's access (a failure is logged, the connection goes anyway) and delete it."""
+    connection = get_connection(session, host_id=host_id, connection_id=connection_id)
+    if connection.provider == 'google':
+        try:
+            revoke(crypto.decrypt(connection.secret_encrypted))
+        except Exception as exc:  # noqa: BLE001 - disconnecting must complete whatever the provider says
+            log.warning('revoking a calendar token failed (%s); disconnecting anyway', type(exc).__name__)
+    session.delete(connection)
+    session.flush()
+    busy.reset_cache()
+
+
+def connection_json(connection: CalendarConnection) -> dict[str, Any]:
+    return {'id': connection.id, 'provider': connection.provider, 'label': connection.label,
+            'status': connection.status, 'status_detail': connection.status_detail,
+            'busy_calendars': connection.busy_calendars}
+
+
+def _add(session: Session, host_id: int, provider: str, label: str, secret: str,
+         calendars: list[str]) -> CalendarConnection:
+    if len(list_connections(session, host_id=host_id)) >= MAX_CONNECTIONS:
+        raise InvalidInput(f'At most {MAX_CONNECTIONS} calendars per host')
+    connection = CalendarConnection(host_id=host_id, provider=provider, label=label[:254],
+                                    secret_encrypted=crypto.encrypt(secret), busy_calendars=calendars)
+    session.add(connection)
+    session.flush()
+    busy.reset_cache()
+    return connection
