@@ -9,7 +9,7 @@ from nicegui import ui
 from components.frame import frame
 
 NAV = (('Bookings', '/dashboard'), ('Event types', '/event-types'), ('Availability', '/availability'),
-       ('Settings', '/settings'))
+       ('Integrations', '/integrations'), ('Settings', '/settings'))
 
 
 def sign_out_form(label: str = 'Sign out', action: str = '/auth/logout') -> None:

@@ -25,6 +25,8 @@ from components.frame import frame
 from components.headings import heading
 from components.timezone_select import show_zone, timezone_select
 from services import accounts, validation
+from services.calendars import connections as calendar_connections
+from services.calendars import google as google_calendar
 from services.notifications import mailers
 from services.notifications.templates import sign_in_message
 
@@ -139,9 +141,14 @@ async def start_provider_sign_in(request: Request, provider: str, next: str = ''
                             'it was refused. Open the sign-in page directly.', 400)
     request.session['cloudmeet_next'] = auth.safe_next(next)
     request.session['cloudmeet_invite'] = invite[:100]
-    request.session['cloudmeet_connect'] = bool(connect)
+    request.session['cloudmeet_connect'] = connect if connect in ('1', 'calendar') else ''
     client = clients().create_client(provider)
-    return await client.authorize_redirect(request, f'{settings.public_url}/auth/callback/{provider}')
+    redirect = f'{settings.public_url}/auth/callback/{provider}'
+    if connect == 'calendar' and provider == 'google':  # incremental consent: calendar access only when connecting
+        return await client.authorize_redirect(request, redirect, scope=' '.join(('openid email profile',
+                                                                                  *google_calendar.SCOPES)),
+                                               access_type='offline', prompt='consent', include_granted_scopes='true')
+    return await client.authorize_redirect(request, redirect)
 
 
 async def finish_provider_sign_in(request: Request, provider: str) -> Response:
@@ -165,10 +172,29 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
         name=claims.name, refresh_token=str(token.get('refresh_token') or ''))
     target = auth.safe_next(request.session.pop('cloudmeet_next', ''))
     invitation = request.session.pop('cloudmeet_invite', '')
-    if request.session.pop('cloudmeet_connect', False):
+    connect = request.session.pop('cloudmeet_connect', '')
+    if connect == 'calendar':
+        return _connect_calendar(request, provider, identity)
+    if connect:
         return _connect(request, identity)
     return _signed_in(request, lambda session: accounts.sign_in(session, identity, now=now(), invitation=invitation),
                       target)
+
+
+def _connect_calendar(request: Request, provider: str, identity: accounts.VerifiedIdentity) -> Response:
+    host = signed_in_host(request)
+    if host is None or host.id is None:
+        return message_page('Please sign in first', 'Sign in, then connect your calendar from Integrations.', 401)
+    if provider != 'google' or not identity.refresh_token:
+        return message_page('Calendar not connected', 'Google did not grant lasting access to the calendar. Please '
+                            'try again and allow CloudMeet to see your free and busy times.', 400)
+    try:
+        with session_scope(write=True) as session:
+            calendar_connections.add_google(session, host_id=host.id, email=identity.email or identity.subject,
+                                            refresh_token=identity.refresh_token)
+    except DomainError as exc:
+        return message_page('Calendar not connected', exc.detail, 400)
+    return RedirectResponse('/integrations', status_code=303)
 
 
 def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:

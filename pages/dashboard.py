@@ -24,6 +24,7 @@ from pages import slot_loading
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services import accounts, bookings, event_types
+from services.calendars import connections as calendar_connections
 from services.notifications import outbox
 from services.public import LOCATION_LABELS
 from services.slots import Slot
@@ -52,6 +53,7 @@ class Listing:
     rows: list[Row]
     total: int
     event_types: int
+    calendar_problems: list[str]
 
 
 def load_listing(session: Session, host_id: int, status: str, search: str, page: int) -> Listing:
@@ -60,7 +62,10 @@ def load_listing(session: Session, host_id: int, status: str, search: str, page:
     types = {e.id: e for e in event_types.list_event_types(session=session, host_id=host_id)}
     rows = [Row(b, types.get(b.event_type_id), outbox.deliveries(session, booking_id=b.id)) for b in found]
     total = bookings.count_bookings(session=session, host_id=host_id, status=status, now=now(), search=search)
-    return Listing(rows, total, len(types))
+    problems = [f'{c.label}: {c.status_detail or "reconnect needed"}'
+                for c in calendar_connections.list_connections(session, host_id=host_id)
+                if c.status == 'reconnect_needed']
+    return Listing(rows, total, len(types), problems)
 
 
 async def dashboard_page(request: Request) -> Response | None:
@@ -78,6 +83,7 @@ class Dashboard:
         self.status, self.search, self.page = 'upcoming', '', 0
         self.generation = 0
         with host_frame('Bookings', active='/dashboard', brand=self.host.brand_color):
+            self.banner = ui.column().classes('w-full')
             self._header()
             with ui.row().classes('w-full items-center gap-3'):
                 ui.toggle(TABS, value='upcoming', on_change=lambda e: self._switch(e.value)) \
@@ -137,6 +143,7 @@ class Dashboard:
             return
         if generation == self.generation:  # a newer refresh (fast typing, a tab switch) wins
             self._render(listing)
+            self._banner(listing.calendar_problems)
 
     def _render(self, listing: Listing) -> None:
         self.list.clear()
@@ -159,6 +166,17 @@ class Dashboard:
                 ui.label(f'Page {self.page + 1} of {pages} ({listing.total} bookings)').mark('page')
                 ui.button('Next', on_click=lambda: self._turn(1)).props('flat no-caps') \
                     .set_enabled(self.page + 1 < pages)
+
+    def _banner(self, problems: list[str]) -> None:
+        self.banner.clear()
+        if problems:
+            with self.banner, ui.card().classes(design.CARD + ' bg-amber-50 border border-amber-300') \
+                    .props('role=alert').mark('calendar-banner'):
+                ui.label('A calendar needs your attention: until it is fixed, its times are not offered.') \
+                    .classes('font-semibold text-amber-900')
+                for problem in problems:
+                    ui.label(problem).classes('text-amber-900')
+                ui.link('Open Integrations', '/integrations')
 
     def _empty(self, listing: Listing) -> None:
         with ui.card().classes(design.CARD).mark('empty'):

@@ -59,3 +59,15 @@ def _z(moment: datetime) -> str:
 
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace('Z', '+00:00')).astimezone(timezone.utc)
+
+
+def list_calendars(refresh_token: str, settings: Settings) -> list[dict[str, str]]:
+    """The account's calendars, for choosing which count as busy."""
+    try:
+        items = service(refresh_token, settings).calendarList().list().execute().get('items', [])
+    except RefreshError as exc:
+        raise (ReconnectNeeded if 'invalid_grant' in str(exc) else ProviderError)(
+            'Google refused the stored access') from None
+    except (HttpError, TransportError, OSError, httplib2.HttpLib2Error) as exc:
+        raise ProviderError(f'Google could not list the calendars ({type(exc).__name__})') from None
+    return [{'id': c['id'], 'name': c.get('summaryOverride') or c.get('summary') or c['id']} for c in items]

@@ -274,3 +274,21 @@ def test_a_revoked_token_and_the_session_secret_never_reach_the_log(site: dict, 
     revoked = site['fake'].revoked[-1]
     log = (site['data_dir'] / 'server.log').read_text()
     assert revoked not in log and client.cookies[COOKIE] not in log  # no token or session secret is logged
+
+
+def test_connecting_google_calendar_asks_for_calendar_access_offline_and_stores_the_grant(site: dict) -> None:
+    from app.models import CalendarConnection
+    base, client = site['base'], httpx.Client(timeout=20)
+    onboard(sign_in(base, 'google', client).cookies[COOKIE])
+    answer = sign_in(base, 'google', client, query='?connect=calendar')
+    request = site['fake'].authorize_requests[-1]
+    assert request['access_type'] == 'offline' and request['prompt'] == 'consent'
+    assert 'https://www.googleapis.com/auth/calendar.freebusy' in request['scope']
+    assert 'https://www.googleapis.com/auth/calendar.events' in request['scope']
+    assert answer.status_code == 303 and answer.headers['location'] == '/integrations'
+    with session_scope() as session:
+        [connection] = session.exec(select(CalendarConnection)).all()
+    assert connection.provider == 'google' and connection.label == 'ada@example.com'
+    assert b'refresh-' not in connection.secret_encrypted
+    anonymous = sign_in(base, 'google', query='?connect=calendar')  # not signed in: nothing is connected
+    assert anonymous.status_code == 401

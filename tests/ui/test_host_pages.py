@@ -287,3 +287,53 @@ async def test_a_picture_is_checked_by_content_and_shown_on_the_public_page(user
     await user.open('/ada')
     await user.should_see(marker='avatar')
     assert (await user.http_client.get('/avatar/nobody')).status_code == 404
+
+
+# --- integrations ----------------------------------------------------------------------------------------------
+
+
+async def test_a_calendar_feed_is_added_checked_and_disconnected(user: User, ada: dict,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import get_settings
+    from app.models import CalendarConnection
+    from services.calendars import busy
+    from tests.fakes import google_calendar
+    monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)
+    state, server = google_calendar.serve_ics()
+    state['status'] = 503
+    busy.reset_cache()
+    try:
+        await user.open('/integrations')
+        await user.should_see('No calendars connected yet', retries=40)
+        user.find(marker='feed-url').type(state['url'])
+        user.find(marker='feed-name').type('Home')
+        user.find(marker='add-feed').click()
+        await user.should_see('Feed added, but it could not be read yet', retries=60)
+        await user.should_see('Calendar feed: Home', retries=40)
+        user.find(marker='disconnect').click()
+        user.find(marker='confirm-disconnect').click()
+        await user.should_see('Calendar disconnected', retries=40)
+        with session_scope() as session:
+            assert session.exec(select(CalendarConnection)).all() == []
+    finally:
+        server.shutdown()
+        busy.reset_cache()
+
+
+async def test_a_feed_address_on_a_private_network_is_refused(user: User, ada: dict) -> None:
+    await user.open('/integrations')
+    user.find(marker='feed-url').type('https://192.168.1.10/calendar.ics')
+    user.find(marker='add-feed').click()
+    await user.should_see('private or local network addresses are not allowed', retries=40)
+
+
+async def test_the_dashboard_warns_when_a_calendar_needs_reconnecting(user: User, ada: dict) -> None:
+    from app import crypto
+    from app.models import CalendarConnection
+    with session_scope(write=True) as session:
+        session.add(CalendarConnection(host_id=ada['host'].id, provider='google', label='ada@gmail.com',
+                                       status='reconnect_needed', status_detail='Google no longer accepts access',
+                                       secret_encrypted=crypto.encrypt('rt'), busy_calendars=['primary']))
+    await user.open('/dashboard')
+    await user.should_see('A calendar needs your attention', retries=40)
+    await user.should_see('ada@gmail.com: Google no longer accepts access')

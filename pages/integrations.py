@@ -1,0 +1,170 @@
+"""`/integrations`: the calendars that decide when the host is busy: Google accounts (connected with calendar
+consent) and ICS feeds, each with its status; choose which Google calendars count; disconnect."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from nicegui import ui
+from sqlmodel import Session
+
+from app import crypto
+from app.config import get_settings
+from components import design
+from components.headings import heading
+from components.host_frame import host_frame
+from pages.auth import now
+from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
+from services.accounts import revoke_google_token
+from services.calendars import busy, connections, google
+from services.calendars.errors import ProviderError
+
+STATUS = {'ok': ('Working', 'positive'), 'error': ('Cannot be read right now', 'warning'),
+          'reconnect_needed': ('Reconnect needed', 'negative')}
+
+
+def register() -> None:
+    ui.page('/integrations')(integrations_page)
+
+
+def _list(session: Session, host_id: int) -> list[dict[str, Any]]:
+    return [connections.connection_json(c) for c in connections.list_connections(session, host_id=host_id)]
+
+
+async def integrations_page(request: Request) -> Response | None:
+    who = await signed_in(request)
+    if who is None:
+        return sign_in_first(request)
+    with host_frame('Integrations', active='/integrations', brand=who.host.brand_color):
+        heading('Calendars', 1, design.HEADLINE + ' m-0')
+        ui.label('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
+                 'end of busy times, briefly, in memory; never titles, descriptions or attendees.') \
+            .classes(design.SUBTLE)
+        Integrations(who)
+    return None
+
+
+class Integrations:
+    def __init__(self, who: SignedIn) -> None:
+        self.who = who
+        self.box = ui.column().classes('w-full gap-3').mark('connections')
+        with ui.card().classes(design.CARD):
+            heading('Add a calendar', 2, design.TITLE + ' m-0')
+            if 'google' in get_settings().sign_in_providers:
+                ui.button('Connect Google Calendar', icon='event',
+                          on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar')) \
+                    .props('outline no-caps').mark('connect-google')
+            ui.label('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
+                     'Nextcloud):').classes(design.SUBTLE)
+            with ui.row().classes('w-full items-start gap-2'):
+                self.url = ui.input('Feed address (https://...)').props('outlined').classes('flex-grow') \
+                    .mark('feed-url')
+                self.label = ui.input('Name').props('outlined').classes('w-48').mark('feed-name')
+                ui.button('Add feed', on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
+        self.dialogs = ui.element('div')
+        ui.timer(0, self.refresh, once=True)
+
+    async def refresh(self) -> None:
+        items = await read(self.who, _list)
+        self.box.clear()
+        with self.box:
+            if not items:
+                with ui.card().classes(design.CARD).mark('empty'):
+                    ui.label('No calendars connected yet: only your schedule and your CloudMeet bookings decide '
+                             'what is free.')
+            for item in items:
+                label, color = STATUS.get(item['status'], (item['status'], 'grey'))
+                with ui.card().classes(design.CARD).mark('connection'):
+                    with ui.row().classes('w-full items-center gap-3'):
+                        ui.icon('event' if item['provider'] != 'ics' else 'rss_feed').props('aria-hidden=true')
+                        with ui.column().classes('gap-0 flex-grow'):
+                            name = {'google': 'Google Calendar', 'ics': 'Calendar feed'}.get(item['provider'],
+                                                                                            item['provider'])
+                            ui.label(f'{name}: {item["label"]}').classes('font-semibold')
+                            if item['status_detail']:
+                                ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
+                        ui.badge(label, color=color).mark('status')
+                        if item['status'] == 'reconnect_needed' and item['provider'] == 'google':
+                            ui.button('Reconnect', on_click=lambda: ui.navigate.to(
+                                '/auth/login/google?connect=calendar')).props('unelevated no-caps')
+                        if item['provider'] == 'google':
+                            ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
+                                .props('flat no-caps').mark('choose-calendars')
+                        ui.button('Disconnect', on_click=lambda i=item: self.confirm_remove(i)) \
+                            .props('flat no-caps color=negative').mark('disconnect')
+
+    async def add_feed(self) -> None:
+        if await act(self.who, _add_feed, self.url.value or '', self.label.value or '') is None:
+            return
+        self.url.value, self.label.value = '', ''
+        problem = await read(self.who, _check)
+        ui.notify(f'Feed added, but it could not be read yet: {problem}' if problem else 'Feed added',
+                  type='warning' if problem else 'positive')
+        await self.refresh()
+
+    def confirm_remove(self, item: dict[str, Any]) -> None:
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading(f'Disconnect {item["label"]}?', 2, design.TITLE + ' m-0')
+            ui.label('Its busy times no longer block your booking pages. Google access is revoked.')
+
+            async def remove() -> None:
+                dialog.close()
+                await act(self.who, _remove, item['id'], done='Calendar disconnected')
+                await self.refresh()
+
+            with ui.row().classes('gap-2'):
+                ui.button('Disconnect', on_click=remove).props('unelevated no-caps color=negative') \
+                    .mark('confirm-disconnect')
+                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+    async def choose(self, item: dict[str, Any]) -> None:
+        try:
+            calendars = await read(self.who, _calendars, item['id'])
+        except ProviderError as exc:
+            ui.notify(f'Google could not list the calendars: {exc}', type='warning')
+            return
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+            heading('Which calendars count as busy?', 2, design.TITLE + ' m-0')
+            boxes = {c['id']: ui.checkbox(c['name'], value=c['id'] in item['busy_calendars'] or (
+                c['id'] == 'primary' and not item['busy_calendars'])).mark('calendar-choice') for c in calendars}
+
+            async def save() -> None:
+                chosen = [calendar_id for calendar_id, box in boxes.items() if box.value]
+                if await act(self.who, _set_busy, item['id'], chosen, done='Saved') is not None:
+                    dialog.close()
+                    await self.refresh()
+
+            with ui.row().classes('gap-2'):
+                ui.button('Save', on_click=save).props('unelevated no-caps').mark('save-calendars')
+                ui.button('Close', on_click=dialog.close).props('flat no-caps')
+        dialog.open()
+
+
+def _add_feed(session: Session, host_id: int, url: str, label: str) -> bool:
+    connections.add_feed(session, host_id=host_id, url=url, label=label)
+    return True
+
+
+def _check(session: Session, host_id: int) -> str:
+    start = now()
+    return busy.busy_times(host_id=host_id, start=start, end=start + timedelta(days=7)).problem
+
+
+def _remove(session: Session, host_id: int, connection_id: int) -> bool:
+    connections.remove(session, host_id=host_id, connection_id=connection_id, revoke=revoke_google_token)
+    return True
+
+
+def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[str, str]]:
+    connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
+    return google.list_calendars(crypto.decrypt(connection.secret_encrypted), get_settings())
+
+
+def _set_busy(session: Session, host_id: int, connection_id: int, calendars: list[str]) -> bool:
+    connections.set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=calendars)
+    return True
