@@ -114,6 +114,9 @@ class Booking(SQLModel, table=True):
     manage_token_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     idempotency_key: str | None = Field(default=None, max_length=200)
     cancel_reason: str = Field(default='', max_length=1000)
+    calendar_connection_id: int | None = None  # which connection holds the event (no constraint: it may go)
+    calendar_event_id: str = Field(default='', max_length=1024)  # the event in the host's calendar
+    meeting_url: str = Field(default='', max_length=500)  # the Meet or Teams link, once the provider made it
     proposed_start_at: datetime | None = _utc(nullable=True)  # a new time the host proposed, until answered
     proposal_message: str = Field(default='', max_length=1000)
     proposal_expires_at: datetime | None = _utc(nullable=True)
@@ -233,5 +236,6 @@ class CalendarConnection(SQLModel, table=True):
     status_detail: str = Field(default='', max_length=300)
     secret_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))  # refresh token or URL
     busy_calendars: list[str] = _json(list)
+    receives_events: bool = False  # the calendar where new bookings are written
     reconnect_notice_sent: bool = False
     created_at: datetime = _utc()

@@ -108,7 +108,8 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
         invitee_timezone=booking.invitee_timezone, host=_host(host), event_type=public_type,
         location_kind=event_type.location_kind if event_type else 'none',
-        location_value=event_type.location_value if event_type else '', cancel_reason=booking.cancel_reason,
+        location_value=booking.meeting_url or (event_type.location_value if event_type else ''),
+        cancel_reason=booking.cancel_reason,
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
         sequence=booking.sequence, proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)))
 

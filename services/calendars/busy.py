@@ -188,3 +188,7 @@ def _write_status(connection_id: int, status: str, detail: str) -> None:
 
 def _day(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def mark_reconnect_needed(connection_id: int, detail: str) -> None:
+    _set_status(connection_id, 'reconnect_needed', detail)

@@ -2,6 +2,8 @@
 URLs come from the settings, which is how the tests point the real client at a local stand-in."""
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime, timezone
 
 import httplib2
@@ -71,3 +73,65 @@ def list_calendars(refresh_token: str, settings: Settings) -> list[dict[str, str
     except (HttpError, TransportError, OSError, httplib2.HttpLib2Error) as exc:
         raise ProviderError(f'Google could not list the calendars ({type(exc).__name__})') from None
     return [{'id': c['id'], 'name': c.get('summaryOverride') or c.get('summary') or c['id']} for c in items]
+
+
+def event_id_for(uid: str) -> str:
+    """Google accepts client-chosen event ids of base32hex characters: one per booking, so a retried creation can
+    never make a second event."""
+    digest = hashlib.sha256(uid.encode()).digest()
+    return base64.b32hexencode(digest).decode().lower().rstrip('=')[:40]
+
+
+def create_event(refresh_token: str, calendar_id: str, event_id: str, body: dict, *, meet: bool,
+                 request_id: str, settings: Settings) -> tuple[str, str]:
+    """Insert the booking's event (with a Meet link when asked); an event that already exists is the one made by
+    an earlier attempt. Returns (event id, meeting link or '' while Google is still making it)."""
+    calendar = service(refresh_token, settings)
+    body = {**body, 'id': event_id}
+    if meet:
+        body['conferenceData'] = {'createRequest': {'requestId': request_id,
+                                                    'conferenceSolutionKey': {'type': 'hangoutsMeet'}}}
+    try:
+        event = _call(lambda: calendar.events().insert(calendarId=calendar_id, body=body, sendUpdates='none',
+                                                       conferenceDataVersion=1 if meet else 0).execute())
+    except ProviderError as exc:
+        if '409' not in str(exc):
+            raise
+        event = _call(lambda: calendar.events().get(calendarId=calendar_id, eventId=event_id).execute())
+    return event['id'], meet_link(event)
+
+
+def update_event(refresh_token: str, calendar_id: str, event_id: str, body: dict, settings: Settings) -> str:
+    calendar = service(refresh_token, settings)
+    event = _call(lambda: calendar.events().patch(calendarId=calendar_id, eventId=event_id, body=body,
+                                                  sendUpdates='none').execute())
+    return meet_link(event)
+
+
+def delete_event(refresh_token: str, calendar_id: str, event_id: str, settings: Settings) -> None:
+    calendar = service(refresh_token, settings)
+    try:
+        _call(lambda: calendar.events().delete(calendarId=calendar_id, eventId=event_id, sendUpdates='none').execute())
+    except ProviderError as exc:
+        if '404' not in str(exc) and '410' not in str(exc):  # already gone is what we wanted
+            raise
+
+
+def meet_link(event: dict) -> str:
+    for entry in (event.get('conferenceData') or {}).get('entryPoints', []):
+        if entry.get('entryPointType') == 'video' and entry.get('uri'):
+            return str(entry['uri'])
+    return ''
+
+
+def _call(request):  # type: ignore[no-untyped-def]
+    try:
+        return request()
+    except RefreshError as exc:
+        if 'invalid_grant' in str(exc):
+            raise ReconnectNeeded("Google no longer accepts CloudMeet's access; please connect again") from None
+        raise ProviderError('Google refused to renew the access') from None
+    except HttpError as exc:
+        raise ProviderError(f'Google answered {exc.resp.status}') from None
+    except (TransportError, OSError, httplib2.HttpLib2Error) as exc:
+        raise ProviderError(f'Google could not be reached ({type(exc).__name__})') from None

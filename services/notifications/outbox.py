@@ -16,9 +16,11 @@ from sqlalchemy import bindparam, text, update
 from sqlmodel import Session, select
 
 from app.models import Booking, Host, OutboxMessage
+from services.calendars import events as calendar_events
 from services.notifications.preferences import KINDS, preference, reminder_offsets
 
 PENDING, SENDING, SENT, FAILED, SKIPPED, CANCELLED = 'pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled'
+CALENDAR_SYNC = 'calendar_sync'  # not an e-mail: the booking's event in the host's calendar
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
@@ -43,6 +45,8 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
     for kind in kinds:
         if preference(host, kind).enabled:
             _add(session, booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now)
+    if calendar_events.has_writer(session, host_id=host.id):  # the booking's event in the host's calendar
+        _add(session, booking, CALENDAR_SYNC, f'{booking.uid}.calendar.{booking.sequence}', now, context, now)
     if change != 'created':
         withdraw_reminders(session, booking_id=booking.id)
     if change != 'cancelled' and preference(host, 'reminder').enabled:
@@ -123,7 +127,8 @@ def deliveries(session: Session, *, booking_id: int) -> list[dict[str, Any]]:
     """A booking's messages and their delivery status, as its host sees them."""
     rows = session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
                         .order_by(OutboxMessage.due_at, OutboxMessage.id))  # type: ignore[arg-type]
-    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else m.kind, 'status': m.status,
+    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else 'Calendar event',
+             'status': m.status,
              'due_at': m.due_at.isoformat(), 'sent_at': m.sent_at.isoformat() if m.sent_at else None,
              'attempts': m.attempts, 'error': m.last_error} for m in rows]
 

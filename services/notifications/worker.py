@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -13,8 +13,11 @@ from sqlmodel import Session, select
 from app import crypto
 from app.config import Settings
 from app.db import session_scope
-from app.models import BOOKING_CONFIRMED, Booking, EventType, Host, OutboxMessage, utcnow
+from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host, OutboxMessage, utcnow
 from services import calendar_links
+from services.calendars import busy as calendar_busy
+from services.calendars import events as calendar_events
+from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.notifications import outbox
 from services.notifications.mailers import DeliveryError, Mailer
 from services.notifications.preferences import KINDS, preference
@@ -63,7 +66,14 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
             with session_scope() as session:
                 work = _load(session, ids)
             outcomes: list[outbox.Outcome] = []
-            for future in as_completed([pool.submit(_deliver, m, work, mailer, settings) for m in work.messages]):
+            # Calendar events first: a confirmation in the same batch then carries the new Meet or Teams link.
+            calendar = [m for m in work.messages if m.kind == outbox.CALENDAR_SYNC]
+            for future in as_completed([pool.submit(_sync_calendar, m, work, settings) for m in calendar]):
+                outcome = future.result()
+                _count(stats, outcome.status)
+                outcomes.append(outcome)
+            mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
+            for future in as_completed([pool.submit(_deliver, m, work, mailer, settings) for m in mails]):
                 outcome = future.result()
                 _count(stats, outcome.status)
                 outcomes.append(outcome)
@@ -118,6 +128,41 @@ def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Sett
     return outbox.Outcome(message.id, outbox.SENT)
 
 
+def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> outbox.Outcome:
+    """Bring the booking's calendar event to its current state; the provider is asked outside any transaction."""
+    assert message.id is not None
+    now = utcnow()
+    booking, host = work.bookings.get(message.booking_id or -1), work.hosts.get(message.host_id)
+    if booking is None or host is None:
+        return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
+    with session_scope() as session:
+        booking = session.get(Booking, booking.id)  # the latest state: a later change may have been committed
+        if booking is None:
+            return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
+        connection = session.get(CalendarConnection, booking.calendar_connection_id) \
+            if booking.calendar_connection_id else calendar_events.destination(session, host_id=host.id)
+    try:
+        synced = calendar_events.sync(booking, host, work.event_types.get(booking.event_type_id or -1),
+                                      connection, settings)
+    except calendar_events.ConferencePending:
+        return outbox.Outcome(message.id, outbox.PENDING, 'waiting for the video link', now + timedelta(seconds=10))
+    except ReconnectNeeded as exc:
+        calendar_busy.mark_reconnect_needed(connection.id if connection else 0, str(exc))
+        return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
+    except ProviderError as exc:
+        log.warning('calendar event for %s not written yet: %s', booking.uid, exc)
+        return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
+    with session_scope(write=True) as session:
+        stored = session.get(Booking, booking.id)
+        if stored is not None:
+            stored.calendar_event_id, stored.calendar_connection_id = synced.event_id, synced.connection_id
+            stored.meeting_url = synced.meeting_url
+            session.add(stored)
+    if booking.id in work.bookings:
+        work.bookings[booking.id].meeting_url = synced.meeting_url  # for the e-mails of this batch
+    return outbox.Outcome(message.id, outbox.SENT)
+
+
 def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, now: datetime) -> str:
     """Why a message should not go out any more ('' when it should)."""
     if booking is None or host is None:
@@ -151,7 +196,7 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     start, end = datetime.fromisoformat(ctx['start']), datetime.fromisoformat(ctx['end'])
     title = event_type.title if event_type else 'Meeting'
     location_kind = event_type.location_kind if event_type else 'none'
-    location_value = event_type.location_value if event_type else ''
+    location_value = booking.meeting_url or (event_type.location_value if event_type else '')
     location_label = LOCATION_LABELS.get(location_kind, '') if location_kind != 'none' else ''
     manage_url = ''
     if kind.to_host:

@@ -1,0 +1,143 @@
+"""Bookings land in the host's Google Calendar through the outbox job: one event with the invitee and a Meet link,
+moved on reschedule, deleted on cancellation; failures are retried and never make a second event."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from app.config import get_settings
+from app.db import session_scope
+from app.models import Booking, CalendarConnection, OutboxMessage
+from services import bookings
+from services.calendars import busy, connections
+from services.calendars.google import event_id_for
+from services.notifications import worker
+from tests.factories import at, make_event_type, make_host, next_monday
+from tests.fakes import google_calendar
+from tests.services.test_notifications import Recorder, parts
+
+pytestmark = pytest.mark.usefixtures('database')
+NOW = datetime.now(timezone.utc)
+MONDAY = next_monday()
+
+
+@pytest.fixture
+def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[google_calendar.FakeGoogle]:
+    fake, server = google_calendar.serve()
+    settings = get_settings()
+    for name, value in (('google_api_url', fake.api_url), ('google_token_url', f'{fake.url}/token'),
+                        ('google_client_id', 'client'), ('google_client_secret', 'secret'),
+                        ('calendar_timeout_seconds', 5)):
+        monkeypatch.setattr(settings, name, value)
+    busy.reset_cache()
+    yield fake
+    server.shutdown()
+    busy.reset_cache()
+
+
+@pytest.fixture
+def ada(google: google_calendar.FakeGoogle) -> dict:
+    with session_scope(write=True) as session:
+        host = make_host(session, name='Ada Lovelace')
+        meet = make_event_type(session, host, slug='meet', title='Intro', location={'kind': 'google_meet'})
+        connections.add_google(session, host_id=host.id, email='ada@example.com', refresh_token='rt-1')
+    return {'host': host, 'meet': meet}
+
+
+def book(ada: dict, clock: str = '10:00') -> bookings.Receipt:
+    with session_scope(write=True) as session:
+        return bookings.book_slot(session=session, event_type=ada['meet'], start=at(MONDAY, clock), now=NOW,
+                                  invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+
+
+def drain(mailer: Recorder | None = None) -> Recorder:
+    mailer = mailer or Recorder()
+    worker.drain(mailer=mailer, settings=get_settings())
+    return mailer
+
+
+def stored(uid: str) -> Booking:
+    with session_scope() as session:
+        return session.exec(select(Booking).where(Booking.uid == uid)).one()
+
+
+def test_a_booking_creates_one_event_with_the_attendee_and_a_meet_link_that_the_confirmation_carries(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    mailer = drain()
+    [event] = google.events.values()
+    assert event['attendees'] == [{'email': 'grace@example.com', 'displayName': 'Grace Hopper'}]
+    assert event['start'] == {'dateTime': at(MONDAY, '10:00').strftime('%Y-%m-%dT%H:%M:%SZ')}
+    assert event['conferenceData']['createRequest']['requestId'] == receipt.booking.uid
+    insert = next(r for r in google.requests if r['method'] == 'POST' and r['path'].endswith('/events'))
+    assert insert['query']['conferenceDataVersion'] == ['1']
+    link = event['conferenceData']['entryPoints'][0]['uri']
+    booking = stored(receipt.booking.uid)
+    assert booking.meeting_url == link and booking.calendar_event_id == event_id_for(receipt.booking.uid)
+    confirmation = next(m for _, m in mailer.sent if m['X-CloudMeet-Kind'] == 'confirmation')
+    assert link in parts(confirmation)['text/plain']
+
+
+def test_reschedule_moves_the_event_and_cancel_deletes_it(ada: dict, google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    drain()
+    later = at(MONDAY, '14:00')
+    with session_scope(write=True) as session:
+        bookings.reschedule_booking(session=session, booking=session.get(Booking, receipt.booking.id), start=later,
+                                    now=NOW)
+    drain()
+    [event] = google.events.values()
+    assert event['start'] == {'dateTime': later.strftime('%Y-%m-%dT%H:%M:%SZ')}
+    with session_scope(write=True) as session:
+        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='',
+                                now=NOW)
+    drain()
+    assert google.events == {} and google.count('DELETE', '/events/') == 1
+
+
+def test_a_failed_creation_is_retried_with_backoff_and_makes_exactly_one_event(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    google.fail_next = [503]
+    mailer = drain()
+    assert google.events == {}
+    with session_scope() as session:
+        job = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'calendar_sync')).one()
+    assert job.status == 'pending' and job.attempts == 1 and '503' in job.last_error
+    assert 'confirmation' in mailer.kinds()  # the invitee is told anyway, with the invitation
+    with time_machine.travel(job.due_at + timedelta(seconds=1), tick=False):
+        drain()
+    assert len(google.events) == 1 and stored(receipt.booking.uid).meeting_url
+
+
+def test_a_creation_that_succeeded_before_a_crash_is_not_repeated(ada: dict,
+                                                                  google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    event_id = event_id_for(receipt.booking.uid)  # Google made it, then the worker died before recording it
+    google.events[event_id] = {'id': event_id, 'conferenceData': {'entryPoints': [
+        {'entryPointType': 'video', 'uri': 'https://meet.google.com/abc-defg-hij'}]}}
+    drain()
+    assert list(google.events) == [event_id]
+    assert stored(receipt.booking.uid).meeting_url == 'https://meet.google.com/abc-defg-hij'
+
+
+def test_a_revoked_grant_marks_the_connection_and_stops_retrying(ada: dict,
+                                                                 google: google_calendar.FakeGoogle) -> None:
+    book(ada)
+    google.invalid_grants.add('rt-1')  # the host revoked CloudMeet's access at Google after booking
+    drain()
+    with session_scope() as session:
+        job = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'calendar_sync')).one()
+    assert job.status == 'failed'
+    import time
+    for _ in range(100):
+        with session_scope() as session:
+            if session.exec(select(CalendarConnection)).one().status == 'reconnect_needed':
+                break
+        time.sleep(0.05)
+    with session_scope() as session:
+        assert session.exec(select(CalendarConnection)).one().status == 'reconnect_needed'
