@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     calendar_tolerance_seconds: float = Field(default=600, ge=0)  # older ones are used while a refresh fails
     calendar_timeout_seconds: float = Field(default=8, gt=0)
     allow_private_calendar_urls: bool = False  # ICS feeds on private or loopback addresses (tests, home labs)
+    microsoft_ca_bundle: str = ''  # a CA file to trust for Microsoft's endpoints (TLS-inspecting proxies, tests)
 
     @field_validator('base_url')
     @classmethod

@@ -148,6 +148,9 @@ async def start_provider_sign_in(request: Request, provider: str, next: str = ''
         return await client.authorize_redirect(request, redirect, scope=' '.join(('openid email profile',
                                                                                   *google_calendar.SCOPES)),
                                                access_type='offline', prompt='consent', include_granted_scopes='true')
+    if connect == 'calendar' and provider == 'microsoft':
+        return await client.authorize_redirect(request, redirect,
+                                               scope='openid email profile offline_access Calendars.ReadWrite')
     return await client.authorize_redirect(request, redirect)
 
 
@@ -185,13 +188,14 @@ def _connect_calendar(request: Request, provider: str, identity: accounts.Verifi
     host = signed_in_host(request)
     if host is None or host.id is None:
         return message_page('Please sign in first', 'Sign in, then connect your calendar from Integrations.', 401)
-    if provider != 'google' or not identity.refresh_token:
-        return message_page('Calendar not connected', 'Google did not grant lasting access to the calendar. Please '
-                            'try again and allow CloudMeet to see your free and busy times.', 400)
+    if provider not in ('google', 'microsoft') or not identity.refresh_token:
+        return message_page('Calendar not connected', 'The provider did not grant lasting access to the calendar. '
+                            'Please try again and allow CloudMeet to see your free and busy times.', 400)
+    add = calendar_connections.add_google if provider == 'google' else calendar_connections.add_microsoft
     try:
         with session_scope(write=True) as session:
-            calendar_connections.add_google(session, host_id=host.id, email=identity.email or identity.subject,
-                                            refresh_token=identity.refresh_token)
+            add(session, host_id=host.id, email=identity.email or identity.subject,
+                refresh_token=identity.refresh_token)
     except DomainError as exc:
         return message_page('Calendar not connected', exc.detail, 400)
     return RedirectResponse('/integrations', status_code=303)

@@ -52,10 +52,15 @@ class Integrations:
         self.box = ui.column().classes('w-full gap-3').mark('connections')
         with ui.card().classes(design.CARD):
             heading('Add a calendar', 2, design.TITLE + ' m-0')
-            if 'google' in get_settings().sign_in_providers:
-                ui.button('Connect Google Calendar', icon='event',
-                          on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar')) \
-                    .props('outline no-caps').mark('connect-google')
+            with ui.row().classes('gap-2'):
+                if 'google' in get_settings().sign_in_providers:
+                    ui.button('Connect Google Calendar', icon='event',
+                              on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar')) \
+                        .props('outline no-caps').mark('connect-google')
+                if 'microsoft' in get_settings().sign_in_providers:
+                    ui.button('Connect Microsoft 365 / Outlook', icon='event',
+                              on_click=lambda: ui.navigate.to('/auth/login/microsoft?connect=calendar')) \
+                        .props('outline no-caps').mark('connect-microsoft')
             ui.label('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
                      'Nextcloud):').classes(design.SUBTLE)
             with ui.row().classes('w-full items-start gap-2'):
@@ -80,15 +85,15 @@ class Integrations:
                     with ui.row().classes('w-full items-center gap-3'):
                         ui.icon('event' if item['provider'] != 'ics' else 'rss_feed').props('aria-hidden=true')
                         with ui.column().classes('gap-0 flex-grow'):
-                            name = {'google': 'Google Calendar', 'ics': 'Calendar feed'}.get(item['provider'],
-                                                                                            item['provider'])
+                            name = {'google': 'Google Calendar', 'microsoft': 'Microsoft 365',
+                                    'ics': 'Calendar feed'}.get(item['provider'], item['provider'])
                             ui.label(f'{name}: {item["label"]}').classes('font-semibold')
                             if item['status_detail']:
                                 ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
                         ui.badge(label, color=color).mark('status')
-                        if item['status'] == 'reconnect_needed' and item['provider'] == 'google':
-                            ui.button('Reconnect', on_click=lambda: ui.navigate.to(
-                                '/auth/login/google?connect=calendar')).props('unelevated no-caps')
+                        if item['status'] == 'reconnect_needed' and item['provider'] in ('google', 'microsoft'):
+                            ui.button('Reconnect', on_click=lambda p=item['provider']: ui.navigate.to(
+                                f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
                         if item['provider'] == 'google':
                             ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -22,7 +23,7 @@ from app import crypto, events
 from app.config import get_settings
 from app.db import session_scope
 from app.models import CalendarConnection, Host
-from services.calendars import feeds, google
+from services.calendars import feeds, google, microsoft
 from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.slots import Busy
 
@@ -155,6 +156,9 @@ def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Bus
                                     timeout=settings.calendar_timeout_seconds)
         elif connection.provider == 'google':
             busy = google.fetch_busy(connection.secret, list(connection.calendars), start, end, settings)
+        elif connection.provider == 'microsoft':
+            busy = microsoft.fetch_busy(microsoft_token(connection.id, connection.secret, settings), start, end,
+                                        settings)
         else:
             raise ProviderError(f'{connection.provider} calendars cannot be read yet')
     except ReconnectNeeded as exc:
@@ -188,6 +192,25 @@ def _write_status(connection_id: int, status: str, detail: str) -> None:
 
 def _day(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def microsoft_token(connection_id: int, refresh_token: str, settings: Any) -> str:
+    """An access token for a Microsoft connection; a refresh token Microsoft rotated is stored (encrypted)."""
+    token, newer = microsoft.access_token(refresh_token, settings)
+    if newer != refresh_token:  # stored in the background: the caller may hold a write transaction
+        _pool.submit(_store_secret, connection_id, newer)
+    return token
+
+
+def _store_secret(connection_id: int, secret: str) -> None:
+    try:
+        with session_scope(write=True) as session:
+            row = session.get(CalendarConnection, connection_id)
+            if row is not None:
+                row.secret_encrypted = crypto.encrypt(secret)
+                session.add(row)
+    except Exception:
+        log.exception('could not store the renewed token of calendar %s', connection_id)
 
 
 def mark_reconnect_needed(connection_id: int, detail: str) -> None:

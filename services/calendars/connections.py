@@ -51,6 +51,19 @@ def add_google(session: Session, *, host_id: int, email: str, refresh_token: str
     return _add(session, host_id, 'google', email, refresh_token, ['primary'])
 
 
+def add_microsoft(session: Session, *, host_id: int, email: str, refresh_token: str) -> CalendarConnection:
+    """A Microsoft 365 or Outlook account (its default calendar counts as busy and receives new bookings)."""
+    for existing in list_connections(session, host_id=host_id):
+        if existing.provider == 'microsoft' and existing.label == email:
+            existing.secret_encrypted = crypto.encrypt(refresh_token)
+            existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
+            session.add(existing)
+            session.flush()
+            busy.reset_cache()
+            return existing
+    return _add(session, host_id, 'microsoft', email, refresh_token, [])
+
+
 def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str]) -> None:
     connection = get_connection(session, host_id=host_id, connection_id=connection_id)
     if not calendars:

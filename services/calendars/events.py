@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from app import crypto
 from app.config import Settings
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host
-from services.calendars import google
+from services.calendars import busy, google, microsoft
 from services.calendars.errors import ProviderError
 
-WRITERS = ('google',)
+WRITERS = ('google', 'microsoft')
 
 
 class ConferencePending(ProviderError):
@@ -49,6 +49,8 @@ def sync(booking: Booking, host: Host, event_type: EventType | None, connection:
     if connection is None:
         return Synced(booking.calendar_event_id, booking.calendar_connection_id, booking.meeting_url)
     token = crypto.decrypt(connection.secret_encrypted)
+    if connection.provider == 'microsoft':
+        return _sync_microsoft(booking, event_type, connection, token, settings)
     calendar_id = 'primary'
     if booking.status != BOOKING_CONFIRMED:
         if booking.calendar_event_id:
@@ -64,6 +66,27 @@ def sync(booking: Booking, host: Host, event_type: EventType | None, connection:
                                              request_id=booking.uid, settings=settings)
     if meet and not link:
         raise ConferencePending('Google is still making the Meet link')
+    return Synced(event_id, connection.id, link or booking.meeting_url)
+
+
+def _sync_microsoft(booking: Booking, event_type: EventType | None, connection: CalendarConnection, refresh: str,
+                    settings: Settings) -> Synced:
+    token = busy.microsoft_token(connection.id or 0, refresh, settings)
+    if booking.status != BOOKING_CONFIRMED:
+        if booking.calendar_event_id:
+            microsoft.delete_event(token, booking.calendar_event_id, settings)
+        return Synced('', connection.id, booking.meeting_url)
+    google_body = _event_body(booking, None, event_type)
+    body = microsoft.event_body(google_body['summary'], google_body['description'], booking.start_at,
+                                booking.end_at, (booking.invitee_email, booking.invitee_name),
+                                google_body.get('location', ''))
+    teams = bool(event_type and event_type.location_kind == 'teams')
+    if booking.calendar_event_id:
+        link = microsoft.update_event(token, booking.calendar_event_id, body, settings)
+        event_id = booking.calendar_event_id
+    else:
+        event_id, link = microsoft.create_event(token, body, teams=teams, transaction_id=booking.uid,
+                                                settings=settings)
     return Synced(event_id, connection.id, link or booking.meeting_url)
 
 

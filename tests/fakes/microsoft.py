@@ -1,0 +1,134 @@
+"""A local HTTPS stand-in for Microsoft's identity platform (tenant metadata and the token endpoint, as msal uses
+them) and the Microsoft Graph calendar paths the app uses: calendarView with paging, events with Teams links and
+transactionId. Every request is recorded."""
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.tls import self_signed
+
+PAGE_SIZE = 2
+
+
+@dataclass
+class FakeMicrosoft:
+    url: str = ''
+    ca_file: str = ''
+    calendar: list[dict[str, Any]] = field(default_factory=list)  # calendarView items (Graph's shape)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    invalid_grants: set[str] = field(default_factory=set)
+    fail_next: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def graph_url(self) -> str:
+        return f'{self.url}/v1.0'
+
+    def count(self, method: str, path_part: str) -> int:
+        return sum(1 for r in self.requests if r['method'] == method and path_part in r['path'])
+
+
+def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
+    fake = FakeMicrosoft()
+    cert, key = self_signed(directory)
+    fake.ca_file = str(cert)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, code: int, body: Any = None) -> None:
+            data = json.dumps(body).encode() if body is not None else b''
+            self.send_response(code)
+            if body is not None:
+                self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self, method: str) -> None:
+            url = urlparse(self.path)
+            body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            with fake.lock:
+                fake.requests.append({'method': method, 'path': url.path, 'query': query, 'body': body,
+                                      'headers': dict(self.headers)})
+            parts = url.path.strip('/').split('/')
+            if url.path.endswith('/v2.0/.well-known/openid-configuration'):
+                tenant = parts[0]
+                base = f'{fake.url}/{tenant}'
+                return self._send(200, {
+                    'issuer': f'{base}/v2.0', 'authorization_endpoint': f'{base}/oauth2/v2.0/authorize',
+                    'token_endpoint': f'{base}/oauth2/v2.0/token', 'jwks_uri': f'{base}/discovery/v2.0/keys',
+                    'response_types_supported': ['code'], 'subject_types_supported': ['pairwise'],
+                    'id_token_signing_alg_values_supported': ['RS256']})
+            if url.path.endswith('/oauth2/v2.0/token'):
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                if form.get('refresh_token') in fake.invalid_grants:
+                    return self._send(400, {'error': 'invalid_grant', 'error_description': 'AADSTS70000: revoked'})
+                return self._send(200, {'token_type': 'Bearer', 'scope': 'Calendars.ReadWrite', 'expires_in': 3600,
+                                        'access_token': f'eyJ.{secrets.token_urlsafe(8)}',
+                                        'refresh_token': f'{form.get("refresh_token", "")}+'})
+            if not self.headers.get('Authorization', '').startswith('Bearer eyJ.'):
+                return self._send(401, {'error': {'code': 'InvalidAuthenticationToken'}})
+            if fake.fail_next:
+                code = fake.fail_next.pop(0)
+                return self._send(code, {'error': {'code': 'ServiceUnavailable', 'message': 'Simulated'}})
+            if url.path == '/v1.0/me/calendarView' and method == 'GET':
+                skip = int(query.get('$skiptoken', '0'))
+                items = fake.calendar[skip:skip + PAGE_SIZE]
+                page: dict[str, Any] = {'value': items}
+                if skip + PAGE_SIZE < len(fake.calendar):
+                    page['@odata.nextLink'] = f'{fake.graph_url}/me/calendarView?$skiptoken={skip + PAGE_SIZE}'
+                return self._send(200, page)
+            if url.path == '/v1.0/me/events' and method == 'POST':
+                event = json.loads(body)
+                for existing in fake.events.values():  # Graph: the same transactionId is the same event
+                    if event.get('transactionId') and existing.get('transactionId') == event['transactionId']:
+                        return self._send(201, existing)
+                event_id = f'AAMk{secrets.token_hex(6)}'
+                event['id'] = event_id
+                if event.get('isOnlineMeeting'):
+                    event['onlineMeeting'] = {'joinUrl': f'https://teams.microsoft.com/l/meetup-join/{event_id}'}
+                fake.events[event_id] = event
+                return self._send(201, event)
+            if len(parts) == 4 and parts[:3] == ['v1.0', 'me', 'events']:
+                event_id = parts[3]
+                if event_id not in fake.events:
+                    return self._send(404, {'error': {'code': 'ErrorItemNotFound'}})
+                if method == 'PATCH':
+                    fake.events[event_id].update(json.loads(body))
+                    return self._send(200, fake.events[event_id])
+                if method == 'DELETE':
+                    del fake.events[event_id]
+                    return self._send(204)
+            self._send(404, {'error': {'code': 'NotFound', 'message': f'{method} {url.path}'}})
+
+        def do_GET(self) -> None:
+            self._handle('GET')
+
+        def do_POST(self) -> None:
+            self._handle('POST')
+
+        def do_PATCH(self) -> None:
+            self._handle('PATCH')
+
+        def do_DELETE(self) -> None:
+            self._handle('DELETE')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    fake.url = f'https://127.0.0.1:{server.server_address[1]}'
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake, server
