@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_pages
 	$(BIN)/python -m tests.bench.bench_outbox
+	$(BIN)/python -m tests.bench.bench_calendars
 
 lint: install
 	$(BIN)/ruff check .

@@ -97,8 +97,25 @@ class Integrations:
                         if item['provider'] == 'google':
                             ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')
+                        if item['provider'] in ('google', 'microsoft'):
+                            if item['id'] == self.destination(items):
+                                ui.badge('New bookings go here', color='blue-2', text_color='blue-10') \
+                                    .mark('destination')
+                            else:
+                                ui.button('Put new bookings here', on_click=lambda i=item: self.make_destination(i)) \
+                                    .props('flat no-caps').mark('make-destination')
                         ui.button('Disconnect', on_click=lambda i=item: self.confirm_remove(i)) \
                             .props('flat no-caps color=negative').mark('disconnect')
+
+    @staticmethod
+    def destination(items: list[dict[str, Any]]) -> int | None:
+        writers = [i for i in items if i['provider'] in ('google', 'microsoft')]
+        chosen = next((i for i in writers if i['receives_events']), writers[0] if writers else None)
+        return chosen['id'] if chosen else None
+
+    async def make_destination(self, item: dict[str, Any]) -> None:
+        await act(self.who, _receive_events, item['id'], done='New bookings will be written there')
+        await self.refresh()
 
     async def add_feed(self) -> None:
         if await act(self.who, _add_feed, self.url.value or '', self.label.value or '') is None:
@@ -168,6 +185,11 @@ def _remove(session: Session, host_id: int, connection_id: int) -> bool:
 def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[str, str]]:
     connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
     return google.list_calendars(crypto.decrypt(connection.secret_encrypted), get_settings())
+
+
+def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:
+    connections.receive_events(session, host_id=host_id, connection_id=connection_id)
+    return True
 
 
 def _set_busy(session: Session, host_id: int, connection_id: int, calendars: list[str]) -> bool:

@@ -43,10 +43,14 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
     lo, hi = slots.local_dates_span(first, last, zone_name)
     with session_scope() as session:
         _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
-        found = availability.offered_slots(session=session, event_type=event_type, start=lo, end=hi, now=_now())
+        found = availability.offer(session=session, event_type=event_type, start=lo, end=hi, now=_now())
     zone = ZoneInfo(zone_name)
-    return {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
-                                              'end': s.end.astimezone(zone).isoformat()} for s in found]}
+    answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
+                                                                'end': s.end.astimezone(zone).isoformat()}
+                                                               for s in found.slots]}
+    if found.problem:  # some times could not be checked against the host's calendars: they are left out
+        answer['notice'] = availability.CALENDARS_UNCHECKED
+    return answer
 
 
 @router.post('/{username}/{slug}/bookings', status_code=201)

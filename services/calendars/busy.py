@@ -179,12 +179,31 @@ def _set_status(connection_id: int, status: str, detail: str) -> None:
     _pool.submit(_write_status, connection_id, status, detail)
 
 
+def _tell_host_to_reconnect(row: CalendarConnection, host: Host | None) -> None:
+    """Once per broken grant: an e-mail to the host (the dashboard shows a banner as well)."""
+    from services.notifications import mailers
+    from services.notifications.templates import notice_message
+    settings = get_settings()
+    if host is None:
+        return
+    name = PROVIDER_NAMES.get(row.provider, row.provider)
+    message = notice_message(
+        to_email=host.email, subject=f'Please reconnect your {name}', mail_from=settings.mail_from,
+        kind='calendar_reconnect', button=('Reconnect', f'{settings.public_url}/integrations'),
+        intro=(f"{name} ({row.label}) no longer accepts CloudMeet's access, so your booking pages offer no times "
+               'that this calendar would have to confirm. Reconnect it to go on.'))
+    mailers.mailer_from_settings(settings).send(message, f'calendar-reconnect.{row.id}.{time.time():.0f}')
+
+
 def _write_status(connection_id: int, status: str, detail: str) -> None:
     try:
         with session_scope(write=True) as session:
             row = session.get(CalendarConnection, connection_id)
             if row is not None and (row.status, row.status_detail) != (status, detail[:300]):
                 row.status, row.status_detail = status, detail[:300]
+                if status == 'reconnect_needed' and not row.reconnect_notice_sent:
+                    _tell_host_to_reconnect(row, session.get(Host, row.host_id))
+                    row.reconnect_notice_sent = True
                 session.add(row)
     except Exception:
         log.exception('could not record the status of calendar %s', connection_id)

@@ -64,6 +64,16 @@ def add_microsoft(session: Session, *, host_id: int, email: str, refresh_token: 
     return _add(session, host_id, 'microsoft', email, refresh_token, [])
 
 
+def receive_events(session: Session, *, host_id: int, connection_id: int) -> None:
+    """New bookings are written to this calendar (Google or Microsoft) from now on."""
+    chosen = get_connection(session, host_id=host_id, connection_id=connection_id)
+    if chosen.provider not in ('google', 'microsoft'):
+        raise InvalidInput('New bookings can be written to Google or Microsoft calendars only')
+    for connection in list_connections(session, host_id=host_id):
+        connection.receives_events = connection.id == chosen.id
+        session.add(connection)
+
+
 def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str]) -> None:
     connection = get_connection(session, host_id=host_id, connection_id=connection_id)
     if not calendars:
@@ -89,7 +99,7 @@ def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callab
 def connection_json(connection: CalendarConnection) -> dict[str, Any]:
     return {'id': connection.id, 'provider': connection.provider, 'label': connection.label,
             'status': connection.status, 'status_detail': connection.status_detail,
-            'busy_calendars': connection.busy_calendars}
+            'busy_calendars': connection.busy_calendars, 'receives_events': connection.receives_events}
 
 
 def _add(session: Session, host_id: int, provider: str, label: str, secret: str,

@@ -110,7 +110,15 @@ def render(letter: Letter) -> EmailMessage:
 
 def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes: int) -> EmailMessage:
     """The e-mailed sign-in link (no host or booking involved)."""
-    subject = 'Your CloudMeet sign-in link'
+    intro = (f'Use the button below to sign in to CloudMeet. The link works once, within {expires_minutes} minutes. '
+             'If you did not ask for it, ignore this e-mail.')
+    return notice_message(to_email=to_email, subject='Your CloudMeet sign-in link', intro=intro,
+                          button=('Sign in', url), mail_from=mail_from, kind='sign_in')
+
+
+def notice_message(*, to_email: str, subject: str, intro: str, button: tuple[str, str], mail_from: str,
+                   kind: str) -> EmailMessage:
+    """A short message to a host about their account (sign-in links, a calendar that needs reconnecting)."""
     message = EmailMessage(policy=POLICY)
     message['Subject'] = subject
     name, address = parseaddr(mail_from)
@@ -118,11 +126,10 @@ def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes:
     message['To'] = to_email
     message['Date'] = format_datetime(datetime.now().astimezone())
     message['Message-ID'] = make_msgid(domain=address.partition('@')[2] or 'localhost')
-    message['X-CloudMeet-Kind'] = 'sign_in'
-    intro = (f'Use the button below to sign in to CloudMeet. The link works once, within {expires_minutes} minutes. '
-             'If you did not ask for it, ignore this e-mail.')
-    lines = [_Line('Sign in', url, url=url, button=True)]
-    message.set_content(f'{intro}\n\nSign in: {url}\n\n-- \nSent by CloudMeet\n')
+    message['X-CloudMeet-Kind'] = kind
+    label, url = button
+    lines = [_Line(label, url, url=url, button=True)]
+    message.set_content(f'{intro}\n\n{label}: {url}\n\n-- \nSent by CloudMeet\n')
     message.add_alternative(_html(subject, lines, intro), subtype='html')
     return message
 

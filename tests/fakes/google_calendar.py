@@ -27,6 +27,7 @@ class FakeGoogle:
     fail_next: list[int] = field(default_factory=list)  # API status codes to answer the next API calls with
     calendar_errors: dict[str, str] = field(default_factory=dict)  # calendar id -> freeBusy error reason
     delay: float = 0.0
+    pending_conferences: int = 0  # how many times a new Meet link is still 'pending' before it appears
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -99,7 +100,10 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                         return self._send(409, {'error': {'code': 409, 'message': 'The requested identifier '
                                                           'already exists.'}})
                     request = (event.get('conferenceData') or {}).get('createRequest')
-                    if request:
+                    if request and fake.pending_conferences:
+                        event['conferenceData'] = {'createRequest': {**request, 'status': {'statusCode': 'pending'}}}
+                        event['_link'] = f'https://meet.google.com/{event_id[:3]}-{event_id[3:7]}'
+                    elif request:
                         event['conferenceData'] = {
                             'createRequest': {**request, 'status': {'statusCode': 'success'}},
                             'entryPoints': [{'entryPointType': 'video',
@@ -111,11 +115,17 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                 event_id = unquote(parts[3]) if len(parts) > 3 else ''
                 if event_id not in fake.events:
                     return self._send(404, {'error': {'code': 404, 'message': 'Not Found'}})
+                event = fake.events[event_id]
+                if event.get('_link') and method in ('GET', 'PATCH', 'PUT'):  # Google finishes the Meet link
+                    fake.pending_conferences = max(0, fake.pending_conferences - 1)
+                    if not fake.pending_conferences:
+                        entry = {'entryPointType': 'video', 'uri': event.pop('_link')}
+                        event['conferenceData'] = {'entryPoints': [entry]}
                 if method == 'GET':
-                    return self._send(200, fake.events[event_id])
+                    return self._send(200, event)
                 if method in ('PATCH', 'PUT'):
-                    fake.events[event_id].update(json.loads(body))
-                    return self._send(200, fake.events[event_id])
+                    event.update(json.loads(body))
+                    return self._send(200, event)
                 if method == 'DELETE':
                     del fake.events[event_id]
                     return self._send(204)

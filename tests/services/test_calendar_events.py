@@ -141,3 +141,36 @@ def test_a_revoked_grant_marks_the_connection_and_stops_retrying(ada: dict,
         time.sleep(0.05)
     with session_scope() as session:
         assert session.exec(select(CalendarConnection)).one().status == 'reconnect_needed'
+
+
+def test_a_pending_meet_link_is_followed_up_until_it_exists(ada: dict, google: google_calendar.FakeGoogle) -> None:
+    google.pending_conferences = 1
+    receipt = book(ada)
+    drain()
+    with session_scope() as session:
+        job = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'calendar_sync')).one()
+    assert job.status == 'pending' and job.last_error == 'waiting for the video link'
+    assert len(google.events) == 1 and not stored(receipt.booking.uid).meeting_url
+    with time_machine.travel(job.due_at + timedelta(seconds=1), tick=False):
+        drain()
+    assert len(google.events) == 1  # followed up, not created again
+    assert stored(receipt.booking.uid).meeting_url.startswith('https://meet.google.com/')
+
+
+def test_the_host_chooses_which_google_calendars_count_as_busy(ada: dict, google: google_calendar.FakeGoogle) -> None:
+    from app import crypto
+    from services.calendars import google as google_api
+    with session_scope() as session:
+        connection = session.exec(select(CalendarConnection)).one()
+    listed = google_api.list_calendars(crypto.decrypt(connection.secret_encrypted), get_settings())
+    assert [c['name'] for c in listed] == ['ada@example.com', 'Team']
+    google.busy['team@group.calendar.google.com'] = [
+        {'start': at(MONDAY, '15:00').isoformat(), 'end': at(MONDAY, '16:00').isoformat()}]
+    with session_scope(write=True) as session:
+        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
+                                       calendars=['primary', 'team@group.calendar.google.com'])
+    with session_scope() as session:
+        assert not bookings.availability.is_offered(session=session, event_type=ada['meet'],
+                                                    start=at(MONDAY, '15:00'), now=NOW)
+    query = [r for r in google.requests if r['path'].endswith('/freeBusy')][-1]
+    assert b'team@group.calendar.google.com' in query['body']

@@ -164,9 +164,20 @@ def test_a_revoked_grant_marks_the_connection_and_offers_nothing(ada: dict, goog
     google.invalid_grants.add('rt-gone')
     with session_scope(write=True) as session:
         connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-gone')
+    outbox = get_settings().data_dir / 'outbox'
+    before = set(outbox.glob('calendar-reconnect.*.eml')) if outbox.exists() else set()
     times, problem = offered(ada['call'])
     assert times == [] and problem
-    assert status_when(lambda r: r.status == 'reconnect_needed')
+    assert status_when(lambda r: r.status == 'reconnect_needed' and r.reconnect_notice_sent)
+    busy.reset_cache()  # asked again later: still broken, but the host is told only once
+    offered(ada['call'])
+    import time
+    time.sleep(0.3)
+    sent = set(outbox.glob('calendar-reconnect.*.eml')) - before
+    assert len(sent) == 1
+    from email import message_from_bytes, policy
+    mail = message_from_bytes(sent.pop().read_bytes(), policy=policy.default)
+    assert mail['To'] == ada['host'].email and 'reconnect' in mail['Subject'].lower()
 
 
 @pytest.mark.parametrize('failure', ['outage', 'calendar error', 'rate limit'])

@@ -337,3 +337,23 @@ async def test_the_dashboard_warns_when_a_calendar_needs_reconnecting(user: User
     await user.open('/dashboard')
     await user.should_see('A calendar needs your attention', retries=40)
     await user.should_see('ada@gmail.com: Google no longer accepts access')
+
+
+async def test_the_booking_page_says_when_the_hosts_calendar_cannot_be_checked_and_offers_nothing(
+        user: User, ada: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import get_settings
+    from services.calendars import busy, connections
+    from tests.fakes import google_calendar
+    monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)
+    state, server = google_calendar.serve_ics()
+    state['status'] = 500
+    busy.reset_cache()
+    try:
+        with session_scope(write=True) as session:
+            connections.add_feed(session, host_id=ada['host'].id, url=state['url'], label='Home')
+        await user.open('/ada/30min')
+        await user.should_see("calendars can't be checked right now", retries=60)
+        await user.should_not_see(marker='time')
+    finally:
+        server.shutdown()
+        busy.reset_cache()
