@@ -22,7 +22,7 @@ from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import show_zone
 from pages import slot_loading
-from services import bookings, public, validation
+from services import availability, bookings, public, validation
 from services.slots import Slot
 
 
@@ -218,6 +218,9 @@ def _event_type(session: Any, event_type_id: int) -> EventType:
 def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str) -> tuple[str, str]:
     invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
                                answers=values['answers'])
+    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
+        availability.warm_calendars(host_id=_event_type(session, event_type_id).host_id, start=start,
+                                    session=session)
     with session_scope(write=True) as session:
         receipt = bookings.book_slot(session=session, event_type=_event_type(session, event_type_id), start=start,
                                      invitee=invitee, now=slot_loading.now(), idempotency_key=key)

@@ -31,7 +31,7 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
     """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
         return Offer([])
-    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN)
+    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session)
     found = slots.offered_slots(
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
         rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendars.busy,
@@ -56,10 +56,11 @@ def is_offered(*, session: Session, event_type: EventType, start: datetime, now:
     return any(slot.start == start for slot in found.slots)
 
 
-def warm_calendars(*, host_id: int, start: datetime) -> None:
-    """Fetch the host's busy times around `start` before a write transaction takes its lock."""
+def warm_calendars(*, host_id: int, start: datetime, session: Session | None = None) -> None:
+    """Fetch the host's busy times around `start`, best before a write transaction takes its lock (then the
+    re-check under the lock finds them cached). Give the caller's `session` when it may already hold one."""
     if YEARS[0] <= start.year <= YEARS[1]:
-        busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN)
+        busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN, session=session)
 
 
 def schedule_of(*, session: Session, event_type: EventType) -> Schedule:

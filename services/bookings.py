@@ -39,7 +39,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
               idempotency_key: str | None = None) -> Receipt:
     """Book `start` for the invitee if the rules offer it at this moment; commits once."""
     invitee = _clean(invitee, event_type)
-    availability.warm_calendars(host_id=event_type.host_id, start=start)  # providers are asked before the lock
+    availability.warm_calendars(host_id=event_type.host_id, start=start, session=session)
     host = _lock_host(session, event_type.host_id)
     if idempotency_key:
         replay = _replay(session, event_type, start, idempotency_key, invitee)
@@ -83,7 +83,7 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
-    availability.warm_calendars(host_id=booking.host_id, start=start)
+    availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
     session.refresh(booking)
     if booking.status != BOOKING_CONFIRMED:

@@ -59,6 +59,10 @@ def create_booking(username: str, slug: str, body: BookingRequest, response: Res
     """Book a start time; 409 when it is not offered (any more)."""
     invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
                                answers=body.answers)
+    start = body.start.astimezone(timezone.utc)
+    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
+        host_id = event_types.bookable_event_type(session=session, username=username, slug=slug)[1].host_id
+    availability.warm_calendars(host_id=host_id, start=start)
     with session_scope(write=True) as session:
         _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
         receipt = bookings.book_slot(session=session, event_type=event_type, start=body.start.astimezone(timezone.utc),

@@ -110,10 +110,15 @@ def connections(session: Session, *, host_id: int) -> list[Connection]:
     return found
 
 
-def busy_times(*, host_id: int, start: datetime, end: datetime) -> HostBusy:
-    """Every connected calendar's busy times in [start, end), and why some could not be checked. (It reads the
-    connections in a scope of its own: it never holds a caller's write transaction while providers answer.)"""
-    with session_scope() as session:
+def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session | None = None) -> HostBusy:
+    """Every connected calendar's busy times in [start, end), and why some could not be checked.
+
+    Inside a write transaction pass its `session` (no second connection is taken while the lock is held) and make
+    sure the cache is warm first (`availability.warm_calendars`), so that no provider is asked under the lock."""
+    if session is None:
+        with session_scope() as own:
+            found = connections(own, host_id=host_id)
+    else:
         found = connections(session, host_id=host_id)
     if not found:
         return HostBusy([])
