@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
-from nicegui import ui
+from nicegui import run, ui
 from sqlmodel import Session
 
 from app import events
@@ -23,7 +23,7 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from pages import slot_loading
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import accounts, bookings, event_types
+from services import accounts, availability, bookings, event_types
 from services.calendars import connections as calendar_connections
 from services.notifications import outbox
 from services.public import LOCATION_LABELS
@@ -330,6 +330,7 @@ class Dashboard:
                 if not picked:
                     return
                 dialog.close()
+                await run.io_bound(availability.warm_for_booking, uid=booking.uid, start=picked[0].start)
                 await act(self.who, _propose_time, booking.uid, picked[0].start, message.value or '',
                           done='Proposal sent')
                 await self.refresh()

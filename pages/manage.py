@@ -18,7 +18,7 @@ from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from pages import slot_loading
-from services import bookings, calendar_links, public
+from services import availability, bookings, calendar_links, public
 from services.slots import Slot
 
 LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
@@ -314,6 +314,7 @@ def _view(uid: str, token: str) -> public.ManageView:
 
 
 def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
+    availability.warm_for_booking(uid=uid, start=start)  # the host's calendars are asked before the write lock
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
         bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now())
@@ -321,6 +322,8 @@ def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
 
 
 def _answer_proposal(uid: str, token: str, accept: bool) -> public.ManageView:
+    if accept:
+        availability.warm_for_booking(uid=uid)
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
         answer = bookings.accept_proposal if accept else bookings.decline_proposal

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app.db import session_scope
 from app.errors import Unavailable
 from app.models import BOOKING_CONFIRMED, Booking, EventType, Schedule
 from services import event_types, schedules, slots
@@ -27,14 +28,21 @@ class Offer:
 
 
 def offer(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-          exclude_uid: str | None = None) -> Offer:
-    """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them."""
+          exclude_uid: str | None = None, mode: str = 'page') -> Offer:
+    """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them
+    (`mode`: see `busy.busy_times`)."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
         return Offer([])
-    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session)
+    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
+                                mode=mode)
+    calendar_busy = calendars.busy
+    if exclude_uid:  # a booking being moved: its own event in the host's calendar does not block its new time
+        own = session.exec(select(Booking.start_at, Booking.end_at).where(Booking.uid == exclude_uid)).first()
+        if own is not None:
+            calendar_busy = _without(calendar_busy, own[0], own[1])
     found = slots.offered_slots(
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
-        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendars.busy,
+        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
         bookings=_existing_bookings(session, event_type, min(start, now) - MARGIN, end + MARGIN, exclude_uid))
     return Offer(found, calendars.problem)
 
@@ -50,7 +58,7 @@ def is_offered(*, session: Session, event_type: EventType, start: datetime, now:
     """The server-side re-check: is `start` exactly one of the offered instants right now? When a calendar of the
     host cannot be checked, nobody can book (503) rather than risk a double booking."""
     found = offer(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1), now=now,
-                  exclude_uid=exclude_uid)
+                  exclude_uid=exclude_uid, mode='locked')  # under the write lock: the cache only, never a provider
     if found.problem:
         raise Unavailable("The host's calendar can't be checked right now. Please try again in a few minutes.")
     return any(slot.start == start for slot in found.slots)
@@ -60,7 +68,30 @@ def warm_calendars(*, host_id: int, start: datetime, session: Session | None = N
     """Fetch the host's busy times around `start`, best before a write transaction takes its lock (then the
     re-check under the lock finds them cached). Give the caller's `session` when it may already hold one."""
     if YEARS[0] <= start.year <= YEARS[1]:
-        busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN, session=session)
+        busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN, session=session, mode='booking')
+
+
+def warm_for_booking(*, uid: str, start: datetime | None = None) -> None:
+    """Warm the calendars of a booking's host around `start` (default: the time the host proposed), before the
+    write transaction of a reschedule or an accepted proposal."""
+    with session_scope() as session:
+        found = session.exec(select(Booking.host_id, Booking.proposed_start_at).where(Booking.uid == uid)).first()
+    if found is not None and (start or found[1]):
+        warm_calendars(host_id=found[0], start=start or found[1])
+
+
+def _without(blocks: list[slots.Busy], start: datetime, end: datetime) -> list[slots.Busy]:
+    """Busy blocks with [start, end) cut out of them."""
+    kept = []
+    for block in blocks:
+        if block.end <= start or end <= block.start:
+            kept.append(block)
+            continue
+        if block.start < start:
+            kept.append(slots.Busy(block.start, start))
+        if end < block.end:
+            kept.append(slots.Busy(end, block.end))
+    return kept
 
 
 def schedule_of(*, session: Session, event_type: EventType) -> Schedule:

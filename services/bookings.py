@@ -134,6 +134,7 @@ def pending_proposal(booking: Booking, now: datetime) -> Proposal | None:
 
 def propose_time(*, session: Session, booking: Booking, start: datetime, message: str, now: datetime) -> Booking:
     """The host proposes a free time instead; the invitee is asked by e-mail to accept, decline or pick another."""
+    availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
     session.refresh(booking)
     if booking.status != BOOKING_CONFIRMED:

@@ -12,7 +12,7 @@ from app.auth import same_origin, session_token
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import NotAllowed
-from services import accounts, bookings, event_types, hosts, schedules
+from services import accounts, availability, bookings, event_types, hosts, schedules
 from services.event_types import EventTypeInput
 from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
@@ -189,6 +189,7 @@ def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, 
 def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
     """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
     time. The proposal expires after 7 days; a new proposal replaces the previous one."""
+    availability.warm_for_booking(uid=uid, start=body.start.astimezone(timezone.utc))
     with session_scope(write=True) as session:
         booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
         return bookings.booking_json(bookings.propose_time(

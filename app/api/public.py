@@ -84,6 +84,7 @@ def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> 
 @router.post('/bookings/{uid}/reschedule')
 def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
     """Move to another offered time; the booking keeps its old time when the new one is refused."""
+    availability.warm_for_booking(uid=uid, start=body.start.astimezone(timezone.utc))
     with session_scope(write=True) as session:
         booking = _by_token(session, uid, body.token, request)
         bookings.reschedule_booking(session=session, booking=booking, start=body.start.astimezone(timezone.utc),
@@ -94,6 +95,7 @@ def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) 
 @router.post('/bookings/{uid}/proposal/accept')
 def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Take the time the host proposed (409 if it is no longer free or the proposal expired)."""
+    availability.warm_for_booking(uid=uid)
     with session_scope(write=True) as session:
         booking = _by_token(session, uid, body.token, request)
         bookings.accept_proposal(session=session, booking=booking, now=_now())

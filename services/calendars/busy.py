@@ -10,6 +10,7 @@ cache, so its own writes are seen at once.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -95,9 +96,13 @@ def _on_booking_change(event: events.BookingChanged) -> None:
 events.subscribe(_on_booking_change)
 
 
-def reset_cache() -> None:
-    _cache.drop(set(_cache.entries))
-    _failures.clear()
+def reset_cache(host_id: int | None = None) -> None:
+    """Forget cached busy times (of one host, or of everybody)."""
+    with _cache.lock:
+        ids = set(_cache.entries) if host_id is None else set(_host_connections.get(host_id, set()))
+    _cache.drop(ids)
+    for connection_id in ids if host_id is not None else list(_failures):
+        _failures.pop(connection_id, None)
 
 
 def connections(session: Session, *, host_id: int) -> list[Connection]:
@@ -110,11 +115,15 @@ def connections(session: Session, *, host_id: int) -> list[Connection]:
     return found
 
 
-def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session | None = None) -> HostBusy:
+def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session | None = None,
+               mode: str = 'page') -> HostBusy:
     """Every connected calendar's busy times in [start, end), and why some could not be checked.
 
-    Inside a write transaction pass its `session` (no second connection is taken while the lock is held) and make
-    sure the cache is warm first (`availability.warm_calendars`), so that no provider is asked under the lock."""
+    `mode` 'page' (showing free times) answers from the cache when it is fresh, and while it is being refreshed in
+    the background up to the tolerance; 'booking' (before a booking's write) insists on fresh data and fetches it
+    now; 'locked' (the re-check inside a write transaction) never asks a provider: it uses fresh cached data or
+    reports the calendar as not checked. Inside a write transaction pass its `session`, so that no second
+    connection is taken while the lock is held."""
     if session is None:
         with session_scope() as own:
             found = connections(own, host_id=host_id)
@@ -123,33 +132,50 @@ def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session
     if not found:
         return HostBusy([])
     lo, hi = _day(start), _day(end) + timedelta(days=1)
-    results = list(_pool.map(lambda c: _busy_of(c, lo, hi), found))
+    results = list(_pool.map(lambda c: _busy_of(c, lo, hi, mode), found))
     busy = [block for blocks, _ in results for block in blocks]
     problems = [problem for _, problem in results if problem]
     return HostBusy(sorted(busy, key=lambda b: (b.start, b.end)), '; '.join(problems))
 
 
-def _busy_of(connection: Connection, start: datetime, end: datetime) -> tuple[list[Busy], str]:
+def _busy_of(connection: Connection, start: datetime, end: datetime, mode: str) -> tuple[list[Busy], str]:
     settings = get_settings()
     entry, now = _cache.find(connection.id, start, end), time.monotonic()
     age = now - entry.fetched if entry else None
-    if entry and age is not None and age < settings.calendar_fresh_seconds:
-        return entry.busy, ''
-    if entry and age is not None and age < settings.calendar_tolerance_seconds:
-        if not entry.refreshing:  # serve what we have; refresh behind the scenes
-            entry.refreshing = True
-            _pool.submit(_refresh, connection, start, end)
-        return entry.busy, ''
+    fresh = entry is not None and age is not None and age < settings.calendar_fresh_seconds
+    tolerable = entry is not None and age is not None and age < settings.calendar_tolerance_seconds
+    name = PROVIDER_NAMES.get(connection.provider, connection.provider)
+    if fresh:
+        return entry.busy, ''  # type: ignore[union-attr]
+    if mode == 'locked':
+        return [Busy(start, end)], f'{name} {connection.label}: not checked in time'.strip()
+    if mode == 'page' and tolerable:
+        with _cache.lock:
+            start_refresh = not entry.refreshing  # type: ignore[union-attr]
+            entry.refreshing = True  # type: ignore[union-attr]
+        if start_refresh:  # serve what we have; refresh it behind the scenes
+            _pool.submit(_background_refresh, connection, entry)
+        return entry.busy, ''  # type: ignore[union-attr]
     failed = _failures.get(connection.id)
     if failed and now - failed[0] < FAILURE_PAUSE:  # do not hammer a provider that just failed
-        return [Busy(start, end)], failed[1]
+        return ([Busy(start, end)], failed[1]) if not tolerable else (entry.busy, '')  # type: ignore[union-attr]
     try:
         return _refresh(connection, start, end), ''
     except ProviderError as exc:
-        name = PROVIDER_NAMES.get(connection.provider, connection.provider)
         problem = f'{name} {connection.label}: {exc}'.strip()
         _failures[connection.id] = (time.monotonic(), problem)
+        if tolerable:  # the provider failed, but what we saw a few minutes ago is within the tolerance
+            return entry.busy, ''  # type: ignore[union-attr]
         return [Busy(start, end)], problem
+
+
+def _background_refresh(connection: Connection, entry: _Entry) -> None:
+    try:
+        _refresh(connection, entry.start, entry.end)
+    except ProviderError:
+        _failures[connection.id] = (time.monotonic(), 'refresh failed')
+    finally:
+        entry.refreshing = False
 
 
 def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
@@ -197,19 +223,22 @@ def _tell_host_to_reconnect(row: CalendarConnection, host: Host | None) -> None:
         kind='calendar_reconnect', button=('Reconnect', f'{settings.public_url}/integrations'),
         intro=(f"{name} ({row.label}) no longer accepts CloudMeet's access, so your booking pages offer no times "
                'that this calendar would have to confirm. Reconnect it to go on.'))
-    mailers.mailer_from_settings(settings).send(message, f'calendar-reconnect.{row.id}.{time.time():.0f}')
+    mailers.mailer_from_settings(settings).send(message, f'calendar-reconnect.{row.id}.{secrets.token_hex(4)}')
 
 
 def _write_status(connection_id: int, status: str, detail: str) -> None:
     try:
         with session_scope(write=True) as session:
             row = session.get(CalendarConnection, connection_id)
+            notify = None
             if row is not None and (row.status, row.status_detail) != (status, detail[:300]):
                 row.status, row.status_detail = status, detail[:300]
                 if status == 'reconnect_needed' and not row.reconnect_notice_sent:
-                    _tell_host_to_reconnect(row, session.get(Host, row.host_id))
-                    row.reconnect_notice_sent = True
+                    row.reconnect_notice_sent = True  # claimed in the transaction: the host is told once
+                    notify = (CalendarConnection(**row.model_dump()), session.get(Host, row.host_id))
                 session.add(row)
+        if notify is not None:  # sent after the commit, outside any transaction
+            _tell_host_to_reconnect(*notify)
     except Exception:
         log.exception('could not record the status of calendar %s', connection_id)
 

@@ -15,13 +15,8 @@ from app import crypto
 from app.config import Settings
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host
 from services.calendars import busy, google, microsoft
-from services.calendars.errors import ProviderError
 
 WRITERS = ('google', 'microsoft')
-
-
-class ConferencePending(ProviderError):
-    """The provider is still making the video link: ask again shortly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +24,7 @@ class Synced:
     event_id: str
     connection_id: int | None
     meeting_url: str
+    pending: bool = False  # the provider is still making the video link: ask again shortly
 
 
 def destination(session: Session, *, host_id: int) -> CalendarConnection | None:
@@ -46,15 +42,16 @@ def has_writer(session: Session, *, host_id: int) -> bool:
 def sync(booking: Booking, host: Host, event_type: EventType | None, connection: CalendarConnection | None,
          settings: Settings) -> Synced:
     """Bring the booking's event to the booking's state (no database access: the caller records the result)."""
-    if connection is None:
+    if connection is None or connection.host_id != booking.host_id:
         return Synced(booking.calendar_event_id, booking.calendar_connection_id, booking.meeting_url)
     token = crypto.decrypt(connection.secret_encrypted)
     if connection.provider == 'microsoft':
         return _sync_microsoft(booking, event_type, connection, token, settings)
     calendar_id = 'primary'
     if booking.status != BOOKING_CONFIRMED:
-        if booking.calendar_event_id:
-            google.delete_event(token, calendar_id, booking.calendar_event_id, settings)
+        # Without a stored id the event may still exist (a creation that raced this cancellation): its id is fixed.
+        google.delete_event(token, calendar_id, booking.calendar_event_id or google.event_id_for(booking.uid),
+                            settings)
         return Synced('', connection.id, booking.meeting_url)
     meet = bool(event_type and event_type.location_kind == 'google_meet')
     body = _event_body(booking, host, event_type)
@@ -65,7 +62,7 @@ def sync(booking: Booking, host: Host, event_type: EventType | None, connection:
         event_id, link = google.create_event(token, calendar_id, google.event_id_for(booking.uid), body, meet=meet,
                                              request_id=booking.uid, settings=settings)
     if meet and not link:
-        raise ConferencePending('Google is still making the Meet link')
+        return Synced(event_id, connection.id, booking.meeting_url, pending=True)
     return Synced(event_id, connection.id, link or booking.meeting_url)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time as clock
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from services.calendars.errors import ProviderError
 from services.slots import Busy
 
 MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 3
+NAT64 = ipaddress.ip_network('64:ff9b::/96')
 
 
 def check_url(url: str, *, allow_private: bool) -> str:
@@ -27,8 +30,14 @@ def check_url(url: str, *, allow_private: bool) -> str:
     parsed = urlparse(url)
     if parsed.scheme != 'https' and not (allow_private and parsed.scheme == 'http'):
         raise InvalidInput('A calendar feed address must start with https://')
+    try:
+        port = parsed.port
+    except ValueError:
+        raise InvalidInput('This is not a calendar feed address') from None
     if not parsed.hostname:
         raise InvalidInput('This is not a calendar feed address')
+    if not allow_private and port not in (None, 443):
+        raise InvalidInput('A calendar feed address must use the standard https port')
     if not allow_private:
         try:
             addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, parsed.port or 443)}
@@ -36,6 +45,8 @@ def check_url(url: str, *, allow_private: bool) -> str:
             raise InvalidInput(f'The address {parsed.hostname} cannot be found') from None
         for address in addresses:
             ip = ipaddress.ip_address(address.split('%')[0])
+            if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip in NAT64 or ip.sixtofour):
+                ip = ip.ipv4_mapped or ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
             if not ip.is_global:
                 raise InvalidInput('Calendar feeds on private or local network addresses are not allowed')
     return url
@@ -43,28 +54,40 @@ def check_url(url: str, *, allow_private: bool) -> str:
 
 def fetch_busy(url: str, start: datetime, end: datetime, *, zone: str, allow_private: bool,
                timeout: float) -> list[Busy]:
-    """The busy times of a feed in [start, end): starts and ends only."""
-    check_url(url, allow_private=allow_private)  # again at every fetch: DNS can change
-    try:
-        with httpx.stream('GET', url, timeout=timeout, follow_redirects=False) as response:
-            if response.status_code != 200:
-                raise ProviderError(f'the feed answered {response.status_code}')
-            data = b''
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > MAX_BYTES:
-                    raise ProviderError('the feed is larger than 5 MB')
-    except httpx.HTTPError as exc:
-        raise ProviderError(f'the feed could not be read ({type(exc).__name__})') from None
-    return busy_from_ics(data, start, end, zone=zone)
+    """The busy times of a feed in [start, end): starts and ends only. Redirects are followed by hand, each target
+    checked like the address itself; the whole download has one deadline."""
+    deadline = clock.monotonic() + timeout
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            url = check_url(url, allow_private=allow_private)  # again at every fetch and hop: DNS can change
+        except InvalidInput as exc:
+            raise ProviderError(exc.detail) from None
+        try:
+            with httpx.stream('GET', url, timeout=timeout, follow_redirects=False) as response:
+                if response.is_redirect and response.headers.get('location'):
+                    url = str(response.url.join(response.headers['location']))
+                    continue
+                if response.status_code != 200:
+                    raise ProviderError(f'the feed answered {response.status_code}')
+                data = b''
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_BYTES:
+                        raise ProviderError('the feed is larger than 5 MB')
+                    if clock.monotonic() > deadline:
+                        raise ProviderError('the feed took too long to download')
+        except httpx.HTTPError:
+            raise ProviderError('the feed could not be read') from None
+        return busy_from_ics(data, start, end, zone=zone)
+    raise ProviderError('the feed redirects too often')
 
 
 def busy_from_ics(data: bytes, start: datetime, end: datetime, *, zone: str) -> list[Busy]:
     try:
         calendar = icalendar.Calendar.from_ical(data)
         events = recurring_ical_events.of(calendar).between(start, end)
-    except (ValueError, KeyError) as exc:
-        raise ProviderError(f'the feed is not a valid calendar ({type(exc).__name__})') from None
+    except Exception:  # noqa: BLE001 - whatever a feed contains, it is reported, never a crash
+        raise ProviderError('the feed is not a valid calendar') from None
     tz, busy = ZoneInfo(zone), []
     for event in events:
         if str(event.get('TRANSP', 'OPAQUE')).upper() == 'TRANSPARENT':

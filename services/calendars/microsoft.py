@@ -64,6 +64,8 @@ def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings) -
             url, params = page.get('@odata.nextLink', ''), None
             if not url:
                 break
+        else:
+            raise ProviderError('the calendar has more events than CloudMeet reads in one go')
     return sorted(busy, key=lambda b: (b.start, b.end))
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app import crypto
@@ -144,22 +145,26 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
     try:
         synced = calendar_events.sync(booking, host, work.event_types.get(booking.event_type_id or -1),
                                       connection, settings)
-    except calendar_events.ConferencePending:
-        return outbox.Outcome(message.id, outbox.PENDING, 'waiting for the video link', now + timedelta(seconds=10))
     except ReconnectNeeded as exc:
         calendar_busy.mark_reconnect_needed(connection.id if connection else 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
     except ProviderError as exc:
         log.warning('calendar event for %s not written yet: %s', booking.uid, exc)
         return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
-    with session_scope(write=True) as session:
-        stored = session.get(Booking, booking.id)
-        if stored is not None:
-            stored.calendar_event_id, stored.calendar_connection_id = synced.event_id, synced.connection_id
-            stored.meeting_url = synced.meeting_url
-            session.add(stored)
+    with session_scope(write=True) as session:  # compare and set: a sync that ran meanwhile is not overwritten
+        written = session.execute(update(Booking).where(
+            Booking.id == booking.id, Booking.calendar_event_id == booking.calendar_event_id).values(  # type: ignore
+            calendar_event_id=synced.event_id, calendar_connection_id=synced.connection_id,
+            meeting_url=synced.meeting_url)).rowcount
+        latest = session.get(Booking, booking.id)
+    calendar_busy.reset_cache(host.id)  # the host's calendar just changed
+    if written and latest is not None and latest.status != BOOKING_CONFIRMED and synced.event_id:
+        # cancelled while the event was being made: the cancellation's own job may have missed it
+        return _sync_calendar(message, work, settings)
     if booking.id in work.bookings:
         work.bookings[booking.id].meeting_url = synced.meeting_url  # for the e-mails of this batch
+    if synced.pending:  # saved the event; the video link is asked for again, with the outbox's backoff
+        return outbox.delivery_failed(message, 'waiting for the video link', permanent=False, now=now)
     return outbox.Outcome(message.id, outbox.SENT)
 
 

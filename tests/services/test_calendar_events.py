@@ -169,8 +169,58 @@ def test_the_host_chooses_which_google_calendars_count_as_busy(ada: dict, google
     with session_scope(write=True) as session:
         connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
                                        calendars=['primary', 'team@group.calendar.google.com'])
+    bookings.availability.warm_calendars(host_id=ada['host'].id, start=at(MONDAY, '15:00'))
     with session_scope() as session:
         assert not bookings.availability.is_offered(session=session, event_type=ada['meet'],
                                                     start=at(MONDAY, '15:00'), now=NOW)
     query = [r for r in google.requests if r['path'].endswith('/freeBusy')][-1]
     assert b'team@group.calendar.google.com' in query['body']
+
+
+def test_a_booking_moved_by_a_quarter_hour_is_not_blocked_by_its_own_event(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    with session_scope(write=True) as session:
+        from app.models import Host
+        quarter = make_event_type(session, session.get(Host, ada['host'].id), slug='quarter', title='Quarter',
+                                  slot_interval_minutes=15)
+    with session_scope(write=True) as session:
+        receipt = bookings.book_slot(session=session, event_type=quarter, start=at(MONDAY, '10:00'), now=NOW,
+                                     invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+    drain()
+    google.busy['primary'] = [{'start': at(MONDAY, '10:00').isoformat(), 'end': at(MONDAY, '10:30').isoformat()}]
+    busy.reset_cache()  # Google now reports the booking's own event as busy
+    bookings.availability.warm_for_booking(uid=receipt.booking.uid, start=at(MONDAY, '10:15'))
+    with session_scope(write=True) as session:
+        moved = bookings.reschedule_booking(session=session, booking=session.get(Booking, receipt.booking.id),
+                                            start=at(MONDAY, '10:15'), now=NOW)
+    assert moved.start_at == at(MONDAY, '10:15')
+
+
+def test_a_cancellation_that_raced_the_creation_still_removes_the_event(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    with session_scope(write=True) as session:
+        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='',
+                                now=NOW)
+    event_id = event_id_for(receipt.booking.uid)  # the create job ran elsewhere and never recorded its event
+    google.events[event_id] = {'id': event_id}
+    drain()
+    assert google.events == {}
+
+
+def test_a_feed_that_cannot_be_resolved_is_reported_not_raised(ada: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import crypto
+    from app.errors import InvalidInput  # noqa: F401
+    from app.models import CalendarConnection
+    from services.calendars import feeds
+    with pytest.raises(feeds.ProviderError):
+        feeds.fetch_busy('https://calendar.invalid/feed.ics', NOW, NOW + timedelta(days=1), zone='UTC',
+                         allow_private=False, timeout=2)
+    with session_scope(write=True) as session:
+        session.add(CalendarConnection(host_id=ada['host'].id, provider='ics', label='Gone',
+                                       secret_encrypted=crypto.encrypt('https://calendar.invalid/feed.ics')))
+    busy.reset_cache()
+    with session_scope() as session:
+        found = bookings.availability.offer(session=session, event_type=ada['meet'], start=at(MONDAY, '00:00'),
+                                            end=at(MONDAY, '23:00'), now=NOW)
+    assert found.slots == [] and 'cannot be found' in found.problem
