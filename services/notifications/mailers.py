@@ -8,7 +8,8 @@ import os
 import re
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -37,7 +38,7 @@ class Mailer(Protocol):
     name: str
     idempotent: bool
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: Message, key: str) -> None:
         """Deliver one message; `key` is stable per message, so a retried send is recognisable as the same one."""
 
 
@@ -51,7 +52,7 @@ class FileMailer:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: Message, key: str) -> None:
         path = self.directory / f'{_safe(key)}.eml'
         temporary = path.with_suffix(f'.{os.getpid()}.tmp')
         temporary.write_bytes(message.as_bytes())
@@ -67,7 +68,7 @@ class SmtpMailer:
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: Message, key: str) -> None:
         try:
             with self._connect() as smtp:
                 if self.username:
@@ -107,9 +108,9 @@ class ResendMailer:
         resend.api_key = api_key
         resend.api_url = api_url.rstrip('/')
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: Message, key: str) -> None:
         params: dict = {
-            'from': str(message['From']), 'to': [str(message['To'])], 'subject': str(message['Subject']),
+            'from': _decoded(message['From']), 'to': [_decoded(message['To'])], 'subject': _decoded(message['Subject']),
             'headers': {'X-CloudMeet-Kind': str(message['X-CloudMeet-Kind'])},
         }
         if message['Reply-To']:
@@ -122,10 +123,9 @@ class ResendMailer:
             if part.get_filename():
                 attachments.append({'filename': part.get_filename(), 'content': base64.b64encode(content).decode(),
                                     'content_type': _content_type(part)})
-            elif part.get_content_type() == 'text/plain':
-                params['text'] = part.get_content()
-            elif part.get_content_type() == 'text/html':
-                params['html'] = part.get_content()
+            elif part.get_content_type() in ('text/plain', 'text/html'):
+                params[part.get_content_type()[5:].replace('plain', 'text')] = \
+                    content.decode(part.get_content_charset() or 'utf-8')
         if attachments:
             params['attachments'] = attachments
         try:
@@ -177,7 +177,12 @@ def _check_from(mail_from: str) -> None:
                                 f' not {mail_from!r}')
 
 
-def _content_type(part: EmailMessage) -> str:
+def _decoded(value: object) -> str:
+    """A header as text (RFC 2047 encoded words decoded): Resend takes JSON strings."""
+    return str(make_header(decode_header(str(value))))
+
+
+def _content_type(part: Message) -> str:
     params = ''.join(f'; {k}={v}' for k, v in part.get_params()[1:] if k in ('method', 'charset'))
     return part.get_content_type() + params
 

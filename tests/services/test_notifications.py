@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import icalendar
@@ -39,11 +39,12 @@ class Recorder:
         self.failures = failures or []
         self.lock = threading.Lock()
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: Message, key: str) -> None:
         with self.lock:
             if self.failures:
                 raise self.failures.pop(0)
-            self.sent.append((key, message))
+            # kept as it arrives: the bytes on the wire, parsed back
+            self.sent.append((key, message_from_bytes(message.as_bytes(), policy=policy.default)))
 
     def kinds(self) -> list[str]:
         return sorted(str(m['X-CloudMeet-Kind']) for _, m in self.sent)
