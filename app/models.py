@@ -236,6 +236,7 @@ class CalendarConnection(SQLModel, table=True):
     status_detail: str = Field(default='', max_length=300)
     secret_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))  # refresh token or URL
     busy_calendars: list[str] = _json(list)
-    receives_events: bool = False  # the calendar where new bookings are written
+    receives_events: bool = False  # this connection is where new bookings are written...
+    target_calendar: str = Field(default='', max_length=300)  # ...in this calendar ('' = the account's default)
     reconnect_notice_sent: bool = False
     created_at: datetime = _utc()

@@ -18,7 +18,7 @@ from components.host_frame import host_frame
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services.accounts import revoke_google_token
-from services.calendars import busy, connections, google
+from services.calendars import busy, connections, google, microsoft
 from services.calendars.errors import ProviderError
 
 STATUS = {'ok': ('Working', 'positive'), 'error': ('Cannot be read right now', 'warning'),
@@ -94,7 +94,7 @@ class Integrations:
                         if item['status'] == 'reconnect_needed' and item['provider'] in ('google', 'microsoft'):
                             ui.button('Reconnect', on_click=lambda p=item['provider']: ui.navigate.to(
                                 f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
-                        if item['provider'] == 'google':
+                        if item['provider'] in ('google', 'microsoft'):
                             ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')
                         if item['provider'] in ('google', 'microsoft'):
@@ -147,17 +147,23 @@ class Integrations:
         try:
             calendars = await read(self.who, _calendars, item['id'])
         except ProviderError as exc:
-            ui.notify(f'Google could not list the calendars: {exc}', type='warning')
+            ui.notify(f'The calendars could not be listed: {exc}', type='warning')
             return
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading('Which calendars count as busy?', 2, design.TITLE + ' m-0')
+            default = calendars[0]['id'] if calendars else ''
             boxes = {c['id']: ui.checkbox(c['name'], value=c['id'] in item['busy_calendars'] or (
-                c['id'] == 'primary' and not item['busy_calendars'])).mark('calendar-choice') for c in calendars}
+                not item['busy_calendars'] and c['id'] in ('primary', default))).mark('calendar-choice')
+                for c in calendars}
+            target = ui.select({c['id']: c['name'] for c in calendars}, label='New bookings are written to',
+                               value=item['target_calendar'] or ('primary' if item['provider'] == 'google'
+                                                                 else default) or None) \
+                .props('outlined').classes('w-full').mark('target-calendar')
 
             async def save() -> None:
                 chosen = [calendar_id for calendar_id, box in boxes.items() if box.value]
-                if await act(self.who, _set_busy, item['id'], chosen, done='Saved') is not None:
+                if await act(self.who, _set_busy, item['id'], chosen, target.value or '', done='Saved') is not None:
                     dialog.close()
                     await self.refresh()
 
@@ -184,7 +190,10 @@ def _remove(session: Session, host_id: int, connection_id: int) -> bool:
 
 def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[str, str]]:
     connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
-    return google.list_calendars(crypto.decrypt(connection.secret_encrypted), get_settings())
+    secret, settings = crypto.decrypt(connection.secret_encrypted), get_settings()
+    if connection.provider == 'microsoft':
+        return microsoft.list_calendars(busy.microsoft_token(connection_id, secret, settings), settings)
+    return google.list_calendars(secret, settings)
 
 
 def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:
@@ -192,6 +201,7 @@ def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:
     return True
 
 
-def _set_busy(session: Session, host_id: int, connection_id: int, calendars: list[str]) -> bool:
-    connections.set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=calendars)
+def _set_busy(session: Session, host_id: int, connection_id: int, calendars: list[str], target: str) -> bool:
+    connections.set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=calendars,
+                                   target=target)
     return True

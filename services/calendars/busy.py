@@ -189,7 +189,7 @@ def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Bus
             busy = google.fetch_busy(connection.secret, list(connection.calendars), start, end, settings)
         elif connection.provider == 'microsoft':
             busy = microsoft.fetch_busy(microsoft_token(connection.id, connection.secret, settings), start, end,
-                                        settings)
+                                        settings, connection.calendars)
         else:
             raise ProviderError(f'{connection.provider} calendars cannot be read yet')
     except ReconnectNeeded as exc:

@@ -74,13 +74,17 @@ def receive_events(session: Session, *, host_id: int, connection_id: int) -> Non
         session.add(connection)
 
 
-def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str]) -> None:
+def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str],
+                       target: str | None = None) -> None:
+    """Which of the account's calendars count as busy, and (optionally) which one receives new bookings."""
     connection = get_connection(session, host_id=host_id, connection_id=connection_id)
     if not calendars:
         raise InvalidInput('Choose at least one calendar that counts as busy')
     connection.busy_calendars = [str(c)[:300] for c in calendars][:20]
+    if target is not None:
+        connection.target_calendar = str(target)[:300]
     session.add(connection)
-    busy.reset_cache()
+    busy.reset_cache(host_id)
 
 
 def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callable[[str], None]) -> None:
@@ -99,7 +103,8 @@ def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callab
 def connection_json(connection: CalendarConnection) -> dict[str, Any]:
     return {'id': connection.id, 'provider': connection.provider, 'label': connection.label,
             'status': connection.status, 'status_detail': connection.status_detail,
-            'busy_calendars': connection.busy_calendars, 'receives_events': connection.receives_events}
+            'busy_calendars': connection.busy_calendars, 'receives_events': connection.receives_events,
+            'target_calendar': connection.target_calendar}
 
 
 def _add(session: Session, host_id: int, provider: str, label: str, secret: str,

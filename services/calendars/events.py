@@ -47,7 +47,7 @@ def sync(booking: Booking, host: Host, event_type: EventType | None, connection:
     token = crypto.decrypt(connection.secret_encrypted)
     if connection.provider == 'microsoft':
         return _sync_microsoft(booking, event_type, connection, token, settings)
-    calendar_id = 'primary'
+    calendar_id = connection.target_calendar or 'primary'
     if booking.status != BOOKING_CONFIRMED:
         # Without a stored id the event may still exist (a creation that raced this cancellation): its id is fixed.
         google.delete_event(token, calendar_id, booking.calendar_event_id or google.event_id_for(booking.uid),
@@ -83,7 +83,7 @@ def _sync_microsoft(booking: Booking, event_type: EventType | None, connection: 
         event_id = booking.calendar_event_id
     else:
         event_id, link = microsoft.create_event(token, body, teams=teams, transaction_id=booking.uid,
-                                                settings=settings)
+                                                settings=settings, calendar_id=connection.target_calendar)
     return Synced(event_id, connection.id, link or booking.meeting_url)
 
 

@@ -49,11 +49,26 @@ def _client(token: str, settings: Settings) -> httpx.Client:
                         headers={'Authorization': f'Bearer {token}', 'Prefer': 'outlook.timezone="UTC"'})
 
 
-def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings) -> list[Busy]:
+def list_calendars(token: str, settings: Settings) -> list[dict[str, str]]:
+    with _client(token, settings) as client:
+        page = _json(lambda: client.get('/me/calendars', params={'$select': 'id,name,isDefaultCalendar'}))
+    return [{'id': c['id'], 'name': c.get('name') or c['id']} for c in page.get('value', [])]
+
+
+def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings,
+               calendars: list[str] | tuple[str, ...] = ()) -> list[Busy]:
+    """Busy times of the chosen calendars (default: the account's default calendar)."""
+    busy: list[Busy] = []
+    for calendar_id in calendars or ['']:
+        busy.extend(_calendar_view(token, start, end, settings, calendar_id))
+    return sorted(busy, key=lambda b: (b.start, b.end))
+
+
+def _calendar_view(token: str, start: datetime, end: datetime, settings: Settings, calendar_id: str) -> list[Busy]:
     busy: list[Busy] = []
     params: dict[str, str] | None = {'startDateTime': _z(start), 'endDateTime': _z(end),
                                      '$select': 'start,end,showAs,isCancelled', '$top': '100'}
-    url = '/me/calendarView'
+    url = f'/me/calendars/{calendar_id}/calendarView' if calendar_id else '/me/calendarView'
     with _client(token, settings) as client:
         for _ in range(100):  # at most 10,000 events
             page = _json(lambda u=url, p=params: client.get(u, params=p))
@@ -66,16 +81,17 @@ def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings) -
                 break
         else:
             raise ProviderError('the calendar has more events than CloudMeet reads in one go')
-    return sorted(busy, key=lambda b: (b.start, b.end))
+    return busy
 
 
-def create_event(token: str, body: dict[str, Any], *, teams: bool, transaction_id: str,
-                 settings: Settings) -> tuple[str, str]:
+def create_event(token: str, body: dict[str, Any], *, teams: bool, transaction_id: str, settings: Settings,
+                 calendar_id: str = '') -> tuple[str, str]:
     body = {**body, 'transactionId': transaction_id}
     if teams:
         body |= {'isOnlineMeeting': True, 'onlineMeetingProvider': 'teamsForBusiness'}
+    path = f'/me/calendars/{calendar_id}/events' if calendar_id else '/me/events'
     with _client(token, settings) as client:
-        event = _json(lambda: client.post('/me/events', json=body))
+        event = _json(lambda: client.post(path, json=body))
     return event['id'], teams_link(event)
 
 

@@ -23,6 +23,7 @@ class FakeMicrosoft:
     url: str = ''
     ca_file: str = ''
     calendar: list[dict[str, Any]] = field(default_factory=list)  # calendarView items (Graph's shape)
+    other_calendars: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> calendarView items
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     invalid_grants: set[str] = field(default_factory=set)
@@ -80,20 +81,27 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
             if fake.fail_next:
                 code = fake.fail_next.pop(0)
                 return self._send(code, {'error': {'code': 'ServiceUnavailable', 'message': 'Simulated'}})
-            if url.path == '/v1.0/me/calendarView' and method == 'GET':
+            if url.path == '/v1.0/me/calendars' and method == 'GET':
+                return self._send(200, {'value': [{'id': 'AAdefault', 'name': 'Calendar', 'isDefaultCalendar': True},
+                                                  *({'id': k, 'name': k.title(), 'isDefaultCalendar': False}
+                                                    for k in fake.other_calendars)]})
+            if url.path.endswith('/calendarView') and method == 'GET':
+                calendar_id = parts[3] if len(parts) == 5 and parts[2] == 'calendars' else ''
+                source = fake.other_calendars.get(calendar_id, []) if calendar_id not in ('', 'AAdefault') \
+                    else fake.calendar
                 skip = int(query.get('$skiptoken', '0'))
-                items = fake.calendar[skip:skip + PAGE_SIZE]
-                page: dict[str, Any] = {'value': items}
-                if skip + PAGE_SIZE < len(fake.calendar):
-                    page['@odata.nextLink'] = f'{fake.graph_url}/me/calendarView?$skiptoken={skip + PAGE_SIZE}'
+                page: dict[str, Any] = {'value': source[skip:skip + PAGE_SIZE]}
+                if skip + PAGE_SIZE < len(source):
+                    page['@odata.nextLink'] = f'{fake.url}{url.path}?$skiptoken={skip + PAGE_SIZE}'
                 return self._send(200, page)
-            if url.path == '/v1.0/me/events' and method == 'POST':
+            if method == 'POST' and (url.path == '/v1.0/me/events' or
+                                     (len(parts) == 5 and parts[2] == 'calendars' and parts[4] == 'events')):
                 event = json.loads(body)
                 for existing in fake.events.values():  # Graph: the same transactionId is the same event
                     if event.get('transactionId') and existing.get('transactionId') == event['transactionId']:
                         return self._send(201, existing)
                 event_id = f'AAMk{secrets.token_hex(6)}'
-                event['id'] = event_id
+                event['id'], event['calendar'] = event_id, parts[3] if len(parts) == 5 else 'AAdefault'
                 if event.get('isOnlineMeeting'):
                     event['onlineMeeting'] = {'joinUrl': f'https://teams.microsoft.com/l/meetup-join/{event_id}'}
                 fake.events[event_id] = event

@@ -224,3 +224,15 @@ def test_a_feed_that_cannot_be_resolved_is_reported_not_raised(ada: dict, monkey
         found = bookings.availability.offer(session=session, event_type=ada['meet'], start=at(MONDAY, '00:00'),
                                             end=at(MONDAY, '23:00'), now=NOW)
     assert found.slots == [] and 'cannot be found' in found.problem
+
+
+def test_bookings_are_written_to_the_chosen_google_calendar(ada: dict, google: google_calendar.FakeGoogle) -> None:
+    with session_scope() as session:
+        connection = session.exec(select(CalendarConnection)).one()
+    with session_scope(write=True) as session:
+        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
+                                       calendars=['primary'], target='team@group.calendar.google.com')
+    book(ada)
+    drain()
+    [event] = google.events.values()
+    assert event['calendarId'] == 'team@group.calendar.google.com'

@@ -126,3 +126,25 @@ def test_an_invalid_grant_marks_the_microsoft_connection_and_offers_nothing(ada:
                 return
         time.sleep(0.05)
     pytest.fail('the connection was not marked')
+
+
+def test_chosen_microsoft_calendars_count_as_busy_and_bookings_go_to_the_chosen_one(
+        ada: dict, graph: microsoft.FakeMicrosoft) -> None:
+    from app import crypto
+    from services.calendars import microsoft as graph_api
+    graph.other_calendars['team'] = [event('15:00', '16:00')]
+    with session_scope() as session:
+        connection = session.exec(select(CalendarConnection)).one()
+    token = busy.microsoft_token(connection.id, crypto.decrypt(connection.secret_encrypted), get_settings())
+    assert [c['name'] for c in graph_api.list_calendars(token, get_settings())] == ['Calendar', 'Team']
+    assert '15:00' in offered(ada['teams'])[0]
+    with session_scope(write=True) as session:
+        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
+                                       calendars=['AAdefault', 'team'], target='team')
+    assert '15:00' not in offered(ada['teams'])[0]
+    with session_scope(write=True) as session:
+        bookings.book_slot(session=session, event_type=ada['teams'], start=at(MONDAY, '10:00'), now=NOW,
+                           invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+    worker.drain(mailer=Recorder(), settings=get_settings())
+    [created] = graph.events.values()
+    assert created['calendar'] == 'team'

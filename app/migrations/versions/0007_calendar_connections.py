@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('secret_encrypted', sa.LargeBinary(), nullable=False),
     sa.Column('busy_calendars', sa.JSON(), nullable=False),
     sa.Column('receives_events', sa.Boolean(), nullable=False),
+    sa.Column('target_calendar', sa.String(length=300), nullable=False),
     sa.Column('reconnect_notice_sent', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['host_id'], ['host.id'], name=op.f('fk_calendar_connection_host_id_host'),
