@@ -106,9 +106,12 @@ def reset_cache(host_id: int | None = None) -> None:
 
 
 def connections(session: Session, *, host_id: int) -> list[Connection]:
-    host = session.get(Host, host_id)
     rows = session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
                         .order_by(CalendarConnection.id)).all()  # type: ignore[arg-type]
+    if not rows:  # most hosts: one cheap query and done
+        _host_connections[host_id] = set()
+        return []
+    host = session.get(Host, host_id)
     found = [Connection(r.id or 0, host_id, r.provider, r.label, crypto.decrypt(r.secret_encrypted),
                         tuple(r.busy_calendars), host.timezone if host else 'UTC') for r in rows]
     _host_connections[host_id] = {c.id for c in found}
