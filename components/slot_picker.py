@@ -52,6 +52,7 @@ class SlotPicker:
         self.data = MonthSlots()
         self.loading, self.loaded_once = True, False
         self.day_buttons: dict[date, ui.button] = {}
+        self.time_buttons: dict[datetime, ui.button] = {}
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
                 self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc))
@@ -84,7 +85,13 @@ class SlotPicker:
             self._render()
             return
         self._restyle_changed_days(_counts(before), before_selected)
-        if self.slots_of_selected_day() != before_day or self.selected != before_selected:
+        now_day = self.slots_of_selected_day()
+        if self.selected == before_selected and now_day and set(now_day) < set(before_day) and \
+                set(self.time_buttons) == {s.start for s in before_day} and \
+                not any(b.is_deleted for b in self.time_buttons.values()):
+            for slot in set(before_day) - set(now_day):  # a time was taken: remove just its button
+                self.time_buttons.pop(slot.start).delete()
+        elif now_day != before_day or self.selected != before_selected:
             self._render_times()
 
     def _restyle_changed_days(self, before: dict[date, int], before_selected: date | None) -> None:
@@ -143,6 +150,7 @@ class SlotPicker:
 
     def _render_times(self) -> None:
         self.times_box.clear()
+        self.time_buttons = {}
         with self.times_box:
             if self.loading:
                 with ui.row().classes('items-center gap-2').props('role=status aria-live=polite'):
@@ -157,7 +165,8 @@ class SlotPicker:
             with ui.column().classes('w-full gap-2').props('role=list aria-label="Free times"'):
                 for slot in self.slots_of_selected_day():
                     local = slot.start.astimezone(zone)
-                    ui.button(format_time(local, self.clock24), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
+                    self.time_buttons[slot.start] = ui.button(
+                        format_time(local, self.clock24), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
                         .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date())}, '
                                                     f'{format_time(local, self.clock24)}"').mark('time')
 
