@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app import crypto
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
-from app.models import CalendarConnection
+from app.models import CalendarConnection, OutboxMessage, utcnow
 from services import validation
 from services.calendars import busy, feeds
 
@@ -46,6 +47,7 @@ def add_google(session: Session, *, host_id: int, email: str, refresh_token: str
             existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
             session.add(existing)
             session.flush()
+            _retry_calendar_jobs(session, host_id)
             busy.reset_cache()
             return existing
     return _add(session, host_id, 'google', email, refresh_token, ['primary'])
@@ -59,6 +61,7 @@ def add_microsoft(session: Session, *, host_id: int, email: str, refresh_token: 
             existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
             session.add(existing)
             session.flush()
+            _retry_calendar_jobs(session, host_id)
             busy.reset_cache()
             return existing
     return _add(session, host_id, 'microsoft', email, refresh_token, [])
@@ -72,6 +75,13 @@ def receive_events(session: Session, *, host_id: int, connection_id: int) -> Non
     for connection in list_connections(session, host_id=host_id):
         connection.receives_events = connection.id == chosen.id
         session.add(connection)
+
+
+def _retry_calendar_jobs(session: Session, host_id: int) -> None:
+    """After a reconnect, the calendar writes that gave up for want of access are tried again."""
+    session.execute(update(OutboxMessage).where(
+        OutboxMessage.host_id == host_id, OutboxMessage.kind == 'calendar_sync',  # type: ignore[arg-type]
+        OutboxMessage.status == 'failed').values(status='pending', attempts=0, last_error='', due_at=utcnow()))
 
 
 def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str],

@@ -236,3 +236,15 @@ def test_bookings_are_written_to_the_chosen_google_calendar(ada: dict, google: g
     drain()
     [event] = google.events.values()
     assert event['calendarId'] == 'team@group.calendar.google.com'
+
+
+def test_calendar_writes_that_gave_up_for_want_of_access_are_retried_after_reconnecting(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    receipt = book(ada)
+    google.invalid_grants.add('rt-1')
+    drain()
+    assert google.events == {}
+    with session_scope(write=True) as session:  # the host connects the same account again
+        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-2')
+    drain()
+    assert list(google.events) == [event_id_for(receipt.booking.uid)]
