@@ -191,11 +191,11 @@ def _connect_calendar(request: Request, provider: str, identity: accounts.Verifi
     if provider not in ('google', 'microsoft') or not identity.refresh_token:
         return message_page('Calendar not connected', 'The provider did not grant lasting access to the calendar. '
                             'Please try again and allow CloudMeet to see your free and busy times.', 400)
-    add = calendar_connections.add_google if provider == 'google' else calendar_connections.add_microsoft
     try:
         with session_scope(write=True) as session:
-            add(session, host_id=host.id, email=identity.email or identity.subject,
-                refresh_token=identity.refresh_token)
+            calendar_connections.add_account(session, host_id=host.id, provider=provider,
+                                             email=identity.email or identity.subject,
+                                             refresh_token=identity.refresh_token)
     except DomainError as exc:
         return message_page('Calendar not connected', exc.detail, 400)
     return RedirectResponse('/integrations', status_code=303)

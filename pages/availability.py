@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from components import design
+from components.confirm import confirm
 from components.headings import heading
 from components.host_frame import host_frame
 from components.slot_picker import format_day, format_time
@@ -103,6 +104,7 @@ class ScheduleEditor:
                     .mark('override-date')
                 ui.button('Add override', on_click=self._add_override).props('flat no-caps').mark('add-override')
             self.error = ui.label().classes('text-red-700 whitespace-pre-line').props('role=alert').mark('error')
+            self.dialogs = ui.element('div')
             with ui.row().classes('gap-2'):
                 ui.button('Save schedule', on_click=self.save).props('unelevated no-caps').mark('save-schedule')
                 if not schedule['is_default']:
@@ -202,19 +204,12 @@ class ScheduleEditor:
         await act(self.who, _save, self.id, data, done='Schedule saved')
 
     async def delete(self) -> None:
-        with ui.dialog() as dialog, ui.card().classes('gap-3'):
-            ui.label('Delete this schedule? Event types that use it must be moved to another one first.')
+        async def delete() -> None:
+            if await act(self.who, _delete, self.id, done='Schedule deleted'):
+                ui.navigate.to('/availability')
 
-            async def confirm() -> None:
-                dialog.close()
-                if await act(self.who, _delete, self.id, done='Schedule deleted'):
-                    ui.navigate.to('/availability')
-
-            with ui.row().classes('gap-2'):
-                ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
-                    .mark('confirm-delete-schedule')
-                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
-        dialog.open()
+        confirm(self.dialogs, title='Delete this schedule?', action='Delete', mark='confirm-delete-schedule',
+                text='Event types that use it must be moved to another schedule first.', on_confirm=delete)
 
 
 def _reason(error: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from app.config import get_settings
 from app.live import refresh_on_booking_change
 from app.models import Booking, EventType
 from components import design
+from components.confirm import confirm
 from components.headings import heading
 from components.host_frame import host_frame
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
@@ -275,22 +276,14 @@ class Dashboard:
         dialog.open()
 
     def _erase(self, booking: Booking) -> None:
-        self.dialogs.clear()
-        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading("Erase this invitee's details?", 2, design.TITLE + ' m-0')
-            ui.label(f"{booking.invitee_name}'s name, e-mail, notes and answers are removed from this booking "
-                     '(for an erasure request). An upcoming meeting is cancelled without e-mails. This cannot be '
-                     'undone.')
+        async def erase() -> None:
+            await act(self.who, _erase_invitee, booking.uid, done="The invitee's details were erased")
+            await self.refresh()
 
-            async def confirm() -> None:
-                dialog.close()
-                await act(self.who, _erase_invitee, booking.uid, done="The invitee's details were erased")
-                await self.refresh()
-
-            with ui.row().classes('gap-2'):
-                ui.button('Erase', on_click=confirm).props('unelevated no-caps color=negative').mark('confirm-erase')
-                ui.button('Keep', on_click=dialog.close).props('flat no-caps')
-        dialog.open()
+        confirm(self.dialogs, title="Erase this invitee's details?", action='Erase', mark='confirm-erase',
+                keep='Keep', on_confirm=erase,
+                text=f"{booking.invitee_name}'s name, e-mail, notes and answers are removed from this booking (for an "
+                     'erasure request). An upcoming meeting is cancelled without e-mails. This cannot be undone.')
 
     def _propose(self, row: Row) -> None:
         booking, event_type = row.booking, row.event_type

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.errors import DomainError
 from components import design
+from components.confirm import confirm
 from components.frame import not_found
 from components.headings import heading
 from components.host_frame import host_frame
@@ -97,20 +98,12 @@ class EventTypeList:
         await self.refresh()
 
     def confirm_delete(self, item: dict[str, Any]) -> None:
-        self.dialogs.clear()
-        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading(f'Delete "{item["title"]}"?', 2, design.TITLE + ' m-0')
-            ui.label('Its booking link stops working. Existing bookings are kept.')
+        async def delete() -> None:
+            await act(self.who, _delete, item['id'], done='Event type deleted')
+            await self.refresh()
 
-            async def delete() -> None:
-                dialog.close()
-                await act(self.who, _delete, item['id'], done='Event type deleted')
-                await self.refresh()
-
-            with ui.row().classes('gap-2'):
-                ui.button('Delete', on_click=delete).props('unelevated no-caps color=negative').mark('confirm-delete')
-                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
-        dialog.open()
+        confirm(self.dialogs, title=f'Delete "{item["title"]}"?', action='Delete', mark='confirm-delete',
+                text='Its booking link stops working. Existing bookings are kept.', on_confirm=delete)
 
 
 def _change(session: Session, host_id: int, event_type_id: int, changes: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app import crypto
 from app.config import get_settings
 from components import design
+from components.confirm import confirm
 from components.headings import heading
 from components.host_frame import host_frame
 from pages.auth import now
@@ -127,21 +128,13 @@ class Integrations:
         await self.refresh()
 
     def confirm_remove(self, item: dict[str, Any]) -> None:
-        self.dialogs.clear()
-        with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading(f'Disconnect {item["label"]}?', 2, design.TITLE + ' m-0')
-            ui.label('Its busy times no longer block your booking pages. Google access is revoked.')
+        async def remove() -> None:
+            await act(self.who, _remove, item['id'], done='Calendar disconnected')
+            await self.refresh()
 
-            async def remove() -> None:
-                dialog.close()
-                await act(self.who, _remove, item['id'], done='Calendar disconnected')
-                await self.refresh()
-
-            with ui.row().classes('gap-2'):
-                ui.button('Disconnect', on_click=remove).props('unelevated no-caps color=negative') \
-                    .mark('confirm-disconnect')
-                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
-        dialog.open()
+        confirm(self.dialogs, title=f'Disconnect {item["label"]}?', action='Disconnect', mark='confirm-disconnect',
+                text='Its busy times no longer block your booking pages. Google access is revoked.',
+                on_confirm=remove)
 
     async def choose(self, item: dict[str, Any]) -> None:
         try:

@@ -38,11 +38,12 @@ def add_feed(session: Session, *, host_id: int, url: str, label: str = '') -> Ca
     return _add(session, host_id, 'ics', validation.single_line(label or 'Calendar feed', 'Name', 120), url, [])
 
 
-def add_google(session: Session, *, host_id: int, email: str, refresh_token: str) -> CalendarConnection:
-    """A Google account whose primary calendar counts as busy (the host can choose others); connecting the same
-    account again replaces its token."""
+def add_account(session: Session, *, host_id: int, provider: str, email: str,
+                refresh_token: str) -> CalendarConnection:
+    """A Google or Microsoft account (its main calendar counts as busy; the host can choose others). Connecting
+    the same account again replaces its token and retries the calendar writes that gave up for want of access."""
     for existing in list_connections(session, host_id=host_id):
-        if existing.provider == 'google' and existing.label == email:
+        if existing.provider == provider and existing.label == email:
             existing.secret_encrypted = crypto.encrypt(refresh_token)
             existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
             session.add(existing)
@@ -50,21 +51,7 @@ def add_google(session: Session, *, host_id: int, email: str, refresh_token: str
             _retry_calendar_jobs(session, host_id)
             busy.reset_cache()
             return existing
-    return _add(session, host_id, 'google', email, refresh_token, ['primary'])
-
-
-def add_microsoft(session: Session, *, host_id: int, email: str, refresh_token: str) -> CalendarConnection:
-    """A Microsoft 365 or Outlook account (its default calendar counts as busy and receives new bookings)."""
-    for existing in list_connections(session, host_id=host_id):
-        if existing.provider == 'microsoft' and existing.label == email:
-            existing.secret_encrypted = crypto.encrypt(refresh_token)
-            existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
-            session.add(existing)
-            session.flush()
-            _retry_calendar_jobs(session, host_id)
-            busy.reset_cache()
-            return existing
-    return _add(session, host_id, 'microsoft', email, refresh_token, [])
+    return _add(session, host_id, provider, email, refresh_token, ['primary'] if provider == 'google' else [])
 
 
 def receive_events(session: Session, *, host_id: int, connection_id: int) -> None:

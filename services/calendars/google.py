@@ -34,16 +34,8 @@ def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: d
                settings: Settings) -> list[Busy]:
     ids = calendars or ['primary']
     body = {'timeMin': _z(start), 'timeMax': _z(end), 'timeZone': 'UTC', 'items': [{'id': c} for c in ids]}
-    try:
-        answer = service(refresh_token, settings).freebusy().query(body=body).execute()
-    except RefreshError as exc:
-        if 'invalid_grant' in str(exc):
-            raise ReconnectNeeded("Google no longer accepts CloudMeet's access; please connect again") from None
-        raise ProviderError('Google refused to renew the access') from None
-    except HttpError as exc:
-        raise ProviderError(f'Google answered {exc.resp.status}') from None
-    except (TransportError, OSError, httplib2.HttpLib2Error) as exc:
-        raise ProviderError(f'Google could not be reached ({type(exc).__name__})') from None
+    calendar = service(refresh_token, settings)
+    answer = _call(lambda: calendar.freebusy().query(body=body).execute())
     busy = []
     for calendar_id in ids:
         found = answer.get('calendars', {}).get(calendar_id, {})
@@ -65,13 +57,8 @@ def _parse(value: str) -> datetime:
 
 def list_calendars(refresh_token: str, settings: Settings) -> list[dict[str, str]]:
     """The account's calendars, for choosing which count as busy."""
-    try:
-        items = service(refresh_token, settings).calendarList().list().execute().get('items', [])
-    except RefreshError as exc:
-        raise (ReconnectNeeded if 'invalid_grant' in str(exc) else ProviderError)(
-            'Google refused the stored access') from None
-    except (HttpError, TransportError, OSError, httplib2.HttpLib2Error) as exc:
-        raise ProviderError(f'Google could not list the calendars ({type(exc).__name__})') from None
+    calendar = service(refresh_token, settings)
+    items = _call(lambda: calendar.calendarList().list().execute()).get('items', [])
     return [{'id': c['id'], 'name': c.get('summaryOverride') or c.get('summary') or c['id']} for c in items]
 
 

@@ -36,7 +36,7 @@ def seed(data_dir: Path) -> None:
             host = make_host(session, username=name, timezone_name='Europe/Berlin')
             make_event_type(session, host, slug='call', duration_minutes=30, max_days_ahead=90)
             for n in range(count):
-                connections.add_google(session, host_id=host.id, email=f'{name}{n}@example.com',
+                connections.add_account(session, provider='google', host_id=host.id, email=f'{name}{n}@example.com',
                                        refresh_token=f'rt-{name}-{n}')
     engine.dispose()
 

@@ -2,7 +2,6 @@
 moved on reschedule, deleted on cancellation; failures are retried and never make a second event."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -26,25 +25,12 @@ MONDAY = next_monday()
 
 
 @pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[google_calendar.FakeGoogle]:
-    fake, server = google_calendar.serve()
-    settings = get_settings()
-    for name, value in (('google_api_url', fake.api_url), ('google_token_url', f'{fake.url}/token'),
-                        ('google_client_id', 'client'), ('google_client_secret', 'secret'),
-                        ('calendar_timeout_seconds', 5)):
-        monkeypatch.setattr(settings, name, value)
-    busy.reset_cache()
-    yield fake
-    server.shutdown()
-    busy.reset_cache()
-
-
-@pytest.fixture
 def ada(google: google_calendar.FakeGoogle) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
         meet = make_event_type(session, host, slug='meet', title='Intro', location={'kind': 'google_meet'})
-        connections.add_google(session, host_id=host.id, email='ada@example.com', refresh_token='rt-1')
+        connections.add_account(session, provider='google', host_id=host.id, email='ada@example.com',
+                                refresh_token='rt-1')
     return {'host': host, 'meet': meet}
 
 
@@ -245,6 +231,7 @@ def test_calendar_writes_that_gave_up_for_want_of_access_are_retried_after_recon
     drain()
     assert google.events == {}
     with session_scope(write=True) as session:  # the host connects the same account again
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-2')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-2')
     drain()
     assert list(google.events) == [event_id_for(receipt.booking.uid)]

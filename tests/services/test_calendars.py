@@ -31,18 +31,6 @@ def fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[google_calendar.FakeGoogle]:
-    fake, server = google_calendar.serve()
-    settings = get_settings()
-    for name, value in (('google_api_url', fake.api_url), ('google_token_url', f'{fake.url}/token'),
-                        ('google_client_id', 'client'), ('google_client_secret', 'secret'),
-                        ('google_revoke_url', f'{fake.url}/revoke'), ('calendar_timeout_seconds', 5)):
-        monkeypatch.setattr(settings, name, value)
-    yield fake
-    server.shutdown()
-
-
-@pytest.fixture
 def feed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)  # the test server is on loopback
     state, server = google_calendar.serve_ics()
@@ -134,7 +122,8 @@ def test_busy_times_in_a_feed_remove_the_slot_and_a_broken_feed_offers_nothing(a
 def test_google_busy_times_remove_slots_through_the_real_client(ada: dict, google: google_calendar.FakeGoogle) -> None:
     google.busy['primary'] = [{'start': at(MONDAY, '13:00').isoformat(), 'end': at(MONDAY, '14:30').isoformat()}]
     with session_scope(write=True) as session:
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-1')
     times, problem = offered(ada['call'])
     assert problem == '' and '13:00' not in times and '14:00' not in times
     assert '12:00' in times and '15:00' in times  # back to back with the busy block is fine
@@ -147,7 +136,8 @@ def test_google_busy_times_remove_slots_through_the_real_client(ada: dict, googl
 def test_a_warm_cache_answers_without_asking_google_and_a_booking_refreshes_it(
         ada: dict, google: google_calendar.FakeGoogle) -> None:
     with session_scope(write=True) as session:
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-1')
     offered(ada['call'])
     asked = google.count('POST', '/freeBusy')
     for _ in range(5):
@@ -163,7 +153,8 @@ def test_a_warm_cache_answers_without_asking_google_and_a_booking_refreshes_it(
 def test_a_revoked_grant_marks_the_connection_and_offers_nothing(ada: dict, google: google_calendar.FakeGoogle) -> None:
     google.invalid_grants.add('rt-gone')
     with session_scope(write=True) as session:
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-gone')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-gone')
     outbox = get_settings().data_dir / 'outbox'
     before = set(outbox.glob('calendar-reconnect.*.eml')) if outbox.exists() else set()
     times, problem = offered(ada['call'])
@@ -184,7 +175,8 @@ def test_a_revoked_grant_marks_the_connection_and_offers_nothing(ada: dict, goog
 def test_provider_failures_never_offer_a_busy_time_as_free(ada: dict, google: google_calendar.FakeGoogle,
                                                             failure: str) -> None:
     with session_scope(write=True) as session:
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-1')
     if failure == 'outage':
         google.fail_next = [500] * 10
     elif failure == 'rate limit':
@@ -200,8 +192,8 @@ def test_disconnecting_revokes_and_deletes_and_other_hosts_cannot_touch_it(
     from app.errors import NotFound
     from services.accounts import revoke_google_token
     with session_scope(write=True) as session:
-        connection = connections.add_google(session, host_id=ada['host'].id, email='ada@example.com',
-                                            refresh_token='rt-1')
+        connection = connections.add_account(session, provider='google', host_id=ada['host'].id,
+                                             email='ada@example.com', refresh_token='rt-1')
         bob = make_host(session, username='bob')
     with session_scope(write=True) as session, pytest.raises(NotFound):
         connections.remove(session, host_id=bob.id, connection_id=connection.id, revoke=revoke_google_token)
@@ -215,7 +207,8 @@ def test_disconnecting_revokes_and_deletes_and_other_hosts_cannot_touch_it(
 def test_only_start_and_end_of_busy_times_are_kept_and_tokens_are_encrypted(
         ada: dict, google: google_calendar.FakeGoogle) -> None:
     with session_scope(write=True) as session:
-        connections.add_google(session, host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-secret')
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-secret')
     offered(ada['call'])
     with session_scope() as session:
         row = session.exec(select(CalendarConnection)).one()

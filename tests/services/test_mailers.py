@@ -3,7 +3,6 @@ Resend (its Python SDK against a local stand-in of its API), and the file outbox
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import socket
 import ssl
 import subprocess
@@ -16,16 +15,13 @@ import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from app.config import Settings
 from services.notifications import mailers
 from services.notifications.mailers import DeliveryError, FileMailer, MailerConfigError, ResendMailer, SmtpMailer
 from services.notifications.templates import Letter, render
 from tests.fakes import resend_api
+from tests.fakes.tls import self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 12, 8, 9, 30, tzinfo=dt.timezone.utc)
@@ -97,25 +93,8 @@ def test_smtp_failures_are_reported_as_retryable_or_permanent(smtp_server: tuple
     assert not unreachable.value.permanent
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / 'cert.pem', directory / 'key.pem'
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def test_smtp_starttls_verifies_the_server_and_then_logs_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     sink, port = Sink(), free_port()

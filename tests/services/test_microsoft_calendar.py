@@ -45,7 +45,8 @@ def ada(graph: microsoft.FakeMicrosoft) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
         teams = make_event_type(session, host, slug='teams', title='Sync', location={'kind': 'teams'})
-        connections.add_microsoft(session, host_id=host.id, email='ada@contoso.example', refresh_token='m-rt')
+        connections.add_account(session, provider='microsoft', host_id=host.id, email='ada@contoso.example',
+                                refresh_token='m-rt')
     return {'host': host, 'teams': teams}
 
 
