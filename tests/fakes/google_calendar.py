@@ -8,9 +8,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from tests.fakes.http import JsonHandler, start
 
 
 @dataclass
@@ -41,22 +43,10 @@ class FakeGoogle:
 def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
     fake = FakeGoogle()
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, code: int, body: Any = None) -> None:
-            data = json.dumps(body).encode() if body is not None else b''
-            self.send_response(code)
-            if body is not None:
-                self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get('Content-Length', 0)))
-
-        def _handle(self, method: str) -> None:
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
             url = urlparse(self.path)
-            body = self._body()
+            body = self.read_body()
             with fake.lock:
                 fake.requests.append({'method': method, 'path': url.path, 'query': parse_qs(url.query),
                                       'body': body, 'auth': self.headers.get('Authorization', '')})
@@ -65,17 +55,18 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
             if url.path == '/token':
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 if form.get('refresh_token') in fake.invalid_grants:
-                    return self._send(400, {'error': 'invalid_grant', 'error_description': 'Token has been revoked.'})
-                return self._send(200, {'access_token': f'ya29.{secrets.token_urlsafe(8)}', 'expires_in': 3599,
+                    return self.send_json(400, {'error': 'invalid_grant',
+                                                'error_description': 'Token has been revoked.'})
+                return self.send_json(200, {'access_token': f'ya29.{secrets.token_urlsafe(8)}', 'expires_in': 3599,
                                         'token_type': 'Bearer', 'scope': 'https://www.googleapis.com/auth/calendar'})
             if url.path == '/revoke':
                 fake.revoked.append(parse_qs(body.decode()).get('token', [''])[0])
-                return self._send(200, {})
+                return self.send_json(200, {})
             if not self.headers.get('Authorization', '').startswith('Bearer ya29.'):
-                return self._send(401, {'error': {'code': 401, 'message': 'Invalid Credentials'}})
+                return self.send_json(401, {'error': {'code': 401, 'message': 'Invalid Credentials'}})
             if fake.fail_next:
                 code = fake.fail_next.pop(0)
-                return self._send(code, {'error': {'code': code, 'message': 'Simulated failure'}})
+                return self.send_json(code, {'error': {'code': code, 'message': 'Simulated failure'}})
             path = url.path.removeprefix('/calendar/v3')
             if path == '/freeBusy' and method == 'POST':
                 request = json.loads(body)
@@ -86,10 +77,10 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                                                               'reason': fake.calendar_errors[item['id']]}]}
                     else:
                         calendars[item['id']] = {'busy': fake.busy.get(item['id'], [])}
-                return self._send(200, {'kind': 'calendar#freeBusy', 'timeMin': request['timeMin'],
+                return self.send_json(200, {'kind': 'calendar#freeBusy', 'timeMin': request['timeMin'],
                                         'timeMax': request['timeMax'], 'calendars': calendars})
             if path == '/users/me/calendarList' and method == 'GET':
-                return self._send(200, {'kind': 'calendar#calendarList', 'items': fake.calendars})
+                return self.send_json(200, {'kind': 'calendar#calendarList', 'items': fake.calendars})
             parts = path.strip('/').split('/')
             if len(parts) >= 3 and parts[0] == 'calendars' and parts[2] == 'events':
                 calendar_id = unquote(parts[1])
@@ -97,7 +88,7 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                     event = json.loads(body)
                     event_id = event.get('id') or secrets.token_hex(8)
                     if event_id in fake.events:
-                        return self._send(409, {'error': {'code': 409, 'message': 'The requested identifier '
+                        return self.send_json(409, {'error': {'code': 409, 'message': 'The requested identifier '
                                                           'already exists.'}})
                     request = (event.get('conferenceData') or {}).get('createRequest')
                     if request and fake.pending_conferences:
@@ -111,10 +102,10 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                     event.update(id=event_id, status='confirmed', calendarId=calendar_id,
                                  htmlLink=f'https://calendar.google.com/event?eid={event_id}')
                     fake.events[event_id] = event
-                    return self._send(200, event)
+                    return self.send_json(200, event)
                 event_id = unquote(parts[3]) if len(parts) > 3 else ''
                 if event_id not in fake.events:
-                    return self._send(404, {'error': {'code': 404, 'message': 'Not Found'}})
+                    return self.send_json(404, {'error': {'code': 404, 'message': 'Not Found'}})
                 event = fake.events[event_id]
                 if event.get('_link') and method in ('GET', 'PATCH', 'PUT'):  # Google finishes the Meet link
                     fake.pending_conferences = max(0, fake.pending_conferences - 1)
@@ -122,36 +113,16 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                         entry = {'entryPointType': 'video', 'uri': event.pop('_link')}
                         event['conferenceData'] = {'entryPoints': [entry]}
                 if method == 'GET':
-                    return self._send(200, event)
+                    return self.send_json(200, event)
                 if method in ('PATCH', 'PUT'):
                     event.update(json.loads(body))
-                    return self._send(200, event)
+                    return self.send_json(200, event)
                 if method == 'DELETE':
                     del fake.events[event_id]
-                    return self._send(204)
-            self._send(404, {'error': {'code': 404, 'message': f'no route {method} {path}'}})
+                    return self.send_json(204)
+            self.send_json(404, {'error': {'code': 404, 'message': f'no route {method} {path}'}})
 
-        def do_GET(self) -> None:
-            self._handle('GET')
-
-        def do_POST(self) -> None:
-            self._handle('POST')
-
-        def do_PATCH(self) -> None:
-            self._handle('PATCH')
-
-        def do_PUT(self) -> None:
-            self._handle('PUT')
-
-        def do_DELETE(self) -> None:
-            self._handle('DELETE')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    fake.url = f'http://127.0.0.1:{server.server_address[1]}'
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, fake.url = start(Handler)
     return fake, server
 
 
@@ -201,20 +172,12 @@ def serve_ics() -> tuple[dict[str, Any], ThreadingHTTPServer]:
     """A feed server: `state['body']` is served at /feed.ics (or `state['status']`)."""
     state: dict[str, Any] = {'body': b'', 'status': 200, 'requests': 0}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
             state['requests'] += 1
-            data = state['body'] if state['status'] == 200 else b'error'
-            self.send_response(state['status'])
-            self.send_header('Content-Type', 'text/calendar')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(state['status'], state['body'] if state['status'] == 200 else b'error',
+                           content_type='text/calendar')
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    state['url'] = f'http://127.0.0.1:{server.server_address[1]}/feed.ics'
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, url = start(Handler)
+    state['url'] = f'{url}/feed.ics'
     return state, server

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.fakes.http import JsonHandler, start
 from tests.fakes.tls import self_signed
 
 PAGE_SIZE = 2
@@ -43,19 +43,10 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
     cert, key = self_signed(directory)
     fake.ca_file = str(cert)
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, code: int, body: Any = None) -> None:
-            data = json.dumps(body).encode() if body is not None else b''
-            self.send_response(code)
-            if body is not None:
-                self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _handle(self, method: str) -> None:
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
             url = urlparse(self.path)
-            body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+            body = self.read_body()
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             with fake.lock:
                 fake.requests.append({'method': method, 'path': url.path, 'query': query, 'body': body,
@@ -64,7 +55,7 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
             if url.path.endswith('/v2.0/.well-known/openid-configuration'):
                 tenant = parts[0]
                 base = f'{fake.url}/{tenant}'
-                return self._send(200, {
+                return self.send_json(200, {
                     'issuer': f'{base}/v2.0', 'authorization_endpoint': f'{base}/oauth2/v2.0/authorize',
                     'token_endpoint': f'{base}/oauth2/v2.0/token', 'jwks_uri': f'{base}/discovery/v2.0/keys',
                     'response_types_supported': ['code'], 'subject_types_supported': ['pairwise'],
@@ -72,19 +63,19 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
             if url.path.endswith('/oauth2/v2.0/token'):
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 if form.get('refresh_token') in fake.invalid_grants:
-                    return self._send(400, {'error': 'invalid_grant', 'error_description': 'AADSTS70000: revoked'})
-                return self._send(200, {'token_type': 'Bearer', 'scope': 'Calendars.ReadWrite', 'expires_in': 3600,
+                    return self.send_json(400, {'error': 'invalid_grant', 'error_description': 'AADSTS70000: revoked'})
+                return self.send_json(200, {'token_type': 'Bearer', 'scope': 'Calendars.ReadWrite', 'expires_in': 3600,
                                         'access_token': f'eyJ.{secrets.token_urlsafe(8)}',
                                         'refresh_token': f'{form.get("refresh_token", "")}+'})
             if not self.headers.get('Authorization', '').startswith('Bearer eyJ.'):
-                return self._send(401, {'error': {'code': 'InvalidAuthenticationToken'}})
+                return self.send_json(401, {'error': {'code': 'InvalidAuthenticationToken'}})
             if fake.fail_next:
                 code = fake.fail_next.pop(0)
-                return self._send(code, {'error': {'code': 'ServiceUnavailable', 'message': 'Simulated'}})
+                return self.send_json(code, {'error': {'code': 'ServiceUnavailable', 'message': 'Simulated'}})
             if url.path == '/v1.0/me/calendars' and method == 'GET':
-                return self._send(200, {'value': [{'id': 'AAdefault', 'name': 'Calendar', 'isDefaultCalendar': True},
-                                                  *({'id': k, 'name': k.title(), 'isDefaultCalendar': False}
-                                                    for k in fake.other_calendars)]})
+                default = {'id': 'AAdefault', 'name': 'Calendar', 'isDefaultCalendar': True}
+                others = [{'id': k, 'name': k.title(), 'isDefaultCalendar': False} for k in fake.other_calendars]
+                return self.send_json(200, {'value': [default, *others]})
             if url.path.endswith('/calendarView') and method == 'GET':
                 calendar_id = parts[3] if len(parts) == 5 and parts[2] == 'calendars' else ''
                 source = fake.other_calendars.get(calendar_id, []) if calendar_id not in ('', 'AAdefault') \
@@ -93,50 +84,30 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
                 page: dict[str, Any] = {'value': source[skip:skip + PAGE_SIZE]}
                 if skip + PAGE_SIZE < len(source):
                     page['@odata.nextLink'] = f'{fake.url}{url.path}?$skiptoken={skip + PAGE_SIZE}'
-                return self._send(200, page)
+                return self.send_json(200, page)
             if method == 'POST' and (url.path == '/v1.0/me/events' or
                                      (len(parts) == 5 and parts[2] == 'calendars' and parts[4] == 'events')):
                 event = json.loads(body)
                 for existing in fake.events.values():  # Graph: the same transactionId is the same event
                     if event.get('transactionId') and existing.get('transactionId') == event['transactionId']:
-                        return self._send(201, existing)
+                        return self.send_json(201, existing)
                 event_id = f'AAMk{secrets.token_hex(6)}'
                 event['id'], event['calendar'] = event_id, parts[3] if len(parts) == 5 else 'AAdefault'
                 if event.get('isOnlineMeeting'):
                     event['onlineMeeting'] = {'joinUrl': f'https://teams.microsoft.com/l/meetup-join/{event_id}'}
                 fake.events[event_id] = event
-                return self._send(201, event)
+                return self.send_json(201, event)
             if len(parts) == 4 and parts[:3] == ['v1.0', 'me', 'events']:
                 event_id = parts[3]
                 if event_id not in fake.events:
-                    return self._send(404, {'error': {'code': 'ErrorItemNotFound'}})
+                    return self.send_json(404, {'error': {'code': 'ErrorItemNotFound'}})
                 if method == 'PATCH':
                     fake.events[event_id].update(json.loads(body))
-                    return self._send(200, fake.events[event_id])
+                    return self.send_json(200, fake.events[event_id])
                 if method == 'DELETE':
                     del fake.events[event_id]
-                    return self._send(204)
-            self._send(404, {'error': {'code': 'NotFound', 'message': f'{method} {url.path}'}})
+                    return self.send_json(204)
+            self.send_json(404, {'error': {'code': 'NotFound', 'message': f'{method} {url.path}'}})
 
-        def do_GET(self) -> None:
-            self._handle('GET')
-
-        def do_POST(self) -> None:
-            self._handle('POST')
-
-        def do_PATCH(self) -> None:
-            self._handle('PATCH')
-
-        def do_DELETE(self) -> None:
-            self._handle('DELETE')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    fake.url = f'https://127.0.0.1:{server.server_address[1]}'
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, fake.url = start(Handler, tls=(cert, key))
     return fake, server

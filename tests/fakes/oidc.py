@@ -8,15 +8,16 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+from tests.fakes.http import JsonHandler, start
 
 
 @dataclass
@@ -61,63 +62,50 @@ class FakeProvider:
 def serve() -> tuple[FakeProvider, ThreadingHTTPServer]:
     fake = FakeProvider()
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, code: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode() if body is not None else b''
-            self.send_response(code)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            if body is not None:
-                self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
+            (self.get if method == 'GET' else self.post)()
 
-        def do_GET(self) -> None:
+        def get(self) -> None:
             url = urlparse(self.path)
             parts = url.path.strip('/').split('/')
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path == '/jwks':
-                return self._send(200, {'keys': [fake.key.as_dict(private=False)]})
+                return self.send_json(200, {'keys': [fake.key.as_dict(private=False)]})
             prefix = parts[0]
             if url.path.endswith('/.well-known/openid-configuration'):
-                return self._send(200, fake.metadata(prefix))
+                return self.send_json(200, fake.metadata(prefix))
             if parts[-1] == 'authorize':
                 fake.authorize_requests.append(query)
                 code = secrets.token_urlsafe(16)
                 fake.codes[code] = {'nonce': query.get('nonce', ''), 'client_id': query['client_id'],
                                     'prefix': prefix, 'challenge': query.get('code_challenge', '')}
                 target = f'{query["redirect_uri"]}?{urlencode({"code": code, "state": query.get("state", "")})}'
-                return self._send(302, headers={'Location': target})
+                return self.send_json(302, headers={'Location': target})
             if parts[-1] == 'userinfo':
-                return self._send(200, fake.user)
-            self._send(404, {'error': 'not_found'})
+                return self.send_json(200, fake.user)
+            self.send_json(404, {'error': 'not_found'})
 
-        def do_POST(self) -> None:
+        def post(self) -> None:
             url = urlparse(self.path)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers.get('Content-Length', 0)))
                                                  .decode()).items()}
             if url.path.endswith('/revoke'):
                 fake.revoked.append(form.get('token', ''))
-                return self._send(fake.revoke_status, {} if fake.revoke_status == 200 else {'error': 'invalid'})
+                return self.send_json(fake.revoke_status, {} if fake.revoke_status == 200 else {'error': 'invalid'})
             if url.path.endswith('/token'):
                 grant = fake.codes.pop(form.get('code', ''), None)
                 if grant is None:
-                    return self._send(400, {'error': 'invalid_grant'})
+                    return self.send_json(400, {'error': 'invalid_grant'})
                 verifier = form.get('code_verifier', '').encode()
                 expected = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b'=').decode()
                 if not grant['challenge'] or expected != grant['challenge']:  # PKCE (S256), as providers check it
-                    return self._send(400, {'error': 'invalid_grant', 'error_description': 'PKCE verification'})
-                return self._send(200, {
+                    return self.send_json(400, {'error': 'invalid_grant', 'error_description': 'PKCE verification'})
+                return self.send_json(200, {
                     'access_token': secrets.token_urlsafe(16), 'token_type': 'Bearer', 'expires_in': 3600,
                     'refresh_token': f'refresh-{secrets.token_urlsafe(8)}',
                     'id_token': fake.id_token(grant['prefix'], grant['client_id'], grant['nonce'])})
-            self._send(404, {'error': 'not_found'})
+            self.send_json(404, {'error': 'not_found'})
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    fake.url = f'http://127.0.0.1:{server.server_address[1]}'
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, fake.url = start(Handler)
     return fake, server

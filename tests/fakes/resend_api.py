@@ -6,8 +6,10 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.http import JsonHandler, start
 
 API_KEY = 're_test_cloudmeet'
 
@@ -60,24 +62,14 @@ def serve() -> tuple[FakeResend, ThreadingHTTPServer]:
     """Start the stand-in on a free loopback port; stop it with `server.shutdown()`."""
     fake = FakeResend()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-            if self.path != '/emails':
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
+            body = self.read_body()
+            if method != 'POST' or self.path != '/emails':
                 code, answer = 404, _error(404, 'not_found', 'The requested endpoint does not exist.')
             else:
                 code, answer = fake.handle({k.lower(): v for k, v in self.headers.items()}, body)
-            data = json.dumps(answer).encode()
-            self.send_response(code)
-            self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(code, answer)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    fake.url = f'http://127.0.0.1:{server.server_address[1]}'
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, fake.url = start(Handler)
     return fake, server
