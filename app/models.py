@@ -93,6 +93,7 @@ class Booking(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint('host_id', 'idempotency_key'),
         sa.Index('ix_booking_host_time', 'host_id', 'start_at'),
+        sa.Index('ix_booking_host_status_start', 'host_id', 'status', 'start_at', 'end_at'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
