@@ -1,7 +1,7 @@
 """The stored data. Every timestamp is UTC and comes back time-zone aware (see `app.db.UTCDateTime`)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ SQLModel.metadata.naming_convention = {
 
 BOOKING_CONFIRMED = 'confirmed'
 BOOKING_CANCELLED = 'cancelled'
+LONGEST_BOOKING = timedelta(hours=12)  # event types allow at most 12 h, so queries can bound start_at
 
 DEFAULT_REMINDER_OFFSETS = [1440, 60]  # minutes before the meeting
 

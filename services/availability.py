@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.errors import Unavailable
-from app.models import BOOKING_CONFIRMED, Booking, EventType, Schedule
+from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Schedule
 from services import event_types, schedules, slots
 from services.calendars import busy
 
@@ -108,7 +108,8 @@ def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi
         select(Booking.uid, Booking.start_at, Booking.end_at, Booking.buffer_before_minutes,
                Booking.buffer_after_minutes, Booking.event_type_id)
         .where(Booking.host_id == event_type.host_id, Booking.status == BOOKING_CONFIRMED,
-               Booking.end_at > lo, Booking.start_at < hi))
+               Booking.end_at > lo, Booking.start_at < hi,
+               Booking.start_at > lo - LONGEST_BOOKING))  # bounds the index range: past bookings are never read
     return [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
             for uid, start, end, before, after, type_id in rows if uid != exclude_uid]
 

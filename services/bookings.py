@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app import crypto, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
-from app.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, Booking, EventType, Host
+from app.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Host
 from services import availability, validation
 from services.notifications import outbox
 
@@ -206,27 +206,30 @@ def list_bookings(*, session: Session, host_id: int, status: str, now: datetime,
                   offset: int = 0, search: str = '') -> list[Booking]:
     """A host's bookings: upcoming (soonest first), past or cancelled (latest first); `search` matches the
     invitee's name or e-mail."""
-    query = _filtered(select(Booking), host_id, search)
+    query = _filtered(select(Booking), host_id, search).where(*_status_filter(status, now))
     if status == 'upcoming':
-        query = query.where(Booking.status == BOOKING_CONFIRMED, Booking.end_at > now).order_by(Booking.start_at)
-    elif status == 'past':
-        query = query.where(Booking.status == BOOKING_CONFIRMED, Booking.end_at <= now).order_by(
-            Booking.start_at.desc())  # type: ignore[union-attr]
-    elif status == 'cancelled':
-        query = query.where(Booking.status == BOOKING_CANCELLED).order_by(Booking.start_at.desc())  # type: ignore
+        query = query.order_by(Booking.start_at)
     else:
-        raise InvalidInput("status must be 'upcoming', 'past' or 'cancelled'")
+        query = query.order_by(Booking.start_at.desc())  # type: ignore[union-attr]
     return list(session.exec(query.offset(offset).limit(limit)))
 
 
 def count_bookings(*, session: Session, host_id: int, status: str, now: datetime, search: str = '') -> int:
     query = _filtered(select(func.count()).select_from(Booking), host_id, search)  # type: ignore[call-overload]
+    return int(session.exec(query.where(*_status_filter(status, now))).one())
+
+
+def _status_filter(status: str, now: datetime) -> list[Any]:
+    """The conditions of a status tab. Upcoming also bounds start_at (a booking lasts at most LONGEST_BOOKING),
+    so the (host, status, start) index reads only the bookings that can still end after `now`, however many
+    are past."""
+    if status == 'upcoming':
+        return [Booking.status == BOOKING_CONFIRMED, Booking.start_at > now - LONGEST_BOOKING, Booking.end_at > now]
+    if status == 'past':
+        return [Booking.status == BOOKING_CONFIRMED, Booking.end_at <= now]
     if status == 'cancelled':
-        query = query.where(Booking.status == BOOKING_CANCELLED)
-    else:
-        ends = Booking.end_at > now if status == 'upcoming' else Booking.end_at <= now  # type: ignore[operator]
-        query = query.where(Booking.status == BOOKING_CONFIRMED, ends)
-    return int(session.exec(query).one())
+        return [Booking.status == BOOKING_CANCELLED]
+    raise InvalidInput("status must be 'upcoming', 'past' or 'cancelled'")
 
 
 def _filtered(query: Any, host_id: int, search: str) -> Any:
