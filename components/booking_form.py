@@ -69,9 +69,8 @@ def _question_input(question: dict[str, Any]) -> Any:
     if kind == 'checkbox':
         return ui.checkbox(label).mark(f'question-{question["id"]}')
     if kind == 'single_choice':
-        ui.label(label).classes('text-sm text-slate-700')
-        return ui.radio(question['options'], validation={
-            'Please choose one': lambda v: bool(v) or not required}).props('inline').mark(f'question-{question["id"]}')
+        return ChoiceQuestion(question['label'], question['options'], required=required,
+                              mark=f'question-{question["id"]}')
     rules: dict[str, Callable[[Any], bool]] = {'This field is required': lambda v: bool(v and str(v).strip())
                                                or not required}
     if kind == 'phone':
@@ -81,3 +80,28 @@ def _question_input(question: dict[str, Any]) -> Any:
     if kind == 'phone':
         props += ' type=tel autocomplete=tel'
     return element.props(props).classes('w-full').mark(f'question-{question["id"]}')
+
+
+class ChoiceQuestion:
+    """A single-choice question: a radio group under its label, with its own message when a required one is
+    left unanswered (`ui.radio` has no validation of its own)."""
+
+    def __init__(self, label: str, options: list[str], *, required: bool, mark: str) -> None:
+        self.required = required
+        with ui.column().classes('gap-0') as self.root:
+            ui.label(label + (' *' if required else '')).classes('text-sm text-slate-700')
+            self.radio = ui.radio(options, on_change=lambda _: self.validate() if self.error.visible else None) \
+                .props('inline').mark(mark)
+            self.radio.props['aria-label'] = label
+            self.error = ui.label(f'Choose an answer to "{label}".').classes('text-xs text-red-800') \
+                .props('role=alert').mark(f'{mark}-error')
+            self.error.set_visibility(False)
+
+    @property
+    def value(self) -> Any:
+        return self.radio.value
+
+    def validate(self) -> bool:
+        ok = bool(self.radio.value) or not self.required
+        self.error.set_visibility(not ok)
+        return ok

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 
 from components import design
+from components.clock import format_day, format_time
 from components.headings import heading
 from components.month_calendar import month_calendar, style_day
 from components.timezone_select import timezone_select
@@ -31,14 +32,6 @@ def _counts(data: MonthSlots) -> dict[date, int]:
     return {day: len(found) for day, found in data.days.items()}
 
 
-def format_time(moment: datetime, clock24: bool) -> str:
-    return moment.strftime('%H:%M') if clock24 else moment.strftime('%I:%M %p').lstrip('0').lower()
-
-
-def format_day(day: date) -> str:
-    return f'{day:%A} {day.day} {day:%B %Y}'
-
-
 class SlotPicker:
     """The interactive picker; call `reload()` when the host's bookings change."""
 
@@ -55,7 +48,8 @@ class SlotPicker:
         self.time_buttons: dict[datetime, ui.button] = {}
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
-                self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc))
+                self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc),
+                                                   clock24=clock24)
                 ui.toggle({False: '12h', True: '24h'}, value=clock24, on_change=lambda e: self.set_clock(e.value)) \
                     .props('aria-label="Clock format" no-caps').mark('clock-format')
             self.banner = ui.column().classes('w-full')

@@ -214,3 +214,43 @@ async def test_the_booking_page_uses_the_hosts_brand_colour_darkened_to_meet_aa(
     await user.should_see('Intro call')
     primary = user.find(kind=ui.colors).elements.pop().props['primary']
     assert primary != '#ffd500' and contrast_ratio(primary, '#ffffff') >= 4.5
+
+
+async def test_every_question_kind_is_answered_on_the_page_and_stored_with_the_booking(user: User, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        every = make_event_type(session, ada['host'], slug='every', title='Every question', questions=[
+            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
+            {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
+            {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
+            {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
+            {'id': 'size', 'label': 'Team size', 'kind': 'single_choice', 'required': True,
+             'options': ['1-10', '11-50', '51+']}])
+    await user.open('/ada/every')
+    await pick_first_time(user, every)
+    await fill_form(user)
+    user.find(marker='question-agenda').type('Plans\nand more plans')
+    user.find(marker='question-phone').type('+1 212 555 0100')
+    user.find(marker='question-nda').click()
+    user.find(marker='confirm').click()  # the required choice is still open
+    await user.should_see('Choose an answer to "Team size".')
+    user.find(marker='question-size').elements.pop().value = '11-50'
+    user.find(marker='confirm').click()
+    await user.should_see('You are scheduled', retries=40)
+    with session_scope() as session:
+        booking = session.exec(select(Booking)).one()
+    assert booking.answers == {'topic': 'Compilers', 'agenda': 'Plans\nand more plans', 'phone': '+1 212 555 0100',
+                               'nda': True, 'size': '11-50'}
+
+
+async def test_a_visitor_in_another_zone_can_search_every_zone_in_the_picker(user: User) -> None:
+    with session_scope(write=True) as session:
+        host = make_host(session, username='berta', timezone_name='Europe/Berlin')
+        make_event_type(session, host, slug='call')
+    await user.open('/berta/call')
+    await user.should_see('New York', retries=40)  # the browser's zone replaced the host's
+    select = next(iter(user.find(marker='timezone').elements))
+    assert select.value == BROWSER_ZONE and len(select.options) == 2
+    user.find(marker='timezone').trigger('focus')
+    assert len(select.options) > 400
+    tokyo = [zone for zone, text in select.options.items() if 'japan' in text.lower()]
+    assert tokyo == ['Asia/Tokyo']

@@ -1,0 +1,26 @@
+"""How times and days read on the pages: the 12- or 24-hour clock, and which one a browser's language expects."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.core import Locale, UnknownLocaleError
+
+
+def format_time(moment: datetime, clock24: bool) -> str:
+    return moment.strftime('%H:%M') if clock24 else moment.strftime('%I:%M %p').lstrip('0').lower()
+
+
+def format_day(day: date) -> str:
+    return f'{day:%A} {day.day} {day:%B %Y}'
+
+
+def clock24_for(accept_language: str | None) -> bool:
+    """Whether the browser's first language writes times on a 24-hour clock (en-US: no; en-GB, de: yes)."""
+    first = (accept_language or '').split(',')[0].split(';')[0].strip().replace('-', '_')
+    if not first or first == '*':
+        return True
+    try:
+        pattern = Locale.parse(first).time_formats['short'].pattern
+    except (UnknownLocaleError, ValueError, KeyError):
+        return True
+    return not any(letter in pattern for letter in 'hK')
