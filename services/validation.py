@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+import unicodedata
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 from app.errors import InvalidInput
+from services import zones
 
 USERNAME = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$')
 SLUG = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$')
@@ -19,29 +22,60 @@ RESERVED_USERNAMES = frozenset({
 })
 
 
-@lru_cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def time_zone(name: str) -> str:
-    """An IANA zone name, or InvalidInput naming the problem."""
-    if name not in _zones() and name != 'UTC':
+    """An IANA zone name in its canonical spelling (old aliases such as Asia/Calcutta fold into Asia/Kolkata), or
+    InvalidInput naming the problem."""
+    if not zones.is_known(name):
         raise InvalidInput(f"Unknown time zone '{name[:64]}'. Use an IANA name such as 'Europe/Berlin'.")
+    name = zones.canonical(name)
     ZoneInfo(name)
     return name
 
 
+# Bidirectional embeddings, overrides, isolates and marks: they make text display in another order than it is
+# stored (a name that reads differently in a log, a subject or a dashboard).
+BIDI_CONTROLS = frozenset('\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
+
+
 def single_line(value: str, field: str, max_length: int) -> str:
     """Trimmed text without line breaks or control characters (no header injection, ever)."""
-    if any(ch in value for ch in '\r\n\x00'):
+    if any(ch in value for ch in '\r\n\x00\x85\u2028\u2029'):
         raise InvalidInput(f'{field} must be a single line')
+    no_controls(value, field)
     value = value.strip()
     if not value:
         raise InvalidInput(f'{field} must not be empty')
     if len(value) > max_length:
         raise InvalidInput(f'{field} must be at most {max_length} characters')
     return value
+
+
+def no_controls(value: str, field: str) -> str:
+    """Refuse C0 and C1 control characters (ESC, BEL, tab, DEL...) and bidi overrides in one-line text."""
+    for ch in value:
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in ('Cc', 'Zl', 'Zp'):
+            raise InvalidInput(f'{field} must not contain control characters (found U+{ord(ch):04X})')
+    return value
+
+
+def line(field: str, max_length: int) -> AfterValidator:
+    """A pydantic validator for one-line text fields, with `single_line`'s rules and message."""
+    def check(value: str) -> str:
+        try:
+            return single_line(value, field, max_length)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+    return AfterValidator(check)
+
+
+def no_controls_field(field: str) -> AfterValidator:
+    """A pydantic validator that refuses control characters in a text field that may be empty."""
+    def check(value: str) -> str:
+        try:
+            return no_controls(value, field)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+    return AfterValidator(check)
 
 
 def email(value: str) -> str:
@@ -102,6 +136,17 @@ def origins(values: object) -> list[str]:
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1971, 9000
+MAX_ID = 2**63 - 1  # the largest id a database column holds; anything bigger names nothing
+
+
+def storable_id(value: int) -> bool:
+    """Whether an id from outside (a path, a query, a body) can name a stored row at all."""
+    return 0 < value <= MAX_ID
+
+
+def within_calendar(instant: datetime) -> bool:
+    """Whether an aware instant lies in the years the app offers times in (far-off ones are never offered)."""
+    return EARLIEST_YEAR <= instant.year <= LATEST_YEAR
 
 
 def iso_date(value: str, field: str) -> date:
