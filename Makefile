@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_pages
 	$(BIN)/python -m tests.bench.bench_outbox
 	$(BIN)/python -m tests.bench.bench_calendars
+	$(BIN)/python -m tests.bench.bench_growth
 
 lint: install
 	$(BIN)/ruff check .

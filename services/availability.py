@@ -43,7 +43,7 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
     found = slots.offered_slots(
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
         rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
-        bookings=_existing_bookings(session, event_type, min(start, now) - MARGIN, end + MARGIN, exclude_uid))
+        bookings=_existing_bookings(session, event_type, max(start, now) - MARGIN, end + MARGIN, exclude_uid))
     return Offer(found, calendars.problem)
 
 
