@@ -57,10 +57,13 @@ def download_invite(request: Request, uid: str, token: str = '') -> Response:
 
 
 def invitation(view: public.ManageView) -> bytes:
+    """The invitee's own copy: published (nothing to answer), organised by the host, with the manage link."""
+    link = calendar_links.manage_url(view.uid, view.token) if view.confirmed else ''
     return calendar_links.invitation(
         uid=view.uid, title=_title(view), start=view.start, end=view.end, host_name=view.host.name,
-        invitee_name=view.invitee_name, invitee_email=view.invitee_email, location=_location_text(view),
-        sequence=view.sequence, cancelled=not view.confirmed)
+        host_email=view.host_email, invitee_name=view.invitee_name, invitee_email=view.invitee_email,
+        location=_location_text(view), description=f'Reschedule or cancel: {link}' if link else '', url=link,
+        sequence=view.sequence, cancelled=not view.confirmed, published=True)
 
 
 class ManageFlow:

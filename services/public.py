@@ -65,6 +65,7 @@ class ManageView:
     reschedulable: bool
     sequence: int = 0
     proposal: bookings.Proposal | None = None  # a new time the host proposed, awaiting the invitee's answer
+    host_email: str = ''  # the organiser in the invitee's .ics (their e-mails reply to it too); never shown on pages
 
     @property
     def confirmed(self) -> bool:
@@ -111,7 +112,8 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         location_value=booking.meeting_url or (event_type.location_value if event_type else ''),
         cancel_reason=booking.cancel_reason,
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
-        sequence=booking.sequence, proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)))
+        sequence=booking.sequence, proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
+        host_email=host.email)
 
 
 def _host(host: Host) -> PublicHost:

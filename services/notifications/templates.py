@@ -1,10 +1,12 @@
 """The e-mails themselves: plain-text and HTML parts in the recipient's zone, with the .ics invitation attached.
 
-Every value a host or invitee typed is escaped in the HTML part; links in an invitee's notes and answers are broken
-up so that no mail client turns them into clickable links in the host's e-mail.
+Every value a host or invitee typed is escaped in the HTML part; links in an invitee's name, notes and answers are
+split by <span> elements there, so that no mail client turns them into clickable links in the host's e-mail while a
+copy still gives exactly what was typed. The plain-text part shows typed text as it is.
 """
 from __future__ import annotations
 
+import binascii
 import html
 import re
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,7 @@ from services.contrast import accessible_brand
 from services.notifications.preferences import KINDS, fill
 
 DEFAULT_BRAND = '#1d4ed8'
-ZERO_WIDTH = '\u200b'
+VIDEO_KINDS = ('google_meet', 'teams')
 
 # Header lines may be up to 998 characters (RFC 5322); CRLF line ends on the wire.
 POLICY = policy.compat32.clone(max_line_length=998, linesep='\r\n')
@@ -64,22 +66,22 @@ class Letter:
     reply_to: str = ''
     ics: bytes = b''
     ics_method: str = ''
+    clock24: bool = True  # the recipient's clock: 24-hour, or 12-hour ('9:30 am')
+    location_kind: str = ''  # the event type's kind ('none', 'google_meet', ...), for wording a missing place
 
 
 def render(letter: Letter) -> Message:
     kind = KINDS[letter.kind]
     zone = ZoneInfo(letter.zone)
-    to_host = KINDS[letter.kind].to_host
-    attendee = defang(letter.invitee_name) if to_host else letter.invitee_name  # typed by the invitee
-    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': attendee,
-              'date': day_text(letter.start, zone), 'time': time_text(letter.start, zone)}
+    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': letter.invitee_name,
+              'date': day_text(letter.start, zone), 'time': time_text(letter.start, zone, letter.clock24)}
     subject = ' '.join(fill(letter.subject_template, values).split())[:250]
     custom = fill(letter.custom_message, values) if letter.custom_message else ''
     lines = _lines(letter, zone, kind.to_host)
     sender_name, sender = parseaddr(letter.mail_from)
     return _assemble(subject=subject, sender=(f'{letter.host_name} via {sender_name or "CloudMeet"}', sender),
                      to=(letter.to_name, letter.to_email), reply_to=letter.reply_to, kind=letter.kind, key=letter.key,
-                     text=_text(lines, custom), html=_html(subject, lines, custom, letter.brand_color),
+                     text=_text(lines, custom), html=_html(subject, lines, custom, letter.brand_color, kind.to_host),
                      ics=letter.ics, ics_method=letter.ics_method)
 
 
@@ -89,8 +91,8 @@ def _assemble(*, subject: str, sender: tuple[str, str], to: tuple[str, str], kin
     classes, which are several times faster than `EmailMessage` for the same result; every header value is one
     line (collapsed here, and addresses were validated on input), non-ASCII text is RFC 2047 encoded."""
     alternative = MIMEMultipart('alternative', policy=POLICY)
-    alternative.attach(MIMEText(text, 'plain', 'utf-8', policy=POLICY))
-    alternative.attach(MIMEText(html, 'html', 'utf-8', policy=POLICY))
+    alternative.attach(_text_part(text, 'plain'))
+    alternative.attach(_text_part(html, 'html'))
     if ics:
         message = MIMEMultipart('mixed', policy=POLICY)
         message.attach(alternative)
@@ -113,6 +115,15 @@ def _assemble(*, subject: str, sender: tuple[str, str], to: tuple[str, str], kin
     return message
 
 
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    """A UTF-8 text part in quoted-printable: an `.eml` reads in a text editor (base64 would not), and the C encoder
+    in `binascii` keeps it fast."""
+    part = MIMENonMultipart('text', subtype, charset='utf-8', policy=POLICY)
+    part['Content-Transfer-Encoding'] = 'quoted-printable'
+    part.set_payload(binascii.b2a_qp(body.encode('utf-8'), istext=True).decode('ascii'))
+    return part
+
+
 def _header(value: str) -> str:
     value = _one_line(value)
     return value if value.isascii() else Header(value, 'utf-8').encode()  # encoded words of at most 75 chars
@@ -120,7 +131,7 @@ def _header(value: str) -> str:
 
 def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes: int) -> Message:
     """The e-mailed sign-in link (no host or booking involved)."""
-    intro = (f'Use the button below to sign in to CloudMeet. The link works once, within {expires_minutes} minutes. '
+    intro = (f'Sign in to CloudMeet with the link in this e-mail. It works once, within {expires_minutes} minutes. '
              'If you did not ask for it, ignore this e-mail.')
     return notice_message(to_email=to_email, subject='Your CloudMeet sign-in link', intro=intro,
                           button=('Sign in', url), mail_from=mail_from, kind='sign_in')
@@ -142,24 +153,38 @@ def day_text(moment: datetime, zone: ZoneInfo) -> str:
     return f'{local:%A} {local.day} {local:%B %Y}'
 
 
-def time_text(moment: datetime, zone: ZoneInfo) -> str:
-    return f'{moment.astimezone(zone):%H:%M}'
+def time_text(moment: datetime, zone: ZoneInfo, clock24: bool = True) -> str:
+    """'09:30' on a 24-hour clock, '9:30 am' on a 12-hour one (as the pages write it)."""
+    local = moment.astimezone(zone)
+    return f'{local:%H:%M}' if clock24 else f'{local:%I:%M %p}'.lstrip('0').lower()
 
 
-def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+def when_text(start: datetime, end: datetime, zone: ZoneInfo, clock24: bool = True) -> str:
     """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named; a meeting across a
     clock change names the offset at each end ('01:30 EDT-01:00 EST')."""
     first, last = start.astimezone(zone).tzname(), end.astimezone(zone).tzname()
+    begins, ends = time_text(start, zone, clock24), time_text(end, zone, clock24)
     if first != last:
-        return (f'{day_text(start, zone)}, {time_text(start, zone)} {first}\u2013{time_text(end, zone)} {last} '
-                f'({zone.key})')
-    return f'{day_text(start, zone)}, {time_text(start, zone)}\u2013{time_text(end, zone)} ({zone.key}, {first})'
+        return f'{day_text(start, zone)}, {begins} {first}\u2013{ends} {last} ({zone.key})'
+    return f'{day_text(start, zone)}, {begins}\u2013{ends} ({zone.key}, {first})'
 
+
+def inert_html(text: str) -> str:
+    """Escaped HTML for text an invitee typed, with the dots, colons, slashes and @ of anything link-like each in
+    a <span>: mail clients find no link to make clickable, and a copy gives back exactly what was typed."""
+    out, last = [], 0
+    for match in _URLISH.finditer(text):
+        out.append(html.escape(text[last:match.start()]))
+        out.append(re.sub(r'([.:/@]+)', r'<span>\1</span>', html.escape(match.group(0))))
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return ''.join(out)
 
 
 def defang(text: str) -> str:
-    """Break links up with zero-width spaces so that mail clients show them as text, not as links."""
-    return _URLISH.sub(lambda m: re.sub(r'([.:/@])', r'\1' + ZERO_WIDTH, m.group(0)), text)
+    """Plain text for places without markup (the host's calendar event): links visibly broken up
+    ('evil[.]example'), so calendar apps show them as text and a copy shows plainly what changed."""
+    return _URLISH.sub(lambda m: re.sub(r'([.:@])', r'[\1]', m.group(0)), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +193,11 @@ class _Line:
     text: str
     url: str = ''  # a link the application made (manage links, the host's own meeting link)
     button: bool = False
-    untrusted: bool = False  # typed by the invitee: defanged in the host's e-mail
+    untrusted: bool = False  # typed by the invitee: made inert in the host's HTML
 
 
 def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
-    lines = [_Line('What', letter.event_title)]
-    if letter.kind == 'proposal' and letter.old_start and letter.old_end:
-        lines.append(_Line('Currently', when_text(letter.old_start, letter.old_end, zone)))
-        lines.append(_Line('Proposed', when_text(letter.start, letter.end, zone)))
-    elif letter.old_start and letter.old_end:
-        lines.append(_Line('Was', when_text(letter.old_start, letter.old_end, zone)))
-        lines.append(_Line('Now', when_text(letter.start, letter.end, zone)))
-    else:
-        lines.append(_Line('When', when_text(letter.start, letter.end, zone)))
+    lines = [_Line('What', letter.event_title), *_when(letter, zone)]
     if to_host:
         lines.append(_Line('Invitee', letter.invitee_name, untrusted=True))
         lines.append(_Line('E-mail', letter.invitee_email, url=f'mailto:{letter.invitee_email}'))
@@ -188,9 +205,10 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
             lines.append(_Line("Invitee's time zone", letter.invitee_zone))
     else:
         lines.append(_Line('Host', letter.host_name))
-    if letter.location_label:
+    where = _where(letter, to_host)
+    if where:
         link = letter.location_value if _is_web_link(letter.location_value) else ''
-        lines.append(_Line('Where', letter.location_value or letter.location_label, url=link))
+        lines.append(_Line('Where', where, url=link))
     if letter.reason:
         lines.append(_Line('Reason', letter.reason, untrusted=to_host))
     if to_host:
@@ -201,7 +219,8 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
         lines.append(_Line(f'Message from {letter.host_name}', letter.proposal_message))
     if letter.answer_by:
         by = letter.answer_by
-        lines.append(_Line('Please answer by', f'{day_text(by, zone)}, {time_text(by, zone)} ({zone.key})'))
+        lines.append(_Line('Please answer by',
+                           f'{day_text(by, zone)}, {time_text(by, zone, letter.clock24)} ({zone.key})'))
     lines.extend(_Line(label, url, url=url, button=True) for label, url in letter.proposal_links)
     if letter.manage_url:
         label = 'Open your dashboard' if to_host else 'Book again' if letter.kind == 'cancellation' else \
@@ -210,18 +229,43 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
     return lines
 
 
+def _when(letter: Letter, zone: ZoneInfo) -> list[_Line]:
+    clock24 = letter.clock24
+    now = _Line('When', when_text(letter.start, letter.end, zone, clock24))
+    if not (letter.old_start and letter.old_end):
+        return [now]
+    before = when_text(letter.old_start, letter.old_end, zone, clock24)
+    if letter.kind == 'proposal':
+        return [_Line('Currently', before), _Line('Proposed', now.text)]
+    return [_Line('Was', before), _Line('Now', now.text)]
+
+
+def _where(letter: Letter, to_host: bool) -> str:
+    """The place in words: a video link still being made, or an event type without a place, reads as a sentence."""
+    if letter.location_value:
+        return letter.location_value
+    if letter.location_kind == 'none':
+        return 'You will send the details' if to_host else f'{letter.host_name} will send you the details'
+    if letter.location_kind in VIDEO_KINDS and letter.location_label:
+        return f'{letter.location_label} (the link is not ready yet)' if to_host else \
+            f'{letter.location_label} ({letter.host_name} will send you the link)'
+    return letter.location_label
+
+
 def _text(lines: list[_Line], custom: str) -> str:
     body = [custom, ''] if custom else []
     for line in lines:
-        value = defang(line.text) if line.untrusted else line.text
-        body.append(f'{line.label}: {value}')
+        body.append(f'{line.label}: {line.text}')
     body += ['', '-- ', 'Sent by CloudMeet']
     return '\n'.join(body) + '\n'
 
 
-def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '') -> str:
+def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', to_host: bool = False) -> str:
+    """The HTML part; in the host's e-mail the subject and message may hold the invitee's name, so they are made
+    inert like everything else the invitee typed."""
     brand = accessible_brand(brand_color, DEFAULT_BRAND)
     esc = html.escape
+    typed = inert_html if to_host else esc
     rows, buttons = [], []
     for line in lines:
         if line.button:  # the first is the main action; the others are outlined
@@ -233,22 +277,23 @@ def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '') 
         if line.url:
             value = f'<a href="{esc(line.url)}" style="color:{brand}">{esc(line.text)}</a>'
         else:
-            text = defang(line.text) if line.untrusted else line.text
-            value = esc(text).replace('\n', '<br>\n')
+            value = (inert_html(line.text) if line.untrusted else esc(line.text)).replace('\n', '<br>\n')
         rows.append(f'<tr><th align="left" valign="top" style="padding:6px 12px 6px 0;color:#374151;'
                     f'font-weight:600">{esc(line.label)}</th><td style="padding:6px 0">{value}</td></tr>')
-    note = f'<p style="margin:0 0 16px">{esc(custom).replace(chr(10), "<br>" + chr(10))}</p>' if custom else ''
-    # One element per line: short lines travel as 8bit, without quoted-printable soft breaks.
+    note = f'<p style="margin:0 0 16px">{typed(custom).replace(chr(10), "<br>" + chr(10))}</p>' if custom else ''
+    # One element per line: short lines need no quoted-printable soft breaks.
     return '\n'.join([
         '<!doctype html>',
-        f'<html><head><meta charset="utf-8"><title>{esc(subject)}</title></head>',
+        '<html><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<title>{esc(subject)}</title></head>',
         '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">',
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" '
         'style="padding:24px">',
         '<table role="presentation" width="560" cellpadding="0" cellspacing="0" '
         'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">',
         f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
-        f'{esc(subject)}</td></tr>',
+        f'{typed(subject)}</td></tr>',
         f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
         '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table>',
         *(['<p style="margin:20px 0 0">', *buttons, '</p>'] if buttons else []), '</td></tr>',

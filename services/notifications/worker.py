@@ -214,14 +214,14 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     ics = b''
     if kind.ics:
         meeting = f'{title} with {booking.invitee_name}' if kind.to_host else f'{title} with {host.name}'
-        # No manage link in the invitation: calendar events are synced and shared, the link stays in the e-mail.
-        details = defang(booking.notes) if kind.to_host else 'To reschedule or cancel, use the link in your e-mail.'
-
+        # The invitee's own copy carries their manage link; the host's never does (host calendars are shared).
+        own_link = manage_url if kind.ics == 'REQUEST' and not kind.to_host else ''
+        details = defang(booking.notes) if kind.to_host else f'Reschedule or cancel: {own_link}' if own_link else ''
         ics = calendar_links.invitation(
-            uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name,
+            uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name, host_email=host.email,
             invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
             location=location_value or location_label, description=details, sequence=int(ctx.get('sequence', 0)),
-            cancelled=kind.ics == 'CANCEL', stamp=message.created_at)
+            cancelled=kind.ics == 'CANCEL', stamp=message.created_at, url=own_link)
     labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
     answers = tuple((labels.get(k, k), 'Yes' if v is True else 'No' if v is False else str(v))
                     for k, v in booking.answers.items())
@@ -245,11 +245,18 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
         host_name=host.name, event_title=title, start=start, end=end, invitee_name=booking.invitee_name,
         invitee_email=booking.invitee_email, invitee_zone=booking.invitee_timezone, mail_from=settings.mail_from,
         subject_template=pref.subject, custom_message=pref.message, brand_color=host.brand_color,
-        location_label=location_label, location_value=location_value,
+        location_label=location_label, location_value=location_value, location_kind=location_kind,
         old_start=old_start, old_end=old_end, reason=ctx.get('reason', ''), manage_url=manage_url,
         notes=booking.notes, answers=answers, proposal_message=proposal.get('message', ''), proposal_links=links,
         answer_by=datetime.fromisoformat(proposal['expires_at']) if proposal else None,
-        reply_to=booking.invitee_email if kind.to_host else '', ics=ics, ics_method=kind.ics)
+        reply_to=booking.invitee_email if kind.to_host else host.email, ics=ics, ics_method=kind.ics,
+        clock24=host.clock24 if kind.to_host else _invitee_clock24(booking, host))
+
+
+def _invitee_clock24(booking: Booking, host: Host) -> bool:
+    """The clock the invitee chose when booking, once bookings record it (`Booking.clock24`); until then the host's."""
+    chosen = getattr(booking, 'clock24', None)
+    return host.clock24 if chosen is None else bool(chosen)
 
 
 def _record(outcomes: list[outbox.Outcome], worker: str) -> None:
