@@ -20,17 +20,18 @@ class Location(BaseModel):
     model_config = ConfigDict(extra='forbid')
 
     kind: LocationKind = 'none'
-    value: Annotated[str, Field(max_length=500)] = ''
+    value: Annotated[str, Field(max_length=500), validation.no_controls_field('Location')] = ''
 
 
 class Question(BaseModel):
     model_config = ConfigDict(extra='forbid')
 
     id: Annotated[str, Field(pattern=r'^[a-z0-9_-]{1,40}$')]
-    label: Annotated[str, Field(min_length=1, max_length=200)]
+    label: Annotated[str, Field(min_length=1, max_length=200), validation.line('Question', 200)]
     kind: QuestionKind = 'short_text'
     required: bool = False
-    options: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
+    options: list[Annotated[str, Field(max_length=100), validation.no_controls_field('Choice')]] = Field(
+        default_factory=list, max_length=20)
 
 
 class EventTypeInput(BaseModel):
@@ -49,7 +50,7 @@ class EventTypeInput(BaseModel):
     max_days_ahead: Annotated[int, Field(ge=1, le=730)] = 60
     daily_limit: Annotated[int, Field(ge=1, le=100)] | None = None
     location: Location = Field(default_factory=Location)
-    schedule_id: int | None = None
+    schedule_id: Annotated[int, Field(ge=1, le=validation.MAX_ID)] | None = None
     active: bool = True
     hidden: bool = False
     color: Annotated[str, Field(max_length=7)] = ''
@@ -77,7 +78,7 @@ def public_event_types(*, session: Session, host_id: int) -> list[EventType]:
 
 
 def get_event_type(*, session: Session, host_id: int, event_type_id: int) -> EventType:
-    event_type = session.get(EventType, event_type_id)
+    event_type = session.get(EventType, event_type_id) if validation.storable_id(event_type_id) else None
     if event_type is None or event_type.host_id != host_id:
         raise NotFound('Event type not found')
     return event_type

@@ -49,7 +49,8 @@ def host_json(host: Host) -> dict[str, Any]:
 def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
     """Create a key and return it; only its hash is stored, so this is the one time it is shown."""
     secret = API_KEY_PREFIX + crypto.new_token(32)
-    session.add(ApiKey(host_id=host_id, label=label[:80], prefix=secret[:10], key_hash=crypto.hash_token(secret)))
+    label = validation.no_controls(label, 'Label')[:80]
+    session.add(ApiKey(host_id=host_id, label=label, prefix=secret[:10], key_hash=crypto.hash_token(secret)))
     session.flush()
     return secret
 

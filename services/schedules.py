@@ -47,7 +47,7 @@ class ScheduleInput(BaseModel):
 
     model_config = ConfigDict(extra='forbid')
 
-    name: Annotated[str, Field(min_length=1, max_length=80)] = 'Working hours'
+    name: Annotated[str, Field(min_length=1, max_length=80), validation.line('Name', 80)] = 'Working hours'
     timezone: str
     is_default: bool = False
     weekly: dict[str, list[IntervalIn]] = Field(default_factory=dict)
@@ -80,7 +80,7 @@ def list_schedules(*, session: Session, host_id: int) -> list[Schedule]:
 
 
 def get_schedule(*, session: Session, host_id: int, schedule_id: int) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
+    schedule = session.get(Schedule, schedule_id) if validation.storable_id(schedule_id) else None
     if schedule is None or schedule.host_id != host_id:
         raise NotFound('Schedule not found')
     return schedule

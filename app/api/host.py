@@ -11,8 +11,8 @@ from app.api.schemas import CancelRequest, NotificationSettingsRequest, Proposal
 from app.auth import same_origin, session_token
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import NotAllowed
-from services import accounts, availability, bookings, event_types, hosts, schedules
+from app.errors import NotAllowed, SlotUnavailable
+from services import accounts, availability, bookings, event_types, hosts, schedules, validation
 from services.event_types import EventTypeInput
 from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
@@ -161,7 +161,7 @@ def delete_event_type(host_id: HostId, event_type_id: int) -> Response:
 @router.get('/bookings')
 def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcoming|past|cancelled)$')] = 'upcoming',
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                  offset: Annotated[int, Query(ge=0, le=validation.MAX_ID)] = 0) -> list[dict[str, Any]]:
     with session_scope() as session:
         found = bookings.list_bookings(session=session, host_id=host_id, status=status, now=_now(), limit=limit,
                                        offset=offset)
@@ -189,12 +189,15 @@ def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, 
 def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
     """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
     time. The proposal expires after 7 days; a new proposal replaces the previous one."""
-    availability.warm_for_booking(uid=uid, start=body.start.astimezone(timezone.utc))
+    offered = validation.within_calendar(body.start)
+    if offered:
+        availability.warm_for_booking(uid=uid, start=body.start)
     with session_scope(write=True) as session:
         booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        if not offered:  # a far-off time is never offered (after the ownership check: 404 stays 404)
+            raise SlotUnavailable()
         return bookings.booking_json(bookings.propose_time(
-            session=session, booking=booking, start=body.start.astimezone(timezone.utc), message=body.message,
-            now=_now()))
+            session=session, booking=booking, start=body.start, message=body.message, now=_now()))
 
 
 @router.post('/bookings/{uid}/erase')
@@ -202,7 +205,7 @@ def erase_invitee(host_id: HostId, uid: str) -> dict[str, Any]:
     """Erase the invitee's personal data from one booking on their request (an upcoming one is cancelled
     without e-mails)."""
     with session_scope(write=True) as session:
-        return bookings.booking_json(accounts.erase_invitee(session, host_id=host_id, uid=uid, now=_now()))
+        return bookings.booking_json(bookings.erase_invitee(session=session, host_id=host_id, uid=uid, now=_now()))
 
 
 def _now() -> datetime:

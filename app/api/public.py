@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest, TokenRequest
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import InvalidInput, NotFound, RateLimited
+from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.models import Booking
 from app.ratelimit import manage_token_guesses as token_guesses
 from services import availability, bookings, event_types, hosts, slots, validation
@@ -59,14 +59,14 @@ def create_booking(username: str, slug: str, body: BookingRequest, response: Res
     """Book a start time; 409 when it is not offered (any more)."""
     invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
                                answers=body.answers)
-    start = body.start.astimezone(timezone.utc)
+    start = _offerable(body.start)
     with session_scope() as session:  # the host's calendars are asked before the write lock is taken
         host_id = event_types.bookable_event_type(session=session, username=username, slug=slug)[1].host_id
     availability.warm_calendars(host_id=host_id, start=start)
     with session_scope(write=True) as session:
         _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
-        receipt = bookings.book_slot(session=session, event_type=event_type, start=body.start.astimezone(timezone.utc),
-                                     invitee=invitee, now=_now(), idempotency_key=idempotency_key)
+        receipt = bookings.book_slot(session=session, event_type=event_type, start=start, invitee=invitee,
+                                     now=_now(), idempotency_key=idempotency_key)
     if receipt.replayed:
         response.headers['Idempotent-Replayed'] = 'true'
     return _invitee_view(receipt.booking, receipt.token)
@@ -84,11 +84,12 @@ def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> 
 @router.post('/bookings/{uid}/reschedule')
 def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
     """Move to another offered time; the booking keeps its old time when the new one is refused."""
-    availability.warm_for_booking(uid=uid, start=body.start.astimezone(timezone.utc))
+    offered = validation.within_calendar(body.start)
+    if offered:
+        availability.warm_for_booking(uid=uid, start=body.start)
     with session_scope(write=True) as session:
-        booking = _by_token(session, uid, body.token, request)
-        bookings.reschedule_booking(session=session, booking=booking, start=body.start.astimezone(timezone.utc),
-                                    now=_now())
+        booking = _by_token(session, uid, body.token, request)  # a wrong token is a 404 whatever the start
+        bookings.reschedule_booking(session=session, booking=booking, start=_offerable(body.start), now=_now())
         return _invitee_view(booking, body.token)
 
 
@@ -124,6 +125,13 @@ def _invitee_view(booking: Booking, token: str) -> dict[str, Any]:
             'proposal': {'start': proposal.start.astimezone(zone).isoformat(),
                          'end': proposal.end.astimezone(zone).isoformat(), 'message': proposal.message,
                          'expires_at': proposal.expires_at.isoformat()} if proposal else None}
+
+
+def _offerable(start: datetime) -> datetime:
+    """A start in the years the app offers times in; one far off is simply not offered (409)."""
+    if not validation.within_calendar(start):
+        raise SlotUnavailable()
+    return start
 
 
 def _by_token(session: Any, uid: str, token: str, request: Request) -> Booking:

@@ -1,6 +1,7 @@
 """Request bodies of the JSON API (responses are the services' JSON shapes)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -25,12 +26,23 @@ def _email(value: str) -> str:
         raise ValueError(exc.detail) from None
 
 
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 at +23:59, year 9999 at -23:59: no such instant in UTC
+        raise ValueError('must be a time between the years 1 and 9999 in UTC') from None
+
+
+# An aware time, converted to UTC on the way in (so no later arithmetic meets an unrepresentable instant).
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra='forbid')
 
 
 class BookingRequest(Strict):
-    start: AwareDatetime
+    start: Instant
     name: Annotated[str, _line('Name', 120)]
     email: Annotated[str, AfterValidator(_email)]
     timezone: Annotated[str, Field(max_length=64)]
@@ -48,7 +60,7 @@ class TokenCancelRequest(CancelRequest):
 
 class RescheduleRequest(Strict):
     token: Annotated[str, Field(min_length=1, max_length=200)]
-    start: AwareDatetime
+    start: Instant
 
 
 class NotificationKindChange(Strict):
@@ -63,7 +75,7 @@ class NotificationSettingsRequest(Strict):
 
 
 class ProposalRequest(Strict):
-    start: AwareDatetime
+    start: Instant
     message: Annotated[str, Field(max_length=1000)] = ''
 
 

@@ -26,7 +26,7 @@ def list_connections(session: Session, *, host_id: int) -> list[CalendarConnecti
 
 
 def get_connection(session: Session, *, host_id: int, connection_id: int) -> CalendarConnection:
-    found = session.get(CalendarConnection, connection_id)
+    found = session.get(CalendarConnection, connection_id) if validation.storable_id(connection_id) else None
     if found is None or found.host_id != host_id:
         raise NotFound('Calendar connection not found')
     return found

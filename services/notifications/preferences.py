@@ -7,6 +7,7 @@ from typing import Any
 
 from app.errors import InvalidInput
 from app.models import DEFAULT_REMINDER_OFFSETS, Host
+from services import validation
 
 VARIABLES = ('{event_name}', '{host_name}', '{attendee_name}', '{date}', '{time}')
 MAX_OFFSETS = 5
@@ -77,6 +78,7 @@ def update_preferences(host: Host, *, kinds: dict[str, dict[str, Any]] | None = 
         subject = str(change.get('subject', current.subject)).strip()
         if '\r' in subject or '\n' in subject:
             raise InvalidInput('A subject must be a single line')
+        validation.no_controls(subject, 'A subject')
         if len(subject) > 200:
             raise InvalidInput('A subject must be at most 200 characters')
         message = str(change.get('message', current.message)).strip()
