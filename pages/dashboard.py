@@ -24,7 +24,7 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from pages import slot_loading
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import accounts, availability, bookings, event_types
+from services import availability, bookings, event_types
 from services.calendars import connections as calendar_connections
 from services.notifications import outbox
 from services.public import LOCATION_LABELS
@@ -248,7 +248,7 @@ class Dashboard:
                     .props('flat no-caps dense').mark('propose')
                 ui.button('Cancel', on_click=lambda: self._cancel(booking)) \
                     .props('flat no-caps dense color=negative').mark('cancel')
-            if booking.invitee_email != accounts.ERASED_EMAIL:
+            if booking.invitee_email != bookings.ERASED_EMAIL:
                 ui.button('Erase invitee data', on_click=lambda: self._erase(booking)) \
                     .props('flat no-caps dense').mark('erase')
 
@@ -342,7 +342,7 @@ def _cancel_booking(session: Session, host_id: int, uid: str, message: str) -> N
 
 
 def _erase_invitee(session: Session, host_id: int, uid: str) -> None:
-    accounts.erase_invitee(session, host_id=host_id, uid=uid, now=now())
+    bookings.erase_invitee(session=session, host_id=host_id, uid=uid, now=now())
 
 
 def _propose_time(session: Session, host_id: int, uid: str, start: datetime, message: str) -> None:

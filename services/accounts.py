@@ -15,9 +15,8 @@ from sqlmodel import Session, select
 from app import crypto
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput
 from app.models import (
-    BOOKING_CANCELLED,
     ApiKey,
     Booking,
     EventType,
@@ -368,28 +367,6 @@ def delete_account(session: Session, *, host_id: int) -> None:
         if heir is not None:
             heir.is_owner = True
             session.add(heir)
-
-
-ERASED_NAME, ERASED_EMAIL = 'Erased on request', 'erased@invalid'
-
-
-def erase_invitee(session: Session, *, host_id: int, uid: str, now: datetime) -> Booking:
-    """Remove an invitee's personal data from one booking (an upcoming one is cancelled, silently)."""
-    booking = session.exec(select(Booking).where(Booking.uid == uid, Booking.host_id == host_id)).first()
-    if booking is None:
-        raise NotFound('Booking not found')
-    if booking.status != BOOKING_CANCELLED:
-        booking.status, booking.cancelled_at = BOOKING_CANCELLED, now
-    booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
-    booking.cancel_reason, booking.idempotency_key, booking.updated_at = '', None, now
-    booking.proposed_start_at = booking.proposal_expires_at = None
-    booking.proposal_message = ''
-    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id,  # type: ignore[arg-type]
-                                                OutboxMessage.status == 'pending').values(status='cancelled'))
-    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)  # type: ignore[arg-type]
-                    .values(context={}))  # what was sent (a cancellation reason, say) goes too
-    session.add(booking)
-    return booking
 
 
 def rotate_keys(session: Session) -> int:

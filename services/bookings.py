@@ -6,13 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import crypto, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
-from app.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Host
+from app.models import (
+    BOOKING_CANCELLED,
+    BOOKING_CONFIRMED,
+    LONGEST_BOOKING,
+    Booking,
+    EventType,
+    Host,
+    OutboxMessage,
+)
 from services import availability, validation
 from services.notifications import outbox
 
@@ -69,16 +77,47 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
     session.refresh(booking)
     if booking.status == BOOKING_CANCELLED:
         return booking
+    _cancel(session, booking, host, reason=reason, now=now)
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
+    return booking
+
+
+ERASED_NAME, ERASED_EMAIL = 'Erased on request', 'erased@invalid'
+
+
+def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) -> Booking:
+    """Remove an invitee's personal data from one booking. A booking that still stands is cancelled the way every
+    cancellation is (sequence raised, its event removed from the host's calendar, open pages told), without
+    e-mails: the address is gone."""
+    booking = host_booking(session=session, host_id=host_id, uid=uid)
+    host = _lock_host(session, host_id)
+    session.refresh(booking)
+    assert booking.id is not None
+    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id,  # type: ignore[arg-type]
+                                                OutboxMessage.status == outbox.PENDING).values(status=outbox.CANCELLED))
+    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)  # type: ignore[arg-type]
+                    .values(context={}))  # what was sent (a cancellation reason, say) goes too
+    if booking.status != BOOKING_CANCELLED:
+        _cancel(session, booking, host, reason='', now=now, mail=False)
+    booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
+    booking.cancel_reason, booking.idempotency_key, booking.updated_at = '', None, now
+    session.add(booking)
+    session.commit()
+    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
+    return booking
+
+
+def _cancel(session: Session, booking: Booking, host: Host, *, reason: str, now: datetime, mail: bool = True) -> None:
+    """The one cancellation transition: status, sequence, proposal withdrawn, outbox rows (mail and calendar)."""
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
     booking.cancelled_at = booking.updated_at = now
     booking.sequence += 1
     _clear_proposal(booking)
     session.add(booking)
     session.flush()
-    outbox.record(session, booking=booking, host=host, change='cancelled', now=now, reason=booking.cancel_reason)
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
-    return booking
+    outbox.record(session, booking=booking, host=host, change='cancelled', now=now, reason=booking.cancel_reason,
+                  mail=mail)
 
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:

@@ -27,8 +27,10 @@ WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
 
 
 def record(session: Session, *, booking: Booking, host: Host, change: str, now: datetime,
-           old_start: datetime | None = None, old_end: datetime | None = None, reason: str = '') -> None:
-    """Queue the e-mails a booking change causes (the caller commits them with the change itself).
+           old_start: datetime | None = None, old_end: datetime | None = None, reason: str = '',
+           mail: bool = True) -> None:
+    """Queue the e-mails and the calendar write a booking change causes (the caller commits them with the change).
+    `mail=False` (erasure) queues the calendar write alone.
 
     `change` is 'created', 'rescheduled' or 'cancelled'. Reminders of the booking's earlier times are withdrawn
     and new ones planned, so a moved or cancelled booking's old reminder is never sent.
@@ -42,7 +44,7 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
         context['reason'] = reason
     kinds = {'created': ('confirmation', 'host_booking'), 'rescheduled': ('reschedule', 'host_reschedule'),
              'cancelled': ('cancellation', 'host_cancellation')}[change]
-    for kind in kinds:
+    for kind in kinds if mail else ():
         if preference(host, kind).enabled:
             _add(session, booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now)
     if calendar_events.has_writer(session, host_id=host.id):  # the booking's event in the host's calendar

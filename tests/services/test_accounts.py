@@ -11,6 +11,7 @@ from sqlmodel import select
 from app import crypto
 from app.config import get_settings
 from app.db import session_scope
+from app.errors import NotFound
 from app.models import Booking, EventType, Host, Identity, OutboxMessage
 from services import accounts, bookings
 from services.accounts import SignInRefused, VerifiedIdentity
@@ -102,15 +103,15 @@ def test_erasing_an_invitee_keeps_the_time_but_not_the_person(monkeypatch: pytes
         receipt = bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'), now=NOW,
                                      invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC', notes='private'))
     with session_scope(write=True) as session:
-        accounts.erase_invitee(session, host_id=host.id, uid=receipt.booking.uid, now=NOW)
+        bookings.erase_invitee(session=session, host_id=host.id, uid=receipt.booking.uid, now=NOW)
     with session_scope() as session:
         booking = session.exec(select(Booking).where(Booking.uid == receipt.booking.uid)).one()
         pending = session.exec(select(OutboxMessage).where(OutboxMessage.status == 'pending')).all()
     assert (booking.invitee_name, booking.invitee_email, booking.notes, booking.status) == (
-        accounts.ERASED_NAME, accounts.ERASED_EMAIL, '', 'cancelled')
+        bookings.ERASED_NAME, bookings.ERASED_EMAIL, '', 'cancelled')
     assert pending == []  # nothing more is sent to the erased address
-    with session_scope(write=True) as session, pytest.raises(accounts.NotFound):
-        accounts.erase_invitee(session, host_id=host.id + 1, uid=receipt.booking.uid, now=NOW)
+    with session_scope(write=True) as session, pytest.raises(NotFound):
+        bookings.erase_invitee(session=session, host_id=host.id + 1, uid=receipt.booking.uid, now=NOW)
 
 
 def test_rotate_keys_re_encrypts_every_token_so_the_old_key_can_go(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -235,3 +235,24 @@ def test_calendar_writes_that_gave_up_for_want_of_access_are_retried_after_recon
                                 refresh_token='rt-2')
     drain()
     assert list(google.events) == [event_id_for(receipt.booking.uid)]
+
+
+def test_erasing_an_invitee_removes_the_event_from_the_hosts_calendar_and_tells_open_pages(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    from app import events
+    receipt = book(ada)
+    drain()
+    assert len(google.events) == 1
+    seen: list[events.BookingChanged] = []
+    unsubscribe = events.subscribe(seen.append)
+    try:
+        with session_scope(write=True) as session:
+            bookings.erase_invitee(session=session, host_id=ada['host'].id, uid=receipt.booking.uid, now=NOW)
+    finally:
+        unsubscribe()
+    mailer = drain()
+    assert google.events == {} and google.count('DELETE', '/events/') == 1
+    assert mailer.sent == []  # nobody is e-mailed at the erased address
+    erased = stored(receipt.booking.uid)
+    assert erased.sequence == receipt.booking.sequence + 1 and erased.invitee_email == bookings.ERASED_EMAIL
+    assert [(e.uid, e.kind) for e in seen] == [(receipt.booking.uid, 'cancelled')]

@@ -96,7 +96,7 @@ async def test_erasing_an_invitee_from_the_dashboard(user: User, ada: dict) -> N
     user.find(marker='confirm-erase').click()
     await user.should_see("The invitee's details were erased", retries=40)
     with session_scope() as session:
-        assert session.get(Booking, booking.id).invitee_email == accounts.ERASED_EMAIL
+        assert session.get(Booking, booking.id).invitee_email == bookings.ERASED_EMAIL
 
 
 # --- event types -----------------------------------------------------------------------------------------------
