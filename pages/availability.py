@@ -39,7 +39,7 @@ def _load(session: Session, host_id: int) -> dict[str, Any]:
 async def availability_page(request: Request, schedule: int = 0) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     data = await read(who, _load)
     chosen = next((s for s in data['schedules'] if s['id'] == schedule), None) or \
         next((s for s in data['schedules'] if s['is_default']), data['schedules'][0] if data['schedules'] else None)

@@ -72,7 +72,7 @@ def load_listing(session: Session, host_id: int, status: str, search: str, page:
 async def dashboard_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     Dashboard(who)
     return None
 

@@ -41,7 +41,7 @@ def _all(session: Session, host_id: int) -> list[dict[str, Any]]:
 async def list_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     with host_frame('Event types', active='/event-types', brand=who.host.brand_color):
         with ui.row().classes('w-full items-center justify-between'):
             heading('Event types', 1, design.HEADLINE + ' m-0')
@@ -145,7 +145,7 @@ async def edit_page(request: Request, event_type_id: str) -> Response | None:
 async def _editor_page(request: Request, event_type_id: int | None) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     try:
         data = await read(who, _editor_data, event_type_id) if event_type_id != -1 else None
     except DomainError:

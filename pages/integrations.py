@@ -37,7 +37,7 @@ def _list(session: Session, host_id: int) -> list[dict[str, Any]]:
 async def integrations_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     with host_frame('Integrations', active='/integrations', brand=who.host.brand_color):
         heading('Calendars', 1, design.HEADLINE + ' m-0')
         ui.label('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '

@@ -33,7 +33,7 @@ def register() -> None:
 async def settings_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
-        return sign_in_first(request)
+        return await sign_in_first(request)
     data = await read(who, _load)
     with host_frame('Settings', active='/settings', brand=who.host.brand_color):
         heading('Settings', 1, design.HEADLINE + ' m-0')

@@ -45,8 +45,20 @@ def _host_for(token: str) -> Host | None:
         return accounts.host_for_session(session, token, now())
 
 
-def sign_in_first(request: Request) -> RedirectResponse:
+async def sign_in_first(request: Request) -> RedirectResponse:
+    """Where a host page sends a visitor who is not signed in: a newcomer still onboarding goes on with that,
+    everybody else to the sign-in page (and back here afterwards)."""
+    if await run.io_bound(_onboarding, auth.session_token(request)):
+        return RedirectResponse('/onboarding', status_code=303)
     return RedirectResponse(f'/login?next={request.url.path}', status_code=303)
+
+
+def _onboarding(token: str) -> bool:
+    if not token:
+        return False
+    with session_scope() as session:
+        pending = accounts.session_for(session, token, now())
+        return pending is not None and pending.host_id is None and bool(pending.pending)
 
 
 def _as_host(who: SignedIn, fn: Callable[..., T], write: bool, args: tuple[Any, ...]) -> T:

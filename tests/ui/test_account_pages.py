@@ -120,3 +120,14 @@ async def test_a_page_left_open_after_signing_out_everywhere_can_change_nothing(
     await user.should_see('Your session has ended. Please sign in again.')
     with session_scope() as session:
         assert session.exec(select(Invitation)).all() == []
+
+
+async def test_a_newcomer_who_has_not_finished_onboarding_is_sent_back_to_it(user: User) -> None:
+    identity = VerifiedIdentity(provider='google', subject='new', email='new@example.com', email_verified=True,
+                                name='Newcomer')
+    with session_scope(write=True) as session:
+        signed = accounts.sign_in(session, identity, now=NOW)
+    user.http_client.cookies.set('cloudmeet_session', signed.token)
+    for path in ('/dashboard', '/settings', '/event-types'):
+        response = await user.http_client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers['location'] == '/onboarding'
