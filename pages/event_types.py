@@ -19,10 +19,12 @@ from components.headings import heading
 from components.host_frame import host_frame
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services import event_types, schedules, validation
+from services.calendars import events as calendar_events
 from services.event_types import EventTypeInput
 
 LOCATIONS = {'google_meet': 'Google Meet', 'teams': 'Microsoft Teams', 'phone': 'Phone call',
              'in_person': 'In person', 'link': 'Custom link', 'none': 'None (details follow)'}
+VIDEO_NEEDS = {'google_meet': 'Google', 'teams': 'Microsoft'}
 LOCATION_VALUE = {'phone': 'Phone number', 'in_person': 'Address', 'link': 'Meeting link (https://...)'}
 QUESTION_KINDS = {'short_text': 'Short text', 'long_text': 'Long text', 'single_choice': 'Single choice',
                   'checkbox': 'Checkbox', 'phone': 'Phone number'}
@@ -127,9 +129,9 @@ def _create(session: Session, host_id: int, data: dict[str, Any]) -> dict[str, A
 def _editor_data(session: Session, host_id: int, event_type_id: int | None) -> dict[str, Any]:
     current = event_types.event_type_json(event_types.get_event_type(
         session=session, host_id=host_id, event_type_id=event_type_id)) if event_type_id else None
-    return {'event_type': current, 'schedules': {s.id: f'{s.name} ({s.timezone})' + (' · default' if s.is_default
-                                                                                      else '')
-                                                 for s in schedules.list_schedules(session=session, host_id=host_id)}}
+    return {'event_type': current, 'video': calendar_events.video_kind(session, host_id=host_id),
+            'schedules': {s.id: f'{s.name} ({s.timezone})' + (' · default' if s.is_default else '')
+                          for s in schedules.list_schedules(session=session, host_id=host_id)}}
 
 
 async def new_page(request: Request) -> Response | None:
@@ -157,19 +159,20 @@ async def _editor_page(request: Request, event_type_id: int | None) -> Response 
     with host_frame(title, active='/event-types', brand=who.host.brand_color):
         ui.link('← All event types', '/event-types')
         heading(title, 1, design.HEADLINE + ' m-0')
-        Editor(who, data['event_type'], data['schedules'])
+        Editor(who, data['event_type'], data['schedules'], video=data['video'])
     return None
 
 
 class Editor:
     """Every field of an event type; the whole is validated by the same rules as the API on save."""
 
-    def __init__(self, who: SignedIn, current: dict[str, Any] | None, schedule_names: dict[int, str]) -> None:
-        self.who, self.id = who, current['id'] if current else None
+    def __init__(self, who: SignedIn, current: dict[str, Any] | None, schedule_names: dict[int, str], *,
+                 video: str = '') -> None:
+        self.who, self.id, self.video = who, current['id'] if current else None, video
         value = current or {'title': '', 'slug': '', 'description': '', 'duration_minutes': 30,
                             'slot_interval_minutes': None, 'buffer_before_minutes': 0, 'buffer_after_minutes': 0,
                             'min_notice_minutes': 240, 'max_days_ahead': 60, 'daily_limit': None,
-                            'location': {'kind': 'google_meet', 'value': ''}, 'schedule_id': None, 'active': True,
+                            'location': {'kind': video or 'none', 'value': ''}, 'schedule_id': None, 'active': True,
                             'hidden': False, 'color': '', 'questions': []}
         self.slug_edited = bool(current)
         with ui.card().classes(design.CARD):
@@ -193,6 +196,10 @@ class Editor:
             self.location_value = ui.input(LOCATION_VALUE.get(value['location']['kind'], 'Details'),
                                            value=value['location']['value']).props('outlined').classes('w-full') \
                 .mark('location-value')
+            with ui.row().classes('w-full items-center gap-3 ' + design.WARNING) as self.video_note:
+                self.video_text = ui.label().classes('flex-1').mark('video-needs-calendar')
+                ui.button('Connect a calendar', on_click=lambda: ui.navigate.to('/integrations')) \
+                    .props('outline no-caps').mark('connect-for-video')
             self._location_changed(value['location']['kind'])
         with ui.card().classes(design.CARD):
             heading('When', 2, design.TITLE + ' m-0')
@@ -239,6 +246,11 @@ class Editor:
     def _location_changed(self, kind: str) -> None:
         self.location_value.props(f'label="{LOCATION_VALUE.get(kind, "Details")}"')
         self.location_value.set_visibility(kind in LOCATION_VALUE)
+        needed = VIDEO_NEEDS.get(kind)
+        self.video_note.set_visibility(bool(needed) and kind != self.video)
+        if needed:
+            self.video_text.text = (f'A {LOCATIONS[kind]} link needs a connected {needed} account that receives your '
+                                    f'bookings. Until then invitees are told you will send the details yourself.')
 
     def _add_question(self) -> None:
         used, n = {q['id'] for q in self.questions}, 1

@@ -39,12 +39,19 @@ async def integrations_page(request: Request) -> Response | None:
     if who is None:
         return await sign_in_first(request)
     with host_frame('Integrations', active='/integrations', brand=who.host.brand_color):
-        heading('Calendars', 1, design.HEADLINE + ' m-0')
+        heading('Integrations', 1, design.HEADLINE + ' m-0')
+        heading('Calendars', 2, design.TITLE + ' m-0')
         ui.label('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
                  'end of busy times, briefly, in memory; never titles, descriptions or attendees.') \
             .classes(design.SUBTLE)
         Integrations(who)
     return None
+
+
+PROVIDER_SETTINGS = {
+    'google': ('Google Calendar', 'CLOUDMEET_GOOGLE_CLIENT_ID and CLOUDMEET_GOOGLE_CLIENT_SECRET'),
+    'microsoft': ('Microsoft 365 / Outlook', 'CLOUDMEET_MICROSOFT_CLIENT_ID and CLOUDMEET_MICROSOFT_CLIENT_SECRET'),
+}
 
 
 class Integrations:
@@ -62,6 +69,10 @@ class Integrations:
                     ui.button('Connect Microsoft 365 / Outlook', icon='event',
                               on_click=lambda: ui.navigate.to('/auth/login/microsoft?connect=calendar')) \
                         .props('outline no-caps').mark('connect-microsoft')
+            for provider, (name, setting) in PROVIDER_SETTINGS.items():
+                if provider not in get_settings().sign_in_providers:
+                    ui.label(f'{name} is not set up on this server. The operator turns it on with the settings '
+                             f'{setting}.').classes(design.SUBTLE).mark(f'unconfigured-{provider}')
             ui.label('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
                      'Nextcloud):').classes(design.SUBTLE)
             with ui.row().classes('w-full items-start gap-2'):

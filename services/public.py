@@ -10,9 +10,20 @@ from sqlmodel import Session
 from app.errors import NotFound
 from app.models import BOOKING_CONFIRMED, EventType, Host
 from services import bookings, event_types, hosts
+from services.calendars import events as calendar_events
 
 LOCATION_LABELS = {'google_meet': 'Google Meet', 'teams': 'Microsoft Teams', 'phone': 'Phone call',
                    'in_person': 'In person', 'link': 'Web conference', 'none': 'Details follow from the host'}
+VIDEO_KINDS = frozenset({'google_meet', 'teams'})
+# A Meet or Teams link needs the matching account to receive the booking; without it none will come.
+NO_VIDEO_LABEL = 'Online: the host will send the details'
+
+
+def location_label(kind: str, video: str) -> str:
+    """What the invitee is told about the place; `video` is the link kind the host can make now ('' for none)."""
+    if kind in VIDEO_KINDS and kind != video:
+        return NO_VIDEO_LABEL
+    return LOCATION_LABELS.get(kind, kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +50,11 @@ class PublicEventType:
     duration_minutes: int
     location_kind: str
     questions: tuple[dict[str, Any], ...]
+    video: str = ''  # the video link the host's calendars can make for it ('google_meet', 'teams' or '')
 
     @property
     def location_label(self) -> str:
-        return LOCATION_LABELS.get(self.location_kind, self.location_kind)
+        return location_label(self.location_kind, self.video)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +85,9 @@ class ManageView:
 
     @property
     def location_label(self) -> str:
-        return LOCATION_LABELS.get(self.location_kind, self.location_kind)
+        if self.location_kind in VIDEO_KINDS and self.location_value:
+            return LOCATION_LABELS[self.location_kind]  # the link came
+        return location_label(self.location_kind, self.event_type.video if self.event_type else '')
 
 
 def avatar(*, session: Session, username: str) -> tuple[bytes, str]:
@@ -88,12 +102,15 @@ def host_page(*, session: Session, username: str) -> tuple[PublicHost, list[Publ
     """The host's public profile and their listed event types."""
     host = hosts.get_host_by_username(session=session, username=username)
     assert host.id is not None
-    return _host(host), [_event_type(e) for e in event_types.public_event_types(session=session, host_id=host.id)]
+    video = calendar_events.video_kind(session, host_id=host.id)
+    return _host(host), [_event_type(e, video) for e in event_types.public_event_types(session=session,
+                                                                                       host_id=host.id)]
 
 
 def booking_page(*, session: Session, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
     host, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
-    return _host(host), _event_type(event_type)
+    assert host.id is not None
+    return _host(host), _event_type(event_type, calendar_events.video_kind(session, host_id=host.id))
 
 
 def manage_view(*, session: Session, uid: str, token: str, now: datetime | None = None) -> ManageView:
@@ -103,7 +120,8 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
     if host is None:
         raise NotFound('This link is not valid')
     event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
-    public_type = _event_type(event_type) if event_type else None
+    public_type = _event_type(event_type, calendar_events.video_kind(session, host_id=host.id or 0)) \
+        if event_type else None
     return ManageView(
         uid=booking.uid, token=token, status=booking.status, start=booking.start_at, end=booking.end_at,
         invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
@@ -122,8 +140,9 @@ def _host(host: Host) -> PublicHost:
                       brand_color=host.brand_color, has_avatar=host.avatar is not None)
 
 
-def _event_type(event_type: EventType) -> PublicEventType:
+def _event_type(event_type: EventType, video: str) -> PublicEventType:
     assert event_type.id is not None
     return PublicEventType(id=event_type.id, slug=event_type.slug, title=event_type.title,
                            description=event_type.description, duration_minutes=event_type.duration_minutes,
-                           location_kind=event_type.location_kind, questions=tuple(event_type.questions))
+                           location_kind=event_type.location_kind, questions=tuple(event_type.questions),
+                           video=video)

@@ -39,6 +39,16 @@ def has_writer(session: Session, *, host_id: int) -> bool:
     return destination(session, host_id=host_id) is not None
 
 
+VIDEO_KINDS = {'google': 'google_meet', 'microsoft': 'teams'}
+
+
+def video_kind(session: Session, *, host_id: int) -> str:
+    """The video link new bookings can get ('google_meet' or 'teams'), from the connection that receives them;
+    '' when no Google or Microsoft account takes the host's bookings (then no link will come)."""
+    connection = destination(session, host_id=host_id)
+    return VIDEO_KINDS.get(connection.provider, '') if connection else ''
+
+
 def sync(booking: Booking, host: Host, event_type: EventType | None, connection: CalendarConnection | None,
          settings: Settings) -> Synced:
     """Bring the booking's event to the booking's state (no database access: the caller records the result)."""

@@ -357,3 +357,42 @@ async def test_the_booking_page_says_when_the_hosts_calendar_cannot_be_checked_a
     finally:
         server.shutdown()
         busy.reset_cache()
+
+
+async def test_a_meet_link_is_never_promised_without_a_google_account_to_make_it(user: User, ada: dict) -> None:
+    from services.calendars import connections
+    await user.open('/event-types/new')
+    await user.should_see(marker='location-kind')
+    assert user.find(marker='location-kind').elements.pop().value == 'none'  # no video link by default
+    user.find(marker='location-kind').elements.pop().value = 'google_meet'
+    await user.should_see('A Google Meet link needs a connected Google account')
+    await user.should_see(marker='connect-for-video')
+    with session_scope(write=True) as session:
+        make_event_type(session, ada['host'], slug='meet', title='Meet me', location={'kind': 'google_meet'})
+    await user.open('/ada/meet')
+    await user.should_see('Online: the host will send the details')
+    await user.should_not_see('Google Meet')
+    with session_scope(write=True) as session:
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt')
+    await user.open('/ada/meet')
+    await user.should_see('Google Meet')
+    await user.open('/event-types/new')
+    await user.should_see(marker='location-kind')
+    assert user.find(marker='location-kind').elements.pop().value == 'google_meet'
+    await user.should_not_see('A Google Meet link needs a connected Google account')
+
+
+async def test_integrations_says_which_providers_the_operator_has_not_configured(
+        user: User, ada: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import get_settings
+    await user.open('/integrations')
+    await user.should_see('Integrations')
+    await user.should_see('Google Calendar is not set up on this server. The operator turns it on with the settings '
+                          'CLOUDMEET_GOOGLE_CLIENT_ID and CLOUDMEET_GOOGLE_CLIENT_SECRET.')
+    await user.should_see(marker='unconfigured-microsoft')
+    monkeypatch.setattr(get_settings(), 'google_client_id', 'configured')
+    monkeypatch.setattr(get_settings(), 'google_client_secret', 'configured')
+    await user.open('/integrations')
+    await user.should_see(marker='connect-google')
+    await user.should_not_see(marker='unconfigured-google')
