@@ -66,7 +66,8 @@ def clients():  # type: ignore[no-untyped-def]
 # --- the sign-in page ------------------------------------------------------------------------------------------
 
 
-async def login_page(request: Request, next: str = '', invite: str = '', sent: str = '') -> Response | None:
+async def login_page(request: Request, next: str = '', invite: str = '', sent: str = '',
+                     closed: str = '') -> Response | None:
     if next and auth.safe_next(next, default='') != next:
         return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
                             'it was refused. Open the sign-in page directly.', 400)
@@ -75,6 +76,11 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     settings = get_settings()
     target, address = auth.safe_next(next), request.client.host if request.client else 'unknown'
     with frame('Sign in'), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
+        if closed.isdigit():
+            ui.label('Your account was deleted.' + (
+                f' {closed} upcoming meeting{"s were" if closed != "1" else " was"} cancelled and the invitees were '
+                'told by e-mail.' if closed != '0' else '')).classes(design.WARNING).props('role=status') \
+                .mark('account-closed')
         heading('Sign in to CloudMeet', 1, design.HEADLINE + ' m-0')
         if invite:
             ui.label('You were invited to CloudMeet: sign in to create your account.').classes(design.SUBTLE)

@@ -19,7 +19,7 @@ from components.host_frame import host_frame, sign_out_form
 from components.timezone_select import timezone_select
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import accounts, hosts, validation
+from services import accounts, bookings, hosts, validation
 from services.contrast import AA, accessible_brand, contrast_ratio
 from services.notifications import preferences
 
@@ -320,13 +320,15 @@ class Privacy:
                     .mark('delete-account')
             self.dialogs = ui.element('div')
 
-    def confirm(self) -> None:
+    async def confirm(self) -> None:
         username = self.who.host.username
+        upcoming = await read(self.who, _upcoming_count)
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading('Delete your account?', 2, design.TITLE + ' m-0')
             ui.label('Your booking pages, event types, schedules and bookings are deleted and connected Google '
-                     'access is revoked. Invitees are not notified. This cannot be undone.')
+                     'access is revoked. This cannot be undone.')
+            ui.label(_upcoming_note(upcoming)).classes('font-medium').mark('delete-upcoming')
             typed = ui.input(f'Type your username ({username}) to confirm').props('outlined') \
                 .classes('w-full').mark('delete-confirm-input')
             problem = ui.label().classes('text-red-700').props('role=alert')
@@ -337,19 +339,35 @@ class Privacy:
                     return
                 try:
                     await read(self.who, _still_signed_in)  # refused once the session has ended
-                    await run.io_bound(accounts.close_account, host_id=self.who.host_id,
-                                       revoke=accounts.revoke_google_token)
+                    button.props('loading')
+                    cancelled = await run.io_bound(accounts.close_account, host_id=self.who.host_id,
+                                                   revoke=accounts.revoke_google_token)
                 except DomainError as exc:
                     problem.text = exc.detail
                     return
+                finally:
+                    button.props(remove='loading')
                 dialog.close()
-                ui.navigate.to('/login')
+                ui.navigate.to(f'/login?closed={cancelled}')
 
             with ui.row().classes('gap-2'):
-                ui.button('Delete everything', on_click=delete).props('unelevated no-caps color=negative') \
-                    .mark('confirm-delete')
+                button = ui.button('Delete everything', on_click=delete) \
+                    .props('unelevated no-caps color=negative').mark('confirm-delete')
                 ui.button('Keep my account', on_click=dialog.close).props('flat no-caps')
         dialog.open()
+
+
+def _upcoming_count(session: Session, host_id: int) -> int:
+    return bookings.count_bookings(session=session, host_id=host_id, status='upcoming', now=now())
+
+
+def _upcoming_note(count: int) -> str:
+    if not count:
+        return 'You have no upcoming meetings.'
+    if count == 1:
+        return 'Your upcoming meeting is cancelled first, and the invitee is told by e-mail before your account goes.'
+    return (f'Your {count} upcoming meetings are cancelled first, and each invitee is told by e-mail before your '
+            'account goes.')
 
 
 def _still_signed_in(session: Session, host_id: int) -> bool:

@@ -3,9 +3,10 @@ onboarding, export, deletion, erasure of an invitee's data, and re-encryption un
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from app import crypto
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import DomainError, InvalidInput
+from app.errors import Conflict, DomainError, InvalidInput
 from app.models import (
     ApiKey,
     Booking,
@@ -337,9 +338,21 @@ def google_tokens(session: Session, *, host_id: int) -> list[str]:
     return tokens
 
 
-def close_account(*, host_id: int, revoke: Revoke) -> None:
-    """Revoke the host's Google access (outside any transaction: the provider may be slow), then delete every row
-    of the host in one short write. A failed revocation is logged and does not stop the deletion."""
+CLOSING_REASON = 'The host closed their CloudMeet account, so this meeting will not take place.'
+
+
+def close_account(*, host_id: int, revoke: Revoke, now: datetime | None = None, wait_seconds: float = 30) -> int:
+    """Cancel the host's upcoming meetings with a notice to each invitee and wait until the notices are out; then
+    revoke the host's Google access (outside any transaction: the provider may be slow) and delete every row of the
+    host in one short write. A failed revocation is logged and does not stop the deletion. Returns how many meetings
+    were cancelled; raises Conflict (nothing deleted yet, the meetings stay cancelled) while notices are still
+    waiting to be sent, so none is lost with the account."""
+    with session_scope(write=True) as session:
+        cancelled = bookings.cancel_upcoming(session=session, host_id=host_id, reason=CLOSING_REASON,
+                                             now=now or datetime.now(UTC))
+    if not _notices_sent(host_id, wait_seconds):
+        raise Conflict('Your upcoming meetings are cancelled and the invitees are being told, but some notices '
+                       'have not gone out yet. Please try deleting your account again in a few minutes.')
     with session_scope() as session:
         tokens = google_tokens(session, host_id=host_id)
     for token in tokens:
@@ -349,6 +362,22 @@ def close_account(*, host_id: int, revoke: Revoke) -> None:
             log.warning('revoking a Google token failed (%s); deleting the account anyway', type(exc).__name__)
     with session_scope(write=True) as session:
         delete_account(session, host_id=host_id)
+    return len(cancelled)
+
+
+def _notices_sent(host_id: int, wait_seconds: float) -> bool:
+    """Whether every cancellation notice to the host's invitees has been handed over (or refused for good)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with session_scope() as session:
+            waiting = session.exec(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.host_id == host_id, OutboxMessage.kind == 'cancellation',
+                OutboxMessage.status.in_(('pending', 'sending')))).one()  # type: ignore[attr-defined]
+        if not waiting:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
 
 
 def delete_account(session: Session, *, host_id: int) -> None:

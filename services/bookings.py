@@ -83,6 +83,19 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
     return booking
 
 
+def cancel_upcoming(*, session: Session, host_id: int, reason: str, now: datetime) -> list[Booking]:
+    """Cancel every meeting of the host that has not ended yet, each with its notices (closing an account)."""
+    host = _lock_host(session, host_id)
+    upcoming = list(session.exec(select(Booking).where(Booking.host_id == host_id,
+                                                       Booking.status == BOOKING_CONFIRMED, Booking.end_at > now)))
+    for booking in upcoming:
+        _cancel(session, booking, host, reason=reason, now=now)
+    session.commit()
+    for booking in upcoming:
+        events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
+    return upcoming
+
+
 ERASED_NAME, ERASED_EMAIL = 'Erased on request', 'erased@invalid'
 
 

@@ -173,3 +173,41 @@ def test_deletion_revokes_outside_the_transaction_and_completes_when_revocation_
     assert seen == ['refresh-a']
     with session_scope() as session:
         assert session.exec(select(Host)).all() == [] and session.exec(select(Identity)).all() == []
+
+
+def test_closing_an_account_cancels_upcoming_meetings_and_tells_each_invitee_before_deleting() -> None:
+    import threading
+
+    from app.errors import Conflict
+    from services.notifications import worker
+    from tests.services.test_notifications import Recorder
+    host = join(google('a', 'owner@example.com'), 'owner')
+    with session_scope(write=True) as session:
+        call = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
+    for clock, name in (('10:00', 'grace'), ('11:00', 'alan')):
+        with session_scope(write=True) as session:
+            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), clock), now=NOW,
+                               invitee=bookings.Invitee(name.title(), f'{name}@example.com', 'UTC'))
+    with pytest.raises(Conflict, match='some notices have not gone out yet'):  # no worker is sending: nothing goes
+        accounts.close_account(host_id=host.id, revoke=lambda token: None, wait_seconds=0.3)
+    with session_scope() as session:
+        assert session.get(Host, host.id) is not None
+        assert {b.status for b in session.exec(select(Booking))} == {'cancelled'}
+    mailer, stop = Recorder(), threading.Event()
+
+    def send() -> None:  # the outbox worker of this or another process
+        while not stop.is_set():
+            worker.drain(mailer=mailer, settings=get_settings())
+            stop.wait(0.05)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        assert accounts.close_account(host_id=host.id, revoke=lambda token: None) == 0  # already cancelled
+    finally:
+        stop.set()
+        sender.join()
+    told = sorted(message['To'] for _, message in mailer.sent if 'owner@' not in message['To'])
+    assert told == ['Alan <alan@example.com>', 'Grace <grace@example.com>']
+    with session_scope() as session:
+        assert session.exec(select(Host)).all() == [] and session.exec(select(Booking)).all() == []

@@ -88,6 +88,7 @@ async def test_deleting_the_account_asks_for_the_username_then_removes_it(user: 
     user.find(marker='delete-confirm-input').type('owner')
     user.find(marker='confirm-delete').click()
     await user.should_see('Sign in to CloudMeet', retries=40)
+    await user.should_see('Your account was deleted.')
     with session_scope() as session:
         assert session.exec(select(Host).where(Host.id == host.id)).first() is None
 
@@ -131,3 +132,36 @@ async def test_a_newcomer_who_has_not_finished_onboarding_is_sent_back_to_it(use
     for path in ('/dashboard', '/settings', '/event-types'):
         response = await user.http_client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers['location'] == '/onboarding'
+
+
+async def test_deleting_an_account_with_upcoming_meetings_cancels_them_and_tells_the_invitees(user: User) -> None:
+    from app.models import Booking, EventType, OutboxMessage
+    from services import bookings
+    from tests.factories import at, next_monday
+    host = signed_in(user)
+    with session_scope(write=True) as session:
+        call = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
+        bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'), now=NOW,
+                           invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC'))
+    await user.open('/settings')
+    user.find(marker='delete-account').click()
+    await user.should_see('Your upcoming meeting is cancelled first, and the invitee is told by e-mail')
+    user.find(marker='delete-confirm-input').type('owner')
+    user.find(marker='confirm-delete').click()  # the outbox worker of the running app sends the notice
+    await user.should_see('1 upcoming meeting was cancelled and the invitees were told by e-mail.', retries=100)
+    outbox = get_settings().data_dir / 'outbox'
+    assert any('grace@example.com' in str(m['To']) and 'closed their CloudMeet account' in _text(m)
+               for m in (_parse(p) for p in outbox.glob('*.eml')))
+    with session_scope() as session:
+        assert session.exec(select(Booking)).all() == [] and session.exec(select(OutboxMessage)).all() == []
+
+
+def _parse(path):  # type: ignore[no-untyped-def]
+    import email
+    from email import policy
+    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def _text(message) -> str:  # type: ignore[no-untyped-def]
+    part = message.get_body(preferencelist=('plain',))
+    return part.get_content() if part else ''
