@@ -74,12 +74,17 @@ def withdraw_reminders(session: Session, *, booking_id: int) -> None:
 
 def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_ID) -> list[int]:
     """Claim up to `limit` due messages for this worker; the same row is never claimed by two live workers."""
-    skip_locked = ' FOR UPDATE SKIP LOCKED' if session.get_bind().dialect.name == 'postgresql' else ''
     due = "status IN ('pending', 'sending') AND due_at <= :now AND (status = 'pending' OR claimed_until < :now)"
+    picked = f'SELECT id FROM outbox WHERE {due} ORDER BY due_at LIMIT :limit'
+    if session.get_bind().dialect.name == 'postgresql':
+        # ARRAY(...) runs the locking subquery once; a plain IN (...) may become a semi-join that rescans it, and
+        # each rescan locks (and claims) further rows past the limit.
+        picked = f'id = ANY(ARRAY({picked} FOR UPDATE SKIP LOCKED))'
+    else:
+        picked = f'id IN ({picked})'
     statement = text(
         f"UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_until = :lease, "
-        f"attempts = attempts + 1 WHERE {due} AND id IN "
-        f"(SELECT id FROM outbox WHERE {due} ORDER BY due_at LIMIT :limit{skip_locked}) RETURNING id"
+        f"attempts = attempts + 1 WHERE {due} AND {picked} RETURNING id"
     ).bindparams(bindparam('now', type_=OutboxMessage.__table__.c.due_at.type),
                  bindparam('lease', type_=OutboxMessage.__table__.c.due_at.type))
     rows = session.execute(statement, {'now': now, 'lease': now + LEASE, 'worker': worker, 'limit': limit})
@@ -117,6 +122,14 @@ def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: 
         if outcome.due_at is not None:
             values['due_at'] = outcome.due_at
         session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.id, mine).values(**values))
+
+
+def release(session: Session, *, worker: str) -> int:
+    """Give back every claim this worker holds (after a failed pass): due again at once, the claim's attempt not
+    counted. Returns how many."""
+    mine = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_by == worker)  # type: ignore[arg-type]
+    return session.execute(update(OutboxMessage).where(mine).values(  # type: ignore[arg-type]
+        status=PENDING, claimed_by='', claimed_until=None, attempts=OutboxMessage.attempts - 1)).rowcount
 
 
 def next_due(session: Session) -> datetime | None:

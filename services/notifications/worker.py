@@ -20,6 +20,7 @@ from services.calendars import busy as calendar_busy
 from services.calendars import events as calendar_events
 from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.notifications import outbox
+from services.notifications.ledger import LEDGER
 from services.notifications.mailers import DeliveryError, Mailer
 from services.notifications.preferences import KINDS, preference
 from services.notifications.templates import Letter, defang, render
@@ -47,42 +48,58 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
           worker: str = outbox.WORKER_ID, max_batches: int | None = None) -> DrainStats:
     """Send every message that is due now, batch by batch, until none is left (or `max_batches`).
 
-    `senders` threads deliver at once, so one slow SMTP or HTTP round trip does not hold up the rest.
+    `senders` threads deliver at once, so one slow SMTP or HTTP round trip does not hold up the rest. Each outcome
+    is noted in this process the moment the mailer returns; a pass that fails (the database went away) records
+    what it handed over and takes back its other claims at once, or the next pass does before it claims anything.
     """
     stats = DrainStats()
     # An idempotent mailer (file outbox, Resend's idempotency key) may record a batch at once; SMTP records every
-    # message as soon as it is sent, so a crash can repeat at most the messages in flight.
+    # message as soon as it is sent, so a crash of the process can repeat at most the messages in flight.
     idempotent = getattr(mailer, 'idempotent', False)
     record_every = batch if idempotent else 1
     if not idempotent:  # claim only what the senders can finish well within the claim's lease
         batch = senders
-    batches = 0
-    with ThreadPoolExecutor(max_workers=senders, thread_name_prefix='outbox') as pool:
+    LEDGER.settle(worker)
+    pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix='outbox')
+    try:
+        batches = 0
         while max_batches is None or batches < max_batches:
             batches += 1
-            with session_scope(write=True) as session:
-                ids = outbox.claim(session, now=utcnow(), limit=batch, worker=worker)
-            if not ids:
+            if not _one_batch(pool, stats, mailer, settings, worker=worker, batch=batch, record_every=record_every):
                 break
-            with session_scope() as session:
-                work = _load(session, ids)
-            outcomes: list[outbox.Outcome] = []
-            # Calendar events first: a confirmation in the same batch then carries the new Meet or Teams link.
-            calendar = [m for m in work.messages if m.kind == outbox.CALENDAR_SYNC]
-            for future in as_completed([pool.submit(_sync_calendar, m, work, settings) for m in calendar]):
-                outcome = future.result()
-                _count(stats, outcome.status)
-                outcomes.append(outcome)
-            mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
-            for future in as_completed([pool.submit(_deliver, m, work, mailer, settings) for m in mails]):
-                outcome = future.result()
-                _count(stats, outcome.status)
-                outcomes.append(outcome)
-                if len(outcomes) >= record_every:
-                    _record(outcomes, worker)
-                    outcomes = []
-            _record(outcomes, worker)
+    except Exception:
+        pool.shutdown(cancel_futures=True)  # the messages in flight finish (and are noted); no more start
+        LEDGER.take_back(worker)
+        raise
+    finally:
+        pool.shutdown()
     return stats
+
+
+def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, settings: Settings, *, worker: str,
+               batch: int, record_every: int) -> bool:
+    """Claim, send and record one batch; False when nothing was due."""
+    with session_scope(write=True) as session:
+        ids = outbox.claim(session, now=utcnow(), limit=batch, worker=worker)
+    if not ids:
+        return False
+    with session_scope() as session:
+        work = _load(session, ids)
+    # Calendar events first: a confirmation in the same batch then carries the new Meet or Teams link.
+    calendar = [m for m in work.messages if m.kind == outbox.CALENDAR_SYNC]
+    for future in as_completed([pool.submit(LEDGER.run, worker, m, _sync_calendar, work, settings)
+                                for m in calendar]):
+        _count(stats, future.result().status)
+    mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
+    done = 0
+    for future in as_completed([pool.submit(LEDGER.run, worker, m, _deliver, work, mailer, settings)
+                                for m in mails]):
+        _count(stats, future.result().status)
+        done += 1
+        if done % record_every == 0:
+            LEDGER.record(worker)
+    LEDGER.record(worker)
+    return True
 
 
 @dataclass(slots=True)
@@ -257,12 +274,6 @@ def _invitee_clock24(booking: Booking, host: Host) -> bool:
     """The clock the invitee chose when booking, once bookings record it (`Booking.clock24`); until then the host's."""
     chosen = getattr(booking, 'clock24', None)
     return host.clock24 if chosen is None else bool(chosen)
-
-
-def _record(outcomes: list[outbox.Outcome], worker: str) -> None:
-    if outcomes:
-        with session_scope(write=True) as session:
-            outbox.finish(session, outcomes, now=utcnow(), worker=worker)
 
 
 def _count(stats: DrainStats, status: str) -> None:
