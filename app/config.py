@@ -59,7 +59,6 @@ class Settings(BaseSettings):
 
     allowed_emails: str = ''
     privacy_contact: str = ''
-    slots_cache_seconds: int = Field(default=60, ge=0)
     calendar_fresh_seconds: float = Field(default=60, ge=0)  # busy times younger than this are used as they are
     calendar_tolerance_seconds: float = Field(default=600, ge=0)  # older ones are used while a refresh fails
     calendar_timeout_seconds: float = Field(default=8, gt=0)
