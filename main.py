@@ -8,7 +8,7 @@ import sys
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from app import web
+from app import failures, web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
@@ -42,6 +42,7 @@ except mailers.MailerConfigError as exc:
 
 migrate()
 web.install(nicegui_app, create_api(), embed_origins)
+failures.install(nicegui_app)
 register_pages()
 if settings.run_jobs:
     jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings),
