@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import init_engine, migrate, session_scope
 from app.scheduler import OutboxJobs
 from pages import register_pages
-from services import hosts
+from services import hosts, keys
 from services.notifications import mailers, worker
 
 
@@ -41,6 +41,10 @@ except mailers.MailerConfigError as exc:
     sys.exit(f'CloudMeet cannot start: {exc}')
 
 migrate()
+try:
+    keys.check_keys()
+except keys.KeysCannotDecrypt as exc:
+    sys.exit(f'CloudMeet cannot start: {exc}')
 web.install(nicegui_app, create_api(), embed_origins)
 failures.install(nicegui_app)
 register_pages()

@@ -41,6 +41,22 @@ class BookingForm:
         return {'name': (self.name.value or '').strip(), 'email': (self.email.value or '').strip(),
                 'notes': self.notes.value or '', 'answers': answers}
 
+    def on_change(self, callback: Callable[[], Any]) -> None:
+        """Call `callback` whenever any field changes (the page keeps the typed details for a reload)."""
+        for element in (self.name, self.email, self.notes, *self.answers.values()):
+            target = element.radio if isinstance(element, ChoiceQuestion) else element
+            target.on_value_change(lambda _: callback())
+
+    def fill(self, values: dict[str, Any]) -> None:
+        """Put back details typed earlier (unknown questions are ignored)."""
+        for key, element in (('name', self.name), ('email', self.email), ('notes', self.notes)):
+            if isinstance(values.get(key), str):
+                element.value = values[key]
+        for key, value in (values.get('answers') or {}).items():
+            if key in self.answers and value is not None:
+                target = self.answers[key]
+                (target.radio if isinstance(target, ChoiceQuestion) else target).value = value
+
     def show_error(self, message: str) -> None:
         self.error.text = message
         self.error.set_visibility(bool(message))

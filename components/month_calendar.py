@@ -29,9 +29,11 @@ def month_calendar(*, month: date, free_days: dict[date, int], selected: date | 
                 prev.set_enabled(month > today.replace(day=1) and not loading)
                 ui.button(icon='chevron_right', on_click=lambda: on_month(1)).props(
                     'flat round aria-label="Next month"').mark('next-month').set_enabled(not loading)
-        with ui.grid(columns=7).classes('w-full gap-1 justify-items-center').props('role=grid'):
+        # a group of day buttons (role=grid would require rows and gridcells, which buttons are not)
+        with ui.grid(columns=7).classes('w-full gap-1 justify-items-center') \
+                .props(f'role=group aria-label="Days of {month:%B %Y}"'):
             for name in WEEKDAYS:
-                ui.label(name).classes('text-xs font-medium text-slate-600 uppercase')
+                ui.label(name).classes('text-xs font-medium text-slate-600 uppercase').props('aria-hidden=true')
             for _ in range(month.weekday()):
                 ui.element('div')
             for day in _days(month):

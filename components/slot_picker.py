@@ -37,9 +37,10 @@ class SlotPicker:
 
     def __init__(self, *, zone: str, load: Callable[[date, str], Awaitable[MonthSlots]],
                  find_next: Callable[[date, str], Awaitable[date | None]], on_pick: Callable[[Slot, str], Any],
-                 clock24: bool = True) -> None:
+                 clock24: bool = True, on_view: Callable[[], Any] | None = None) -> None:
         self.zone, self.clock24 = zone, clock24
         self.load, self.find_next, self.on_pick = load, find_next, on_pick
+        self.on_view = on_view or (lambda: None)  # the chosen day, zone or clock changed (pages keep it in the URL)
         self.month = self._today().replace(day=1)
         self.selected: date | None = None
         self.data = MonthSlots()
@@ -54,7 +55,8 @@ class SlotPicker:
                     .props('aria-label="Clock format" no-caps').mark('clock-format')
             self.banner = ui.column().classes('w-full')
             with ui.row().classes('w-full gap-6 items-start'):
-                self.calendar_box = ui.column().classes('w-full sm:w-80 gap-2')
+                # a long day of times scrolls past the calendar on a desktop: keep the calendar in view
+                self.calendar_box = ui.column().classes('w-full sm:w-80 gap-2 sm:sticky sm:top-20')
                 self.times_box = ui.column().classes('flex-1 min-w-[12rem] gap-2')
         self._render()
 
@@ -98,10 +100,12 @@ class SlotPicker:
     async def set_zone(self, zone: str) -> None:
         if zone != self.zone:
             self.zone = zone
+            self.on_view()
             await self.reload()
 
     def set_clock(self, clock24: bool) -> None:
         self.clock24 = clock24
+        self.on_view()
         self._render_times()
 
     async def change_month(self, step: int) -> None:
@@ -116,11 +120,15 @@ class SlotPicker:
 
     def select_day(self, day: date) -> None:
         before, self.selected = self.selected, day
+        self.on_view()
         if not self.day_buttons:
             self._render()
             return
         self._restyle_changed_days(_counts(self.data), before)
         self._render_times()
+        # on a phone the times are below the calendar: bring them into view
+        self.root.client.run_javascript(f'if (window.innerWidth < 640) document.getElementById("c{self.times_box.id}")'
+                          '?.scrollIntoView({behavior: "smooth", block: "start"})')
 
     def _today(self) -> date:
         return datetime.now(ZoneInfo(self.zone)).date()
@@ -156,7 +164,7 @@ class SlotPicker:
                 return
             heading(format_day(self.selected), 3, 'text-base font-semibold m-0').mark('selected-day')
             zone = ZoneInfo(self.zone)
-            with ui.column().classes('w-full gap-2').props('role=list aria-label="Free times"'):
+            with ui.column().classes('w-full gap-2').props('role=group aria-label="Free times"'):
                 for slot in self.slots_of_selected_day():
                     local = slot.start.astimezone(zone)
                     self.time_buttons[slot.start] = ui.button(

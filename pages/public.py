@@ -1,9 +1,12 @@
 """`/{username}` (the host's public page) and `/{username}/{slug}` (the booking page)."""
 from __future__ import annotations
 
+import json
 import secrets
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
@@ -16,11 +19,12 @@ from app.live import refresh_on_booking_change
 from app.models import EventType
 from components import design
 from components.booking_form import BookingForm
+from components.clock import clock24_for
 from components.event_header import avatar, event_header
 from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
-from components.timezone_select import show_zone
+from components.timezone_select import city_name, show_zone
 from pages import slot_loading
 from services import availability, bookings, public, validation
 from services.slots import Slot
@@ -67,15 +71,27 @@ async def host_page(username: str) -> None:
                         ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line line-clamp-3')
 
 
-async def booking_page(request: Request, username: str, slug: str, embed: str = '') -> None:
+async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
+                       tz: str = '') -> None:
     try:
         host, event_type = await run.io_bound(_booking_page, username, slug)
     except NotFound:
         not_found('This booking page does not exist, or it is not taking bookings right now.', embed=embed == '1')
         return
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
-    known_zone = _valid_zone(request.cookies.get(ZONE_COOKIE))
-    BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone)
+    known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
+    state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)))
+    BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
+                clock24=clock24_for(request.headers.get('accept-language')))
+
+
+@dataclass(frozen=True, slots=True)
+class FlowState:
+    """The step the URL names (`?date=`, `?slot=`, `?tz=`), so a reload, Back or a shared link lands there."""
+
+    day: date | None = None
+    slot: datetime | None = None
+    zone_given: bool = False
 
 
 ZONE_COOKIE = 'cloudmeet_tz'
@@ -89,41 +105,80 @@ class BookingFlow:
     """Step 1 picks a time, step 2 takes the invitee's details; the times stay live throughout."""
 
     def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool,
-                 known_zone: str | None = None) -> None:
+                 known_zone: str | None = None, state: FlowState | None = None, clock24: bool = True) -> None:
         self.host, self.event_type = host, event_type
         self.chosen: Slot | None = None
         self.zone = known_zone or host.timezone
         self.known_zone = known_zone
+        self.state = state or FlowState()
+        self.embed = embed
         self.idempotency_key = ''
         with frame(event_type.title, embed=embed, brand=host.brand_color):
             event_header(host, event_type)
             with ui.card().classes(design.CARD) as self.pick_step:
                 heading('Select a date and time', 2, design.TITLE + ' m-0')
                 self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
-                                         on_pick=self._pick)
+                                         on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url)
             with ui.card().classes(design.CARD) as self.form_step:
                 with ui.row().classes('items-center gap-2'):
-                    ui.button(icon='arrow_back', on_click=self._back).props('flat round aria-label="Back to times"') \
-                        .mark('back')
+                    ui.button(icon='arrow_back', on_click=self._back_pressed) \
+                        .props('flat round aria-label="Back to times"').tooltip('Back to times').mark('back')
                     heading('Enter your details', 2, design.TITLE + ' m-0')
                 self.summary = ui.label('').classes('font-medium text-slate-800').mark('chosen-time')
                 self.taken = ui.label('').classes(design.WARNING).props('role=alert').mark('taken')
                 self.form = BookingForm(event_type.questions, self._submit)
             self.form_step.set_visibility(False)
+            self.form.on_change(self._remember_details)
         self.client = ui.context.client
+        # the browser's Back button leaves the details step for the times, like the page's own back arrow
+        ui.on('booking_back', lambda: self._back() if self.form_step.visible else None)
+        ui.run_javascript("window.addEventListener('popstate', () => emitEvent('booking_back'))")
         refresh_on_booking_change(host.id, self._refresh)
         background_tasks.create(self._start(), name='booking-page-start')
 
     async def _start(self) -> None:
-        if self.known_zone:  # a returning browser: no need to ask it for its zone first
+        if self.known_zone:  # a returning browser (or a link naming its zone): no need to ask for it first
             await self.client.connected()
-            await self.picker.reload()
-            return
-        zone = await detect_browser_zone(self.client)
-        if zone and zone != self.picker.zone:
-            show_zone(self.picker.zone_select, zone)  # its change handler reloads the times
+        else:
+            zone = await detect_browser_zone(self.client)
+            if zone and zone != self.picker.zone:
+                self.picker.zone = zone
+                show_zone(self.picker.zone_select, zone)
+        if self.state.day:
+            await self.picker.jump_to(self.state.day)
         else:
             await self.picker.reload()
+        slot = self.state.slot
+        if slot is not None:
+            offered = next((s for s in self.picker.slots_of_selected_day() if s.start == slot), None)
+            if offered:
+                self._pick(offered, self.picker.zone, push=False)
+                with self.form_step:  # the tab's storage is found through the page's client
+                    self.form.fill(app.storage.tab.get(self._details_key, {}))
+            else:
+                with self.pick_step:
+                    ui.notify('That time is no longer free. Here are the times that are.', type='warning',
+                              position='top')
+                self._keep_in_url()
+
+    @property
+    def _details_key(self) -> str:
+        return f'booking-details:{self.event_type.id}'
+
+    def _remember_details(self) -> None:
+        """Typed details survive a reload of this tab (kept server-side with the tab, never in the URL)."""
+        app.storage.tab[self._details_key] = self.form.values()
+
+    def _keep_in_url(self, *, push: bool = False) -> None:
+        query = {'tz': self.picker.zone}
+        if self.picker.selected:
+            query['date'] = self.picker.selected.isoformat()
+        if self.chosen and self.form_step.visible:
+            query['slot'] = self.chosen.start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        if self.embed:
+            query['embed'] = '1'
+        url = f'/{self.host.username}/{self.event_type.slug}?{urlencode(query)}'
+        self.client.run_javascript(f'history.{"pushState" if push else "replaceState"}(null, "", {json.dumps(url)})')
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
@@ -132,7 +187,7 @@ class BookingFlow:
     async def _find_next(self, after: date, zone: str) -> date | None:
         return await slot_loading.first_free_day(self.event_type.id, after, zone)
 
-    def _pick(self, slot: Slot, zone: str) -> None:
+    def _pick(self, slot: Slot, zone: str, *, push: bool = True) -> None:
         self.chosen, self.zone = slot, zone
         self.idempotency_key = secrets.token_urlsafe(16)
         self._show_chosen()
@@ -141,6 +196,7 @@ class BookingFlow:
         self.form.show_error('')
         self.pick_step.set_visibility(False)
         self.form_step.set_visibility(True)
+        self._keep_in_url(push=push)
         self.form.name.run_method('focus')
 
     def _show_chosen(self) -> None:
@@ -149,13 +205,18 @@ class BookingFlow:
             end = self.chosen.end.astimezone(ZoneInfo(self.zone))
             clock = self.picker.clock24
             self.summary.text = (f'{format_day(start.date())}, {format_time(start, clock)} – '
-                                 f'{format_time(end, clock)} ({self.zone})')
+                                 f'{format_time(end, clock)} ({city_name(self.zone)} time)')
 
     def _back(self, message: str = '') -> None:
         self.form_step.set_visibility(False)
         self.pick_step.set_visibility(True)
+        self._keep_in_url()
         if message:
             ui.notify(message, type='warning', position='top')
+
+    def _back_pressed(self) -> None:
+        self._back()
+        self.client.run_javascript('history.back()')  # leave the details step's history entry too (popstate: no-op)
 
     async def _refresh(self) -> None:
         await self.picker.reload(quiet=True)
@@ -189,6 +250,21 @@ async def detect_browser_zone(client: Client) -> str | None:
     except TimeoutError:
         return None
     return _valid_zone(zone)
+
+
+def _valid_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _valid_instant(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc) if moment and moment.tzinfo else None
 
 
 def _valid_zone(zone: object) -> str | None:

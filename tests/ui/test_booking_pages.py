@@ -254,3 +254,26 @@ async def test_a_visitor_in_another_zone_can_search_every_zone_in_the_picker(use
     assert len(select.options) > 400
     tokyo = [zone for zone, text in select.options.items() if 'japan' in text.lower()]
     assert tokyo == ['Asia/Tokyo']
+
+
+async def test_the_chosen_day_time_and_zone_live_in_the_url_so_a_reload_or_shared_link_lands_there(
+        user: User, ada: dict) -> None:
+    day, start = first_offer(ada['call'])
+    slot = start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    await user.open(f'/ada/call?tz=Asia/Tokyo&date={day.isoformat()}&slot={slot}')
+    await user.should_see('Enter your details', retries=40)
+    await user.should_see('Tokyo time')
+    await fill_form(user)
+    await user.open(f'/ada/call?tz=Asia/Tokyo&date={day.isoformat()}&slot={slot}')  # a reload of the same tab
+    await user.should_see('Enter your details', retries=40)
+    assert next(iter(user.find(marker='name').elements)).value == 'Grace Hopper'  # typed details are kept
+    assert next(iter(user.find(marker='question-topic').elements)).value == 'Compilers'
+
+
+async def test_a_link_to_a_time_that_was_taken_opens_the_times_with_a_note(user: User, ada: dict) -> None:
+    day, start = first_offer(ada['call'])
+    _book_from_another_process(ada['call'], start)
+    slot = start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    await user.open(f'/ada/call?date={day.isoformat()}&slot={slot}')
+    await user.should_see('That time is no longer free', retries=40)
+    await user.should_see('Select a date and time')
