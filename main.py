@@ -8,7 +8,7 @@ import sys
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from app import failures, web
+from app import edge, failures, files, web
 from app.api import create_api
 from app.cli import COMMANDS, run_cli
 from app.config import get_settings
@@ -28,6 +28,7 @@ async def embed_origins(username: str) -> list[str]:
 
 
 settings = get_settings()
+files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
 logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
 logging.getLogger('alembic').setLevel(logging.WARNING)
 init_engine(settings.sqlalchemy_url)
@@ -45,7 +46,8 @@ try:
     keys.check_keys()
 except keys.KeysCannotDecrypt as exc:
     sys.exit(f'CloudMeet cannot start: {exc}')
-web.install(nicegui_app, create_api(), embed_origins)
+web.install(nicegui_app, create_api(), embed_origins, max_body_bytes=settings.max_body_bytes,
+            hsts=settings.secure_cookies)
 failures.install(nicegui_app)
 register_pages()
 if settings.run_jobs:
@@ -57,4 +59,5 @@ if settings.run_jobs:
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,
-           reload=False, show=False, favicon='📅', language='en-GB')
+           reload=False, show=False, favicon='📅', language='en-GB',
+           session_middleware_kwargs=edge.session_cookie_options(settings), **edge.server_options(settings))

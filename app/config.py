@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import files
 
 SECRETS_FILE = 'secrets.json'
 
@@ -64,6 +67,15 @@ class Settings(BaseSettings):
     calendar_timeout_seconds: float = Field(default=8, gt=0)
     allow_private_calendar_urls: bool = False  # ICS feeds on private or loopback addresses (tests, home labs)
     microsoft_ca_bundle: str = ''  # a CA file to trust for Microsoft's endpoints (TLS-inspecting proxies, tests)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger request bodies are refused (413) unread
+    booking_rate_limit: str = '20/10m'  # new bookings per client address: count/window (m or h), or 0 for none
+    trusted_proxies: str = ''  # addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated)
+
+    @field_validator('booking_rate_limit')
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value.strip()
 
     @field_validator('base_url')
     @classmethod
@@ -100,16 +112,34 @@ class Settings(BaseSettings):
         return self.database_url or f'sqlite:///{(self.data_dir / "cloudmeet.sqlite").resolve()}'
 
     @property
+    def booking_rate(self) -> tuple[int, int] | None:
+        """(bookings, window in seconds) one client address may make, or None when unlimited."""
+        return parse_rate(self.booking_rate_limit)
+
+    @property
     def fernet_keys(self) -> list[str]:
         """Token encryption keys, newest first."""
         return [k.strip() for k in self.encryption_keys.split(',') if k.strip()]
+
+
+RATE = re.compile(r'^\s*(\d+)\s*/\s*(\d*)\s*([mh])\s*$')
+
+
+def parse_rate(text: str) -> tuple[int, int] | None:
+    """'20/10m' -> (20, 600), '100/1h' or '100/h' -> (100, 3600), '0' -> None (no limit)."""
+    if text.strip() == '0':
+        return None
+    match = RATE.match(text)
+    if not match or int(match.group(1)) < 1 or match.group(2) == '0':
+        raise ValueError(f"a rate is written like '20/10m' or '100/1h' (or 0 for no limit), not '{text[:40]}'")
+    return int(match.group(1)), int(match.group(2) or 1) * (60 if match.group(3) == 'm' else 3600)
 
 
 @lru_cache
 def get_settings() -> Settings:
     """Load the settings once and fill in generated secrets from the data dir."""
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    files.private_dir(settings.data_dir)
     generated = _generated_secrets(settings.data_dir)
     if not settings.secret_key:
         settings.secret_key = generated['secret_key']

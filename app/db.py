@@ -13,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app import files
+
 MIGRATIONS = Path(__file__).parent / 'migrations'
 _engine: Engine | None = None
 _immediate = contextvars.ContextVar('sqlite_begin_immediate', default=False)
@@ -42,6 +44,7 @@ def create_db_engine(url: str) -> Engine:
     """An engine tuned for the dialect: WAL, busy timeout and immediate write transactions on SQLite."""
     if not url.startswith('sqlite'):
         return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    _private_sqlite_files(url)
     engine = sa.create_engine(url, connect_args={'timeout': 15, 'check_same_thread': False}, pool_size=20,
                               max_overflow=20)
 
@@ -59,6 +62,19 @@ def create_db_engine(url: str) -> Engine:
         connection.exec_driver_sql('BEGIN IMMEDIATE' if _immediate.get() else 'BEGIN')
 
     return engine
+
+
+def _private_sqlite_files(url: str) -> None:
+    """The database file is created owner-only before SQLite opens it; its WAL and shared-memory files take their
+    mode from it."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ':memory:' or database.startswith('file:'):
+        return
+    path = Path(database)
+    files.private_file(path)
+    for extra in (path.with_name(path.name + '-wal'), path.with_name(path.name + '-shm')):
+        if extra.exists():
+            files.private_file(extra)
 
 
 def init_engine(url: str) -> Engine:

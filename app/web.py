@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by pages and the API: security headers, and the API served beside NiceGUI."""
+"""HTTP plumbing shared by pages and the API: security headers, the body limit, and the API served beside NiceGUI."""
 from __future__ import annotations
 
 import re
@@ -8,10 +8,18 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.edge import BodyLimit
+
 API_PREFIX = '/api/v1'
 TOKEN_PATHS = ('/booking/', '/api/v1/public/bookings/')
 BOOKING_PAGE = re.compile(r'^/([a-z0-9-]{1,40})/([a-z0-9-]{1,60})$')
 EmbedOrigins = Callable[[str], Awaitable[list[str]]]
+# As strict as NiceGUI allows: Vue compiles its templates in the browser ('unsafe-eval') and NiceGUI writes its
+# page state and styles inline ('unsafe-inline'). No other origin may serve scripts, styles, fonts or connections.
+PAGE_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self'; "
+               "object-src 'none'; base-uri 'self'; form-action 'self'; ")
+HSTS = 'max-age=31536000'
 
 
 async def _no_origins(_username: str) -> list[str]:
@@ -19,10 +27,11 @@ async def _no_origins(_username: str) -> list[str]:
 
 
 class SecurityHeaders:
-    """nosniff, no framing by other sites, and no referrer leaking from token-bearing pages (pure ASGI)."""
+    """nosniff, a content security policy (no framing by other sites), HSTS behind https, and no referrer leaking
+    from token-bearing pages (pure ASGI)."""
 
-    def __init__(self, app: ASGIApp, embed_origins: EmbedOrigins = _no_origins) -> None:
-        self.app, self.embed_origins = app, embed_origins
+    def __init__(self, app: ASGIApp, embed_origins: EmbedOrigins = _no_origins, *, hsts: bool = False) -> None:
+        self.app, self.embed_origins, self.hsts = app, embed_origins, hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] != 'http':
@@ -30,13 +39,17 @@ class SecurityHeaders:
             return
         policy = 'no-referrer' if scope['path'].startswith(TOKEN_PATHS) else 'strict-origin-when-cross-origin'
         ancestors = ' '.join(["'self'", *await self._embedders(scope)])
+        is_api = scope['path'] == API_PREFIX or scope['path'].startswith(API_PREFIX + '/')  # its docs load a CDN
+        csp = ('' if is_api else PAGE_POLICY) + f'frame-ancestors {ancestors}'
 
         async def send_with_headers(message: Message) -> None:
             if message['type'] == 'http.response.start':
                 headers = MutableHeaders(scope=message)
                 headers.setdefault('X-Content-Type-Options', 'nosniff')
-                headers.setdefault('Content-Security-Policy', f'frame-ancestors {ancestors}')
+                headers.setdefault('Content-Security-Policy', csp)
                 headers.setdefault('Referrer-Policy', policy)
+                if self.hsts:
+                    headers.setdefault('Strict-Transport-Security', HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -70,10 +83,12 @@ class ApiBeside:
             await self.pages(scope, receive, send)
 
 
-def install(app: object, api: ASGIApp, embed_origins: EmbedOrigins = _no_origins) -> None:
-    """Wrap the NiceGUI application's middleware stack (built on its first request) with the API and headers."""
+def install(app: object, api: ASGIApp, embed_origins: EmbedOrigins = _no_origins, *,
+            max_body_bytes: int = 1024 * 1024, hsts: bool = False) -> None:
+    """Wrap the NiceGUI application's middleware stack (built on its first request) with the API, the body limit
+    and the headers."""
     def build() -> ASGIApp:
         pages = type(app).build_middleware_stack(app)  # type: ignore[attr-defined]
-        return SecurityHeaders(ApiBeside(api, pages), embed_origins)
+        return SecurityHeaders(BodyLimit(ApiBeside(api, pages), max_body_bytes), embed_origins, hsts=hsts)
 
     app.build_middleware_stack = build  # type: ignore[attr-defined]

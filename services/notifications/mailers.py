@@ -16,6 +16,7 @@ from typing import Protocol
 
 import resend
 
+from app import files
 from app.config import Settings
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,12 @@ class FileMailer:
     idempotent = True  # a repeated send rewrites the same file
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = files.private_dir(directory)  # its messages carry live sign-in and manage links
 
     def send(self, message: Message, key: str) -> None:
         path = self.directory / f'{_safe(key)}.eml'
         temporary = path.with_suffix(f'.{os.getpid()}.tmp')
-        temporary.write_bytes(message.as_bytes())
+        files.write_private(temporary, message.as_bytes())
         os.replace(temporary, path)
         log.info('e-mail to %s (%s) written to %s', message['To'], message['X-CloudMeet-Kind'], path.name)
 
