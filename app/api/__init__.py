@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
@@ -18,9 +21,12 @@ STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, Rate
 
 def create_api() -> FastAPI:
     """Build the API application with its routers and error translation."""
-    api = FastAPI(title='CloudMeet API', version='1.0.0', openapi_url='/openapi.json', docs_url='/docs',
+    api = FastAPI(title='CloudMeet API', version='1.0.0', openapi_url='/openapi.json', docs_url=None,
                   redoc_url=None, description='Scheduling API: public booking endpoints and host endpoints '
                                               '(Authorization: Bearer <API key>).')
+    # Swagger UI from this server (the package ships its files): no CDN, so it works offline and under our CSP.
+    api.mount('/docs-assets', StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name='docs-assets')
+    api.get('/docs', include_in_schema=False)(_docs)
     api.include_router(public.router)
     api.include_router(host.router)
     api.add_exception_handler(DomainError, _domain_error)
@@ -28,6 +34,13 @@ def create_api() -> FastAPI:
     api.add_exception_handler(ValidationError, _invalid_body)
     api.add_exception_handler(OperationalError, _database_unavailable)
     return api
+
+
+async def _docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url='/api/v1/openapi.json', title='CloudMeet API',
+                               swagger_js_url='/api/v1/docs-assets/swagger-ui-bundle.js',
+                               swagger_css_url='/api/v1/docs-assets/swagger-ui.css',
+                               swagger_favicon_url='/api/v1/docs-assets/favicon-32x32.png')
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -187,3 +187,12 @@ def test_the_location_address_or_link_is_shown_only_after_booking(client: TestCl
     listed = client.get('/public/ada/event-types').json()
     assert {'kind': 'in_person'} in [e['location'] for e in listed]
     assert '221B' not in client.get('/public/ada/event-types').text
+
+
+def test_the_api_docs_load_their_assets_from_this_server_not_a_cdn(client: TestClient) -> None:
+    page = client.get('/docs')
+    assert page.status_code == 200
+    assert 'cdn.' not in page.text and 'https://' not in page.text.replace('https://fastapi.tiangolo.com', '')
+    assert '/api/v1/docs-assets/swagger-ui-bundle.js' in page.text
+    for asset in ('swagger-ui-bundle.js', 'swagger-ui.css'):
+        assert client.get(f'/docs-assets/{asset}').status_code == 200
