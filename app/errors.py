@@ -33,7 +33,11 @@ class SlotUnavailable(Conflict):
 
 
 class RateLimited(DomainError):
-    """Too many attempts (HTTP 429)."""
+    """Too many attempts (HTTP 429, with Retry-After when `retry_after` seconds are known)."""
+
+    def __init__(self, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from app import auth
 from app.config import get_settings
 from app.db import session_scope
+from app.edge import client_address
 from app.errors import DomainError
 from app.models import Host
 from app.ratelimit import login_link_requests
@@ -74,7 +75,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     if signed_in_host(request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
-    target, address = auth.safe_next(next), request.client.host if request.client else 'unknown'
+    target, address = auth.safe_next(next), client_address(request)
     with frame('Sign in'), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
         if closed.isdigit():
             ui.label('Your account was deleted.' + (

@@ -10,6 +10,7 @@ from nicegui import app, run, ui
 from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope
+from app.edge import client_address
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
 from app.ratelimit import manage_token_guesses
@@ -17,6 +18,7 @@ from components import design
 from components.frame import frame, not_found
 from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from components.timezone_select import city_name
 from pages import slot_loading
 from services import availability, bookings, calendar_links, public
 from services.slots import Slot
@@ -102,15 +104,15 @@ class ManageFlow:
                 ui.link('Book a new time', f'/{view.host.username}/{view.event_type.slug}').mark('book-again')
 
     def _proposal(self, proposal: bookings.Proposal, zone: ZoneInfo) -> None:
-        start, end = proposal.start.astimezone(zone), proposal.end.astimezone(zone)
+        start, end, clock = proposal.start.astimezone(zone), proposal.end.astimezone(zone), self.view.clock24
         with ui.card().classes(design.CARD + ' border-l-4 border-amber-500').mark('proposal'):
             heading(f'{self.view.host.name} proposes a new time', 2, design.TITLE + ' m-0')
-            ui.label(f'{format_day(start.date())}, {format_time(start, True)} – {format_time(end, True)}') \
+            ui.label(f'{format_day(start.date())}, {format_time(start, clock)} – {format_time(end, clock)}') \
                 .classes('font-medium').mark('proposed-when')
             if proposal.message:
                 ui.label(proposal.message).classes('whitespace-pre-line text-slate-700').mark('proposal-message')
             expires = proposal.expires_at.astimezone(zone)
-            ui.label(f'Please answer by {format_day(expires.date())}, {format_time(expires, True)}.') \
+            ui.label(f'Please answer by {format_day(expires.date())}, {format_time(expires, clock)}.') \
                 .classes(design.SUBTLE)
             with ui.row().classes('gap-3'):
                 self.accept_button = ui.button('Accept the new time', on_click=lambda: self.answer_proposal('accept')) \
@@ -129,14 +131,15 @@ class ManageFlow:
         if action == 'pick':
             self._open_picker()
             return
-        local = proposal.start.astimezone(ZoneInfo(self.view.invitee_timezone))
+        local, clock = proposal.start.astimezone(ZoneInfo(self.view.invitee_timezone)), self.view.clock24
         accept = action == 'accept'
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading('Move your meeting to the proposed time?' if accept else 'Decline and cancel the meeting?', 2,
                     design.TITLE + ' m-0')
-            ui.label(f'{format_day(local.date())}, {format_time(local, True)} ({self.view.invitee_timezone})'
-                     if accept else 'Your meeting will be cancelled. You can book a new time afterwards.')
+            place = city_name(self.view.invitee_timezone)
+            when = f'{format_day(local.date())}, {format_time(local, clock)} ({place} time)'
+            ui.label(when if accept else 'Your meeting will be cancelled. You can book a new time afterwards.')
             with ui.row().classes('gap-2'):
                 ui.button('Yes, move it' if accept else 'Yes, decline and cancel',
                           on_click=lambda: self._answer(dialog, accept)) \
@@ -195,8 +198,10 @@ class ManageFlow:
         with self.picker_box:
             heading('Pick a new time', 3, 'text-base font-semibold m-0')
             self.picker = SlotPicker(zone=self.view.invitee_timezone, load=self._load, find_next=self._find_next,
-                                     on_pick=self._confirm_move)
-        ui.timer(0, self.picker.reload, once=True)
+                                     on_pick=self._confirm_move, clock24=self.view.clock24)
+        booked = self.view.start.astimezone(ZoneInfo(self.view.invitee_timezone)).date()
+        picker = self.picker
+        ui.timer(0, lambda: picker.jump_to(booked), once=True)  # opens on the booked date
 
     async def _refresh_picker(self) -> None:
         if self.picker is not None and not self.picker_box.is_deleted:
@@ -214,11 +219,11 @@ class ManageFlow:
         return await slot_loading.first_free_day(self.view.event_type.id, after, zone)
 
     def _confirm_move(self, slot: Slot, zone: str) -> None:
-        local = slot.start.astimezone(ZoneInfo(zone))
+        local, clock = slot.start.astimezone(ZoneInfo(zone)), self.picker.clock24 if self.picker else True
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3'):
             heading('Move your meeting?', 2, design.TITLE + ' m-0')
-            ui.label(f'New time: {format_day(local.date())}, {format_time(local, True)} ({zone})')
+            ui.label(f'New time: {format_day(local.date())}, {format_time(local, clock)} ({city_name(zone)} time)')
             with ui.row().classes('gap-2'):
                 ui.button('Move meeting', on_click=lambda: self._move(dialog, slot)).props('unelevated no-caps') \
                     .mark('confirm-move')
@@ -269,11 +274,12 @@ class ManageFlow:
 
 
 def _details(view: public.ManageView, start: datetime, end: datetime) -> None:
+    clock = view.clock24
     with ui.column().classes('gap-1 text-slate-800').mark('details'):
         ui.label(_title(view)).classes('text-lg font-semibold')
-        ui.label(f'{format_day(start.date())}, {format_time(start, True)} – {format_time(end, True)}') \
+        ui.label(f'{format_day(start.date())}, {format_time(start, clock)} – {format_time(end, clock)}') \
             .classes('font-medium').mark('when')
-        ui.label(f'Time zone: {view.invitee_timezone}').classes(design.SUBTLE)
+        ui.label(f'Time zone: {city_name(view.invitee_timezone)}').classes(design.SUBTLE)
         ui.label(f'Location: {view.location_label}').mark('where')
         value = view.location_value
         if value and _is_web_link(value):
@@ -297,17 +303,18 @@ def _is_web_link(value: str) -> bool:
 
 
 def _client_address(request: Request) -> str:
-    return request.client.host if request.client else 'unknown'
+    return client_address(request)
 
 
 def _guarded_view(address: str, uid: str, token: str) -> public.ManageView:
-    """The manage view, with wrong tokens counted per client address (guessing is rate-limited)."""
-    if manage_token_guesses.blocked(address):
-        raise RateLimited('Too many attempts; please wait a few minutes and use the link from your e-mail.')
+    """The manage view for the right token, always; wrong tokens are counted per booking and client address
+    (guessing is rate-limited)."""
     try:
         return _view(uid, token)
     except NotFound:
-        manage_token_guesses.hit(address)
+        if manage_token_guesses.wrong(uid, address):
+            raise RateLimited('Too many attempts; please wait a few minutes and use the link from your e-mail.',
+                              retry_after=600) from None
         raise
 
 

@@ -47,6 +47,8 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {'WWW-Authenticate': 'Bearer'} if status == 401 else None
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        headers = {'Retry-After': str(max(1, exc.retry_after))}
     return JSONResponse({'detail': exc.detail}, status_code=status, headers=headers)
 
 

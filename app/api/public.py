@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest, TokenRequest
 from app.config import get_settings
 from app.db import session_scope
+from app.edge import client_address
 from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.models import Booking
 from app.ratelimit import manage_token_guesses as token_guesses
@@ -135,13 +136,12 @@ def _offerable(start: datetime) -> datetime:
 
 
 def _by_token(session: Any, uid: str, token: str, request: Request) -> Booking:
-    client = request.client.host if request.client else 'unknown'
-    if token_guesses.blocked(client):
-        raise RateLimited('Too many attempts; please wait a few minutes')
+    """The booking behind a right token, always; wrong ones are counted per booking and address (429 when over)."""
     try:
         return bookings.booking_for_token(session=session, uid=uid, token=token)
     except NotFound:
-        token_guesses.hit(client)
+        if token_guesses.wrong(uid, client_address(request)):
+            raise RateLimited('Too many attempts; please wait a few minutes', retry_after=600) from None
         raise
 
 

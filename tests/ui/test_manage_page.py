@@ -89,10 +89,20 @@ async def test_rescheduling_picks_a_new_time_and_moves_the_booking(user: User, b
 async def test_guessing_manage_tokens_on_the_page_is_rate_limited(user: User, booked: dict) -> None:
     for _ in range(20):
         assert (await user.http_client.get(f'/booking/{booked["uid"]}?token=guess')).status_code == 404
-    blocked = await user.http_client.get(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    blocked = await user.http_client.get(f'/booking/{booked["uid"]}?token=guess')
     assert blocked.status_code == 429 and 'Too many attempts' in blocked.text
-    invite = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token={booked["token"]}')
+    invite = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token=guess')
     assert invite.status_code == 429
+
+
+async def test_the_right_token_always_opens_the_page_however_many_wrong_ones_came_first(user: User,
+                                                                                       booked: dict) -> None:
+    for _ in range(25):
+        await user.http_client.get(f'/booking/{booked["uid"]}?token=guess')
+    opened = await user.http_client.get(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    assert opened.status_code == 200
+    invite = await user.http_client.get(f'/booking/{booked["uid"]}/invite.ics?token={booked["token"]}')
+    assert invite.status_code == 200 and b'BEGIN:VCALENDAR' in invite.content
 
 
 def propose(booked: dict, clock: str, message: str = '') -> None:
