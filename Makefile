@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_outbox
 	$(BIN)/python -m tests.bench.bench_calendars
 	$(BIN)/python -m tests.bench.bench_growth
+	$(BIN)/python -m tests.bench.bench_burst
 
 lint: install
 	$(BIN)/ruff check .

@@ -27,6 +27,11 @@ async def embed_origins(username: str) -> list[str]:
     return await asyncio.to_thread(read)
 
 
+# How long a page waits for its browser's websocket (first connect or reconnect) before it is dropped: NiceGUI's
+# 3 s lost pages when 200 browser tabs opened at once; longer only keeps a closed tab's page in memory a little
+# longer (tests/bench/bench_burst.py measures a burst).
+RECONNECT_SECONDS = 15.0
+
 settings = get_settings()
 files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
 logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -59,5 +64,5 @@ if settings.run_jobs:
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,
-           reload=False, show=False, favicon='📅', language='en-GB',
+           reload=False, show=False, favicon='📅', language='en-GB', reconnect_timeout=RECONNECT_SECONDS,
            session_middleware_kwargs=edge.session_cookie_options(settings), **edge.server_options(settings))
