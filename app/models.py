@@ -50,6 +50,7 @@ class Host(SQLModel, table=True):
     reminder_offsets: list[int] = _json(lambda: list(DEFAULT_REMINDER_OFFSETS))
     is_owner: bool = False  # the instance owner: the first account, who invites the others
     clock24: bool = True  # how the host's pages and e-mails show times
+    clock_chosen: bool = False  # the host chose clock24 for their booking pages too (else the browser's language)
     avatar: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     avatar_type: str = Field(default='', max_length=20)
     created_at: datetime = _utc()
@@ -110,6 +111,7 @@ class Booking(SQLModel, table=True):
     invitee_name: str = Field(max_length=120)
     invitee_email: str = Field(max_length=254)
     invitee_timezone: str = Field(max_length=64)
+    clock24: bool | None = None  # the invitee's clock (12/24 h) when booking: their pages and e-mails keep it
     notes: str = Field(default='', max_length=2000)
     answers: dict[str, Any] = _json(dict)
     manage_token_hash: str = Field(max_length=64)
@@ -242,3 +244,27 @@ class CalendarConnection(SQLModel, table=True):
     target_calendar: str = Field(default='', max_length=300)  # ...in this calendar ('' = the account's default)
     reconnect_notice_sent: bool = False
     created_at: datetime = _utc()
+
+
+class BookingRateEvent(SQLModel, table=True):
+    """One new booking from a client address (an IPv6 client's /64), counted against CLOUDMEET_BOOKING_RATE_LIMIT
+    in the database, so that every process shares the count."""
+
+    __tablename__ = 'booking_rate_event'
+    __table_args__ = (sa.Index('ix_booking_rate_event_client_at', 'client', 'created_at'),
+                      sa.Index('ix_booking_rate_event_created_at', 'created_at'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64)
+    created_at: datetime = _utc()
+
+
+class ReleasedUsername(SQLModel, table=True):
+    """A username its host gave up by renaming: reserved for that host, and its links redirected to their current
+    username, for 90 days after `released_at`, so nobody else inherits the old links and their bookings."""
+
+    __tablename__ = 'released_username'
+
+    username: str = Field(primary_key=True, max_length=40)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    released_at: datetime = _utc()

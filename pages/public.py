@@ -82,7 +82,7 @@ async def booking_page(request: Request, username: str, slug: str, embed: str = 
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
     state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)))
     BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
-                clock24=clock24_for(request.headers.get('accept-language')))
+                clock24=_clock24(host, request))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +229,7 @@ class BookingFlow:
         assert self.chosen is not None
         try:
             uid, token = await run.io_bound(_book, self.event_type.id, self.chosen.start, values, self.zone,
-                                            self.idempotency_key)
+                                            self.idempotency_key, self.picker.clock24)
         except SlotUnavailable:
             await self.picker.reload()
             self._back('Sorry, that time was just taken. Here are the times that are still free.')
@@ -250,6 +250,11 @@ async def detect_browser_zone(client: Client) -> str | None:
     except TimeoutError:
         return None
     return _valid_zone(zone)
+
+
+def _clock24(host: public.PublicHost, request: Request) -> bool:
+    """The host's chosen clock, else the one the browser's language writes times with (en-US: 12 h)."""
+    return host.clock24 if host.clock24 is not None else clock24_for(request.headers.get('accept-language'))
 
 
 def _valid_day(text: str) -> date | None:
@@ -291,9 +296,10 @@ def _event_type(session: Any, event_type_id: int) -> EventType:
     return event_type
 
 
-def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str) -> tuple[str, str]:
+def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str,
+          clock24: bool) -> tuple[str, str]:
     invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
-                               answers=values['answers'])
+                               answers=values['answers'], clock24=clock24)
     with session_scope() as session:  # the host's calendars are asked before the write lock is taken
         availability.warm_calendars(host_id=_event_type(session, event_type_id).host_id, start=start,
                                     session=session)

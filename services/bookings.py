@@ -32,6 +32,7 @@ class Invitee:
     timezone: str
     notes: str = ''
     answers: dict[str, Any] = field(default_factory=dict)
+    clock24: bool | None = None  # the clock the invitee chose on the page (their e-mails and pages keep it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,8 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         end_at=start + timedelta(minutes=event_type.duration_minutes),
         buffer_before_minutes=event_type.buffer_before_minutes, buffer_after_minutes=event_type.buffer_after_minutes,
         invitee_name=invitee.name, invitee_email=invitee.email, invitee_timezone=invitee.timezone,
-        notes=invitee.notes, answers=invitee.answers, manage_token_hash=crypto.hash_token(token),
+        clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
+        manage_token_hash=crypto.hash_token(token),
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
     session.add(booking)
     _flush_or_unavailable(session)
@@ -360,7 +362,7 @@ def _clean(invitee: Invitee, event_type: EventType) -> Invitee:
         raise InvalidInput('Notes must be at most 2000 characters')
     return Invitee(name=validation.single_line(invitee.name, 'Name', 120), email=validation.email(invitee.email),
                    timezone=validation.time_zone(invitee.timezone), notes=invitee.notes.strip(),
-                   answers=_answers(invitee.answers, event_type.questions))
+                   answers=_answers(invitee.answers, event_type.questions), clock24=invitee.clock24)
 
 
 def _answers(answers: dict[str, Any], questions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from app import crypto
-from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from app.models import ApiKey, EventType, Host
-from services import schedules, validation
+from app.errors import Conflict, InvalidInput, Moved, NotAllowed, NotFound
+from app.models import ApiKey, EventType, Host, utcnow
+from services import schedules, usernames, validation
 
 API_KEY_PREFIX = 'cm_'
 
@@ -23,6 +23,7 @@ def create_host(*, session: Session, email: str, name: str, username: str, timez
     for column, value in (('email', host.email), ('username', host.username)):
         if session.exec(select(Host.id).where(getattr(Host, column) == value)).first() is not None:
             raise Conflict(f"A host with the {column} '{value}' already exists")
+    usernames.claim(session, username=host.username, host_id=None, now=utcnow())
     session.add(host)
     try:
         session.flush()
@@ -36,7 +37,8 @@ def create_host(*, session: Session, email: str, name: str, username: str, timez
 def get_host_by_username(*, session: Session, username: str) -> Host:
     host = session.exec(select(Host).where(Host.username == username.lower())).first()
     if host is None:
-        raise NotFound('No host with this username')
+        moved = usernames.moved_to(session, username=username, now=utcnow())
+        raise Moved(moved) if moved else NotFound('No host with this username')
     return host
 
 
@@ -102,11 +104,14 @@ def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -
     if 'brand_color' in changes:
         host.brand_color = validation.hex_color(changes['brand_color'])
     if 'clock24' in changes:
-        host.clock24 = bool(changes['clock24'])
+        host.clock24, host.clock_chosen = bool(changes['clock24']), True
     if 'username' in changes and str(changes['username']).strip().lower() != host.username:
         username = validation.username(str(changes['username']))
         if session.exec(select(Host.id).where(Host.username == username, Host.id != host.id)).first() is not None:
             raise Conflict(f"The username '{username}' is taken")
+        assert host.id is not None
+        usernames.claim(session, username=username, host_id=host.id, now=utcnow())
+        usernames.release(session, host_id=host.id, username=host.username, now=utcnow())
         host.username = username
     session.add(host)
     session.flush()

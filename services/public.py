@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import NotFound
-from app.models import BOOKING_CONFIRMED, EventType, Host
+from app.models import BOOKING_CONFIRMED, Booking, EventType, Host
 from services import bookings, event_types, hosts
 from services.calendars import events as calendar_events
 
@@ -35,6 +35,7 @@ class PublicHost:
     timezone: str
     brand_color: str = ''
     has_avatar: bool = False
+    clock24: bool | None = None  # the host's chosen clock for their pages; None: the invitee's browser decides
 
     @property
     def initials(self) -> str:
@@ -76,6 +77,7 @@ class ManageView:
     cancel_reason: str
     reschedulable: bool
     sequence: int = 0
+    clock24: bool = True  # the invitee's clock, chosen when booking
     proposal: bookings.Proposal | None = None  # a new time the host proposed, awaiting the invitee's answer
     host_email: str = ''  # the organiser in the invitee's .ics (their e-mails reply to it too); never shown on pages
 
@@ -130,14 +132,21 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         location_value=booking.meeting_url or (event_type.location_value if event_type else ''),
         cancel_reason=booking.cancel_reason,
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
-        sequence=booking.sequence, proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
+        sequence=booking.sequence, clock24=_clock24(booking, host),
+        proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
         host_email=host.email)
+
+
+def _clock24(booking: Booking, host: Host) -> bool:
+    """The clock the invitee booked with; older bookings follow the host's."""
+    return booking.clock24 if booking.clock24 is not None else host.clock24
 
 
 def _host(host: Host) -> PublicHost:
     assert host.id is not None
     return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone,
-                      brand_color=host.brand_color, has_avatar=host.avatar is not None)
+                      brand_color=host.brand_color, has_avatar=host.avatar is not None,
+                      clock24=host.clock24 if host.clock_chosen else None)
 
 
 def _event_type(event_type: EventType, video: str) -> PublicEventType:

@@ -271,9 +271,8 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
 
 
 def _invitee_clock24(booking: Booking, host: Host) -> bool:
-    """The clock the invitee chose when booking, once bookings record it (`Booking.clock24`); until then the host's."""
-    chosen = getattr(booking, 'clock24', None)
-    return host.clock24 if chosen is None else bool(chosen)
+    """The clock the invitee chose when booking; bookings made before it was kept follow the host's."""
+    return host.clock24 if booking.clock24 is None else booking.clock24
 
 
 def _count(stats: DrainStats, status: str) -> None:

@@ -100,7 +100,7 @@ async def test_an_invitee_books_a_time_and_lands_on_the_confirmation(user: User,
     await fill_form(user)
     user.find(marker='confirm').click()
     await user.should_see('You are scheduled', retries=40)
-    await user.should_see(f'Time zone: {BROWSER_ZONE}')
+    await user.should_see('Time zone: New York')
     with session_scope() as session:
         booking = session.exec(select(Booking)).one()
     assert booking.start_at == start and booking.invitee_timezone == BROWSER_ZONE
@@ -277,3 +277,28 @@ async def test_a_link_to_a_time_that_was_taken_opens_the_times_with_a_note(user:
     await user.open(f'/ada/call?date={day.isoformat()}&slot={slot}')
     await user.should_see('That time is no longer free', retries=40)
     await user.should_see('Select a date and time')
+
+
+async def test_an_en_us_browser_sees_a_12_hour_clock_which_the_booking_keeps(user: User, ada: dict) -> None:
+    user.http_client.headers['accept-language'] = 'en-US,en;q=0.9'
+    day, start = first_offer(ada['call'])
+    twelve = format_time(start.astimezone(NY), False)
+    await user.open('/ada/call')
+    await user.should_see(twelve, retries=40)
+    user.find(marker='time', content=twelve).click()
+    await fill_form(user)
+    user.find(marker='confirm').click()
+    await user.should_see('You are scheduled', retries=40)
+    await user.should_see(twelve)  # the confirmation keeps the invitee's clock
+    with session_scope() as session:
+        assert session.exec(select(Booking)).one().clock24 is False
+
+
+async def test_the_hosts_chosen_clock_holds_whatever_the_browser(user: User, ada: dict) -> None:
+    from services import hosts
+    with session_scope(write=True) as session:
+        hosts.update_profile(session=session, host_id=ada['host'].id, changes={'clock24': True})
+    user.http_client.headers['accept-language'] = 'en-US'
+    _, start = first_offer(ada['call'])
+    await user.open('/ada/call')
+    await user.should_see(label(start), retries=40)  # 24-hour
