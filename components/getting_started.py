@@ -1,4 +1,4 @@
-"""The home page's status card and the empty state that tells an operator what to do first."""
+"""The instance's status card, shown to its owner on the dashboard."""
 from __future__ import annotations
 
 from nicegui import ui
@@ -16,18 +16,4 @@ def status_card(*, database: str, hosts: int, event_types: int) -> ui.card:
         with ui.row().classes('gap-4'):
             ui.link('API documentation', '/api/v1/docs')
             ui.link('OpenAPI schema', '/api/v1/openapi.json')
-    return card
-
-
-def empty_state() -> ui.card:
-    with ui.card().classes(design.CARD) as card:
-        ui.label('No hosts yet').classes('text-lg font-medium').mark('empty-state')
-        ui.label('Sign in with an e-mailed link (with no mail server set up, it lands in data/outbox/ as an .eml '
-                 'file), or create a demo host with two event types and open its booking links:') \
-            .classes(design.SUBTLE)
-        ui.label('python main.py demo').classes(design.CODE)
-        ui.label('Or create your own host and an API key:').classes(design.SUBTLE)
-        ui.label('python main.py host create --email you@example.com --name "Your Name" --username you '
-                 '--timezone Europe/Berlin').classes(design.CODE)
-        ui.label('python main.py api-key create --username you').classes(design.CODE)
     return card

@@ -18,13 +18,14 @@ from app.live import refresh_on_booking_change
 from app.models import Booking, EventType
 from components import design
 from components.confirm import confirm
+from components.getting_started import status_card
 from components.headings import heading
 from components.host_frame import host_frame
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from pages import slot_loading
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import availability, bookings, event_types
+from services import availability, bookings, event_types, hosts
 from services.calendars import connections as calendar_connections
 from services.notifications import outbox
 from services.public import LOCATION_LABELS
@@ -99,6 +100,14 @@ class Dashboard:
             ui.skeleton().classes('w-full h-24')
         ui.timer(0, self.refresh, once=True)
         refresh_on_booking_change(self.host.id or 0, self.refresh, self._announce)
+        if self.host.is_owner:  # what the instance runs on, and what to do first, is for its owner only
+            self.instance = ui.column().classes('w-full')
+            ui.timer(0, self._instance_status, once=True)
+
+    async def _instance_status(self) -> None:
+        database, counts = await read(self.who, _instance)
+        with self.instance:
+            status_card(database=database, hosts=counts.hosts, event_types=counts.event_types)
 
     def _header(self) -> None:
         link = f'{get_settings().public_url}/{self.host.username}'
@@ -348,3 +357,8 @@ def _erase_invitee(session: Session, host_id: int, uid: str) -> None:
 def _propose_time(session: Session, host_id: int, uid: str, start: datetime, message: str) -> None:
     booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
     bookings.propose_time(session=session, booking=booking, start=start, message=message, now=now())
+
+
+def _instance(session: Session, host_id: int) -> tuple[str, hosts.InstanceCounts]:
+    database = 'PostgreSQL' if session.get_bind().dialect.name == 'postgresql' else 'SQLite'
+    return database, hosts.instance_counts(session=session)

@@ -52,6 +52,8 @@ async def test_signed_in_hosts_go_to_their_dashboard_and_others_to_sign_in(user:
     await user.should_see('Bookings')
     await user.should_see('Nothing booked yet')
     await user.should_see(marker='booking-link')
+    await user.should_see('Your scheduling server is running')  # the first host owns the instance
+    await user.should_see('Database: SQLite')
 
 
 async def test_the_owner_creates_an_invitation_link_and_can_open_sign_up(user: User) -> None:
