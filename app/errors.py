@@ -21,6 +21,14 @@ class NotFound(DomainError):
     """The object does not exist or is not the caller's (HTTP 404)."""
 
 
+class Moved(NotFound):
+    """The host now goes by another username (a released one keeps leading to them): redirect to `username`."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__('This host has a new address')
+        self.username = username
+
+
 class Conflict(DomainError):
     """The change collides with stored data: a taken slug, a duplicate username (HTTP 409)."""
 

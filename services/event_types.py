@@ -7,9 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.errors import Conflict, NotFound
-from app.models import Booking, EventType, Host
-from services import schedules, slots, validation
+from app.errors import Conflict, Moved, NotFound
+from app.models import Booking, EventType, Host, utcnow
+from services import schedules, slots, usernames, validation
 
 LocationKind = Literal['google_meet', 'teams', 'phone', 'in_person', 'link', 'none']
 QuestionKind = Literal['short_text', 'long_text', 'single_choice', 'checkbox', 'phone']
@@ -88,6 +88,8 @@ def bookable_event_type(*, session: Session, username: str, slug: str) -> tuple[
     """The host and active event type behind a public booking link (hidden ones included: secret links)."""
     row = session.exec(select(Host, EventType).join(EventType, EventType.host_id == Host.id)
                        .where(Host.username == username.lower(), EventType.slug == slug.lower())).first()
+    if row is None and (moved := usernames.moved_to(session, username=username, now=utcnow())):
+        raise Moved(moved)
     if row is None or not row[1].active:
         raise NotFound('This booking page does not exist')
     return row[0], row[1]

@@ -19,8 +19,8 @@ from app import db
 from app.api.public import token_guesses
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
-TABLES = ('calendar_connection', 'instance_setting', 'invitation', 'login_link', 'user_session', 'identity',
-          'outbox', 'booking', 'event_type', 'schedule', 'api_key', 'host')
+TABLES = ('booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting', 'invitation',
+          'login_link', 'user_session', 'identity', 'outbox', 'booking', 'event_type', 'schedule', 'api_key', 'host')
 
 
 def postgres_unavailable_reason() -> str | None:

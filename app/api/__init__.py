@@ -7,13 +7,13 @@ import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from app.api import host, public
-from app.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable
+from app.errors import Conflict, DomainError, InvalidInput, Moved, NotAllowed, NotFound, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, RateLimited: 429, Unavailable: 503}
@@ -30,6 +30,7 @@ def create_api() -> FastAPI:
     api.include_router(public.router)
     api.include_router(host.router)
     api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(Moved, _moved)
     api.add_exception_handler(RequestValidationError, _invalid_body)
     api.add_exception_handler(ValidationError, _invalid_body)
     api.add_exception_handler(OperationalError, _database_unavailable)
@@ -50,6 +51,17 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         headers = {'Retry-After': str(max(1, exc.retry_after))}
     return JSONResponse({'detail': exc.detail}, status_code=status, headers=headers)
+
+
+async def _moved(request: Request, exc: Exception) -> Response:
+    """A released username's public URL leads to the host's current one (308 keeps a booking's POST a POST)."""
+    assert isinstance(exc, Moved)
+    old = request.path_params.get('username', '')
+    parts = request.url.path.split('/')
+    if not old or old not in parts:
+        return JSONResponse({'detail': exc.detail}, status_code=404)
+    parts[parts.index(old)] = exc.username
+    return RedirectResponse(request.url.replace(path='/'.join(parts)), status_code=308)
 
 
 async def _invalid_body(_request: Request, exc: Exception) -> JSONResponse:

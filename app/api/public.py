@@ -14,7 +14,7 @@ from app.edge import client_address
 from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.models import Booking
 from app.ratelimit import manage_token_guesses as token_guesses
-from services import availability, bookings, event_types, hosts, slots, validation
+from services import availability, booking_limits, bookings, event_types, hosts, slots, validation
 
 router = APIRouter(prefix='/public', tags=['public'])
 MAX_RANGE_DAYS = 62
@@ -55,9 +55,10 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
 
 
 @router.post('/{username}/{slug}/bookings', status_code=201)
-def create_booking(username: str, slug: str, body: BookingRequest, response: Response,
+def create_booking(username: str, slug: str, body: BookingRequest, request: Request, response: Response,
                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
-    """Book a start time; 409 when it is not offered (any more)."""
+    """Book a start time; 409 when it is not offered (any more), 429 with Retry-After when this address has made
+    too many bookings lately (CLOUDMEET_BOOKING_RATE_LIMIT)."""
     invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
                                answers=body.answers)
     start = _offerable(body.start)
@@ -66,8 +67,11 @@ def create_booking(username: str, slug: str, body: BookingRequest, response: Res
     availability.warm_calendars(host_id=host_id, start=start)
     with session_scope(write=True) as session:
         _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
+        counted = booking_limits.admit(session, address=client_address(request), rate=get_settings().booking_rate,
+                                       now=_now())  # in the booking's transaction: a refused booking counts nothing
         receipt = bookings.book_slot(session=session, event_type=event_type, start=start, invitee=invitee,
                                      now=_now(), idempotency_key=idempotency_key)
+        booking_limits.uncount(session, counted if receipt.replayed else None)
     if receipt.replayed:
         response.headers['Idempotent-Replayed'] = 'true'
     return _invitee_view(receipt.booking, receipt.token)
