@@ -76,8 +76,9 @@ class ApiBeside:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get('path', '')
         if scope['type'] == 'http' and (path == API_PREFIX or path.startswith(API_PREFIX + '/')):
-            scope = {**scope, 'root_path': scope.get('root_path', '') + API_PREFIX, 'path': path[len(API_PREFIX):]
-                     or '/'}
+            # ASGI: `path` keeps the full path and `root_path` names the mount point (Starlette's mounts and
+            # static files resolve against both).
+            scope = {**scope, 'root_path': scope.get('root_path', '') + API_PREFIX}
             await self.api(scope, receive, send)
         else:
             await self.pages(scope, receive, send)

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import logging
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
@@ -24,8 +21,7 @@ def create_api() -> FastAPI:
     api = FastAPI(title='CloudMeet API', version='1.0.0', openapi_url='/openapi.json', docs_url=None,
                   redoc_url=None, description='Scheduling API: public booking endpoints and host endpoints '
                                               '(Authorization: Bearer <API key>).')
-    # Swagger UI from this server (the package ships its files): no CDN, so it works offline and under our CSP.
-    api.mount('/docs-assets', StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name='docs-assets')
+    # No Swagger UI: it loads from a CDN (and packaged copies predate OpenAPI 3.1); the description itself is here.
     api.get('/docs', include_in_schema=False)(_docs)
     api.include_router(public.router)
     api.include_router(host.router)
@@ -38,10 +34,17 @@ def create_api() -> FastAPI:
 
 
 async def _docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url='/api/v1/openapi.json', title='CloudMeet API',
-                               swagger_js_url='/api/v1/docs-assets/swagger-ui-bundle.js',
-                               swagger_css_url='/api/v1/docs-assets/swagger-ui.css',
-                               swagger_favicon_url='/api/v1/docs-assets/favicon-32x32.png')
+    return HTMLResponse(DOCS_PAGE)
+
+
+DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>CloudMeet API</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">
+<h1>CloudMeet API</h1>
+<p>The API is described by its OpenAPI 3.1 document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
+Open it in any OpenAPI viewer or client generator. Host endpoints take
+<code>Authorization: Bearer &lt;API key&gt;</code>;
+create a key in Settings.</p></body></html>"""
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -54,14 +57,15 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _moved(request: Request, exc: Exception) -> Response:
-    """A released username's public URL leads to the host's current one (308 keeps a booking's POST a POST)."""
+    """A released username's public URL leads to the host's current one (307: not cached for good, and a booking's
+    POST stays a POST)."""
     assert isinstance(exc, Moved)
     old = request.path_params.get('username', '')
     parts = request.url.path.split('/')
     if not old or old not in parts:
         return JSONResponse({'detail': exc.detail}, status_code=404)
     parts[parts.index(old)] = exc.username
-    return RedirectResponse(request.url.replace(path='/'.join(parts)), status_code=308)
+    return RedirectResponse(request.url.replace(path='/'.join(parts)), status_code=307)
 
 
 async def _invalid_body(_request: Request, exc: Exception) -> JSONResponse:

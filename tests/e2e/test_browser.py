@@ -106,6 +106,7 @@ def test_the_api_documentation_loads_from_this_server(page: Page, empty_server: 
     outside: list[str] = []
     page.on('request', lambda r: outside.append(r.url) if not r.url.startswith(empty_server) else None)
     page.goto(empty_server + '/api/v1/docs')
+    page.get_by_role('link', name='/api/v1/openapi.json').click()
     expect(page.get_by_text('/public/{username}/{slug}/slots').first).to_be_visible(timeout=10000)
     assert outside == []
 
@@ -127,7 +128,7 @@ def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def invitee_page(browser: Browser, width: int = 1200) -> Page:
     context = browser.new_context(viewport={'width': width, 'height': 900}, timezone_id='America/New_York',
-                                  accept_downloads=True)
+                                  locale='en-GB', accept_downloads=True)  # a 24-hour clock
     return context.new_page()
 
 
@@ -298,3 +299,72 @@ def next_weekday():  # type: ignore[no-untyped-def]
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+@pytest.fixture(scope='module')
+def berlin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Host 'berta' in Berlin with an event type that asks every kind of question."""
+    data_dir = tmp_path_factory.mktemp('browser-berlin')
+    engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
+    db.migrate(engine)
+    with db.session_scope(write=True) as session:
+        host = make_host(session, username='berta', name='Berta Benz', timezone_name='Europe/Berlin')
+        make_event_type(session, host, slug='intake', title='Intake', max_days_ahead=90, questions=[
+            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
+            {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
+            {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
+            {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
+            {'id': 'size', 'label': 'Team size', 'kind': 'single_choice', 'required': True,
+             'options': ['1-10', '11-50', '51+']}])
+    engine.dispose()
+    with running_server(data_dir=data_dir) as base:
+        yield base
+
+
+TWELVE_HOUR = re.compile(r'^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{1,2}:\d{2} (am|pm)$')
+
+
+def critical_accessibility_problems(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']} {[n['html'][:200] for n in v['nodes']]}" for v in results.response['violations']
+            if v['impact'] in ('critical', 'serious')]
+
+
+@pytest.mark.parametrize('width', [1280, 375])
+def test_an_en_us_invitee_in_new_york_books_a_berlin_host_answering_every_question_kind(
+        browser: Browser, berlin_server: str, width: int, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={'width': width, 'height': 900}, timezone_id='America/New_York',
+                                  locale='en-US')
+    page = context.new_page()
+    page.goto(f'{berlin_server}/berta/intake')
+    expect(page.get_by_role('combobox', name='Time zone')).to_have_value(re.compile('New York'), timeout=10000)
+    first_time = page.get_by_role('button', name=TWELVE_HOUR).first  # en-US: a 12-hour clock
+    expect(first_time).to_be_visible(timeout=10000)
+    assert critical_accessibility_problems(page) == []
+    overflow = page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
+    assert overflow <= 0, f'the page scrolls sideways by {overflow}px at {width}px'
+    page.screenshot(path=str(tmp_path / f'times-{width}.png'), full_page=True)
+    chosen = first_time.get_attribute('aria-label') or ''
+    first_time.click()
+    expect(page.get_by_role('heading', name='Enter your details')).to_be_visible()
+    assert 'slot=' in page.url and 'tz=America%2FNew_York' in page.url
+    page.get_by_label('Your name *').fill('Grace Hopper')
+    page.get_by_label('E-mail *').fill('grace@example.com')
+    page.get_by_label('Topic *').fill('Compilers')
+    page.get_by_label('Agenda').fill('Plans')
+    page.get_by_label('Phone *').fill('+1 212 555 0100')
+    page.get_by_text('I accept the NDA').click()
+    page.get_by_role('button', name='Confirm booking').click()
+    expect(page.get_by_text('Choose an answer to "Team size".')).to_be_visible()
+    page.get_by_role('radio', name='11-50').click()
+    assert critical_accessibility_problems(page) == []
+    page.screenshot(path=str(tmp_path / f'details-{width}.png'), full_page=True)
+    page.get_by_role('button', name='Confirm booking').click()
+    expect(page.get_by_role('heading', name='You are scheduled')).to_be_visible(timeout=10000)
+    day, clock = chosen.rsplit(', ', 1)
+    expect(page.get_by_text(f'{day}, {clock} –')).to_be_visible()
+    expect(page.get_by_text('Time zone: New York')).to_be_visible()
+    assert critical_accessibility_problems(page) == []
+    page.screenshot(path=str(tmp_path / f'confirmation-{width}.png'), full_page=True)
+    context.close()
