@@ -10,11 +10,14 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 from nicegui import Client, app, background_tasks, run, ui
 from sqlalchemy.exc import OperationalError
 
+from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.edge import client_address
+from app.errors import Conflict, InvalidInput, Moved, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
 from app.models import EventType
 from components import design
@@ -26,7 +29,7 @@ from components.headings import heading
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import city_name, show_zone
 from pages import slot_loading
-from services import availability, bookings, public, validation
+from services import availability, booking_limits, bookings, public, validation
 from services.slots import Slot
 
 
@@ -47,12 +50,14 @@ def register() -> None:
     ui.page('/{username}/{slug}')(booking_page)
 
 
-async def host_page(username: str) -> None:
+async def host_page(username: str) -> Response | None:
     try:
         host, types = await run.io_bound(_host_page, username)
+    except Moved as moved:  # a username the host gave up lately still leads to them
+        return RedirectResponse(f'/{moved.username}', status_code=307)
     except NotFound:
         not_found('There is no booking page at this address. Check the link you were given.')
-        return
+        return None
     with frame(host.name, brand=host.brand_color):
         with ui.row().classes('items-center gap-4'):
             avatar(host)
@@ -72,17 +77,21 @@ async def host_page(username: str) -> None:
 
 
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
-                       tz: str = '') -> None:
+                       tz: str = '') -> Response | None:
     try:
         host, event_type = await run.io_bound(_booking_page, username, slug)
+    except Moved as moved:
+        query = f'?{request.url.query}' if request.url.query else ''
+        return RedirectResponse(f'/{moved.username}/{slug}{query}', status_code=307)
     except NotFound:
         not_found('This booking page does not exist, or it is not taking bookings right now.', embed=embed == '1')
-        return
+        return None
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
     state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)))
     BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
                 clock24=_clock24(host, request))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,12 +238,13 @@ class BookingFlow:
         assert self.chosen is not None
         try:
             uid, token = await run.io_bound(_book, self.event_type.id, self.chosen.start, values, self.zone,
-                                            self.idempotency_key, self.picker.clock24)
+                                            self.idempotency_key, self.picker.clock24,
+                                            client_address(self.client.request))
         except SlotUnavailable:
             await self.picker.reload()
             self._back('Sorry, that time was just taken. Here are the times that are still free.')
             return
-        except (InvalidInput, NotFound, Conflict) as exc:
+        except (InvalidInput, NotFound, Conflict, RateLimited) as exc:
             self.form.show_error(exc.detail)
             return
         except OperationalError:
@@ -297,13 +307,16 @@ def _event_type(session: Any, event_type_id: int) -> EventType:
 
 
 def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str,
-          clock24: bool) -> tuple[str, str]:
+          clock24: bool, address: str) -> tuple[str, str]:
     invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
                                answers=values['answers'], clock24=clock24)
     with session_scope() as session:  # the host's calendars are asked before the write lock is taken
         availability.warm_calendars(host_id=_event_type(session, event_type_id).host_id, start=start,
                                     session=session)
     with session_scope(write=True) as session:
+        counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate,
+                                       now=slot_loading.now())  # new bookings per address, in this transaction
         receipt = bookings.book_slot(session=session, event_type=_event_type(session, event_type_id), start=start,
                                      invitee=invitee, now=slot_loading.now(), idempotency_key=key)
+        booking_limits.uncount(session, counted if receipt.replayed else None)
         return receipt.booking.uid, receipt.token
