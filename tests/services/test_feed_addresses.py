@@ -1,10 +1,13 @@
 """Calendar feed URLs: the host name is checked and fetched in one spelling (IDNA), resolved once, and fetched from
-exactly the address that was checked; IPv6 forms that carry a private IPv4 address are refused."""
+exactly the address that was checked; IPv6 forms that carry a private IPv4 address are refused; a download is
+bounded in size and time."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from app.errors import InvalidInput
 from services.calendars import feeds
 from tests.fakes import google_calendar
+from tests.fakes.http import start
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 real_getaddrinfo = socket.getaddrinfo
@@ -105,3 +109,44 @@ def test_the_feed_is_fetched_from_exactly_the_address_that_was_checked(dns: Reso
         server.shutdown()
     assert found == [] and state['requests'] == 1
     assert dns.asked == ['calendar.test']
+
+
+class Trickle(BaseHTTPRequestHandler):
+    """A feed that sends a line every 0.2 s for ever (well within any read timeout, never done)."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/calendar')
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b'X-FILLER:' + b'x' * 60 + b'\r\n')
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_feed_larger_than_5_mb_is_refused_not_read_whole() -> None:
+    state, server = google_calendar.serve_ics()
+    try:
+        state['body'] = b'BEGIN:VCALENDAR\r\n' + b'X-FILLER:' + b'x' * (6 * 1024 * 1024) + b'\r\nEND:VCALENDAR\r\n'
+        with pytest.raises(feeds.ProviderError, match='larger than 5 MB'):
+            feeds.fetch_busy(state['url'], NOW, NOW + timedelta(days=1), zone='UTC', allow_private=True, timeout=10)
+    finally:
+        server.shutdown()
+
+
+def test_a_feed_that_never_finishes_is_given_up_at_one_deadline() -> None:
+    server, url = start(Trickle)
+    try:
+        begun = time.monotonic()
+        with pytest.raises(feeds.ProviderError, match='took too long'):
+            feeds.fetch_busy(f'{url}/feed.ics', NOW, NOW + timedelta(days=1), zone='UTC', allow_private=True,
+                             timeout=1)
+        assert time.monotonic() - begun < 3
+    finally:
+        server.shutdown()
