@@ -374,6 +374,8 @@ def _answers(answers: dict[str, Any], questions: list[dict[str, Any]]) -> dict[s
             value = bool(value)
         elif value is not None:
             value = str(value).strip()[:2000]
+            if value and q['kind'] in ('short_text', 'phone'):  # one-line answers: no control characters either
+                validation.single_line(value, f"'{q['label']}'", 2000)
         if q['required'] and not value:
             raise InvalidInput(f"Please answer '{q['label']}'")
         if q['kind'] == 'single_choice' and value and value not in q['options']:

@@ -118,3 +118,13 @@ def test_host_names_titles_schedule_names_labels_and_subjects_refuse_control_cha
         assert r.status_code in (400, 422), (what, r.text)
         assert 'control characters' in r.json()['detail'], what
     assert quiet.get('/me', headers=auth).json()['name'] == 'Ada'
+
+
+def test_a_one_line_answer_with_control_characters_is_refused(quiet: TestClient, ada: dict) -> None:
+    r = quiet.post(BOOK, json=booking_body(answers={'topic': 'Compilers\x1b[8m hidden'}))
+    assert r.status_code == 400 and "'Topic' must not contain control characters" in r.json()['detail']
+    multi_line = quiet.post('/event-types', headers=ada['auth'], json={'title': 'Chat', 'slug': 'chat', 'questions': [
+        {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text'}]})
+    assert multi_line.status_code == 201
+    kept = quiet.post('/public/ada/chat/bookings', json=booking_body(answers={'agenda': 'One\nTwo'}))
+    assert kept.status_code == 201
