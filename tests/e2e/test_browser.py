@@ -38,7 +38,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={'width': 1200, 'height': 800})
+    context = browser.new_context(viewport={'width': 1200, 'height': 800}, locale='en-GB')
     yield context.new_page()
     context.close()
 
@@ -53,7 +53,8 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_a_new_user_signs_in_with_a_link_from_the_outbox_onboards_and_opens_their_booking_page(
         browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
     data_dir = tmp_path_factory.mktemp('browser-sign-in')
-    context = browser.new_context(viewport={'width': 1200, 'height': 800}, timezone_id='Asia/Kolkata')
+    context = browser.new_context(viewport={'width': 1200, 'height': 800}, timezone_id='Asia/Kolkata',
+                                  locale='en-GB')
     page = context.new_page()
     with running_server(data_dir=data_dir) as base:
         page.goto(base + '/')
@@ -229,7 +230,7 @@ def host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 def host_page(browser: Browser, server: dict) -> Page:
-    context = browser.new_context(viewport={'width': 1200, 'height': 900})
+    context = browser.new_context(viewport={'width': 1200, 'height': 900}, locale='en-GB')
     context.add_cookies([{'name': 'cloudmeet_session', 'value': server['token'], 'url': server['base']}])
     return context.new_page()
 
