@@ -281,7 +281,7 @@ async def test_a_link_to_a_time_that_was_taken_opens_the_times_with_a_note(user:
 
 async def test_an_en_us_browser_sees_a_12_hour_clock_which_the_booking_keeps(user: User, ada: dict) -> None:
     user.http_client.headers['accept-language'] = 'en-US,en;q=0.9'
-    day, start = first_offer(ada['call'])
+    _, start = first_offer(ada['call'])
     twelve = format_time(start.astimezone(NY), False)
     await user.open('/ada/call')
     await user.should_see(twelve, retries=40)
