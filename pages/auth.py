@@ -76,6 +76,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
     target, address = auth.safe_next(next), client_address(request)
+    who_may_join = await run.io_bound(_sign_up_note)
     with frame('Sign in'), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
         if closed.isdigit():
             ui.label('Your account was deleted.' + (
@@ -110,13 +111,25 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
             # The answer is the same, and as quick, whether or not the address may sign in.
             background_tasks.create(run.io_bound(send_sign_in_link, email.value or '', invite), name='sign-in-link')
             note.text = (f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '
-                         '15 minutes.')
+                         '15 minutes.' + ('' if invite else who_may_join))
 
         email.on('keydown.enter', send)
         ui.button('E-mail me a sign-in link', on_click=send).props('unelevated no-caps size=lg') \
             .classes('w-full').mark('send-link')
         ui.link('Privacy', '/privacy').classes('text-sm self-center')
     return None
+
+
+def _sign_up_note() -> str:
+    """What a newcomer needs to know when this server does not take every new account (never who has one)."""
+    if get_settings().allowed_email_rules:
+        return (' New accounts are open to the addresses the operator allows; if yours is not one of them, no link '
+                'comes. Ask the person who runs this CloudMeet.')
+    with session_scope() as session:
+        if not accounts.has_owner(session) or accounts.signup_open(session):
+            return ''
+    return (' New accounts here are by invitation: if you have no account yet, ask the person who runs this '
+            'CloudMeet for an invitation link.')
 
 
 def send_sign_in_link(email: str, invitation: str = '') -> None:

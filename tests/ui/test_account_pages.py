@@ -167,3 +167,15 @@ def _parse(path):  # type: ignore[no-untyped-def]
 def _text(message) -> str:  # type: ignore[no-untyped-def]
     part = message.get_body(preferencelist=('plain',))
     return part.get_content() if part else ''
+
+
+async def test_a_newcomer_is_told_politely_that_accounts_are_by_invitation_without_learning_who_has_one(
+        user: User) -> None:
+    signed_in(user)  # the owner exists; sign-up is closed
+    user.http_client.cookies.clear()
+    for address in ('stranger@example.com', 'owner@example.com'):  # the same words for both
+        await user.open('/login')
+        user.find(marker='login-email').type(address)
+        user.find(marker='send-link').click()
+        await user.should_see(f'If {address} may sign in here, a sign-in link is on its way.', retries=40)
+        await user.should_see('New accounts here are by invitation')
