@@ -18,7 +18,7 @@ from components.frame import not_found
 from components.headings import heading
 from components.host_frame import host_frame
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import event_types, schedules, validation
+from services import event_types, messages, schedules, validation
 from services.calendars import events as calendar_events
 from services.event_types import EventTypeInput
 
@@ -178,7 +178,7 @@ class Editor:
         with ui.card().classes(design.CARD):
             heading('What invitees book', 2, design.TITLE + ' m-0')
             self.title = ui.input('Title', value=value['title'], on_change=self._title_changed,
-                                  validation={'Please enter a title': lambda v: bool((v or '').strip())}) \
+                                  validation={'Enter a title.': lambda v: bool((v or '').strip())}) \
                 .props('outlined').classes('w-full').mark('title')
             self.slug = ui.input('URL slug', value=value['slug'], on_change=self._slug_typed) \
                 .props(f'outlined prefix="/{who.host.username}/"').classes('w-full').mark('slug')
@@ -313,12 +313,26 @@ class Editor:
             'color': self.color.value or '', 'questions': questions,
         }
 
+    def _fields(self) -> dict[str, ui.element]:
+        return {'title': self.title, 'slug': self.slug, 'description': self.description,
+                'duration_minutes': self.duration, 'slot_interval_minutes': self.interval,
+                'buffer_before_minutes': self.buffer_before, 'buffer_after_minutes': self.buffer_after,
+                'min_notice_minutes': self.notice, 'max_days_ahead': self.window, 'daily_limit': self.daily_limit}
+
     async def save(self) -> None:
         data = self.data()
+        for element in self._fields().values():
+            element.props(remove='error error-message')
         try:
             EventTypeInput.model_validate(data)
         except ValidationError as exc:
-            self.error.text = '\n'.join(_reason(e) for e in exc.errors())
+            problems = [(messages.field_of(e), messages.sentence(e, FIELD_NAMES)) for e in exc.errors()]  # type: ignore[arg-type]
+            fields = self._fields()
+            for field, text in problems:  # each message sits at its field; the summary lists them all
+                if field in fields:
+                    fields[field].props['error'] = True
+                    fields[field].props['error-message'] = text
+            self.error.text = '\n'.join(text for _, text in problems)
             return
         self.error.text = ''
         if self.id is None:
@@ -330,8 +344,8 @@ class Editor:
 
 
 def _number(label: str, value: int | None, mark: str, optional: bool = False) -> ui.number:
-    return ui.number(label, value=value, min=0, step=5, format='%d',
-                     validation=None if optional else {'Required': lambda v: v is not None}) \
+    required = {f'Enter the {label.split(" (")[0].lower()}.': lambda v: v is not None}
+    return ui.number(label, value=value, min=0, step=5, format='%d', validation=None if optional else required) \
         .props('outlined').classes('flex-1 min-w-[12rem]').mark(mark)
 
 
@@ -344,10 +358,3 @@ FIELD_NAMES = {'duration_minutes': 'Duration', 'slot_interval_minutes': 'Start t
                'min_notice_minutes': 'Minimum notice', 'max_days_ahead': 'Bookable up to',
                'daily_limit': 'At most per day', 'title': 'Title', 'slug': 'URL slug', 'description': 'Description',
                'color': 'Colour'}
-
-
-def _reason(error: dict[str, Any]) -> str:
-    where = [str(part) for part in error.get('loc', ()) if part != '__root__']
-    name = FIELD_NAMES.get(where[0], ' '.join(where)) if where else ''
-    message = str(error.get('msg', 'is not valid')).removeprefix('Value error, ')
-    return f'{name}: {message}' if name else message[0].upper() + message[1:]

@@ -396,3 +396,15 @@ async def test_integrations_says_which_providers_the_operator_has_not_configured
     await user.open('/integrations')
     await user.should_see(marker='connect-google')
     await user.should_not_see(marker='unconfigured-google')
+
+
+async def test_editor_mistakes_read_as_sentences_and_sit_at_their_fields(user: User, ada: dict) -> None:
+    await user.open(f'/event-types/{ada["event_type"].id}')
+    await user.should_see(marker='duration')
+    user.find(marker='title').elements.pop().value = ''
+    user.find(marker='duration').elements.pop().value = 2
+    user.find(marker='save').click()
+    await user.should_see('Duration must be at least 5.')
+    duration = next(iter(user.find(marker='duration').elements))
+    assert duration.props['error'] is True and duration.props['error-message'] == 'Duration must be at least 5.'
+    assert 'String should' not in next(iter(user.find(marker='error').elements)).text
