@@ -5,6 +5,7 @@ from nicegui import ui
 
 from components import design
 from components.headings import heading
+from components.rich_text import rich_text
 from services.public import PublicEventType, PublicHost
 
 LOCATION_ICONS = {'google_meet': 'videocam', 'teams': 'videocam', 'link': 'link', 'phone': 'call',
@@ -35,5 +36,5 @@ def event_header(host: PublicHost, event_type: PublicEventType) -> ui.column:
                 ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
                 ui.label(event_type.location_label).mark('location')
         if event_type.description:
-            ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line').mark('description')
+            rich_text(event_type.description).mark('description')
     return root

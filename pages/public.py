@@ -26,6 +26,7 @@ from components.clock import clock24_for
 from components.event_header import avatar, event_header
 from components.frame import frame, not_found
 from components.headings import heading
+from components.rich_text import plain_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import city_name, show_zone
 from pages import slot_loading
@@ -73,7 +74,8 @@ async def host_page(username: str) -> Response | None:
                     ui.label(f'{event_type.duration_minutes} min · {event_type.location_label}') \
                         .classes(design.SUBTLE)
                     if event_type.description:
-                        ui.label(event_type.description).classes('text-slate-700 whitespace-pre-line line-clamp-3')
+                        ui.label(plain_text(event_type.description)) \
+                            .classes('text-slate-700 whitespace-pre-line line-clamp-3 break-words')
 
 
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',

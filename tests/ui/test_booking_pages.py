@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from nicegui import ui
+from nicegui.elements.mixins.text_element import TextElement
 from nicegui.testing.user import User
 from sqlmodel import select
 
@@ -302,3 +303,22 @@ async def test_the_hosts_chosen_clock_holds_whatever_the_browser(user: User, ada
     _, start = first_offer(ada['call'])
     await user.open('/ada/call')
     await user.should_see(label(start), retries=40)  # 24-hour
+
+
+async def test_the_description_is_safe_markdown(user: User, ada: dict) -> None:
+    with session_scope(write=True) as session:
+        make_event_type(session, ada['host'], slug='md', title='Markdown', description=(
+            'We talk about **compilers** and *languages*.\n\n- bring `notes`\n- read [the docs](https://example.com)'
+            '\n\n[click](javascript:alert(1)) <b>raw</b>'))
+    await user.open('/ada/md')
+    await user.should_see('compilers')
+    await user.should_not_see('**compilers**')
+    assert [e.text for e in user.find(kind=TextElement).elements if e.tag == 'strong'] == ['compilers']
+    assert [e.text for e in user.find(kind=TextElement).elements if e.tag == 'em'] == ['languages']
+    link = next(iter(user.find(kind=ui.link, content='the docs').elements))
+    assert link.props['href'] == 'https://example.com'
+    await user.should_see('[click](javascript:alert(1)')  # other schemes stay text
+    await user.should_see('<b>raw</b>')  # and so does HTML
+    assert not [e for e in user.find(kind=ui.link).elements if 'javascript' in str(e.props.get('href'))]
+    await user.open('/ada')
+    await user.should_see('We talk about compilers and languages.')
