@@ -2,6 +2,7 @@
 day, copied to other days) and date overrides, plus a preview of what an invitee in a chosen zone sees next week."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,8 +57,8 @@ async def availability_page(request: Request, schedule: int = 0) -> Response | N
                     button = ui.button(label, on_click=lambda t=target: ui.navigate.to(t)).mark('schedule-tab')
                     button.props('no-caps ' + ('unelevated' if chosen and item['id'] == chosen['id'] else 'outline'))
         if chosen is not None:
-            ScheduleEditor(who, chosen)
-            Preview(who, data['event_types'])
+            ScheduleEditor(who, chosen, on_saved=lambda: preview.refresh())
+            preview = Preview(who, data['event_types'])
     return None
 
 
@@ -72,9 +73,10 @@ def _create(session: Session, host_id: int, zone: str) -> int | None:
     return schedules.create_schedule(session=session, host_id=host_id, data=data).id
 
 
-def _save(session: Session, host_id: int, schedule_id: int, data: dict[str, Any]) -> None:
+def _save(session: Session, host_id: int, schedule_id: int, data: dict[str, Any]) -> bool:
     schedules.update_schedule(session=session, host_id=host_id, schedule_id=schedule_id,
                               data=ScheduleInput.model_validate(data))
+    return True
 
 
 def _delete(session: Session, host_id: int, schedule_id: int) -> bool:
@@ -83,8 +85,9 @@ def _delete(session: Session, host_id: int, schedule_id: int) -> bool:
 
 
 class ScheduleEditor:
-    def __init__(self, who: SignedIn, schedule: dict[str, Any]) -> None:
-        self.who, self.id = who, schedule['id']
+    def __init__(self, who: SignedIn, schedule: dict[str, Any], *,
+                 on_saved: Callable[[], Awaitable[None]]) -> None:
+        self.who, self.id, self.on_saved = who, schedule['id'], on_saved
         self.weekly: dict[str, list[dict[str, str]]] = {d: [dict(i) for i in schedule['weekly'].get(d, [])]
                                                         for d in WEEKDAYS}
         self.overrides: list[dict[str, Any]] = [dict(o) for o in schedule['overrides']]
@@ -201,7 +204,8 @@ class ScheduleEditor:
             self.error.text = '\n'.join(_reason(e) for e in exc.errors())
             return
         self.error.text = ''
-        await act(self.who, _save, self.id, data, done='Schedule saved')
+        if await act(self.who, _save, self.id, data, done='Schedule saved'):
+            await self.on_saved()  # the preview shows the saved hours at once
 
     async def delete(self) -> None:
         async def delete() -> None:
@@ -223,7 +227,7 @@ class Preview:
     """What an invitee in a chosen zone would be offered next week, for a chosen event type."""
 
     def __init__(self, who: SignedIn, types: dict[int, str]) -> None:
-        self.who = who
+        self.who, self.types = who, types
         with ui.card().classes(design.CARD).mark('preview'):
             heading('Preview: what invitees see next week', 2, design.TITLE + ' m-0')
             if not types:
@@ -239,6 +243,8 @@ class Preview:
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:
+        if not self.types:
+            return
         zone = self.zone.value or self.who.host.timezone
         days = await read(self.who, _next_week, int(self.event_type.value), zone)
         self.box.clear()
@@ -249,7 +255,8 @@ class Preview:
                 with ui.row().classes('gap-2 items-baseline'):
                     ui.label(format_day(day)).classes('w-56 font-medium')
                     ui.label(', '.join(format_time(s.astimezone(ZoneInfo(zone)), self.who.host.clock24)
-                                       for s in starts) or '—').classes('text-slate-700').mark('preview-day')
+                                       for s in starts) or '—').classes('text-slate-700') \
+                        .mark(f'preview-day preview-{WEEKDAYS[day.weekday()]}')
 
 
 def _next_week(session: Session, host_id: int, event_type_id: int, zone: str) -> dict[date, list[datetime]]:

@@ -2,6 +2,7 @@
 and that a host can only ever reach their own objects."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -185,6 +186,20 @@ async def test_overlapping_hours_are_refused_and_a_day_off_is_saved(user: User, 
         schedule = session.exec(select(Schedule).where(Schedule.host_id == ada['host'].id)).one()
     assert schedule.weekly['monday'] == [{'start': '09:00', 'end': '17:00'}, {'start': '17:00', 'end': '19:30'}]
     await user.should_see(marker='preview-day')
+
+
+async def test_the_preview_shows_saved_hours_right_after_saving(user: User, ada: dict) -> None:
+    await user.open('/availability')
+    await user.should_see(marker='preview-saturday', retries=40)
+    assert user.find(marker='preview-saturday').elements.pop().text == '—'  # weekends off at first
+    user.find(marker='add-saturday').click()  # 09:00-10:00
+    user.find(marker='save-schedule').click()
+    await user.should_see('Schedule saved', retries=40)
+    for _ in range(40):  # no reload: the preview follows the save
+        if user.find(marker='preview-saturday').elements.pop().text != '—':
+            break
+        await asyncio.sleep(0.1)
+    assert user.find(marker='preview-saturday').elements.pop().text == '09:00, 09:30'
 
 
 async def test_a_schedule_id_of_another_host_shows_ones_own(user: User, ada: dict) -> None:
