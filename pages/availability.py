@@ -25,6 +25,12 @@ from services import availability, event_types, schedules
 from services.schedules import WEEKDAYS, ScheduleInput
 
 DAY_NAMES = {day: day.title() for day in WEEKDAYS}
+WEEK_ROW = ('w-full grid gap-x-2 gap-y-1 sm:gap-x-3 items-start grid-cols-[4.5rem_minmax(0,1fr)] '
+            'sm:grid-cols-[7rem_minmax(0,1fr)_auto]')
+TIME_FIELD = 'time-field min-w-0 flex-1 sm:flex-none sm:w-32'
+# On a phone a tap on the field opens the system's time picker, so its clock icon only takes room from the time.
+PHONE_TIME_CSS = ('@media (max-width: 639.98px) { .time-field input::-webkit-calendar-picker-indicator '
+                  '{ display: none } .time-field .q-field__control { padding: 0 8px } }')
 
 
 def register() -> None:
@@ -44,6 +50,7 @@ async def availability_page(request: Request, schedule: int = 0) -> Response | N
     data = await read(who, _load)
     chosen = next((s for s in data['schedules'] if s['id'] == schedule), None) or \
         next((s for s in data['schedules'] if s['is_default']), data['schedules'][0] if data['schedules'] else None)
+    ui.add_css(PHONE_TIME_CSS)
     with host_frame('Availability', active='/availability', brand=who.host.brand_color):
         with ui.row().classes('w-full items-center justify-between'):
             heading('Availability', 1, design.HEADLINE + ' m-0')
@@ -120,28 +127,34 @@ class ScheduleEditor:
         self.week_box.clear()
         with self.week_box:
             for day in WEEKDAYS:
-                with ui.row().classes('w-full items-start gap-3').mark(f'day-{day}'):
-                    ui.label(DAY_NAMES[day]).classes('w-28 pt-2 font-medium')
-                    with ui.column().classes('gap-1 flex-grow'):
+                # one line per day: on a phone the day's buttons sit under its (short) name, beside its hours
+                with ui.element('div').classes(WEEK_ROW).mark(f'day-{day}'):
+                    with ui.element('div').classes('pt-2 font-medium'):
+                        ui.label(DAY_NAMES[day][:3]).classes('sm:hidden').props('aria-hidden=true')
+                        ui.label(DAY_NAMES[day]).classes('max-sm:sr-only')
+                    with ui.column().classes('gap-1 min-w-0 max-sm:row-span-2'):
                         if not self.weekly[day]:
                             ui.label('Unavailable').classes(design.SUBTLE + ' pt-2')
                         for index, interval in enumerate(self.weekly[day]):
                             self._interval_row(self.weekly[day], index, interval, self._render_week)
-                    ui.button(icon='add', on_click=lambda d=day: self._add(self.weekly[d], self._render_week)) \
-                        .props(f'flat round dense aria-label="Add hours on {DAY_NAMES[day]}"').mark(f'add-{day}')
-                    ui.button(icon='content_copy', on_click=lambda d=day: self._copy(d)) \
-                        .props(f'flat round dense aria-label="Copy {DAY_NAMES[day]} to every weekday"') \
-                        .mark(f'copy-{day}')
+                    with ui.row().classes('gap-0 flex-nowrap'):
+                        ui.button(icon='add', on_click=lambda d=day: self._add(self.weekly[d], self._render_week)) \
+                            .props(f'flat round dense aria-label="Add hours on {DAY_NAMES[day]}"') \
+                            .tooltip(f'Add hours on {DAY_NAMES[day]}').mark(f'add-{day}')
+                        ui.button(icon='content_copy', on_click=lambda d=day: self._copy(d)) \
+                            .props(f'flat round dense aria-label="Copy {DAY_NAMES[day]} to every weekday"') \
+                            .tooltip(f'Copy {DAY_NAMES[day]} to every weekday').mark(f'copy-{day}')
 
     def _interval_row(self, intervals: list[dict[str, str]], index: int, interval: dict[str, str],
                       redraw: Any) -> None:
-        with ui.row().classes('items-center gap-2').mark('interval'):
+        with ui.row().classes('w-full items-center gap-1 sm:gap-2 flex-nowrap').mark('interval'):
             ui.input('From', value=interval['start'], on_change=lambda e: interval.__setitem__('start', e.value)) \
-                .props('outlined dense type=time').classes('w-32').mark('interval-start')
+                .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-start')
             ui.input('To', value=interval['end'], on_change=lambda e: interval.__setitem__('end', e.value)) \
-                .props('outlined dense type=time').classes('w-32').mark('interval-end')
+                .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-end')
             ui.button(icon='close', on_click=lambda: (intervals.pop(index), redraw())) \
-                .props('flat round dense aria-label="Remove these hours"').mark('remove-interval')
+                .props('flat round dense aria-label="Remove these hours"').tooltip('Remove these hours') \
+                .mark('remove-interval')
 
     def _add(self, intervals: list[dict[str, str]], redraw: Any) -> None:
         start = max((i['end'] for i in intervals), default='09:00')
@@ -179,8 +192,9 @@ class ScheduleEditor:
                 ui.label('No overrides.').classes(design.SUBTLE)
             for override in self.overrides:
                 with ui.row().classes('w-full items-start gap-3').mark('override'):
-                    ui.label(format_day(date.fromisoformat(override['date']))).classes('w-56 pt-2 font-medium')
-                    with ui.column().classes('gap-1 flex-grow'):
+                    ui.label(format_day(date.fromisoformat(override['date']))) \
+                        .classes('w-full sm:w-56 pt-2 font-medium')
+                    with ui.column().classes('gap-1 flex-grow min-w-0'):
                         if not override['intervals']:
                             ui.label('Unavailable all day').classes(design.SUBTLE + ' pt-2')
                         for index, interval in enumerate(override['intervals']):
@@ -190,7 +204,7 @@ class ScheduleEditor:
                         .props('flat dense no-caps')
                     ui.button(icon='delete', on_click=lambda o=override: (self.overrides.remove(o),
                                                                           self._render_overrides())) \
-                        .props('flat round dense aria-label="Remove this override"')
+                        .props('flat round dense aria-label="Remove this override"').tooltip('Remove this override')
 
     def data(self) -> dict[str, Any]:
         return {'name': self.name.value or '', 'timezone': self.zone.value, 'is_default': self.default.value,
