@@ -76,6 +76,7 @@ class EventType(SQLModel, table=True):
     slug: str = Field(max_length=60)
     title: str = Field(max_length=120)
     description: str = Field(default='', max_length=2000)
+    confirmation_message: str = Field(default='', max_length=1000)  # shown to the invitee once booked
     duration_minutes: int
     slot_interval_minutes: int | None = None
     buffer_before_minutes: int = 0

@@ -169,7 +169,8 @@ class Editor:
     def __init__(self, who: SignedIn, current: dict[str, Any] | None, schedule_names: dict[int, str], *,
                  video: str = '') -> None:
         self.who, self.id, self.video = who, current['id'] if current else None, video
-        value = current or {'title': '', 'slug': '', 'description': '', 'duration_minutes': 30,
+        value = current or {'title': '', 'slug': '', 'description': '', 'confirmation_message': '',
+                            'duration_minutes': 30,
                             'slot_interval_minutes': None, 'buffer_before_minutes': 0, 'buffer_after_minutes': 0,
                             'min_notice_minutes': 240, 'max_days_ahead': 60, 'daily_limit': None,
                             'location': {'kind': video or 'none', 'value': ''}, 'schedule_id': None, 'active': True,
@@ -182,8 +183,12 @@ class Editor:
                 .props('outlined').classes('w-full').mark('title')
             self.slug = ui.input('URL slug', value=value['slug'], on_change=self._slug_typed) \
                 .props(f'outlined prefix="/{who.host.username}/"').classes('w-full').mark('slug')
-            self.description = ui.textarea('Description', value=value['description']) \
+            self.description = ui.textarea('Description (Markdown: **bold**, *italic*, lists, links)',
+                                           value=value['description']) \
                 .props('outlined autogrow').classes('w-full').mark('description')
+            self.confirmation = ui.textarea('Message on the confirmation page (optional)',
+                                            value=value.get('confirmation_message', '')) \
+                .props('outlined autogrow').classes('w-full').mark('confirmation-message')
             with ui.row().classes('w-full gap-3'):
                 self.duration = _number('Duration (minutes)', value['duration_minutes'], 'duration')
                 self.color = ui.color_input('Colour', value=value['color'] or '#1d4ed8').props('outlined') \
@@ -304,6 +309,7 @@ class Editor:
         return {
             'title': self.title.value or '', 'slug': self.slug.value or None,
             'description': self.description.value or '', 'duration_minutes': _int(self.duration.value),
+            'confirmation_message': self.confirmation.value or '',
             'slot_interval_minutes': _int(self.interval.value), 'buffer_before_minutes': _int(self.buffer_before.value),
             'buffer_after_minutes': _int(self.buffer_after.value), 'min_notice_minutes': _int(self.notice.value),
             'max_days_ahead': _int(self.window.value), 'daily_limit': _int(self.daily_limit.value),
@@ -315,6 +321,7 @@ class Editor:
 
     def _fields(self) -> dict[str, ui.element]:
         return {'title': self.title, 'slug': self.slug, 'description': self.description,
+                'confirmation_message': self.confirmation,
                 'duration_minutes': self.duration, 'slot_interval_minutes': self.interval,
                 'buffer_before_minutes': self.buffer_before, 'buffer_after_minutes': self.buffer_after,
                 'min_notice_minutes': self.notice, 'max_days_ahead': self.window, 'daily_limit': self.daily_limit}
@@ -357,4 +364,5 @@ FIELD_NAMES = {'duration_minutes': 'Duration', 'slot_interval_minutes': 'Start t
                'buffer_before_minutes': 'Buffer before', 'buffer_after_minutes': 'Buffer after',
                'min_notice_minutes': 'Minimum notice', 'max_days_ahead': 'Bookable up to',
                'daily_limit': 'At most per day', 'title': 'Title', 'slug': 'URL slug', 'description': 'Description',
+               'confirmation_message': 'Confirmation message',
                'color': 'Colour'}

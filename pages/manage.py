@@ -17,6 +17,7 @@ from app.ratelimit import manage_token_guesses
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
+from components.rich_text import rich_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import city_name
 from pages import slot_loading
@@ -95,6 +96,9 @@ class ManageFlow:
                     if view.cancel_reason:
                         ui.label(f'Reason: {view.cancel_reason}').classes('text-slate-700').mark('cancel-reason')
                 _details(view, start, end)
+                if view.confirmed and view.confirmation_message:
+                    rich_text(view.confirmation_message).classes('border-l-4 border-slate-300 pl-3') \
+                        .mark('confirmation-message')
             if view.confirmed and view.proposal:
                 self._proposal(view.proposal, zone)
             if view.confirmed:

@@ -42,6 +42,7 @@ class EventTypeInput(BaseModel):
     slug: Annotated[str, Field(max_length=60)] | None = None
     title: Annotated[str, Field(min_length=1, max_length=120)]
     description: Annotated[str, Field(max_length=2000)] = ''
+    confirmation_message: Annotated[str, Field(max_length=1000)] = ''
     duration_minutes: Annotated[int, Field(ge=5, le=12 * 60)] = 30
     slot_interval_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
     buffer_before_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
@@ -136,7 +137,8 @@ def event_type_json(event_type: EventType) -> dict[str, Any]:
     """The contract's JSON shape."""
     return {
         'id': event_type.id, 'slug': event_type.slug, 'title': event_type.title,
-        'description': event_type.description, 'duration_minutes': event_type.duration_minutes,
+        'description': event_type.description, 'confirmation_message': event_type.confirmation_message,
+        'duration_minutes': event_type.duration_minutes,
         'slot_interval_minutes': event_type.slot_interval_minutes,
         'buffer_before_minutes': event_type.buffer_before_minutes,
         'buffer_after_minutes': event_type.buffer_after_minutes,

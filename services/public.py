@@ -79,6 +79,7 @@ class ManageView:
     sequence: int = 0
     clock24: bool = True  # the invitee's clock, chosen when booking
     proposal: bookings.Proposal | None = None  # a new time the host proposed, awaiting the invitee's answer
+    confirmation_message: str = ''  # the event type's own words for those who booked
     host_email: str = ''  # the organiser in the invitee's .ics (their e-mails reply to it too); never shown on pages
 
     @property
@@ -134,7 +135,7 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
         sequence=booking.sequence, clock24=_clock24(booking, host),
         proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
-        host_email=host.email)
+        host_email=host.email, confirmation_message=event_type.confirmation_message if event_type else '')
 
 
 def _clock24(booking: Booking, host: Host) -> bool:

@@ -45,7 +45,8 @@ def test_invalid_schedules_are_refused_with_reasons(client: TestClient, ada: dic
 
 
 def test_event_types_round_trip_every_contract_field(client: TestClient, ada: dict) -> None:
-    body = {'slug': 'deep-dive', 'title': 'Deep dive', 'description': '<b>bring notes</b>', 'duration_minutes': 90,
+    body = {'slug': 'deep-dive', 'title': 'Deep dive', 'description': '<b>bring notes</b>',
+            'confirmation_message': 'See you *soon*', 'duration_minutes': 90,
             'slot_interval_minutes': 30, 'buffer_before_minutes': 10, 'buffer_after_minutes': 15,
             'min_notice_minutes': 120, 'max_days_ahead': 30, 'daily_limit': 2,
             'location': {'kind': 'in_person', 'value': '1 Main St'}, 'schedule_id': None, 'active': True,

@@ -322,3 +322,19 @@ async def test_the_description_is_safe_markdown(user: User, ada: dict) -> None:
     assert not [e for e in user.find(kind=ui.link).elements if 'javascript' in str(e.props.get('href'))]
     await user.open('/ada')
     await user.should_see('We talk about compilers and languages.')
+
+
+async def test_the_event_types_confirmation_message_greets_those_who_booked(user: User, ada: dict) -> None:
+    from services import event_types
+    with session_scope(write=True) as session:
+        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
+                                      changes={'confirmation_message': 'Please bring **your ID**.'})
+    response = await user.http_client.get('/api/v1/public/ada/event-types')
+    assert 'bring' not in response.text  # not shown before booking
+    await user.open('/ada/call')
+    await pick_first_time(user, ada['call'])
+    await fill_form(user)
+    user.find(marker='confirm').click()
+    await user.should_see('You are scheduled', retries=40)
+    await user.should_see('your ID')
+    await user.should_not_see('**your ID**')
