@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from nicegui import ui
 from nicegui.testing.user import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
@@ -98,6 +99,18 @@ async def test_erasing_an_invitee_from_the_dashboard(user: User, ada: dict) -> N
     await user.should_see("The invitee's details were erased", retries=40)
     with session_scope() as session:
         assert session.get(Booking, booking.id).invitee_email == bookings.ERASED_EMAIL
+
+
+async def test_on_a_phone_the_host_navigation_is_a_menu_with_every_page(user: User, ada: dict) -> None:
+    await user.open('/dashboard')
+    await user.should_see(marker='nav-menu')
+    user.find(marker='nav-menu').click()
+    links = sorted(user.find(marker='nav-menu-link').elements, key=lambda e: e.id)
+    assert [link.text for link in links] == [
+        'Bookings', 'Event types', 'Availability', 'Integrations', 'Settings']
+    assert [link.text for link in links if link.props.get('aria-current') == 'page'] == ['Bookings']  # read out
+    user.find(kind=ui.link, content='Availability', marker='nav-menu-link').click()
+    await user.should_see('Weekly hours', retries=40)
 
 
 # --- event types -----------------------------------------------------------------------------------------------
