@@ -73,6 +73,8 @@ class SlotPicker:
             self._render_times()
         before, before_day, before_selected = self.data, self.slots_of_selected_day(), self.selected
         data = await self.load(self.month, self.zone)
+        if self.root.is_deleted:  # the page replaced the picker while its times were loading (a move, say)
+            return
         was_loading, self.loading, self.data = self.loading, False, data
         if self.selected not in data.days:
             free = [d for d in sorted(data.days) if d.month == self.month.month]

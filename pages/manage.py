@@ -228,16 +228,21 @@ class ManageFlow:
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3'):
             heading('Move your meeting?', 2, design.TITLE + ' m-0')
             ui.label(f'New time: {format_day(local.date())}, {format_time(local, clock)} ({city_name(zone)} time)')
+            reason = ui.textarea('Reason for the change (optional, sent to the host)', validation={
+                'Keep the reason under 1000 characters.': lambda v: len(v or '') <= 1000}) \
+                .props('outlined autogrow').classes('w-full').mark('move-reason')
             with ui.row().classes('gap-2'):
-                ui.button('Move meeting', on_click=lambda: self._move(dialog, slot)).props('unelevated no-caps') \
-                    .mark('confirm-move')
+                ui.button('Move meeting', on_click=lambda: self._move(dialog, slot, reason.value or '')) \
+                    .props('unelevated no-caps').mark('confirm-move')
                 ui.button('Keep the current time', on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
-    async def _move(self, dialog: ui.dialog, slot: Slot) -> None:
+    async def _move(self, dialog: ui.dialog, slot: Slot, reason: str = '') -> None:
+        if len(reason) > 1000:
+            return
         dialog.close()
         try:
-            self.view = await run.io_bound(_reschedule, self.view.uid, self.view.token, slot.start)
+            self.view = await run.io_bound(_reschedule, self.view.uid, self.view.token, slot.start, reason)
         except SlotUnavailable:
             ui.notify('Sorry, that time was just taken. Please pick another one.', type='warning')
             if self.picker:
@@ -327,11 +332,12 @@ def _view(uid: str, token: str) -> public.ManageView:
         return public.manage_view(session=session, uid=uid, token=token)
 
 
-def _reschedule(uid: str, token: str, start: datetime) -> public.ManageView:
+def _reschedule(uid: str, token: str, start: datetime, reason: str = '') -> public.ManageView:
     availability.warm_for_booking(uid=uid, start=start)  # the host's calendars are asked before the write lock
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now())
+        bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now(),
+                                    reason=reason)
     return _view(uid, token)
 
 

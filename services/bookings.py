@@ -135,7 +135,8 @@ def _cancel(session: Session, booking: Booking, host: Host, *, reason: str, now:
                   mail=mail)
 
 
-def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
+def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime,
+                       reason: str = '') -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
     availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
@@ -158,7 +159,7 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     session.add(booking)
     _flush_or_unavailable(session)
     outbox.record(session, booking=booking, host=host, change='rescheduled', now=now, old_start=old_start,
-                  old_end=old_end)
+                  old_end=old_end, reason=reason.strip()[:1000])
     session.commit()
     events.publish(events.BookingChanged(booking.host_id, booking.uid, 'rescheduled'))
     return booking

@@ -36,7 +36,8 @@ async def user(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.Monkey
     async with user_simulation(main_file=MAIN) as simulated:
         yield _browser(simulated)
     get_settings.cache_clear()
-    errors = [r for r in caplog.get_records('call') if r.levelname == 'ERROR']
+    errors = [r for r in caplog.get_records('call') if r.levelname == 'ERROR'
+              or 'has been deleted but is still being used' in r.getMessage()]  # NiceGUI's warning of a UI bug
     if errors:
         pytest.fail(f'unexpected ERROR logs: {[r.getMessage() for r in errors]}', pytrace=False)
 

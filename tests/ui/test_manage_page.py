@@ -137,3 +137,24 @@ async def test_the_decline_link_from_the_e_mail_asks_before_it_cancels(user: Use
     user.find(marker='confirm-decline').click()
     await user.should_see('This meeting was cancelled')
     await user.should_see('The invitee declined the proposed new time')
+
+
+async def test_rescheduling_opens_on_the_booked_date_and_tells_the_host_the_reason(user: User, booked: dict) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import select
+
+    from app.models import OutboxMessage
+    booked_day = at(MONDAY, '10:00').astimezone(ZoneInfo('America/New_York')).date()
+    await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
+    user.find(marker='reschedule').click()
+    await user.should_see(marker='time', retries=40)
+    await user.should_see(f'{booked_day:%A} {booked_day.day} {booked_day:%B %Y}')  # the picker opened on it
+    first_time = sorted(user.find(marker='time').elements, key=lambda e: e.id)[0]
+    user.find(marker='time', content=first_time.props['label']).click()
+    user.find(marker='move-reason').type('A clash with a school run')
+    user.find(marker='confirm-move').click()
+    await user.should_see('Your meeting was moved.', retries=20)
+    with session_scope() as session:
+        notice = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'host_reschedule')).one()
+    assert notice.context['reason'] == 'A clash with a school run'
