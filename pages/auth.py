@@ -322,7 +322,7 @@ async def onboarding_page(request: Request) -> Response | None:
         name = ui.input('Your name (shown to invitees)', value=name_value,
                         validation={'Please enter your name': lambda v: bool((v or '').strip())}) \
             .props('outlined autocomplete=name').classes('w-full').mark('onboarding-name')
-        username = ui.input('Username (your booking link)', value=suggested) \
+        username = ui.input('Username (your booking link)', value=suggested, validation=validation.username_problem) \
             .props('outlined autocomplete=username').classes('w-full').mark('onboarding-username')
         link = ui.label().classes(design.SUBTLE).mark('onboarding-link')
         username.on_value_change(lambda e: link.set_text(f'{base}/{(e.value or "").strip().lower()}'))

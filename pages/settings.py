@@ -69,7 +69,7 @@ class Profile:
                 'At most 120 characters': lambda v: len(v or '') <= 120}).props('outlined').classes('w-full') \
                 .mark('profile-name')
             self.username = ui.input('Username (your booking link)', value=host.username,
-                                     validation={'Use letters, digits and dashes': _valid_username}) \
+                                     validation=validation.username_problem) \
                 .props('outlined').classes('w-full').mark('profile-username')
             self.intro = ui.textarea('Short introduction (shown on your public page)', value=host.intro,
                                      validation={'At most 500 characters': lambda v: len(v or '') <= 500}) \
@@ -124,14 +124,6 @@ class Profile:
 
     async def remove_picture(self) -> None:
         await act(self.who, _set_avatar, None, done='Picture removed')
-
-
-def _valid_username(value: str | None) -> bool:
-    try:
-        validation.username(value or '')
-    except DomainError:
-        return False
-    return True
 
 
 def _set_avatar(session: Session, host_id: int, data: bytes | None) -> None:

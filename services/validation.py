@@ -92,8 +92,17 @@ def username(value: str) -> str:
     if not USERNAME.match(value):
         raise InvalidInput('Username must be 1-40 lowercase letters, digits or hyphens')
     if value in RESERVED_USERNAMES:
-        raise InvalidInput(f"Username '{value}' is reserved")
+        raise InvalidInput(f"The username '{value}' is reserved for a page of CloudMeet itself; choose another")
     return value
+
+
+def username_problem(value: str | None) -> str | None:
+    """What is wrong with a username as it is typed (None when it is fine), for inputs that check as you type."""
+    try:
+        username(value or '')
+    except InvalidInput as exc:
+        return exc.detail if exc.detail.endswith('.') else exc.detail + '.'
+    return None
 
 
 def slug(value: str) -> str:

@@ -179,3 +179,19 @@ async def test_a_newcomer_is_told_politely_that_accounts_are_by_invitation_witho
         user.find(marker='send-link').click()
         await user.should_see(f'If {address} may sign in here, a sign-in link is on its way.', retries=40)
         await user.should_see('New accounts here are by invitation')
+
+
+async def test_a_reserved_username_is_flagged_while_typing(user: User) -> None:
+    identity = VerifiedIdentity(provider='google', subject='n', email='n@example.com', email_verified=True, name='N')
+    with session_scope(write=True) as session:
+        signed = accounts.sign_in(session, identity, now=NOW)
+    user.http_client.cookies.set('cloudmeet_session', signed.token)
+    await user.open('/onboarding')
+    field = user.find(marker='onboarding-username')
+    field.clear()
+    field.type('dashboard')
+    element = next(iter(field.elements))
+    assert element.error == "The username 'dashboard' is reserved for a page of CloudMeet itself; choose another."
+    field.clear()
+    field.type('nia')
+    assert element.error is None
