@@ -22,6 +22,7 @@ from components.getting_started import status_card
 from components.headings import heading
 from components.host_frame import host_frame
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
+from components.timezone_select import city_name
 from pages import slot_loading
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
@@ -96,12 +97,12 @@ class Dashboard:
             self.list = ui.column().classes('w-full gap-4').mark('bookings')
             self.pager = ui.row().classes('w-full items-center justify-center gap-3')
             self.dialogs = ui.element('div')
+            self.instance = ui.column().classes('w-full')  # inside the page column, like the bookings
         with self.list:
             ui.skeleton().classes('w-full h-24')
         ui.timer(0, self.refresh, once=True)
         refresh_on_booking_change(self.host.id or 0, self.refresh, self._announce)
         if self.host.is_owner:  # what the instance runs on, and what to do first, is for its owner only
-            self.instance = ui.column().classes('w-full')
             ui.timer(0, self._instance_status, once=True)
 
     async def _instance_status(self) -> None:
@@ -113,9 +114,9 @@ class Dashboard:
         link = f'{get_settings().public_url}/{self.host.username}'
         with ui.row().classes('w-full items-center justify-between gap-3'):
             heading('Bookings', 1, design.HEADLINE + ' m-0')
-            with ui.row().classes('items-center gap-2'):
+            with ui.row().classes('items-center gap-x-2 gap-y-0 min-w-0'):
                 ui.label('Your booking page:').classes(design.SUBTLE)
-                ui.link(link, f'/{self.host.username}', new_tab=True).mark('booking-link')
+                ui.link(link, f'/{self.host.username}', new_tab=True).classes('break-all').mark('booking-link')
                 ui.button(icon='content_copy', on_click=lambda: self._copy(link)) \
                     .props('flat round dense aria-label="Copy your booking link"').mark('copy-link')
 
@@ -205,31 +206,34 @@ class Dashboard:
         booking, event_type, clock24 = row.booking, row.event_type, self.host.clock24
         start, end = booking.start_at.astimezone(self.zone), booking.end_at.astimezone(self.zone)
         with ui.card().classes(design.CARD).mark('booking'):
-            with ui.row().classes('w-full items-start justify-between gap-3'):
-                with ui.column().classes('gap-1'):
-                    with ui.row().classes('items-center gap-2'):
+            with ui.row().classes('w-full items-start justify-between gap-3 max-sm:flex-col sm:flex-nowrap'):
+                with ui.column().classes('gap-1 min-w-0 flex-1 max-sm:w-full'):  # long names and e-mails wrap
+                    with ui.row().classes('items-center gap-x-2 gap-y-0'):
                         if event_type and event_type.color:
                             ui.element('span').classes('inline-block w-3 h-3 rounded-full') \
                                 .style(f'background:{event_type.color}').props('aria-hidden=true')
                         ui.label(f'{format_time(start, clock24)} – {format_time(end, clock24)}') \
                             .classes('font-semibold').mark('when')
-                        ui.label(event_type.title if event_type else 'Deleted event type').classes(design.SUBTLE)
-                    ui.label(f'{booking.invitee_name} · {booking.invitee_email}').mark('invitee')
+                        ui.label(event_type.title if event_type else 'Deleted event type') \
+                            .classes(design.SUBTLE + ' break-words min-w-0')
+                    ui.label(f'{booking.invitee_name} · {booking.invitee_email}').classes('break-words max-w-full') \
+                        .mark('invitee')
                     if booking.invitee_timezone != self.host.timezone:
-                        ui.label(f"Invitee's time zone: {booking.invitee_timezone}").classes(design.SUBTLE)
+                        ui.label(f"Invitee's time zone: {city_name(booking.invitee_timezone)}").classes(design.SUBTLE)
                     if event_type and event_type.location_kind != 'none':
                         value = event_type.location_value
                         if value.startswith(('https://', 'http://')):
-                            ui.link(value, value, new_tab=True).mark('location')
+                            ui.link(value, value, new_tab=True).classes('break-all').mark('location')
                         else:
                             ui.label(f'{LOCATION_LABELS[event_type.location_kind]}: {value}'.rstrip(': ')) \
                                 .mark('location')
                     labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
                     for key, value in booking.answers.items():
                         answer = 'Yes' if value is True else 'No' if value is False else str(value)
-                        ui.label(f'{labels.get(key, key)}: {answer}').classes('whitespace-pre-line').mark('answer')
+                        ui.label(f'{labels.get(key, key)}: {answer}').classes('whitespace-pre-line break-words') \
+                            .mark('answer')
                     if booking.notes:
-                        ui.label(f'Notes: {booking.notes}').classes('whitespace-pre-line').mark('notes')
+                        ui.label(f'Notes: {booking.notes}').classes('whitespace-pre-line break-words').mark('notes')
                     if booking.cancel_reason:
                         ui.label(f'Cancelled: {booking.cancel_reason}').classes('text-slate-700').mark('reason')
                     proposal = bookings.pending_proposal(booking, now())
@@ -239,14 +243,11 @@ class Dashboard:
                                  '(waiting for the invitee)').classes('text-amber-800').mark('proposal')
                 self._actions(row)
             if row.messages:
-                with ui.row().classes('gap-2 flex-wrap').mark('deliveries'):
+                with ui.column().classes('w-full gap-0 text-sm').mark('deliveries'):
                     for message in row.messages:
-                        word = STATUS_WORDS.get(message['status'], message['status'])
-                        if message['status'] == 'pending' and message['attempts']:
-                            word = f'retrying ({message["error"][:60]})'
-                        ui.badge(f'{message["label"]}: {word}',
-                                 color='red-8' if message['status'] == 'failed' else 'grey-3',
-                                 text_color='white' if message['status'] == 'failed' else 'grey-9')
+                        ui.label(delivery_line(message, booking.start_at, self.zone, clock24)).classes(
+                            'text-red-700 font-medium' if message['status'] == 'failed' else design.SUBTLE) \
+                            .mark('delivery')
 
     def _actions(self, row: Row) -> None:
         booking = row.booking
@@ -258,8 +259,11 @@ class Dashboard:
                 ui.button('Cancel', on_click=lambda: self._cancel(booking)) \
                     .props('flat no-caps dense color=negative').mark('cancel')
             if booking.invitee_email != bookings.ERASED_EMAIL:
-                ui.button('Erase invitee data', on_click=lambda: self._erase(booking)) \
-                    .props('flat no-caps dense').mark('erase')
+                with ui.button(icon='more_vert').props('flat round dense aria-label="More actions"') \
+                        .tooltip('More actions').mark('more'):
+                    with ui.menu():
+                        ui.menu_item('Erase invitee data…', on_click=lambda: self._erase(booking)) \
+                            .classes('whitespace-nowrap').mark('erase')
 
     def _cancel(self, booking: Booking) -> None:
         self.dialogs.clear()
@@ -362,3 +366,32 @@ def _propose_time(session: Session, host_id: int, uid: str, start: datetime, mes
 def _instance(session: Session, host_id: int) -> tuple[str, hosts.InstanceCounts]:
     database = 'PostgreSQL' if session.get_bind().dialect.name == 'postgresql' else 'SQLite'
     return database, hosts.instance_counts(session=session)
+
+
+def delivery_line(message: dict[str, Any], start: datetime, zone: ZoneInfo, clock24: bool) -> str:
+    """One message as a line: which one (a reminder by how long before) and what happened when, in the host's zone."""
+    label = message['label']
+    if message['kind'] == 'reminder':
+        before = int((start - datetime.fromisoformat(message['due_at'])).total_seconds()) // 60
+        label = f'Reminder {_span(before)} before' + label.removeprefix('Reminder')
+    status = message['status']
+    if status == 'sent' and message['sent_at']:
+        return f'{label}: sent {_moment(message["sent_at"], zone, clock24)}'
+    if status == 'pending' and message['attempts']:
+        return f'{label}: retrying ({(message["error"] or "")[:60]})'
+    if status == 'pending':
+        return f'{label}: due {_moment(message["due_at"], zone, clock24)}'
+    if status == 'failed':
+        return f'{label}: failed ({(message["error"] or "no reason given")[:60]})'
+    return f'{label}: {STATUS_WORDS.get(status, status)}'
+
+
+def _span(minutes: int) -> str:
+    if minutes >= 2880 and minutes % 1440 == 0:
+        return f'{minutes // 1440} days'
+    return f'{minutes // 60} h' if minutes % 60 == 0 else f'{minutes} min'
+
+
+def _moment(iso: str, zone: ZoneInfo, clock24: bool) -> str:
+    local = datetime.fromisoformat(iso).astimezone(zone)
+    return f'{local.day} {local:%b}, {format_time(local, clock24)}'

@@ -94,11 +94,30 @@ async def test_erasing_an_invitee_from_the_dashboard(user: User, ada: dict) -> N
     booking = book(ada['event_type'], '12:00')
     await user.open('/dashboard')
     await user.should_see('Grace Hopper', retries=40)
+    erase = user.find(marker='erase').elements.pop()
+    assert isinstance(erase, ui.menu_item) and not erase.menu.value  # a rare, lasting action: folded away
+    user.find(marker='more').click()
     user.find(marker='erase').click()
+    await user.should_see("Erase this invitee's details?")
     user.find(marker='confirm-erase').click()
     await user.should_see("The invitee's details were erased", retries=40)
     with session_scope() as session:
         assert session.get(Booking, booking.id).invitee_email == bookings.ERASED_EMAIL
+
+
+async def test_a_card_says_which_reminder_goes_when_and_when_each_message_went(user: User, ada: dict) -> None:
+    booking = book(ada['event_type'], '10:00')
+    with session_scope(write=True) as session:
+        confirmation = session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'confirmation')).one()
+        confirmation.status, confirmation.sent_at = 'sent', datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+        session.add(confirmation)
+    day_before = MONDAY - timedelta(days=1)
+    await user.open('/dashboard')
+    await user.should_see('Grace Hopper', retries=40)
+    await user.should_see('Booking confirmation (invitee): sent 1 Dec, 09:00')  # London in winter: UTC
+    await user.should_see(f'Reminder 24 h before (invitee): due {day_before.day} {day_before:%b}, 10:00')
+    await user.should_see(f'Reminder 1 h before (invitee): due {MONDAY.day} {MONDAY:%b}, 09:00')
+    assert booking.start_at == at(MONDAY, '10:00')
 
 
 async def test_on_a_phone_the_host_navigation_is_a_menu_with_every_page(user: User, ada: dict) -> None:
