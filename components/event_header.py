@@ -24,17 +24,17 @@ def avatar(host: PublicHost) -> ui.element:
 
 def event_header(host: PublicHost, event_type: PublicEventType) -> ui.column:
     with ui.column().classes('w-full gap-2') as root:
-        with ui.row().classes('items-center gap-3'):
-            avatar(host)
-            ui.label(host.name).classes('text-slate-700 font-medium').mark('host-name')
-        heading(event_type.title, 1, design.HEADLINE + ' m-0').mark('event-title')
-        with ui.row().classes('gap-4 text-slate-700'):
+        with ui.row().classes('w-full items-center gap-3 flex-nowrap'):  # a long unbroken name wraps, no scroll
+            avatar(host).classes('shrink-0')
+            ui.label(host.name).classes('text-slate-700 font-medium break-words min-w-0').mark('host-name')
+        heading(event_type.title, 1, design.HEADLINE + ' m-0 break-words max-w-full').mark('event-title')
+        with ui.row().classes('gap-x-4 gap-y-1 text-slate-700 max-w-full'):
             with ui.row().classes('items-center gap-1'):
                 ui.icon('schedule').props('aria-hidden=true')
                 ui.label(f'{event_type.duration_minutes} min').mark('duration')
-            with ui.row().classes('items-center gap-1'):
+            with ui.row().classes('items-center gap-1 flex-nowrap min-w-0'):
                 ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
-                ui.label(event_type.location_label).mark('location')
+                ui.label(event_type.location_label).classes('break-words min-w-0').mark('location')
         if event_type.description:
             rich_text(event_type.description).mark('description')
     return root
