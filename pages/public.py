@@ -76,6 +76,7 @@ async def host_page(username: str) -> Response | None:
                     if event_type.description:
                         ui.label(plain_text(event_type.description)) \
                             .classes('text-slate-700 whitespace-pre-line line-clamp-3 break-words')
+    return None
 
 
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
