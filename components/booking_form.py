@@ -106,8 +106,9 @@ class ChoiceQuestion:
         self.required = required
         with ui.column().classes('gap-0') as self.root:
             ui.label(label + (' *' if required else '')).classes('text-sm text-slate-700')
-            self.radio = ui.radio(options, on_change=lambda _: self.validate() if self.error.visible else None) \
-                .props('inline').mark(mark)
+            self.error: ui.label | None = None
+            self.radio = ui.radio(options, on_change=lambda _: self.validate() if self.error and self.error.visible
+                                  else None).props('inline').mark(mark)
             self.radio.props['aria-label'] = label
             self.error = ui.label(f'Choose an answer to "{label}".').classes('text-xs text-red-800') \
                 .props('role=alert').mark(f'{mark}-error')
@@ -119,5 +120,6 @@ class ChoiceQuestion:
 
     def validate(self) -> bool:
         ok = bool(self.radio.value) or not self.required
-        self.error.set_visibility(not ok)
+        if self.error is not None:
+            self.error.set_visibility(not ok)
         return ok

@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, delete, func, update
+from sqlmodel import Session, col, select
 
 from app import crypto
 from app.config import get_settings
@@ -234,8 +234,9 @@ def request_login_link(session: Session, *, email: str, now: datetime, invitatio
 def sign_in_with_link(session: Session, *, token: str, now: datetime) -> SignedIn:
     """Use a sign-in link once (the click proves the address it was sent to) and sign in with it."""
     claimed = session.execute(update(LoginLink).where(
-        LoginLink.token_hash == crypto.hash_token(token), LoginLink.used_at.is_(None),  # type: ignore
-        LoginLink.expires_at > now).values(used_at=now).returning(LoginLink.email, LoginLink.invitation)).first()
+        col(LoginLink.token_hash) == crypto.hash_token(token), col(LoginLink.used_at).is_(None),
+        col(LoginLink.expires_at) > now).values(used_at=now)
+        .returning(col(LoginLink.email), col(LoginLink.invitation))).first()
     if claimed is None:
         raise SignInRefused('This sign-in link was already used or has expired. Please ask for a new one.')
     email, invitation_hash = claimed
@@ -271,8 +272,8 @@ def complete_onboarding(session: Session, *, token: str, name: str, username: st
         description='A short call to get to know each other.'))
     if invitation is not None:  # claimed atomically: one invitation makes one account
         claimed = session.execute(update(Invitation).where(
-            Invitation.id == invitation.id, Invitation.used_at.is_(None)).values(used_at=now))  # type: ignore
-        if claimed.rowcount != 1:
+            col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None)).values(used_at=now))
+        if cast(CursorResult[Any], claimed).rowcount != 1:
             raise SignInRefused(INVITATION_NEEDED)
     pending_session.host_id, pending_session.pending = host.id, {}
     session.add(pending_session)
@@ -308,9 +309,9 @@ def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
         'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session,
                                                                                     host_id=host_id)],
         'event_types': [event_types.event_type_json(e) for e in session.exec(
-            select(EventType).where(EventType.host_id == host_id).order_by(EventType.id))],  # type: ignore
+            select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id)))],  # type: ignore
         'bookings': [bookings.booking_json(b) for b in session.exec(
-            select(Booking).where(Booking.host_id == host_id).order_by(Booking.start_at))],  # type: ignore
+            select(Booking).where(Booking.host_id == host_id).order_by(col(Booking.start_at)))],  # type: ignore
         'sign_in': [{'provider': i.provider, 'email': i.email, 'created_at': i.created_at.isoformat(),
                      'has_stored_token': i.refresh_token_encrypted is not None}
                     for i in session.exec(select(Identity).where(Identity.host_id == host_id))],
@@ -385,7 +386,7 @@ def delete_account(session: Session, *, host_id: int) -> None:
     standing other host."""
     host = hosts.get_host(session=session, host_id=host_id)
     for model in (UserSession, Identity, OutboxMessage, Booking, EventType, Schedule, ApiKey):
-        session.execute(delete(model).where(model.host_id == host_id))  # type: ignore[attr-defined]
+        session.execute(delete(model).where(col(model.host_id) == host_id))  # type: ignore[attr-defined]
     session.execute(delete(Invitation).where(Invitation.created_by == host_id))  # type: ignore[arg-type]
     session.execute(delete(LoginLink).where(LoginLink.email == host.email))  # type: ignore[arg-type]
     was_owner = host.is_owner
@@ -422,7 +423,7 @@ def rotate_keys(session: Session) -> int:
 
 
 def identities(session: Session, *, host_id: int) -> list[Identity]:
-    return list(session.exec(select(Identity).where(Identity.host_id == host_id).order_by(Identity.id)))
+    return list(session.exec(select(Identity).where(Identity.host_id == host_id).order_by(col(Identity.id))))
 
 
 def allow_email_links(session: Session, *, host_id: int, now: datetime) -> None:

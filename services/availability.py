@@ -76,8 +76,9 @@ def warm_for_booking(*, uid: str, start: datetime | None = None) -> None:
     write transaction of a reschedule or an accepted proposal."""
     with session_scope() as session:
         found = session.exec(select(Booking.host_id, Booking.proposed_start_at).where(Booking.uid == uid)).first()
-    if found is not None and (start or found[1]):
-        warm_calendars(host_id=found[0], start=start or found[1])
+    moment = start or (found[1] if found is not None else None)
+    if found is not None and moment is not None:
+        warm_calendars(host_id=found[0], start=moment)
 
 
 def _without(blocks: list[slots.Busy], start: datetime, end: datetime) -> list[slots.Busy]:
@@ -105,8 +106,8 @@ def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
 def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi: datetime,
                        exclude_uid: str | None) -> list[slots.ExistingBooking]:
     rows = session.exec(
-        select(Booking.uid, Booking.start_at, Booking.end_at, Booking.buffer_before_minutes,
-               Booking.buffer_after_minutes, Booking.event_type_id)
+        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
         .where(Booking.host_id == event_type.host_id, Booking.status == BOOKING_CONFIRMED,
                Booking.end_at > lo, Booking.start_at < hi,
                Booking.start_at > lo - LONGEST_BOOKING))  # bounds the index range: past bookings are never read

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import crypto, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
@@ -109,9 +109,10 @@ def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) ->
     host = _lock_host(session, host_id)
     session.refresh(booking)
     assert booking.id is not None
-    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id,  # type: ignore[arg-type]
-                                                OutboxMessage.status == outbox.PENDING).values(status=outbox.CANCELLED))
-    session.execute(update(OutboxMessage).where(OutboxMessage.booking_id == booking.id)  # type: ignore[arg-type]
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id,
+                                                col(OutboxMessage.status) == outbox.PENDING)
+                    .values(status=outbox.CANCELLED))
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id)
                     .values(context={}))  # what was sent (a cancellation reason, say) goes too
     if booking.status != BOOKING_CANCELLED:
         _cancel(session, booking, host, reason='', now=now, mail=False)
@@ -265,7 +266,7 @@ def list_bookings(*, session: Session, host_id: int, status: str, now: datetime,
     if status == 'upcoming':
         query = query.order_by(Booking.start_at)
     else:
-        query = query.order_by(Booking.start_at.desc())  # type: ignore[union-attr]
+        query = query.order_by(col(Booking.start_at).desc())
     return list(session.exec(query.offset(offset).limit(limit)))
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Moved, NotFound
 from app.models import Booking, EventType, Host, utcnow
@@ -70,7 +70,7 @@ class EventTypeInput(BaseModel):
 
 
 def list_event_types(*, session: Session, host_id: int) -> list[EventType]:
-    return list(session.exec(select(EventType).where(EventType.host_id == host_id).order_by(EventType.id)))
+    return list(session.exec(select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id))))
 
 
 def public_event_types(*, session: Session, host_id: int) -> list[EventType]:
@@ -87,7 +87,7 @@ def get_event_type(*, session: Session, host_id: int, event_type_id: int) -> Eve
 
 def bookable_event_type(*, session: Session, username: str, slug: str) -> tuple[Host, EventType]:
     """The host and active event type behind a public booking link (hidden ones included: secret links)."""
-    row = session.exec(select(Host, EventType).join(EventType, EventType.host_id == Host.id)
+    row = session.exec(select(Host, EventType).join(EventType, col(EventType.host_id) == Host.id)
                        .where(Host.username == username.lower(), EventType.slug == slug.lower())).first()
     if row is None and (moved := usernames.moved_to(session, username=username, now=utcnow())):
         raise Moved(moved)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app import crypto
 from app.errors import Conflict, InvalidInput, Moved, NotAllowed, NotFound
@@ -141,7 +141,7 @@ def set_avatar(*, session: Session, host_id: int, data: bytes | None) -> Host:
 
 
 def list_api_keys(*, session: Session, host_id: int) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).where(ApiKey.host_id == host_id).order_by(ApiKey.id)))
+    return list(session.exec(select(ApiKey).where(ApiKey.host_id == host_id).order_by(col(ApiKey.id))))
 
 
 def revoke_api_key(*, session: Session, host_id: int, key_id: int, now: datetime) -> ApiKey:

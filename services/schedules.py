@@ -8,7 +8,7 @@ from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict, NotFound
 from app.models import EventType, Schedule
@@ -76,7 +76,7 @@ def default_schedule_input(zone: str) -> ScheduleInput:
 
 
 def list_schedules(*, session: Session, host_id: int) -> list[Schedule]:
-    return list(session.exec(select(Schedule).where(Schedule.host_id == host_id).order_by(Schedule.id)))
+    return list(session.exec(select(Schedule).where(Schedule.host_id == host_id).order_by(col(Schedule.id))))
 
 
 def get_schedule(*, session: Session, host_id: int, schedule_id: int) -> Schedule:

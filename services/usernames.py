@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict
 from app.models import Host, ReleasedUsername
@@ -33,7 +33,7 @@ def claim(session: Session, *, username: str, host_id: int | None, now: datetime
 
 def moved_to(session: Session, *, username: str, now: datetime) -> str | None:
     """The current username of the host who released this one within 90 days, if any."""
-    found = session.exec(select(Host.username).join(ReleasedUsername, ReleasedUsername.host_id == Host.id)
+    found = session.exec(select(Host.username).join(ReleasedUsername, col(ReleasedUsername.host_id) == Host.id)
                          .where(ReleasedUsername.username == username.lower(),
                                 ReleasedUsername.released_at > now - RESERVED_FOR)).first()
     return found

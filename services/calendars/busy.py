@@ -148,17 +148,17 @@ def _busy_of(connection: Connection, start: datetime, end: datetime, mode: str) 
     fresh = entry is not None and age is not None and age < settings.calendar_fresh_seconds
     tolerable = entry is not None and age is not None and age < settings.calendar_tolerance_seconds
     name = PROVIDER_NAMES.get(connection.provider, connection.provider)
-    if fresh:
-        return entry.busy, ''  # type: ignore[union-attr]
+    if fresh and entry is not None:
+        return entry.busy, ''
     if mode == 'locked':
         return [Busy(start, end)], f'{name} {connection.label}: not checked in time'.strip()
-    if mode == 'page' and tolerable:
+    if mode == 'page' and tolerable and entry is not None:
         with _cache.lock:
-            start_refresh = not entry.refreshing  # type: ignore[union-attr]
-            entry.refreshing = True  # type: ignore[union-attr]
+            start_refresh = not entry.refreshing
+            entry.refreshing = True
         if start_refresh:  # serve what we have; refresh it behind the scenes
             _pool.submit(_background_refresh, connection, entry)
-        return entry.busy, ''  # type: ignore[union-attr]
+        return entry.busy, ''
     failed = _failures.get(connection.id)
     if failed and now - failed[0] < FAILURE_PAUSE:  # do not hammer a provider that just failed
         return ([Busy(start, end)], failed[1]) if not tolerable else (entry.busy, '')  # type: ignore[union-attr]

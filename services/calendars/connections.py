@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import crypto
 from app.config import get_settings
@@ -67,8 +67,8 @@ def receive_events(session: Session, *, host_id: int, connection_id: int) -> Non
 def _retry_calendar_jobs(session: Session, host_id: int) -> None:
     """After a reconnect, the calendar writes that gave up for want of access are tried again."""
     session.execute(update(OutboxMessage).where(
-        OutboxMessage.host_id == host_id, OutboxMessage.kind == 'calendar_sync',  # type: ignore[arg-type]
-        OutboxMessage.status == 'failed').values(status='pending', attempts=0, last_error='', due_at=utcnow()))
+        col(OutboxMessage.host_id) == host_id, col(OutboxMessage.kind) == 'calendar_sync',
+        col(OutboxMessage.status) == 'failed').values(status='pending', attempts=0, last_error='', due_at=utcnow()))
 
 
 def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str],

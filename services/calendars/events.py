@@ -97,7 +97,7 @@ def _sync_microsoft(booking: Booking, event_type: EventType | None, connection: 
     return Synced(event_id, connection.id, link or booking.meeting_url)
 
 
-def _event_body(booking: Booking, host: Host, event_type: EventType | None) -> dict:
+def _event_body(booking: Booking, host: Host | None, event_type: EventType | None) -> dict:
     title = event_type.title if event_type else 'Meeting'
     location = event_type.location_value if event_type and event_type.location_kind in ('in_person', 'phone',
                                                                                        'link') else ''

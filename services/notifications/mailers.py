@@ -12,7 +12,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import resend
 
@@ -120,6 +120,8 @@ class ResendMailer:
             if part.is_multipart():
                 continue
             content = part.get_payload(decode=True)
+            if not isinstance(content, bytes):
+                continue
             if part.get_filename():
                 attachments.append({'filename': part.get_filename(), 'content': base64.b64encode(content).decode(),
                                     'content_type': _content_type(part)})
@@ -129,7 +131,7 @@ class ResendMailer:
         if attachments:
             params['attachments'] = attachments
         try:
-            resend.Emails.send(params, options={'idempotency_key': key[:256]})
+            resend.Emails.send(cast(resend.Emails.SendParams, params), options={'idempotency_key': key[:256]})
         except resend.exceptions.ResendError as exc:  # network failures arrive as ResendError(500) too
             permanent = str(exc.code) in {'400', '422'}  # a message Resend will never accept
             raise DeliveryError(f'Resend {exc.code} {exc.error_type}: {exc.message}'[:300],
@@ -183,7 +185,7 @@ def _decoded(value: object) -> str:
 
 
 def _content_type(part: Message) -> str:
-    params = ''.join(f'; {k}={v}' for k, v in part.get_params()[1:] if k in ('method', 'charset'))
+    params = ''.join(f'; {k}={v}' for k, v in (part.get_params() or [])[1:] if k in ('method', 'charset'))
     return part.get_content_type() + params
 
 

@@ -10,10 +10,10 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text, update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, bindparam, text, update
+from sqlmodel import Session, col, select
 
 from app.models import Booking, Host, OutboxMessage
 from services.calendars import events as calendar_events
@@ -22,6 +22,7 @@ from services.notifications.preferences import KINDS, preference, reminder_offse
 PENDING, SENDING, SENT, FAILED, SKIPPED, CANCELLED = 'pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled'
 CALENDAR_SYNC = 'calendar_sync'  # not an e-mail: the booking's event in the host's calendar
 LEASE = timedelta(minutes=5)
+DUE_TYPE = OutboxMessage.__table__.c.due_at.type  # type: ignore[attr-defined]  # SQLModel tables are untyped here
 MAX_ATTEMPTS = 8
 WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
 
@@ -85,8 +86,7 @@ def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_I
     statement = text(
         f"UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_until = :lease, "
         f"attempts = attempts + 1 WHERE {due} AND {picked} RETURNING id"
-    ).bindparams(bindparam('now', type_=OutboxMessage.__table__.c.due_at.type),
-                 bindparam('lease', type_=OutboxMessage.__table__.c.due_at.type))
+    ).bindparams(bindparam('now', type_=DUE_TYPE), bindparam('lease', type_=DUE_TYPE))
     rows = session.execute(statement, {'now': now, 'lease': now + LEASE, 'worker': worker, 'limit': limit})
     return sorted(row[0] for row in rows)
 
@@ -110,10 +110,10 @@ def delivery_failed(message: OutboxMessage, error: str, *, permanent: bool, now:
 
 def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: str = WORKER_ID) -> None:
     """Record what happened to claimed messages (only while this worker still holds the claim)."""
-    mine = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_by == worker)  # type: ignore[arg-type]
+    mine = (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_by) == worker)
     sent = [o.id for o in outcomes if o.status == SENT]
     if sent:  # the common case, in one statement
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent), mine).values(  # type: ignore
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(sent), mine).values(
             status=SENT, sent_at=now, last_error='', claimed_until=None))
     for outcome in outcomes:
         if outcome.status == SENT:
@@ -121,21 +121,22 @@ def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: 
         values: dict[str, Any] = {'status': outcome.status, 'last_error': outcome.error[:500], 'claimed_until': None}
         if outcome.due_at is not None:
             values['due_at'] = outcome.due_at
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.id, mine).values(**values))
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == outcome.id, mine).values(**values))
 
 
 def release(session: Session, *, worker: str) -> int:
     """Give back every claim this worker holds (after a failed pass): due again at once, the claim's attempt not
     counted. Returns how many."""
-    mine = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_by == worker)  # type: ignore[arg-type]
-    return session.execute(update(OutboxMessage).where(mine).values(  # type: ignore[arg-type]
-        status=PENDING, claimed_by='', claimed_until=None, attempts=OutboxMessage.attempts - 1)).rowcount
+    mine = (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_by) == worker)
+    result = session.execute(update(OutboxMessage).where(mine).values(
+        status=PENDING, claimed_by='', claimed_until=None, attempts=col(OutboxMessage.attempts) - 1))
+    return cast(CursorResult[Any], result).rowcount
 
 
 def next_due(session: Session) -> datetime | None:
     """When the next pending message falls due (for waking the worker at the right moment)."""
     return session.exec(select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING)  # type: ignore
-                        .order_by(OutboxMessage.due_at).limit(1)).first()
+                        .order_by(col(OutboxMessage.due_at)).limit(1)).first()
 
 
 def deliveries(session: Session, *, booking_id: int) -> list[dict[str, Any]]:

@@ -266,7 +266,8 @@ def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', 
     brand = accessible_brand(brand_color, DEFAULT_BRAND)
     esc = html.escape
     typed = inert_html if to_host else esc
-    rows, buttons = [], []
+    rows: list[str] = []
+    buttons: list[str] = []
     for line in lines:
         if line.button:  # the first is the main action; the others are outlined
             fill = f'background:{brand};color:#ffffff' if not buttons else f'background:#ffffff;color:{brand}'

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import crypto
 from app.config import Settings
@@ -112,7 +112,7 @@ class _Work:
 
 def _load(session: Session, ids: list[int]) -> _Work:
     messages = list(session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore
-                                 .order_by(OutboxMessage.due_at)))
+                                 .order_by(col(OutboxMessage.due_at))))
     booking_ids = {m.booking_id for m in messages if m.booking_id}
     bookings = {b.id: b for b in session.exec(select(Booking).where(Booking.id.in_(booking_ids)))}  # type: ignore
     host_ids = {m.host_id for m in messages}
@@ -158,12 +158,12 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         if booking is None:
             return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
         connection = session.get(CalendarConnection, booking.calendar_connection_id) \
-            if booking.calendar_connection_id else calendar_events.destination(session, host_id=host.id)
+            if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
     try:
         synced = calendar_events.sync(booking, host, work.event_types.get(booking.event_type_id or -1),
                                       connection, settings)
     except ReconnectNeeded as exc:
-        calendar_busy.mark_reconnect_needed(connection.id if connection else 0, str(exc))
+        calendar_busy.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
     except ProviderError as exc:
         log.warning('calendar event for %s not written yet: %s', booking.uid, exc)
