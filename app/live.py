@@ -5,6 +5,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from nicegui import background_tasks, run, ui
 
@@ -59,7 +60,8 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
 
 
 _generation: dict[int, int] = {}
-_in_flight: dict[tuple[object, ...], asyncio.Future[object]] = {}
+_in_flight: dict[tuple[object, ...], asyncio.Future[Any]] = {}
+T = TypeVar('T')
 
 
 def _count_change(event: events.BookingChanged) -> None:
@@ -69,16 +71,16 @@ def _count_change(event: events.BookingChanged) -> None:
 events.subscribe(_count_change)  # first listener: counted before any page is told to refresh
 
 
-async def shared_load(host_id: int, key: tuple[object, ...], load: Callable[[], object]) -> object:
+async def shared_load(host_id: int, key: tuple[object, ...], load: Callable[[], T]) -> T:
     """Run `load` in a worker thread, shared by every page asking for the same key since the host's last change.
 
     When a booking changes, every open page of the host refreshes at once; they compute the same month of free
     times, so one computation serves them all. A load started before a change is never reused after it.
     """
     full_key = (host_id, _generation.get(host_id, 0), *key)
-    future = _in_flight.get(full_key)
+    future: asyncio.Future[T] | None = _in_flight.get(full_key)
     if future is None:
-        future = asyncio.ensure_future(run.io_bound(load))
+        future = asyncio.get_running_loop().run_in_executor(run.thread_pool, load)
         _in_flight[full_key] = future
         future.add_done_callback(lambda _: _in_flight.pop(full_key, None))
     return await asyncio.shield(future)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from authlib.integrations.base_client.errors import OAuthError
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nicegui import app, background_tasks, run, ui
+from nicegui import app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
 from app import auth
@@ -25,6 +25,7 @@ from components import design
 from components.frame import frame
 from components.headings import heading
 from components.timezone_select import show_zone, timezone_select
+from pages.blocking import off_loop
 from services import accounts, validation
 from services.calendars import connections as calendar_connections
 from services.calendars import google as google_calendar
@@ -76,7 +77,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
     target, address = auth.safe_next(next), client_address(request)
-    who_may_join = await run.io_bound(_sign_up_note)
+    who_may_join = await off_loop(_sign_up_note)
     with frame('Sign in'), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
         if closed.isdigit():
             ui.label('Your account was deleted.' + (
@@ -109,7 +110,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
                 return
             login_link_requests.hit(address)
             # The answer is the same, and as quick, whether or not the address may sign in.
-            background_tasks.create(run.io_bound(send_sign_in_link, email.value or '', invite), name='sign-in-link')
+            background_tasks.create(off_loop(send_sign_in_link, email.value or '', invite), name='sign-in-link')
             note.text = (f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '
                          '15 minutes.' + ('' if invite else who_may_join))
 
@@ -335,7 +336,7 @@ async def onboarding_page(request: Request) -> Response | None:
             if not name.validate():
                 return
             try:
-                await run.io_bound(_onboard, token, name.value or '', username.value or '', zone.value or 'UTC')
+                await off_loop(_onboard, token, name.value or '', username.value or '', zone.value or 'UTC')
             except DomainError as exc:
                 error.text = exc.detail
                 return

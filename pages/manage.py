@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
-from nicegui import app, run, ui
+from nicegui import app, ui
 from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope
@@ -21,6 +21,7 @@ from components.rich_text import rich_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import city_name
 from pages import slot_loading
+from pages.blocking import off_loop
 from services import availability, bookings, calendar_links, public
 from services.slots import Slot
 
@@ -34,7 +35,7 @@ def register() -> None:
 
 async def manage_page(request: Request, uid: str, token: str = '', action: str = '') -> None:
     try:
-        view = await run.io_bound(_guarded_view, _client_address(request), uid, token)
+        view = await off_loop(_guarded_view, _client_address(request), uid, token)
     except RateLimited as exc:
         not_found(exc.detail)
         ui.context.client.status_code = 429
@@ -155,14 +156,14 @@ class ManageFlow:
     async def _answer(self, dialog: ui.dialog, accept: bool) -> None:
         dialog.close()
         try:
-            self.view = await run.io_bound(_answer_proposal, self.view.uid, self.view.token, accept)
+            self.view = await off_loop(_answer_proposal, self.view.uid, self.view.token, accept)
         except SlotUnavailable:
             ui.notify('Sorry, the proposed time is no longer free. Please pick another time.', type='warning')
             self._open_picker()
             return
         except (Conflict, NotFound) as exc:
             ui.notify(exc.detail, type='negative')
-            self.view = await run.io_bound(_view, self.view.uid, self.view.token)
+            self.view = await off_loop(_view, self.view.uid, self.view.token)
             self._render()
             return
         except OperationalError:
@@ -175,13 +176,17 @@ class ManageFlow:
 
     def _calendar_links(self) -> None:
         view = self.view
-        args = {'title': _title(view), 'start': view.start, 'end': view.end, 'location': _location_text(view),
-                'details': 'To reschedule or cancel, use the link in your confirmation e-mail.'}
+        title, location = _title(view), _location_text(view)
+        details = 'To reschedule or cancel, use the link in your confirmation e-mail.'
         with ui.card().classes(design.CARD):
             heading('Add to your calendar', 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-3'):
-                ui.link('Google Calendar', calendar_links.google_calendar_link(**args), new_tab=True).mark('google')
-                ui.link('Outlook', calendar_links.outlook_calendar_link(**args), new_tab=True).mark('outlook')
+                google = calendar_links.google_calendar_link(title=title, start=view.start, end=view.end,
+                                                             details=details, location=location)
+                outlook = calendar_links.outlook_calendar_link(title=title, start=view.start, end=view.end,
+                                                               details=details, location=location)
+                ui.link('Google Calendar', google, new_tab=True).mark('google')
+                ui.link('Outlook', outlook, new_tab=True).mark('outlook')
                 ui.link('Download .ics', f'/booking/{view.uid}/invite.ics?token={view.token}') \
                     .props('download=invite.ics').mark('ics')
 
@@ -242,7 +247,7 @@ class ManageFlow:
             return
         dialog.close()
         try:
-            self.view = await run.io_bound(_reschedule, self.view.uid, self.view.token, slot.start, reason)
+            self.view = await off_loop(_reschedule, self.view.uid, self.view.token, slot.start, reason)
         except SlotUnavailable:
             ui.notify('Sorry, that time was just taken. Please pick another one.', type='warning')
             if self.picker:
@@ -274,7 +279,7 @@ class ManageFlow:
     async def _cancel(self, dialog: ui.dialog, reason: str) -> None:
         dialog.close()
         try:
-            self.view = await run.io_bound(_cancel, self.view.uid, self.view.token, reason[:1000])
+            self.view = await off_loop(_cancel, self.view.uid, self.view.token, reason[:1000])
         except (NotFound, OperationalError):
             ui.notify('The meeting could not be cancelled right now. Please try again.', type='negative')
             return

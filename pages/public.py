@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from nicegui import Client, app, background_tasks, run, ui
+from nicegui import Client, app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
 from app.config import get_settings
@@ -30,6 +30,7 @@ from components.rich_text import plain_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
 from components.timezone_select import city_name, show_zone
 from pages import slot_loading
+from pages.blocking import off_loop
 from services import availability, booking_limits, bookings, public, validation
 from services.slots import Slot
 
@@ -53,7 +54,7 @@ def register() -> None:
 
 async def host_page(username: str) -> Response | None:
     try:
-        host, types = await run.io_bound(_host_page, username)
+        host, types = await off_loop(_host_page, username)
     except Moved as moved:  # a username the host gave up lately still leads to them
         return RedirectResponse(f'/{moved.username}', status_code=307)
     except NotFound:
@@ -82,7 +83,7 @@ async def host_page(username: str) -> Response | None:
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
                        tz: str = '') -> Response | None:
     try:
-        host, event_type = await run.io_bound(_booking_page, username, slug)
+        host, event_type = await off_loop(_booking_page, username, slug)
     except Moved as moved:
         query = f'?{request.url.query}' if request.url.query else ''
         return RedirectResponse(f'/{moved.username}/{slug}{query}', status_code=307)
@@ -240,7 +241,7 @@ class BookingFlow:
     async def _submit(self, values: dict[str, Any]) -> None:
         assert self.chosen is not None
         try:
-            uid, token = await run.io_bound(_book, self.event_type.id, self.chosen.start, values, self.zone,
+            uid, token = await off_loop(_book, self.event_type.id, self.chosen.start, values, self.zone,
                                             self.idempotency_key, self.picker.clock24,
                                             client_address(self.client.request))
         except SlotUnavailable:

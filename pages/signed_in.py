@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.errors import DomainError, NotAllowed
 from app.models import Host
 from pages.auth import now
+from pages.blocking import off_loop
 from services import accounts
 
 T = TypeVar('T')
@@ -36,7 +37,7 @@ class SignedIn:
 async def signed_in(request: Request) -> SignedIn | None:
     """The signed-in host (read in a worker thread: page handlers never block the event loop on the database)."""
     token = auth.session_token(request)
-    host = await run.io_bound(_host_for, token)
+    host = await off_loop(_host_for, token)
     return SignedIn(token, host) if host is not None else None
 
 
@@ -48,7 +49,7 @@ def _host_for(token: str) -> Host | None:
 async def sign_in_first(request: Request) -> RedirectResponse:
     """Where a host page sends a visitor who is not signed in: a newcomer still onboarding goes on with that,
     everybody else to the sign-in page (and back here afterwards)."""
-    if await run.io_bound(_onboarding, auth.session_token(request)):
+    if await off_loop(_onboarding, auth.session_token(request)):
         return RedirectResponse('/onboarding', status_code=303)
     return RedirectResponse(f'/login?next={request.url.path}', status_code=303)
 
@@ -71,13 +72,13 @@ def _as_host(who: SignedIn, fn: Callable[..., T], write: bool, args: tuple[Any, 
 
 async def read(who: SignedIn, fn: Callable[..., T], *args: Any) -> T:
     """`fn(session, host_id, *args)` in a worker thread, as the signed-in host."""
-    return await run.io_bound(_as_host, who, fn, False, args)
+    return await off_loop(_as_host, who, fn, False, args)
 
 
 async def act(who: SignedIn, fn: Callable[..., T], *args: Any, done: str = '') -> T | None:
     """Like `read`, in a write transaction; refusals become a notification (None is returned)."""
     try:
-        result = await run.io_bound(_as_host, who, fn, True, args)
+        result = await off_loop(_as_host, who, fn, True, args)
     except DomainError as exc:
         ui.notify(exc.detail, type='negative')
         return None

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 
-from nicegui import run
-
 from app.db import session_scope
 from app.live import shared_load
 from app.models import EventType
 from components.slot_picker import MonthSlots
+from pages.blocking import off_loop
 from services import availability
 from services.slots import Slot
 
@@ -21,13 +20,13 @@ def now() -> datetime:
 async def month_slots(host_id: int, event_type_id: int, month: date, zone: str,
                       exclude_uid: str | None = None) -> MonthSlots:
     """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
-    days, problem = await shared_load(host_id, ('month', event_type_id, month, zone, exclude_uid),  # type: ignore
+    days, problem = await shared_load(host_id, ('month', event_type_id, month, zone, exclude_uid),
                                       partial(_month_slots, event_type_id, month, zone, exclude_uid))
-    return MonthSlots(days=days or {}, degraded=problem)
+    return MonthSlots(days=days, degraded=problem)
 
 
 async def first_free_day(event_type_id: int, after: date, zone: str) -> date | None:
-    return await run.io_bound(_first_free_day, event_type_id, after, zone)
+    return await off_loop(_first_free_day, event_type_id, after, zone)
 
 
 def _month_slots(event_type_id: int, month: date, zone: str,
