@@ -118,11 +118,12 @@ class Dashboard:
                 ui.label('Your booking page:').classes(design.SUBTLE)
                 ui.link(link, f'/{self.host.username}', new_tab=True).classes('break-all').mark('booking-link')
                 ui.button(icon='content_copy', on_click=lambda: self._copy(link)) \
-                    .props('flat round dense aria-label="Copy your booking link"').mark('copy-link')
+                    .props('flat round dense aria-label="Copy your booking link"').tooltip('Copy your booking link') \
+                    .mark('copy-link')
 
     def _copy(self, text: str) -> None:
         ui.clipboard.write(text)
-        ui.notify('Link copied', type='positive')
+        ui.notify('Link copied', type='positive', position='top')
 
     def _announce(self, event: events.BookingChanged) -> None:
         words = {'created': 'New booking', 'cancelled': 'A booking was cancelled',

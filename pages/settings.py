@@ -46,6 +46,12 @@ async def settings_page(request: Request) -> Response | None:
     return None
 
 
+def copy(text: str, done: str) -> None:
+    """Put `text` on the clipboard and say so at the top, clear of the key or link just shown."""
+    ui.clipboard.write(text)
+    ui.notify(done, type='positive', position='top')
+
+
 def _load(session: Session, host_id: int) -> dict[str, Any]:
     host = hosts.get_host(session=session, host_id=host_id)
     return {'host': host, 'notifications': preferences.preferences_json(host),
@@ -82,17 +88,11 @@ class Profile:
                 self.color = ui.color_input('Brand colour', value=host.brand_color or '#1d4ed8',
                                             on_change=lambda e: self._contrast(e.value)) \
                     .props('outlined').classes('w-48').mark('profile-color')
+                self.color.button.props('aria-label="Pick a colour"').tooltip('Pick a colour')
                 self.contrast = ui.label().mark('contrast')
                 self._contrast(self.color.value)
             ui.button('Save profile', on_click=self.save).props('unelevated no-caps').mark('save-profile')
-            heading('Picture', 3, 'text-base font-semibold m-0 mt-2')
-            ui.label('PNG, JPEG or WebP, at most 1 MB. Invitees see your initials without one.').classes(design.SUBTLE)
-            with ui.row().classes('items-center gap-3'):
-                ui.upload(on_upload=self.upload, auto_upload=True, max_file_size=1_000_000,
-                          on_rejected=lambda: ui.notify('That file is larger than 1 MB.', type='negative')) \
-                    .props('accept="image/png,image/jpeg,image/webp" flat bordered label="Upload a picture"') \
-                    .mark('avatar-upload')
-                ui.button('Remove picture', on_click=self.remove_picture).props('flat no-caps').mark('avatar-remove')
+            Picture(who, host)
 
     def _contrast(self, color: str | None) -> None:
         try:
@@ -118,16 +118,55 @@ class Profile:
                 changes['username'].strip().lower() != self.who.host.username:
             ui.navigate.reload()  # the page shows the new booking link and username
 
+
+
+class Picture:
+    """The host's picture: a plain button opens the file picker (NiceGUI's uploader, with its byte and percent
+    counters, stays hidden behind it); "Remove picture" only when there is one."""
+
+    def __init__(self, who: SignedIn, host: Any) -> None:
+        self.who, self.present, self.version = who, host.avatar is not None, 0
+        self.initials = ''.join(part[0] for part in host.name.split()[:2]).upper() or '?'
+        heading('Picture', 3, 'text-base font-semibold m-0 mt-2')
+        ui.label('PNG, JPEG or WebP, at most 1 MB. Invitees see your initials without one.').classes(design.SUBTLE)
+        self.uploader = ui.upload(on_upload=self.upload, auto_upload=True, max_file_size=1_000_000,
+                                  on_rejected=lambda: ui.notify('That file is larger than 1 MB.', type='negative')) \
+            .props('accept="image/png,image/jpeg,image/webp"').classes('hidden').mark('avatar-upload')
+        self.box = ui.row().classes('w-full items-center gap-3')
+        self.show()
+
+    def show(self) -> None:
+        self.box.clear()
+        with self.box:
+            if self.present:  # the version defeats the browser's cached copy of the old picture
+                ui.image(f'/avatar/{self.who.host.username}?v={self.version}') \
+                    .classes(design.AVATAR + ' overflow-hidden shrink-0').props('alt="Your picture" no-spinner') \
+                    .mark('avatar-picture')
+            else:
+                with ui.element('div').classes(design.AVATAR + ' shrink-0').props('aria-hidden=true'):
+                    ui.label(self.initials)
+            ui.button('Change picture' if self.present else 'Upload a picture', icon='upload',
+                      on_click=lambda: self.uploader.run_method('pickFiles')).props('outline no-caps') \
+                .mark('avatar-choose')
+            if self.present:
+                ui.button('Remove picture', on_click=self.remove).props('flat no-caps color=negative') \
+                    .mark('avatar-remove')
+
     async def upload(self, event: events.UploadEventArguments) -> None:
-        data = await event.file.read() if hasattr(event, 'file') else event.content.read()  # type: ignore
-        await act(self.who, _set_avatar, data, done='Picture saved')
+        self.uploader.reset()  # ready for another file
+        if await act(self.who, _set_avatar, await event.file.read(), done='Picture saved'):
+            self.present, self.version = True, self.version + 1
+            self.show()
 
-    async def remove_picture(self) -> None:
-        await act(self.who, _set_avatar, None, done='Picture removed')
+    async def remove(self) -> None:
+        if await act(self.who, _set_avatar, None, done='Picture removed'):
+            self.present = False
+            self.show()
 
 
-def _set_avatar(session: Session, host_id: int, data: bytes | None) -> None:
+def _set_avatar(session: Session, host_id: int, data: bytes | None) -> bool:
     hosts.set_avatar(session=session, host_id=host_id, data=data)
+    return True
 
 
 class Notifications:
@@ -204,7 +243,10 @@ class ApiKeys:
         self.secret.clear()
         with self.secret:
             ui.label('Copy this key now; it is shown only once:').classes('font-medium')
-            ui.label(secret).classes(design.CODE + ' break-all').mark('new-api-key')
+            with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
+                ui.label(secret).classes(design.CODE + ' break-all min-w-0').mark('new-api-key')
+                ui.button('Copy', icon='content_copy', on_click=lambda: copy(secret, 'Key copied')) \
+                    .props('outline no-caps').classes('shrink-0').mark('copy-api-key')
         self.show(await read(self.who, _keys))
 
     async def revoke(self, key_id: int) -> None:
@@ -264,7 +306,7 @@ class SignInMethods:
                 heading('Who can sign up', 2, design.TITLE + ' m-0')
                 ui.label('You own this CloudMeet instance. New hosts need an invitation link from you, unless '
                          'sign-up is open to anyone who reaches this site.').classes(design.SUBTLE)
-                self.invitation = ui.label().classes('break-all').mark('invitation-link')
+                self.invitation = ui.column().classes('w-full gap-1')
                 ui.button('Create an invitation link', on_click=self.invite).props('outline no-caps') \
                     .mark('create-invitation')
                 ui.switch('Open sign-up to anyone', value=open_signup, on_change=lambda e: self.toggle(e.value)) \
@@ -276,9 +318,16 @@ class SignInMethods:
 
     async def invite(self) -> None:
         token = await act(self.who, _invite)
-        if token:
-            self.invitation.text = (f'{get_settings().public_url}/login?invite={token} '
-                                    '(valid for 7 days, for one person)')
+        if not token:
+            return
+        link = f'{get_settings().public_url}/login?invite={token}'
+        self.invitation.clear()
+        with self.invitation:
+            with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
+                ui.label(link).classes(design.CODE + ' break-all min-w-0').mark('invitation-link')
+                ui.button('Copy', icon='content_copy', on_click=lambda: copy(link, 'Invitation link copied')) \
+                    .props('outline no-caps').classes('shrink-0').mark('copy-invitation')
+            ui.label('Valid for 7 days, for one person.').classes(design.SUBTLE)
 
     async def toggle(self, value: bool) -> None:
         await act(self.who, _set_signup, value,

@@ -62,6 +62,10 @@ async def test_the_owner_creates_an_invitation_link_and_can_open_sign_up(user: U
     await user.should_see('Who can sign up')
     user.find(marker='create-invitation').click()
     await user.should_see('/login?invite=', retries=40)
+    link = user.find(marker='invitation-link').elements.pop().text
+    assert link.startswith(get_settings().public_url + '/login?invite=')  # the link alone, ready to copy
+    user.find(marker='copy-invitation').click()
+    await user.should_see('Invitation link copied')
     user.find(marker='open-signup').click()
     await user.should_see('Sign-up is open to anyone')
     with session_scope() as session:

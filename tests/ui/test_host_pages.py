@@ -336,6 +336,47 @@ async def test_a_picture_is_checked_by_content_and_shown_on_the_public_page(user
     assert (await user.http_client.get('/avatar/nobody')).status_code == 404
 
 
+async def test_a_picture_is_chosen_with_a_button_and_removed_only_when_there_is_one(user: User, ada: dict) -> None:
+    await user.open('/settings')
+    await user.should_see(marker='avatar-choose')  # a plain button opens the file picker
+    await user.should_not_see(marker='avatar-remove')
+    await user.should_not_see(marker='avatar-picture')
+    uploader = user.find(kind=ui.upload).elements.pop()
+    await uploader.handle_uploads([ui.upload.SmallFileUpload('me.png', 'image/png', PNG)])
+    await user.should_see('Picture saved', retries=40)
+    await user.should_see(marker='avatar-picture')
+    await user.should_see(marker='avatar-remove')
+    with session_scope() as session:
+        assert session.get(Host, ada['host'].id).avatar == PNG
+    user.find(marker='avatar-remove').click()
+    await user.should_see('Picture removed', retries=40)
+    await user.should_not_see(marker='avatar-remove')
+    with session_scope() as session:
+        assert session.get(Host, ada['host'].id).avatar is None
+
+
+async def test_a_new_api_key_is_copied_with_a_button(user: User, ada: dict) -> None:
+    await user.open('/settings')
+    user.find(marker='create-api-key').click()
+    await user.should_see('shown only once', retries=40)
+    user.find(marker='copy-api-key').click()
+    await user.should_see('Key copied')  # what lands on the clipboard is checked in a real browser
+
+
+@pytest.mark.parametrize('path', ['/dashboard', '/availability', '/settings'])
+async def test_every_icon_only_button_on_host_pages_has_a_name_and_a_tooltip(user: User, ada: dict,
+                                                                              path: str) -> None:
+    book(ada['event_type'], '10:00')
+    await user.open(path)
+    await user.should_see(marker='nav-menu')
+    await asyncio.sleep(0.5)  # the dashboard's cards arrive after the page
+    buttons = [b for b in user.find(kind=ui.button).elements if b.props.get('icon') and not b.text]
+    assert buttons
+    tips = {t.props.get('target') for t in buttons[0].client.elements.values() if isinstance(t, ui.tooltip)}
+    for button in buttons:
+        assert button.props.get('aria-label') and f'#{button.html_id}' in tips, f'{button.props["icon"]} on {path}'
+
+
 # --- integrations ----------------------------------------------------------------------------------------------
 
 
