@@ -264,7 +264,7 @@ class Dashboard:
                         .tooltip('More actions').mark('more'):
                     with ui.menu():
                         ui.menu_item('Erase invitee data…', on_click=lambda: self._erase(booking)) \
-                            .classes('whitespace-nowrap').mark('erase')
+                            .classes('whitespace-nowrap').props('role=menuitem').mark('erase')
 
     def _cancel(self, booking: Booking) -> None:
         self.dialogs.clear()

@@ -369,3 +369,52 @@ def test_an_en_us_invitee_in_new_york_books_a_berlin_host_answering_every_questi
     assert critical_accessibility_problems(page) == []
     page.screenshot(path=str(tmp_path / f'confirmation-{width}.png'), full_page=True)
     context.close()
+
+
+LONG_NAME = 'Maximiliana Wolfeschlegelsteinhausenbergerdorffvoralternwaren'
+LONG_EMAIL = 'maximiliana.wolfeschlegelsteinhausenbergerdorff@averyveryverylongdomainname-example.com'
+
+
+def test_the_hosts_dashboard_fits_a_phone_and_its_navigation_opens_as_a_menu(
+        browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from datetime import datetime, timezone
+
+    import httpx
+
+    from services import accounts
+    data_dir = tmp_path_factory.mktemp('browser-phone-host')  # its own server: the long booking stays here
+    engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
+    db.migrate(engine)
+    now = datetime.now(timezone.utc)
+    with db.session_scope(write=True) as session:
+        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'wen', 'wen@example.com', True),
+                                  now=now)
+    with db.session_scope(write=True) as session:
+        accounts.complete_onboarding(session, token=signed.token, name='Wen Host', username='wen',
+                                     timezone='Europe/London', now=now)
+    engine.dispose()
+    with running_server(data_dir=data_dir) as base:
+        day = str(next_weekday())
+        slots = httpx.get(f'{base}/api/v1/public/wen/30min/slots',
+                          params={'start': day, 'end': day, 'timezone': 'Europe/London'}).json()['slots']
+        made = httpx.post(f'{base}/api/v1/public/wen/30min/bookings', json={
+            'start': slots[0]['start'], 'name': LONG_NAME, 'email': LONG_EMAIL, 'timezone': 'America/New_York'})
+        assert made.status_code == 201, made.text
+        context = browser.new_context(viewport={'width': 375, 'height': 800}, locale='en-GB')
+        context.add_cookies([{'name': 'cloudmeet_session', 'value': signed.token, 'url': base}])
+        page = context.new_page()
+        page.goto(base + '/dashboard')
+        expect(page.get_by_text(f'{LONG_NAME} · {LONG_EMAIL}')).to_be_visible(timeout=10000)
+        page.screenshot(path=str(data_dir / 'dashboard-375.png'), full_page=True)
+        assert page.evaluate('document.documentElement.scrollWidth') <= 375  # long names wrap: no sideways scroll
+        expect(page.get_by_role('link', name='Event types')).to_be_hidden()  # the links fold into the menu
+        assert critical_accessibility_problems(page) == []
+        page.get_by_role('button', name='More actions').click()
+        expect(page.get_by_role('menuitem', name='Erase invitee data')).to_be_visible()
+        page.keyboard.press('Escape')
+        page.get_by_role('button', name='Menu').click()
+        expect(page.get_by_role('menuitem', name='Bookings')).to_have_attribute('aria-current', 'page')
+        page.get_by_role('menuitem', name='Availability').click()
+        expect(page.get_by_role('heading', name='Availability')).to_be_visible(timeout=10000)
+        assert page.evaluate('document.documentElement.scrollWidth') <= 375
+        context.close()
