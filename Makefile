@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_slots
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_pages
+	$(BIN)/python -m tests.bench.bench_read_path
 	$(BIN)/python -m tests.bench.bench_outbox
 	$(BIN)/python -m tests.bench.bench_calendars
 	$(BIN)/python -m tests.bench.bench_growth
