@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import files
+from app import events, files
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
 _engine: Engine | None = None
@@ -96,7 +96,8 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope(*, write: bool = False) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error. `write=True` locks early on SQLite."""
+    """One unit of work: commit once on success, roll back on error, then publish the events the change collected
+    (`after_commit`), so nobody hears of a change that did not happen. `write=True` locks early on SQLite."""
     token = _immediate.set(write)
     session = Session(get_engine(), expire_on_commit=False)
     try:
@@ -108,6 +109,16 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     finally:
         session.close()
         _immediate.reset(token)
+    for event in session.info.pop(_EVENTS, []):
+        events.publish(event)
+
+
+_EVENTS = 'cloudmeet_events'
+
+
+def after_commit(session: Session, event: events.BookingChanged) -> None:
+    """Publish `event` once the unit of work that `session` belongs to has committed."""
+    session.info.setdefault(_EVENTS, []).append(event)
 
 
 def migrate(engine: Engine | None = None) -> None:

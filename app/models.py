@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +17,16 @@ SQLModel.metadata.naming_convention = {
     'pk': 'pk_%(table_name)s',
 }
 
-BOOKING_CONFIRMED = 'confirmed'
-BOOKING_CANCELLED = 'cancelled'
+
+
+class BookingStatus(StrEnum):
+    """A booking's state; stored as its text, so it compares equal to the plain strings of the API."""
+
+    CONFIRMED = 'confirmed'
+    CANCELLED = 'cancelled'
+
+
+BOOKING_CONFIRMED, BOOKING_CANCELLED = BookingStatus.CONFIRMED, BookingStatus.CANCELLED
 LONGEST_BOOKING = timedelta(hours=12)  # event types allow at most 12 h, so queries can bound start_at
 
 DEFAULT_REMINDER_OFFSETS = [1440, 60]  # minutes before the meeting
@@ -107,7 +116,8 @@ class Booking(SQLModel, table=True):
     end_at: datetime = _utc()
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
-    status: str = Field(default=BOOKING_CONFIRMED, max_length=20)
+    status: BookingStatus = Field(default=BookingStatus.CONFIRMED, sa_type=sa.Enum(
+        BookingStatus, native_enum=False, length=20, values_callable=lambda kinds: [k.value for k in kinds]))
     sequence: int = 0  # the .ics SEQUENCE: raised on every reschedule and on cancellation
     invitee_name: str = Field(max_length=120)
     invitee_email: str = Field(max_length=254)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import crypto, events
+from app import crypto, db, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.models import (
     BOOKING_CANCELLED,
@@ -65,11 +65,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
         manage_token_hash=crypto.hash_token(token),
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
-    session.add(booking)
-    _flush_or_unavailable(session)
-    outbox.record(session, booking=booking, host=host, change='created', now=now)
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'created'))
+    _record_change(session, booking, host, 'created', now)
     return Receipt(booking, token)
 
 
@@ -80,8 +76,6 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
     if booking.status == BOOKING_CANCELLED:
         return booking
     _cancel(session, booking, host, reason=reason, now=now)
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
     return booking
 
 
@@ -92,9 +86,6 @@ def cancel_upcoming(*, session: Session, host_id: int, reason: str, now: datetim
                                                        Booking.status == BOOKING_CONFIRMED, Booking.end_at > now)))
     for booking in upcoming:
         _cancel(session, booking, host, reason=reason, now=now)
-    session.commit()
-    for booking in upcoming:
-        events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
     return upcoming
 
 
@@ -114,26 +105,45 @@ def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) ->
                     .values(status=outbox.CANCELLED))
     session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id)
                     .values(context={}))  # what was sent (a cancellation reason, say) goes too
+    booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
+    booking.idempotency_key = None
     if booking.status != BOOKING_CANCELLED:
         _cancel(session, booking, host, reason='', now=now, mail=False)
-    booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
-    booking.cancel_reason, booking.idempotency_key, booking.updated_at = '', None, now
-    session.add(booking)
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
+    else:  # already cancelled: only the dashboards need to hear that the name is gone
+        booking.cancel_reason, booking.updated_at = '', now
+        session.add(booking)
+        db.after_commit(session, events.BookingChanged(booking.host_id, booking.uid, 'cancelled'))
     return booking
 
 
 def _cancel(session: Session, booking: Booking, host: Host, *, reason: str, now: datetime, mail: bool = True) -> None:
-    """The one cancellation transition: status, sequence, proposal withdrawn, outbox rows (mail and calendar)."""
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
-    booking.cancelled_at = booking.updated_at = now
-    booking.sequence += 1
-    _clear_proposal(booking)
+    booking.cancelled_at = now
+    _record_change(session, booking, host, 'cancelled', now, mail=mail, reason=booking.cancel_reason)
+
+
+Change = Literal['created', 'rescheduled', 'cancelled', 'proposed']
+
+
+def _record_change(session: Session, booking: Booking, host: Host, change: Change, now: datetime, *,
+                   mail: bool = True, reason: str = '', old_start: datetime | None = None,
+                   old_end: datetime | None = None) -> None:
+    """The one transition every booking change ends in (book, move, accept, cancel, decline, erase, propose): the
+    .ics sequence raised when the meeting moves or ends (a pending proposal then withdrawn), the row written under
+    the database's overlap guarantee, its outbox rows (e-mails, the calendar event) recorded in the same transaction,
+    and the change published once that transaction commits."""
+    booking.updated_at = now
+    if change in ('rescheduled', 'cancelled'):
+        booking.sequence += 1
+        _clear_proposal(booking)
     session.add(booking)
-    session.flush()
-    outbox.record(session, booking=booking, host=host, change='cancelled', now=now, reason=booking.cancel_reason,
-                  mail=mail)
+    _flush_or_unavailable(session)
+    if change == 'proposed':
+        _record_proposal(session, booking, host, now)
+    else:
+        outbox.record(session, booking=booking, host=host, change=change, now=now, mail=mail, reason=reason,
+                      old_start=old_start, old_end=old_end)
+    db.after_commit(session, events.BookingChanged(booking.host_id, booking.uid, change))
 
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime,
@@ -154,15 +164,8 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     booking.start_at, booking.end_at = start, start + timedelta(minutes=event_type.duration_minutes)
     booking.buffer_before_minutes = event_type.buffer_before_minutes
     booking.buffer_after_minutes = event_type.buffer_after_minutes
-    booking.updated_at = now
-    booking.sequence += 1
-    _clear_proposal(booking)
-    session.add(booking)
-    _flush_or_unavailable(session)
-    outbox.record(session, booking=booking, host=host, change='rescheduled', now=now, old_start=old_start,
-                  old_end=old_end, reason=reason.strip()[:1000])
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'rescheduled'))
+    _record_change(session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end,
+                   reason=reason.strip()[:1000])
     return booking
 
 
@@ -208,10 +211,12 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
     if len(message) > 1000:
         raise InvalidInput('The message must be at most 1000 characters')
     booking.proposed_start_at, booking.proposal_message = start.astimezone(timezone.utc), message.strip()
-    booking.proposal_expires_at, booking.updated_at = now + PROPOSAL_LIFETIME, now
-    session.add(booking)
-    session.flush()
-    assert booking.id is not None
+    booking.proposal_expires_at = now + PROPOSAL_LIFETIME
+    _record_change(session, booking, host, 'proposed', now)
+    return booking
+
+
+def _record_proposal(session: Session, booking: Booking, host: Host, now: datetime) -> None:
     proposal = pending_proposal(booking, now)
     assert proposal is not None
     outbox.record_message(session, booking=booking, host=host, kind='proposal', now=now,
@@ -220,9 +225,6 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
                               'sequence': booking.sequence, 'proposal': {
                                   'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(),
                                   'message': proposal.message, 'expires_at': proposal.expires_at.isoformat()}})
-    session.commit()
-    events.publish(events.BookingChanged(booking.host_id, booking.uid, 'proposed'))
-    return booking
 
 
 def accept_proposal(*, session: Session, booking: Booking, now: datetime) -> Booking:
