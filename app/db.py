@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -49,7 +50,7 @@ def create_db_engine(url: str) -> Engine:
                               max_overflow=20)
 
     @sa.event.listens_for(engine, 'connect')
-    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cursor = dbapi_connection.cursor()
         for pragma in ('journal_mode=WAL', 'busy_timeout=15000', 'foreign_keys=ON', 'synchronous=NORMAL'):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import html
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.starlette_client import OAuth
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from app import auth
 from app.config import get_settings
@@ -57,7 +60,7 @@ def signed_in_host(request: Request) -> Host | None:
         return accounts.host_for_session(session, auth.session_token(request), now())
 
 
-def clients():  # type: ignore[no-untyped-def]
+def clients() -> OAuth:
     """The authlib clients, built once from the settings (again after a settings change in tests)."""
     settings = get_settings()
     if _oauth.get('settings') is not settings:
@@ -243,7 +246,7 @@ def _oauth_problem(exc: OAuthError) -> str:
     return f'The sign-in provider refused: {exc.error}.'
 
 
-def _signed_in(request: Request, start, target: str) -> Response:  # type: ignore[no-untyped-def]
+def _signed_in(request: Request, start: Callable[[Session], accounts.SignedIn], target: str) -> Response:
     """Run a sign-in use case and answer with the new session cookie (or a clear refusal and no session); the
     browser's previous session, if any, ends."""
     try:

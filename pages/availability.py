@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from nicegui import ui
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session
 
 from components import design
@@ -21,7 +22,7 @@ from components.slot_picker import format_day, format_time
 from components.timezone_select import timezone_select
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import availability, event_types, schedules
+from services import availability, event_types, messages, schedules
 from services.schedules import WEEKDAYS, ScheduleInput
 
 DAY_NAMES = {day: day.title() for day in WEEKDAYS}
@@ -185,6 +186,10 @@ class ScheduleEditor:
         self.overrides.sort(key=lambda o: o['date'])
         self._render_overrides()
 
+    def _remove_override(self, override: dict[str, Any]) -> None:
+        self.overrides.remove(override)
+        self._render_overrides()
+
     def _render_overrides(self) -> None:
         self.override_box.clear()
         with self.override_box:
@@ -202,8 +207,7 @@ class ScheduleEditor:
                     ui.button('Add hours', on_click=lambda o=override: self._add(o['intervals'],
                                                                                self._render_overrides)) \
                         .props('flat dense no-caps')
-                    ui.button(icon='delete', on_click=lambda o=override: (self.overrides.remove(o),
-                                                                          self._render_overrides())) \
+                    ui.button(icon='delete', on_click=lambda o=override: self._remove_override(o)) \
                         .props('flat round dense aria-label="Remove this override"').tooltip('Remove this override')
 
     def data(self) -> dict[str, Any]:
@@ -215,7 +219,7 @@ class ScheduleEditor:
         try:
             ScheduleInput.model_validate(data)
         except ValidationError as exc:
-            self.error.text = '\n'.join(_reason(e) for e in exc.errors())
+            self.error.text = '\n'.join(_reason(e, data) for e in exc.errors())
             return
         self.error.text = ''
         if await act(self.who, _save, self.id, data, done='Schedule saved'):
@@ -230,11 +234,25 @@ class ScheduleEditor:
                 text='Event types that use it must be moved to another schedule first.', on_confirm=delete)
 
 
-def _reason(error: dict[str, Any]) -> str:
-    where = [str(p) for p in error.get('loc', ()) if not str(p).isdigit()]
-    place = ' '.join(w.title() if w in WEEKDAYS else w for w in where if w not in ('weekly', 'intervals'))
-    message = str(error.get('msg', 'is not valid')).removeprefix('Value error, ')
-    return f'{place}: {message}' if place else message
+FIELD_NAMES = {'name': 'Schedule name', 'timezone': 'Time zone', 'weekly': 'Weekly hours',
+               'overrides': 'Date overrides'}
+
+
+def _reason(error: ErrorDetails, data: dict[str, Any]) -> str:
+    """A mistake as the sentence the event-type editor and the API use, led by the day or date it is on."""
+    message, loc = messages.sentence(error, FIELD_NAMES), error['loc']
+    if len(loc) > 1 and loc[0] == 'weekly':
+        return f'{DAY_NAMES.get(str(loc[1]), str(loc[1]))}: {message}'
+    if len(loc) > 1 and loc[0] == 'overrides' and isinstance(loc[1], int) and loc[1] < len(data['overrides']):
+        return f'{_override_day(str(data["overrides"][loc[1]].get("date", "")))}: {message}'
+    return message
+
+
+def _override_day(iso: str) -> str:
+    try:
+        return format_day(date.fromisoformat(iso))
+    except ValueError:
+        return iso
 
 
 class Preview:

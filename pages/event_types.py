@@ -333,7 +333,7 @@ class Editor:
         try:
             EventTypeInput.model_validate(data)
         except ValidationError as exc:
-            problems = [(messages.field_of(e), messages.sentence(e, FIELD_NAMES)) for e in exc.errors()]  # type: ignore[arg-type]
+            problems = [(messages.field_of(e), messages.sentence(e, FIELD_NAMES)) for e in exc.errors()]
             fields = self._fields()
             for field, text in problems:  # each message sits at its field; the summary lists them all
                 if field in fields:

@@ -221,7 +221,7 @@ def request_login_link(session: Session, *, email: str, now: datetime, invitatio
     known = session.exec(select(Host.id).where(Host.email == email)).first() is not None
     if not known and not may_sign_up(session, email, invitation_hash=invitation_hash, now=now):
         return None
-    recent = session.exec(select(func.count()).select_from(LoginLink).where(  # type: ignore[call-overload]
+    recent = session.exec(select(func.count()).select_from(LoginLink).where(
         LoginLink.email == email, LoginLink.created_at > now - LINK_LIFETIME)).one()
     if recent >= LINKS_PER_ADDRESS:
         return None
@@ -309,9 +309,9 @@ def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
         'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session,
                                                                                     host_id=host_id)],
         'event_types': [event_types.event_type_json(e) for e in session.exec(
-            select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id)))],  # type: ignore
+            select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id)))],
         'bookings': [bookings.booking_json(b) for b in session.exec(
-            select(Booking).where(Booking.host_id == host_id).order_by(col(Booking.start_at)))],  # type: ignore
+            select(Booking).where(Booking.host_id == host_id).order_by(col(Booking.start_at)))],
         'sign_in': [{'provider': i.provider, 'email': i.email, 'created_at': i.created_at.isoformat(),
                      'has_stored_token': i.refresh_token_encrypted is not None}
                     for i in session.exec(select(Identity).where(Identity.host_id == host_id))],
@@ -386,7 +386,7 @@ def delete_account(session: Session, *, host_id: int) -> None:
     standing other host."""
     host = hosts.get_host(session=session, host_id=host_id)
     for model in (UserSession, Identity, OutboxMessage, Booking, EventType, Schedule, ApiKey):
-        session.execute(delete(model).where(col(model.host_id) == host_id))  # type: ignore[attr-defined]
+        session.execute(delete(model).where(col(model.host_id) == host_id))
     session.execute(delete(Invitation).where(Invitation.created_by == host_id))  # type: ignore[arg-type]
     session.execute(delete(LoginLink).where(LoginLink.email == host.email))  # type: ignore[arg-type]
     was_owner = host.is_owner

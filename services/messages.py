@@ -2,16 +2,16 @@
 1 character'."""
 from __future__ import annotations
 
-from typing import Any
+from pydantic_core import ErrorDetails
 
 
-def field_of(error: dict[str, Any]) -> str:
+def field_of(error: ErrorDetails) -> str:
     """The top-level field an error belongs to ('' for the whole form)."""
     where = [str(part) for part in error.get('loc', ()) if part not in ('__root__', 'body')]
     return where[0] if where else ''
 
 
-def sentence(error: dict[str, Any], names: dict[str, str]) -> str:
+def sentence(error: ErrorDetails, names: dict[str, str]) -> str:
     """One pydantic error as a sentence naming the field by its label in `names`."""
     field = field_of(error)
     name = names.get(field, field.replace('_', ' ').capitalize())

@@ -59,7 +59,7 @@ class ScheduleInput(BaseModel):
         unknown = sorted(set(value) - set(WEEKDAYS))
         if unknown:
             raise ValueError(f'unknown weekday {unknown[0]!r}; use monday..sunday')
-        return {day: _check_overlaps(value[day]) for day in WEEKDAYS if day in value}
+        return {day: _check_overlaps(value[day], day.title()) for day in WEEKDAYS if day in value}
 
     @field_validator('overrides')
     @classmethod
@@ -164,11 +164,11 @@ def _apply(session: Session, schedule: Schedule, data: ScheduleInput) -> None:
     schedule.is_default = schedule.is_default or data.is_default
 
 
-def _check_overlaps(intervals: list[IntervalIn]) -> list[IntervalIn]:
+def _check_overlaps(intervals: list[IntervalIn], day: str = '') -> list[IntervalIn]:
     ordered = sorted(intervals, key=lambda i: _minutes(i.start))
     for a, b in pairwise(ordered):
         if _minutes(b.start) < _minutes(a.end):
-            raise ValueError(f'{a.start}-{a.end} overlaps {b.start}-{b.end}')
+            raise ValueError(f'{day + ": " if day else ""}{a.start}-{a.end} overlaps {b.start}-{b.end}')
     return ordered
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
@@ -20,7 +22,7 @@ from services.slots import Busy
 SCOPES = ('https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.freebusy')
 
 
-def service(refresh_token: str, settings: Settings):  # type: ignore[no-untyped-def]
+def service(refresh_token: str, settings: Settings) -> Any:  # googleapiclient's resources are untyped
     """A Calendar API client for one connection (the client is not thread-safe: one per call)."""
     credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=settings.google_token_url,
                               client_id=settings.google_client_id, client_secret=settings.google_client_secret,
@@ -111,7 +113,7 @@ def meet_link(event: dict) -> str:
     return ''
 
 
-def _call(request):  # type: ignore[no-untyped-def]
+def _call(request: Callable[[], Any]) -> Any:
     try:
         return request()
     except RefreshError as exc:

@@ -5,7 +5,9 @@ event."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import httpx
@@ -71,7 +73,7 @@ def _calendar_view(token: str, start: datetime, end: datetime, settings: Setting
     url = f'/me/calendars/{calendar_id}/calendarView' if calendar_id else '/me/calendarView'
     with _client(token, settings) as client:
         for _ in range(100):  # at most 10,000 events
-            page = _json(lambda u=url, p=params: client.get(u, params=p))
+            page = _json(partial(client.get, url, params=params))
             for event in page.get('value', []):
                 if event.get('isCancelled') or event.get('showAs', 'busy') not in BUSY:
                     continue
@@ -126,7 +128,7 @@ def teams_link(event: dict[str, Any]) -> str:
     return str((event.get('onlineMeeting') or {}).get('joinUrl') or '')
 
 
-def _json(request) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _json(request: Callable[[], httpx.Response]) -> dict[str, Any]:
     try:
         response = request()
     except httpx.HTTPError as exc:

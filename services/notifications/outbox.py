@@ -135,14 +135,16 @@ def release(session: Session, *, worker: str) -> int:
 
 def next_due(session: Session) -> datetime | None:
     """When the next pending message falls due (for waking the worker at the right moment)."""
-    return session.exec(select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING)  # type: ignore
+    return session.exec(select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING)
                         .order_by(col(OutboxMessage.due_at)).limit(1)).first()
 
 
-def deliveries(session: Session, *, booking_id: int) -> list[dict[str, Any]]:
-    """A booking's messages and their delivery status, as its host sees them."""
+def deliveries(session: Session, *, booking_id: int | None) -> list[dict[str, Any]]:
+    """A booking's messages and their delivery status, as its host sees them (none before it is stored)."""
+    if booking_id is None:
+        return []
     rows = session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
-                        .order_by(OutboxMessage.due_at, OutboxMessage.id))  # type: ignore[arg-type]
+                        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id)))
     return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else 'Calendar event',
              'status': m.status,
              'due_at': m.due_at.isoformat(), 'sent_at': m.sent_at.isoformat() if m.sent_at else None,
