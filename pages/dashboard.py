@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
-from nicegui import run, ui
+from nicegui import ui
 from sqlmodel import Session
 
 from app import events
@@ -25,8 +25,8 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name
 from pages import slot_loading
 from pages.auth import now
-from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
-from services import availability, bookings, event_types, hosts
+from pages.signed_in import SignedIn, read, run_as, sign_in_first, signed_in
+from services import bookings, event_types, hosts, use_cases
 from services.calendars import connections as calendar_connections
 from services.notifications import outbox
 from services.public import LOCATION_LABELS
@@ -280,7 +280,8 @@ class Dashboard:
                 if not message.validate():
                     return
                 dialog.close()
-                await act(self.who, _cancel_booking, booking.uid, message.value or '', done='Meeting cancelled')
+                await run_as(self.who, use_cases.cancel_as_host, uid=booking.uid, reason=message.value or '',
+                             done='Meeting cancelled')
                 await self.refresh()
 
             with ui.row().classes('gap-2'):
@@ -291,7 +292,7 @@ class Dashboard:
 
     def _erase(self, booking: Booking) -> None:
         async def erase() -> None:
-            await act(self.who, _erase_invitee, booking.uid, done="The invitee's details were erased")
+            await run_as(self.who, use_cases.erase_as_host, uid=booking.uid, done="The invitee's details were erased")
             await self.refresh()
 
         confirm(self.dialogs, title="Erase this invitee's details?", action='Erase', mark='confirm-erase',
@@ -337,9 +338,8 @@ class Dashboard:
                 if not picked:
                     return
                 dialog.close()
-                await run.io_bound(availability.warm_for_booking, uid=booking.uid, start=picked[0].start)
-                await act(self.who, _propose_time, booking.uid, picked[0].start, message.value or '',
-                          done='Proposal sent')
+                await run_as(self.who, use_cases.propose_as_host, uid=booking.uid, start=picked[0].start,
+                             message=message.value or '', done='Proposal sent')
                 await self.refresh()
 
             with ui.row().classes('gap-2'):
@@ -348,20 +348,6 @@ class Dashboard:
                 ui.button('Close', on_click=dialog.close).props('flat no-caps')
         dialog.open()
         ui.timer(0, picker.reload, once=True)
-
-
-def _cancel_booking(session: Session, host_id: int, uid: str, message: str) -> None:
-    booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
-    bookings.cancel_booking(session=session, booking=booking, reason=message, now=now())
-
-
-def _erase_invitee(session: Session, host_id: int, uid: str) -> None:
-    bookings.erase_invitee(session=session, host_id=host_id, uid=uid, now=now())
-
-
-def _propose_time(session: Session, host_id: int, uid: str, start: datetime, message: str) -> None:
-    booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
-    bookings.propose_time(session=session, booking=booking, start=start, message=message, now=now())
 
 
 def _instance(session: Session, host_id: int) -> tuple[str, hosts.InstanceCounts]:

@@ -9,11 +9,9 @@ from fastapi import Request, Response
 from nicegui import app, ui
 from sqlalchemy.exc import OperationalError
 
-from app.db import session_scope
 from app.edge import client_address
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
-from app.ratelimit import manage_token_guesses
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
@@ -22,7 +20,7 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name
 from pages import slot_loading
 from pages.blocking import off_loop
-from services import availability, bookings, calendar_links, public
+from services import bookings, calendar_links, public, use_cases
 from services.slots import Slot
 
 LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
@@ -43,7 +41,7 @@ async def manage_page(request: Request, uid: str, token: str = '', action: str =
     except NotFound:
         not_found(LINK_NOT_VALID)
         return
-    flow = ManageFlow(view)
+    flow = ManageFlow(view, address=_client_address(request))
     if action in ('accept', 'decline', 'pick') and view.proposal and view.confirmed:
         flow.answer_proposal(action)  # a link from the proposal e-mail: ask, never act on a GET alone
 
@@ -71,8 +69,8 @@ def invitation(view: public.ManageView) -> bytes:
 
 
 class ManageFlow:
-    def __init__(self, view: public.ManageView) -> None:
-        self.view = view
+    def __init__(self, view: public.ManageView, *, address: str) -> None:
+        self.view, self.address = view, address  # the client's address: manage-link guesses are counted by it
         self.picker: SlotPicker | None = None
         with frame('Your booking', brand=view.host.brand_color):
             self.body = ui.column().classes('w-full gap-4')
@@ -156,14 +154,14 @@ class ManageFlow:
     async def _answer(self, dialog: ui.dialog, accept: bool) -> None:
         dialog.close()
         try:
-            self.view = await off_loop(_answer_proposal, self.view.uid, self.view.token, accept)
+            self.view = await off_loop(_answer_proposal, self.address, self.view.uid, self.view.token, accept)
         except SlotUnavailable:
             ui.notify('Sorry, the proposed time is no longer free. Please pick another time.', type='warning')
             self._open_picker()
             return
         except (Conflict, NotFound) as exc:
             ui.notify(exc.detail, type='negative')
-            self.view = await off_loop(_view, self.view.uid, self.view.token)
+            self.view = await off_loop(_guarded_view, self.address, self.view.uid, self.view.token)
             self._render()
             return
         except OperationalError:
@@ -247,7 +245,7 @@ class ManageFlow:
             return
         dialog.close()
         try:
-            self.view = await off_loop(_reschedule, self.view.uid, self.view.token, slot.start, reason)
+            self.view = await off_loop(_reschedule, self.address, self.view.uid, self.view.token, slot.start, reason)
         except SlotUnavailable:
             ui.notify('Sorry, that time was just taken. Please pick another one.', type='warning')
             if self.picker:
@@ -279,7 +277,7 @@ class ManageFlow:
     async def _cancel(self, dialog: ui.dialog, reason: str) -> None:
         dialog.close()
         try:
-            self.view = await off_loop(_cancel, self.view.uid, self.view.token, reason[:1000])
+            self.view = await off_loop(_cancel, self.address, self.view.uid, self.view.token, reason[:1000])
         except (NotFound, OperationalError):
             ui.notify('The meeting could not be cancelled right now. Please try again.', type='negative')
             return
@@ -321,43 +319,22 @@ def _client_address(request: Request) -> str:
 
 
 def _guarded_view(address: str, uid: str, token: str) -> public.ManageView:
-    """The manage view for the right token, always; wrong tokens are counted per booking and client address
-    (guessing is rate-limited)."""
-    try:
-        return _view(uid, token)
-    except NotFound:
-        if manage_token_guesses.wrong(uid, address):
-            raise RateLimited('Too many attempts; please wait a few minutes and use the link from your e-mail.',
-                              retry_after=600) from None
-        raise
+    """The manage view for the right token, always; wrong tokens are counted per booking and client address."""
+    return use_cases.manage_view(uid=uid, token=token, address=address, now=slot_loading.now())
 
 
-def _view(uid: str, token: str) -> public.ManageView:
-    with session_scope() as session:
-        return public.manage_view(session=session, uid=uid, token=token)
+def _reschedule(address: str, uid: str, token: str, start: datetime, reason: str = '') -> public.ManageView:
+    use_cases.reschedule_by_token(uid=uid, token=token, start=start, now=slot_loading.now(), address=address,
+                                  reason=reason)
+    return _guarded_view(address, uid, token)
 
 
-def _reschedule(uid: str, token: str, start: datetime, reason: str = '') -> public.ManageView:
-    availability.warm_for_booking(uid=uid, start=start)  # the host's calendars are asked before the write lock
-    with session_scope(write=True) as session:
-        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        bookings.reschedule_booking(session=session, booking=booking, start=start, now=slot_loading.now(),
-                                    reason=reason)
-    return _view(uid, token)
+def _answer_proposal(address: str, uid: str, token: str, accept: bool) -> public.ManageView:
+    answer = use_cases.accept_proposal_by_token if accept else use_cases.decline_proposal_by_token
+    answer(uid=uid, token=token, now=slot_loading.now(), address=address)
+    return _guarded_view(address, uid, token)
 
 
-def _answer_proposal(uid: str, token: str, accept: bool) -> public.ManageView:
-    if accept:
-        availability.warm_for_booking(uid=uid)
-    with session_scope(write=True) as session:
-        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        answer = bookings.accept_proposal if accept else bookings.decline_proposal
-        answer(session=session, booking=booking, now=slot_loading.now())
-    return _view(uid, token)
-
-
-def _cancel(uid: str, token: str, reason: str) -> public.ManageView:
-    with session_scope(write=True) as session:
-        booking = bookings.booking_for_token(session=session, uid=uid, token=token)
-        bookings.cancel_booking(session=session, booking=booking, reason=reason, now=slot_loading.now())
-    return _view(uid, token)
+def _cancel(address: str, uid: str, token: str, reason: str) -> public.ManageView:
+    use_cases.cancel_by_token(uid=uid, token=token, reason=reason, now=slot_loading.now(), address=address)
+    return _guarded_view(address, uid, token)

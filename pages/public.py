@@ -14,12 +14,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import Client, app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
-from app.config import get_settings
-from app.db import session_scope
 from app.edge import client_address
 from app.errors import Conflict, InvalidInput, Moved, NotFound, RateLimited, SlotUnavailable
 from app.live import refresh_on_booking_change
-from app.models import EventType
 from components import design
 from components.booking_form import BookingForm
 from components.clock import clock24_for
@@ -31,15 +28,14 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name, show_zone
 from pages import slot_loading
 from pages.blocking import off_loop
-from services import availability, booking_limits, bookings, public, validation
+from services import bookings, public, use_cases, validation
 from services.slots import Slot
 
 
 def avatar_image(username: str) -> Response:
     """A host's picture (public, like their name)."""
     try:
-        with session_scope() as session:
-            data, kind = public.avatar(session=session, username=username)
+        data, kind = public.avatar(username=username)
     except NotFound:
         return Response(status_code=404)
     return Response(data, media_type=kind, headers={'Cache-Control': 'public, max-age=300',
@@ -54,7 +50,7 @@ def register() -> None:
 
 async def host_page(username: str) -> Response | None:
     try:
-        host, types = await off_loop(_host_page, username)
+        host, types = await off_loop(lambda: public.host_page(username=username))
     except Moved as moved:  # a username the host gave up lately still leads to them
         return RedirectResponse(f'/{moved.username}', status_code=307)
     except NotFound:
@@ -83,7 +79,7 @@ async def host_page(username: str) -> Response | None:
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
                        tz: str = '') -> Response | None:
     try:
-        host, event_type = await off_loop(_booking_page, username, slug)
+        host, event_type = await off_loop(lambda: public.booking_page(username=username, slug=slug))
     except Moved as moved:
         query = f'?{request.url.query}' if request.url.query else ''
         return RedirectResponse(f'/{moved.username}/{slug}{query}', status_code=307)
@@ -241,9 +237,12 @@ class BookingFlow:
     async def _submit(self, values: dict[str, Any]) -> None:
         assert self.chosen is not None
         try:
-            uid, token = await off_loop(_book, self.event_type.id, self.chosen.start, values, self.zone,
-                                            self.idempotency_key, self.picker.clock24,
-                                            client_address(self.client.request))
+            invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=self.zone,
+                                       notes=values['notes'], answers=values['answers'], clock24=self.picker.clock24)
+            receipt = await off_loop(use_cases.book, event_type_id=self.event_type.id, start=self.chosen.start,
+                                     invitee=invitee, now=slot_loading.now(),
+                                     address=client_address(self.client.request),
+                                     idempotency_key=self.idempotency_key)
         except SlotUnavailable:
             await self.picker.reload()
             self._back('Sorry, that time was just taken. Here are the times that are still free.')
@@ -254,7 +253,7 @@ class BookingFlow:
         except OperationalError:
             self.form.show_error('We could not save your booking right now; nothing was booked. Please try again.')
             return
-        ui.navigate.to(f'/booking/{uid}?token={token}')
+        ui.navigate.to(f'/booking/{receipt.booking.uid}?token={receipt.token}')
 
 
 async def detect_browser_zone(client: Client) -> str | None:
@@ -293,34 +292,3 @@ def _valid_zone(zone: object) -> str | None:
         return None
 
 
-def _host_page(username: str) -> tuple[public.PublicHost, list[public.PublicEventType]]:
-    with session_scope() as session:
-        return public.host_page(session=session, username=username)
-
-
-def _booking_page(username: str, slug: str) -> tuple[public.PublicHost, public.PublicEventType]:
-    with session_scope() as session:
-        return public.booking_page(session=session, username=username, slug=slug)
-
-
-def _event_type(session: Any, event_type_id: int) -> EventType:
-    event_type = session.get(EventType, event_type_id)
-    if event_type is None or not event_type.active:
-        raise NotFound('This meeting can no longer be booked.')
-    return event_type
-
-
-def _book(event_type_id: int, start: datetime, values: dict[str, Any], zone: str, key: str,
-          clock24: bool, address: str) -> tuple[str, str]:
-    invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=zone, notes=values['notes'],
-                               answers=values['answers'], clock24=clock24)
-    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
-        availability.warm_calendars(host_id=_event_type(session, event_type_id).host_id, start=start,
-                                    session=session)
-    with session_scope(write=True) as session:
-        counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate,
-                                       now=slot_loading.now())  # new bookings per address, in this transaction
-        receipt = bookings.book_slot(session=session, event_type=_event_type(session, event_type_id), start=start,
-                                     invitee=invitee, now=slot_loading.now(), idempotency_key=key)
-        booking_limits.uncount(session, counted if receipt.replayed else None)
-        return receipt.booking.uid, receipt.token

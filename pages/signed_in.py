@@ -13,8 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app import auth
-from app.db import session_scope
-from app.errors import DomainError, NotAllowed
+from app.errors import DomainError
 from app.models import Host
 from pages.auth import now
 from pages.blocking import off_loop
@@ -42,32 +41,19 @@ async def signed_in(request: Request) -> SignedIn | None:
 
 
 def _host_for(token: str) -> Host | None:
-    with session_scope() as session:
-        return accounts.host_for_session(session, token, now())
+    return accounts.signed_in_host(token, now())
 
 
 async def sign_in_first(request: Request) -> RedirectResponse:
     """Where a host page sends a visitor who is not signed in: a newcomer still onboarding goes on with that,
     everybody else to the sign-in page (and back here afterwards)."""
-    if await off_loop(_onboarding, auth.session_token(request)):
+    if await off_loop(accounts.still_onboarding, auth.session_token(request), now()):
         return RedirectResponse('/onboarding', status_code=303)
     return RedirectResponse(f'/login?next={request.url.path}', status_code=303)
 
 
-def _onboarding(token: str) -> bool:
-    if not token:
-        return False
-    with session_scope() as session:
-        pending = accounts.session_for(session, token, now())
-        return pending is not None and pending.host_id is None and bool(pending.pending)
-
-
 def _as_host(who: SignedIn, fn: Callable[..., T], write: bool, args: tuple[Any, ...]) -> T:
-    with session_scope(write=write) as session:
-        host = accounts.host_for_session(session, who.token, now())
-        if host is None or host.id != who.host_id:
-            raise NotAllowed('Your session has ended. Please sign in again.')
-        return fn(session, who.host_id, *args)
+    return accounts.as_host(who.token, who.host_id, fn, *args, write=write, now=now())
 
 
 async def read(who: SignedIn, fn: Callable[..., T], *args: Any) -> T:
@@ -79,6 +65,25 @@ async def act(who: SignedIn, fn: Callable[..., T], *args: Any, done: str = '') -
     """Like `read`, in a write transaction; refusals become a notification (None is returned)."""
     try:
         result = await off_loop(_as_host, who, fn, True, args)
+    except DomainError as exc:
+        ui.notify(exc.detail, type='negative')
+        return None
+    except OperationalError:
+        ui.notify('That could not be saved right now. Please try again.', type='negative')
+        return None
+    if done:
+        ui.notify(done, type='positive')
+    return result
+
+
+async def run_as(who: SignedIn, use_case: Callable[..., T], /, *, done: str = '', **arguments: Any) -> T | None:
+    """A use case (which owns its transaction) on behalf of the signed-in host, once the session is checked;
+    refusals become a notification (None is returned), like `act`."""
+    async def checked() -> T:
+        await off_loop(_as_host, who, lambda _session, _host_id: None, False, ())
+        return await off_loop(lambda: use_case(host_id=who.host_id, now=now(), **arguments))
+    try:
+        result = await checked()
     except DomainError as exc:
         ui.notify(exc.detail, type='negative')
         return None

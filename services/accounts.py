@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import httpx
 from sqlalchemy import CursorResult, delete, func, update
@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app import crypto
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, DomainError, InvalidInput
+from app.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from app.models import (
     ApiKey,
     Booking,
@@ -33,6 +33,7 @@ from app.models import (
 from services import bookings, event_types, hosts, schedules, validation
 from services.event_types import EventTypeInput
 
+T = TypeVar('T')
 log = logging.getLogger(__name__)
 SESSION_LIFETIME = timedelta(days=30)
 LINK_LIFETIME = timedelta(minutes=15)
@@ -171,6 +172,33 @@ def connect_identity(session: Session, *, host_id: int, identity: VerifiedIdenti
     _store_tokens(known, identity)
     session.add(known)
     return known
+
+
+def signed_in_host(token: str, now: datetime) -> Host | None:
+    """The host a session cookie names, read in its own short transaction (None: not signed in)."""
+    if not token:
+        return None
+    with session_scope() as session:
+        return host_for_session(session, token, now)
+
+
+def still_onboarding(token: str, now: datetime) -> bool:
+    """Whether the cookie names a verified newcomer who has not finished onboarding."""
+    if not token:
+        return False
+    with session_scope() as session:
+        found = session_for(session, token, now)
+        return found is not None and found.host_id is None and bool(found.pending)
+
+
+def as_host(token: str, host_id: int, fn: Callable[..., T], *args: Any, write: bool = False, now: datetime) -> T:
+    """`fn(session, host_id, *args)` in one unit of work, refused unless the session still signs in this host
+    (a page left open after signing out can change nothing)."""
+    with session_scope(write=write) as session:
+        host = host_for_session(session, token, now)
+        if host is None or host.id != host_id:
+            raise NotAllowed('Your session has ended. Please sign in again.')
+        return fn(session, host_id, *args)
 
 
 def host_for_session(session: Session, token: str, now: datetime) -> Host | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.db import session_scope
 from app.errors import NotFound
 from app.models import BOOKING_CONFIRMED, Booking, EventType, Host
 from services import bookings, event_types, hosts
@@ -93,16 +94,28 @@ class ManageView:
         return location_label(self.location_kind, self.event_type.video if self.event_type else '')
 
 
-def avatar(*, session: Session, username: str) -> tuple[bytes, str]:
+def avatar(*, username: str) -> tuple[bytes, str]:
     """A host's picture and its type (it was checked by content when uploaded)."""
-    host = hosts.get_host_by_username(session=session, username=username)
-    if host.avatar is None:
-        raise NotFound('No picture')
-    return host.avatar, host.avatar_type
+    with session_scope() as session:
+        host = hosts.get_host_by_username(session=session, username=username)
+        if host.avatar is None:
+            raise NotFound('No picture')
+        return host.avatar, host.avatar_type
 
 
-def host_page(*, session: Session, username: str) -> tuple[PublicHost, list[PublicEventType]]:
+def host_page(*, username: str) -> tuple[PublicHost, list[PublicEventType]]:
     """The host's public profile and their listed event types."""
+    with session_scope() as session:
+        return _host_page(session, username)
+
+
+def booking_page(*, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
+    """The host and the event type behind a booking link (NotFound when it is not bookable)."""
+    with session_scope() as session:
+        return _booking_page(session, username, slug)
+
+
+def _host_page(session: Session, username: str) -> tuple[PublicHost, list[PublicEventType]]:
     host = hosts.get_host_by_username(session=session, username=username)
     assert host.id is not None
     video = calendar_events.video_kind(session, host_id=host.id)
@@ -110,7 +123,7 @@ def host_page(*, session: Session, username: str) -> tuple[PublicHost, list[Publ
                                                                                        host_id=host.id)]
 
 
-def booking_page(*, session: Session, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
+def _booking_page(session: Session, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
     host, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
     assert host.id is not None
     return _host(host), _event_type(event_type, calendar_events.video_kind(session, host_id=host.id))

@@ -16,7 +16,7 @@ os.environ['CLOUDMEET_DATA_DIR'] = tempfile.mkdtemp(prefix='cloudmeet-test-')
 os.environ.pop('CLOUDMEET_DATABASE_URL', None)
 
 from app import db
-from app.api.public import token_guesses
+from app.ratelimit import manage_token_guesses as token_guesses
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
 TABLES = ('booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting', 'invitation',

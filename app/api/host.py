@@ -11,8 +11,8 @@ from app.api.schemas import CancelRequest, NotificationSettingsRequest, Proposal
 from app.auth import same_origin, session_token
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import NotAllowed, SlotUnavailable
-from services import accounts, availability, bookings, event_types, hosts, schedules, validation
+from app.errors import NotAllowed
+from services import accounts, bookings, event_types, hosts, schedules, use_cases, validation
 from services.event_types import EventTypeInput
 from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
@@ -179,33 +179,22 @@ def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
 
 @router.post('/bookings/{uid}/cancel')
 def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
-    with session_scope(write=True) as session:
-        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
-        return bookings.booking_json(bookings.cancel_booking(session=session, booking=booking, reason=body.reason,
-                                                             now=_now()))
+    return bookings.booking_json(use_cases.cancel_as_host(host_id=host_id, uid=uid, reason=body.reason, now=_now()))
 
 
 @router.post('/bookings/{uid}/propose')
 def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
     """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
     time. The proposal expires after 7 days; a new proposal replaces the previous one."""
-    offered = validation.within_calendar(body.start)
-    if offered:
-        availability.warm_for_booking(uid=uid, start=body.start)
-    with session_scope(write=True) as session:
-        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
-        if not offered:  # a far-off time is never offered (after the ownership check: 404 stays 404)
-            raise SlotUnavailable()
-        return bookings.booking_json(bookings.propose_time(
-            session=session, booking=booking, start=body.start, message=body.message, now=_now()))
+    return bookings.booking_json(use_cases.propose_as_host(host_id=host_id, uid=uid, start=body.start,
+                                                           message=body.message, now=_now()))
 
 
 @router.post('/bookings/{uid}/erase')
 def erase_invitee(host_id: HostId, uid: str) -> dict[str, Any]:
     """Erase the invitee's personal data from one booking on their request (an upcoming one is cancelled
     without e-mails)."""
-    with session_scope(write=True) as session:
-        return bookings.booking_json(bookings.erase_invitee(session=session, host_id=host_id, uid=uid, now=_now()))
+    return bookings.booking_json(use_cases.erase_as_host(host_id=host_id, uid=uid, now=_now()))
 
 
 def _now() -> datetime:

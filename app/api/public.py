@@ -11,10 +11,9 @@ from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelReques
 from app.config import get_settings
 from app.db import session_scope
 from app.edge import client_address
-from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
+from app.errors import InvalidInput
 from app.models import Booking
-from app.ratelimit import manage_token_guesses as token_guesses
-from services import availability, booking_limits, bookings, event_types, hosts, slots, validation
+from services import availability, bookings, event_types, hosts, slots, use_cases, validation
 
 router = APIRouter(prefix='/public', tags=['public'])
 MAX_RANGE_DAYS = 62
@@ -61,17 +60,9 @@ def create_booking(username: str, slug: str, body: BookingRequest, request: Requ
     too many bookings lately (CLOUDMEET_BOOKING_RATE_LIMIT)."""
     invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
                                answers=body.answers)
-    start = _offerable(body.start)
-    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
-        host_id = event_types.bookable_event_type(session=session, username=username, slug=slug)[1].host_id
-    availability.warm_calendars(host_id=host_id, start=start)
-    with session_scope(write=True) as session:
-        _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
-        counted = booking_limits.admit(session, address=client_address(request), rate=get_settings().booking_rate,
-                                       now=_now())  # in the booking's transaction: a refused booking counts nothing
-        receipt = bookings.book_slot(session=session, event_type=event_type, start=start, invitee=invitee,
-                                     now=_now(), idempotency_key=idempotency_key)
-        booking_limits.uncount(session, counted if receipt.replayed else None)
+    receipt = use_cases.book(event_type_id=use_cases.event_type_for_link(username=username, slug=slug),
+                             start=body.start, invitee=invitee, now=_now(), address=client_address(request),
+                             idempotency_key=idempotency_key)
     if receipt.replayed:
         response.headers['Idempotent-Replayed'] = 'true'
     return _invitee_view(receipt.booking, receipt.token)
@@ -80,41 +71,33 @@ def create_booking(username: str, slug: str, body: BookingRequest, request: Requ
 @router.post('/bookings/{uid}/cancel')
 def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> dict[str, Any]:
     """Cancel with the manage token from the confirmation."""
-    with session_scope(write=True) as session:
-        booking = _by_token(session, uid, body.token, request)
-        bookings.cancel_booking(session=session, booking=booking, reason=body.reason, now=_now())
-        return _invitee_view(booking, body.token)
+    booking = use_cases.cancel_by_token(uid=uid, token=body.token, reason=body.reason, now=_now(),
+                                        address=client_address(request))
+    return _invitee_view(booking, body.token)
 
 
 @router.post('/bookings/{uid}/reschedule')
 def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
     """Move to another offered time; the booking keeps its old time when the new one is refused."""
-    offered = validation.within_calendar(body.start)
-    if offered:
-        availability.warm_for_booking(uid=uid, start=body.start)
-    with session_scope(write=True) as session:
-        booking = _by_token(session, uid, body.token, request)  # a wrong token is a 404 whatever the start
-        bookings.reschedule_booking(session=session, booking=booking, start=_offerable(body.start), now=_now())
-        return _invitee_view(booking, body.token)
+    booking = use_cases.reschedule_by_token(uid=uid, token=body.token, start=body.start, now=_now(),
+                                            address=client_address(request))
+    return _invitee_view(booking, body.token)
 
 
 @router.post('/bookings/{uid}/proposal/accept')
 def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Take the time the host proposed (409 if it is no longer free or the proposal expired)."""
-    availability.warm_for_booking(uid=uid)
-    with session_scope(write=True) as session:
-        booking = _by_token(session, uid, body.token, request)
-        bookings.accept_proposal(session=session, booking=booking, now=_now())
-        return _invitee_view(booking, body.token)
+    booking = use_cases.accept_proposal_by_token(uid=uid, token=body.token, now=_now(),
+                                                 address=client_address(request))
+    return _invitee_view(booking, body.token)
 
 
 @router.post('/bookings/{uid}/proposal/decline')
 def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Decline the time the host proposed, which cancels the meeting."""
-    with session_scope(write=True) as session:
-        booking = _by_token(session, uid, body.token, request)
-        bookings.decline_proposal(session=session, booking=booking, now=_now())
-        return _invitee_view(booking, body.token)
+    booking = use_cases.decline_proposal_by_token(uid=uid, token=body.token, now=_now(),
+                                                  address=client_address(request))
+    return _invitee_view(booking, body.token)
 
 
 def manage_url(booking: Booking, token: str) -> str:
@@ -130,23 +113,6 @@ def _invitee_view(booking: Booking, token: str) -> dict[str, Any]:
             'proposal': {'start': proposal.start.astimezone(zone).isoformat(),
                          'end': proposal.end.astimezone(zone).isoformat(), 'message': proposal.message,
                          'expires_at': proposal.expires_at.isoformat()} if proposal else None}
-
-
-def _offerable(start: datetime) -> datetime:
-    """A start in the years the app offers times in; one far off is simply not offered (409)."""
-    if not validation.within_calendar(start):
-        raise SlotUnavailable()
-    return start
-
-
-def _by_token(session: Any, uid: str, token: str, request: Request) -> Booking:
-    """The booking behind a right token, always; wrong ones are counted per booking and address (429 when over)."""
-    try:
-        return bookings.booking_for_token(session=session, uid=uid, token=token)
-    except NotFound:
-        if token_guesses.wrong(uid, client_address(request)):
-            raise RateLimited('Too many attempts; please wait a few minutes', retry_after=600) from None
-        raise
 
 
 def _now() -> datetime:

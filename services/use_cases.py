@@ -1,0 +1,141 @@
+"""The booking use cases, one function each, called alike by the JSON API and the pages (and by jobs).
+
+Each owns its unit of work: it asks the host's calendars before any write lock is taken, opens the write
+transaction, runs the rules and the one booking transition (`services.bookings`), and commits once; the change is
+published after the commit. Manage-link guesses are counted here, per booking and client address, so every edge
+shares the same guard.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import session_scope
+from app.errors import NotFound, RateLimited, SlotUnavailable
+from app.models import Booking, EventType
+from app.ratelimit import manage_token_guesses
+from services import availability, booking_limits, bookings, event_types, public, validation
+from services.bookings import Invitee, Receipt
+
+TOO_MANY_GUESSES = 'Too many attempts; please wait a few minutes and use the link from your e-mail.'
+
+
+# --- invitees ------------------------------------------------------------------------------------------------
+
+
+def event_type_for_link(*, username: str, slug: str) -> int:
+    """The id of the bookable event type behind `/{username}/{slug}` (NotFound otherwise)."""
+    with session_scope() as session:
+        event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)[1]
+        assert event_type.id is not None
+        return event_type.id
+
+
+def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
+         idempotency_key: str | None = None) -> Receipt:
+    """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
+    the same request counts nothing)."""
+    start = _offerable(start)
+    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
+        availability.warm_calendars(host_id=_bookable(session, event_type_id).host_id, start=start, session=session)
+    with session_scope(write=True) as session:
+        counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
+        receipt = bookings.book_slot(session=session, event_type=_bookable(session, event_type_id), start=start,
+                                     invitee=invitee, now=now, idempotency_key=idempotency_key)
+        booking_limits.uncount(session, counted if receipt.replayed else None)
+        return receipt
+
+
+def manage_view(*, uid: str, token: str, address: str, now: datetime) -> public.ManageView:
+    """What the manage link shows; a right token always works, wrong ones are counted."""
+    with session_scope() as session:
+        _guarded(session, uid, token, address)
+        return public.manage_view(session=session, uid=uid, token=token, now=now)
+
+
+def cancel_by_token(*, uid: str, token: str, reason: str, now: datetime, address: str) -> Booking:
+    with session_scope(write=True) as session:
+        booking = _guarded(session, uid, token, address)
+        return bookings.cancel_booking(session=session, booking=booking, reason=reason, now=now)
+
+
+def reschedule_by_token(*, uid: str, token: str, start: datetime, now: datetime, address: str,
+                        reason: str = '') -> Booking:
+    """Move the booking the manage link names; it keeps its time when the new one is refused. A wrong token is
+    'not found' whatever the start."""
+    if validation.within_calendar(start):
+        availability.warm_for_booking(uid=uid, start=start)
+    with session_scope(write=True) as session:
+        booking = _guarded(session, uid, token, address)
+        return bookings.reschedule_booking(session=session, booking=booking, start=_offerable(start), now=now,
+                                           reason=reason)
+
+
+def accept_proposal_by_token(*, uid: str, token: str, now: datetime, address: str) -> Booking:
+    availability.warm_for_booking(uid=uid)
+    with session_scope(write=True) as session:
+        booking = _guarded(session, uid, token, address)
+        return bookings.accept_proposal(session=session, booking=booking, now=now)
+
+
+def decline_proposal_by_token(*, uid: str, token: str, now: datetime, address: str) -> Booking:
+    with session_scope(write=True) as session:
+        booking = _guarded(session, uid, token, address)
+        return bookings.decline_proposal(session=session, booking=booking, now=now)
+
+
+# --- hosts (the caller has checked who is signed in or which API key is used) -------------------------------
+
+
+def cancel_as_host(*, host_id: int, uid: str, reason: str, now: datetime) -> Booking:
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        return bookings.cancel_booking(session=session, booking=booking, reason=reason, now=now)
+
+
+def propose_as_host(*, host_id: int, uid: str, start: datetime, message: str, now: datetime) -> Booking:
+    """Propose another offered time to the invitee (a far-off time is never offered: 409, after the ownership
+    check, so another host's booking stays a 404)."""
+    offered = validation.within_calendar(start)
+    if offered:
+        availability.warm_for_booking(uid=uid, start=start)
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        if not offered:
+            raise SlotUnavailable()
+        return bookings.propose_time(session=session, booking=booking, start=start, message=message, now=now)
+
+
+def erase_as_host(*, host_id: int, uid: str, now: datetime) -> Booking:
+    with session_scope(write=True) as session:
+        return bookings.erase_invitee(session=session, host_id=host_id, uid=uid, now=now)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _bookable(session: Session, event_type_id: int) -> EventType:
+    event_type = session.get(EventType, event_type_id)
+    if event_type is None or not event_type.active:
+        raise NotFound('This meeting can no longer be booked.')
+    return event_type
+
+
+def _offerable(start: datetime) -> datetime:
+    """A start in the years the app offers times in; one far off is simply not offered (409)."""
+    if not validation.within_calendar(start):
+        raise SlotUnavailable()
+    return start
+
+
+def _guarded(session: Session, uid: str, token: str, address: str) -> Booking:
+    """The booking behind a right token, always; wrong ones are counted per booking and address (429 when over)."""
+    try:
+        return bookings.booking_for_token(session=session, uid=uid, token=token)
+    except NotFound:
+        if manage_token_guesses.wrong(uid, address):
+            raise RateLimited(TOO_MANY_GUESSES, retry_after=600) from None
+        raise
+
