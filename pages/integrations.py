@@ -19,7 +19,7 @@ from components.host_frame import host_frame
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services.accounts import revoke_google_token
-from services.calendars import busy, connections, google, microsoft
+from services.calendars import busy, connections, google, microsoft, tokens
 from services.calendars.errors import ProviderError
 
 STATUS = {'ok': ('Working', 'positive'), 'error': ('Cannot be read right now', 'warning'),
@@ -196,7 +196,7 @@ def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[
     connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
     secret, settings = crypto.decrypt(connection.secret_encrypted), get_settings()
     if connection.provider == 'microsoft':
-        return microsoft.list_calendars(busy.microsoft_token(connection_id, secret, settings), settings)
+        return microsoft.list_calendars(tokens.microsoft_token(connection_id, secret, settings), settings)
     return google.list_calendars(secret, settings)
 
 

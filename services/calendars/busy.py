@@ -10,13 +10,11 @@ cache, so its own writes are seen at once.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -24,7 +22,7 @@ from app import crypto, events
 from app.config import get_settings
 from app.db import session_scope
 from app.models import CalendarConnection, Host
-from services.calendars import feeds, google, microsoft
+from services.calendars import feeds, google, microsoft, status, tokens
 from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.slots import Busy
 
@@ -191,83 +189,22 @@ def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Bus
         elif connection.provider == 'google':
             busy = google.fetch_busy(connection.secret, list(connection.calendars), start, end, settings)
         elif connection.provider == 'microsoft':
-            busy = microsoft.fetch_busy(microsoft_token(connection.id, connection.secret, settings), start, end,
-                                        settings, connection.calendars)
+            token = tokens.microsoft_token(connection.id, connection.secret, settings)
+            busy = microsoft.fetch_busy(token, start, end, settings, connection.calendars)
         else:
             raise ProviderError(f'{connection.provider} calendars cannot be read yet')
     except ReconnectNeeded as exc:
-        _set_status(connection.id, 'reconnect_needed', str(exc))
+        status.record(connection.id, 'reconnect_needed', str(exc))
         raise
     except ProviderError as exc:
         log.warning('calendar %s of host %s could not be read: %s', connection.id, connection.host_id, exc)
-        _set_status(connection.id, 'error', str(exc))
+        status.record(connection.id, 'error', str(exc))
         raise
     _cache.put(connection.id, _Entry(start, end, busy, time.monotonic()))
     _failures.pop(connection.id, None)
-    _set_status(connection.id, 'ok', '')
+    status.record(connection.id, 'ok', '')
     return busy
-
-
-def _set_status(connection_id: int, status: str, detail: str) -> None:
-    """Note the connection's status in the background: the caller may be inside a write transaction."""
-    _pool.submit(_write_status, connection_id, status, detail)
-
-
-def _tell_host_to_reconnect(row: CalendarConnection, host: Host | None) -> None:
-    """Once per broken grant: an e-mail to the host (the dashboard shows a banner as well)."""
-    from services.notifications import mailers
-    from services.notifications.templates import notice_message
-    settings = get_settings()
-    if host is None:
-        return
-    name = PROVIDER_NAMES.get(row.provider, row.provider)
-    message = notice_message(
-        to_email=host.email, subject=f'Please reconnect your {name}', mail_from=settings.mail_from,
-        kind='calendar_reconnect', button=('Reconnect', f'{settings.public_url}/integrations'),
-        intro=(f"{name} ({row.label}) no longer accepts CloudMeet's access, so your booking pages offer no times "
-               'that this calendar would have to confirm. Reconnect it to go on.'))
-    mailers.mailer_from_settings(settings).send(message, f'calendar-reconnect.{row.id}.{secrets.token_hex(4)}')
-
-
-def _write_status(connection_id: int, status: str, detail: str) -> None:
-    try:
-        with session_scope(write=True) as session:
-            row = session.get(CalendarConnection, connection_id)
-            notify = None
-            if row is not None and (row.status, row.status_detail) != (status, detail[:300]):
-                row.status, row.status_detail = status, detail[:300]
-                if status == 'reconnect_needed' and not row.reconnect_notice_sent:
-                    row.reconnect_notice_sent = True  # claimed in the transaction: the host is told once
-                    notify = (CalendarConnection(**row.model_dump()), session.get(Host, row.host_id))
-                session.add(row)
-        if notify is not None:  # sent after the commit, outside any transaction
-            _tell_host_to_reconnect(*notify)
-    except Exception:
-        log.exception('could not record the status of calendar %s', connection_id)
 
 
 def _day(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def microsoft_token(connection_id: int, refresh_token: str, settings: Any) -> str:
-    """An access token for a Microsoft connection; a refresh token Microsoft rotated is stored (encrypted)."""
-    token, newer = microsoft.access_token(refresh_token, settings)
-    if newer != refresh_token:  # stored in the background: the caller may hold a write transaction
-        _pool.submit(_store_secret, connection_id, newer)
-    return token
-
-
-def _store_secret(connection_id: int, secret: str) -> None:
-    try:
-        with session_scope(write=True) as session:
-            row = session.get(CalendarConnection, connection_id)
-            if row is not None:
-                row.secret_encrypted = crypto.encrypt(secret)
-                session.add(row)
-    except Exception:
-        log.exception('could not store the renewed token of calendar %s', connection_id)
-
-
-def mark_reconnect_needed(connection_id: int, detail: str) -> None:
-    _set_status(connection_id, 'reconnect_needed', detail)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from app import crypto
 from app.config import Settings
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host
-from services.calendars import busy, google, microsoft
+from services.calendars import google, microsoft, tokens
 
 WRITERS = ('google', 'microsoft')
 
@@ -78,7 +78,7 @@ def sync(booking: Booking, host: Host, event_type: EventType | None, connection:
 
 def _sync_microsoft(booking: Booking, event_type: EventType | None, connection: CalendarConnection, refresh: str,
                     settings: Settings) -> Synced:
-    token = busy.microsoft_token(connection.id or 0, refresh, settings)
+    token = tokens.microsoft_token(connection.id or 0, refresh, settings)
     if booking.status != BOOKING_CONFIRMED:
         if booking.calendar_event_id:
             microsoft.delete_event(token, booking.calendar_event_id, settings)

@@ -18,6 +18,7 @@ from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType
 from services import calendar_links
 from services.calendars import busy as calendar_busy
 from services.calendars import events as calendar_events
+from services.calendars import status as calendar_status
 from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.notifications import outbox
 from services.notifications.ledger import LEDGER
@@ -163,7 +164,7 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         synced = calendar_events.sync(booking, host, work.event_types.get(booking.event_type_id or -1),
                                       connection, settings)
     except ReconnectNeeded as exc:
-        calendar_busy.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
+        calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
     except ProviderError as exc:
         log.warning('calendar event for %s not written yet: %s', booking.uid, exc)

@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import Booking, CalendarConnection
 from services import availability, bookings
-from services.calendars import busy, connections
+from services.calendars import busy, connections, tokens
 from services.notifications import worker
 from tests.factories import at, make_event_type, make_host, next_monday
 from tests.fakes import microsoft
@@ -136,7 +136,7 @@ def test_chosen_microsoft_calendars_count_as_busy_and_bookings_go_to_the_chosen_
     graph.other_calendars['team'] = [event('15:00', '16:00')]
     with session_scope() as session:
         connection = session.exec(select(CalendarConnection)).one()
-    token = busy.microsoft_token(connection.id, crypto.decrypt(connection.secret_encrypted), get_settings())
+    token = tokens.microsoft_token(connection.id, crypto.decrypt(connection.secret_encrypted), get_settings())
     assert [c['name'] for c in graph_api.list_calendars(token, get_settings())] == ['Calendar', 'Team']
     assert '15:00' in offered(ada['teams'])[0]
     with session_scope(write=True) as session:
