@@ -18,30 +18,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app import crypto, events
+from app import events
 from app.config import get_settings
 from app.db import session_scope
 from app.models import CalendarConnection, Host
-from services.calendars import feeds, google, microsoft, status, tokens
+from services.calendars import providers, status
 from services.calendars.errors import ProviderError, ReconnectNeeded
+from services.calendars.providers import Connection
 from services.slots import Busy
 
 log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='calendars')
-PROVIDER_NAMES = {'google': 'Google Calendar', 'microsoft': 'Microsoft 365', 'ics': 'calendar feed'}
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """What a fetch needs, read from the database once (the secret decrypted only in memory)."""
-
-    id: int
-    host_id: int
-    provider: str
-    label: str
-    secret: str
-    calendars: tuple[str, ...]
-    zone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +97,7 @@ def connections(session: Session, *, host_id: int) -> list[Connection]:
         _host_connections[host_id] = set()
         return []
     host = session.get(Host, host_id)
-    found = [Connection(r.id or 0, host_id, r.provider, r.label, crypto.decrypt(r.secret_encrypted),
-                        tuple(r.busy_calendars), host.timezone if host else 'UTC') for r in rows]
+    found = [Connection.of(r, zone=host.timezone if host else 'UTC') for r in rows]
     _host_connections[host_id] = {c.id for c in found}
     return found
 
@@ -145,7 +131,7 @@ def _busy_of(connection: Connection, start: datetime, end: datetime, mode: str) 
     age = now - entry.fetched if entry else None
     fresh = entry is not None and age is not None and age < settings.calendar_fresh_seconds
     tolerable = entry is not None and age is not None and age < settings.calendar_tolerance_seconds
-    name = PROVIDER_NAMES.get(connection.provider, connection.provider)
+    name = providers.provider_name(connection.provider)
     if fresh and entry is not None:
         return entry.busy, ''
     if mode == 'locked':
@@ -180,19 +166,8 @@ def _background_refresh(connection: Connection, entry: _Entry) -> None:
 
 
 def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
-    settings = get_settings()
     try:
-        if connection.provider == 'ics':
-            busy = feeds.fetch_busy(connection.secret, start, end, zone=connection.zone,
-                                    allow_private=settings.allow_private_calendar_urls,
-                                    timeout=settings.calendar_timeout_seconds)
-        elif connection.provider == 'google':
-            busy = google.fetch_busy(connection.secret, list(connection.calendars), start, end, settings)
-        elif connection.provider == 'microsoft':
-            token = tokens.microsoft_token(connection.id, connection.secret, settings)
-            busy = microsoft.fetch_busy(token, start, end, settings, connection.calendars)
-        else:
-            raise ProviderError(f'{connection.provider} calendars cannot be read yet')
+        busy = providers.provider_for(connection.provider, get_settings()).busy(connection, start, end)
     except ReconnectNeeded as exc:
         status.record(connection.id, 'reconnect_needed', str(exc))
         raise

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from app.config import get_settings
 from app.db import session_scope
 from app.models import CalendarConnection, Host
+from services.calendars.providers import provider_name
 
 log = logging.getLogger(__name__)
 _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix='calendar-status')
@@ -43,13 +44,12 @@ def _write(connection_id: int, status: str, detail: str) -> None:
 
 def _tell_host_to_reconnect(row: CalendarConnection, host: Host | None) -> None:
     """Once per broken grant: an e-mail to the host (the dashboard shows a banner as well)."""
-    from services.calendars.busy import PROVIDER_NAMES
     from services.notifications import mailers
     from services.notifications.templates import notice_message
     settings = get_settings()
     if host is None:
         return
-    name = PROVIDER_NAMES.get(row.provider, row.provider)
+    name = provider_name(row.provider)
     message = notice_message(
         to_email=host.email, subject=f'Please reconnect your {name}', mail_from=settings.mail_from,
         kind='calendar_reconnect', button=('Reconnect', f'{settings.public_url}/integrations'),
