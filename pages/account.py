@@ -9,12 +9,11 @@ from fastapi.responses import Response
 from nicegui import app, ui
 
 from app.config import get_settings
-from app.db import session_scope
 from components import design
 from components.frame import frame
 from components.headings import heading
 from pages.auth import signed_in_host
-from services import accounts
+from services import sign_in
 
 
 def register() -> None:
@@ -33,8 +32,7 @@ def export_download(request: Request) -> Response:
     host = signed_in_host(request)
     if host is None or host.id is None:
         return Response('Please sign in first.', status_code=401, media_type='text/plain')
-    with session_scope() as session:
-        data = accounts.export_account(session, host_id=host.id)
+    data = sign_in.export(host.id)
     stamp = datetime.now(timezone.utc).strftime('%Y%m%d')
     return Response(json.dumps(data, indent=2, ensure_ascii=False), media_type='application/json',
                     headers={'Content-Disposition': f'attachment; filename="cloudmeet-{host.username}-{stamp}.json"',

@@ -15,11 +15,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
 from app import auth
 from app.config import get_settings
-from app.db import session_scope
 from app.edge import client_address
 from app.errors import DomainError
 from app.models import Host
@@ -29,8 +27,7 @@ from components.frame import frame
 from components.headings import heading
 from components.timezone_select import show_zone, timezone_select
 from pages.blocking import off_loop
-from services import accounts, validation
-from services.calendars import connections as calendar_connections
+from services import accounts, sign_in, validation
 from services.calendars import google as google_calendar
 from services.notifications import mailers
 from services.notifications.templates import sign_in_message
@@ -55,9 +52,8 @@ def now() -> datetime:
 
 
 def signed_in_host(request: Request) -> Host | None:
-    """The host whose session cookie this request carries, if any."""
-    with session_scope() as session:
-        return accounts.host_for_session(session, auth.session_token(request), now())
+    """The host whose session cookie this request carries, if any (a database read: call it off the loop)."""
+    return accounts.signed_in_host(auth.session_token(request), now())
 
 
 def clients() -> OAuth:
@@ -76,7 +72,7 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     if next and auth.safe_next(next, default='') != next:
         return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
                             'it was refused. Open the sign-in page directly.', 400)
-    if signed_in_host(request) is not None:
+    if await off_loop(signed_in_host, request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
     target, address = auth.safe_next(next), client_address(request)
@@ -124,16 +120,18 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     return None
 
 
+SIGN_UP_NOTES = {
+    'open': '',
+    'allowed': (' New accounts are open to the addresses the operator allows; if yours is not one of them, no link '
+                'comes. Ask the person who runs this CloudMeet.'),
+    'invitation': (' New accounts here are by invitation: if you have no account yet, ask the person who runs this '
+                   'CloudMeet for an invitation link.'),
+}
+
+
 def _sign_up_note() -> str:
     """What a newcomer needs to know when this server does not take every new account (never who has one)."""
-    if get_settings().allowed_email_rules:
-        return (' New accounts are open to the addresses the operator allows; if yours is not one of them, no link '
-                'comes. Ask the person who runs this CloudMeet.')
-    with session_scope() as session:
-        if not accounts.has_owner(session) or accounts.signup_open(session):
-            return ''
-    return (' New accounts here are by invitation: if you have no account yet, ask the person who runs this '
-            'CloudMeet for an invitation link.')
+    return SIGN_UP_NOTES[sign_in.sign_up_policy()]
 
 
 def send_sign_in_link(email: str, invitation: str = '') -> None:
@@ -141,8 +139,7 @@ def send_sign_in_link(email: str, invitation: str = '') -> None:
     Failures are logged: the person is told the same either way and can ask again."""
     settings = get_settings()
     try:
-        with session_scope(write=True) as session:
-            token = accounts.request_login_link(session, email=email, now=now(), invitation=invitation)
+        token = sign_in.request_link(email, now=now(), invitation=invitation)
         if token is None:
             return
         message = sign_in_message(to_email=validation.email(email), url=f'{settings.public_url}/auth/email/{token}',
@@ -201,11 +198,12 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
     invitation = request.session.pop('cloudmeet_invite', '')
     connect = request.session.pop('cloudmeet_connect', '')
     if connect == 'calendar':
-        return _connect_calendar(request, provider, identity)
+        return await off_loop(_connect_calendar, request, provider, identity)
     if connect:
-        return _connect(request, identity)
-    return _signed_in(request, lambda session: accounts.sign_in(session, identity, now=now(), invitation=invitation),
-                      target)
+        return await off_loop(_connect, request, identity)
+    previous = auth.session_token(request)
+    return await off_loop(_signed_in, lambda: sign_in.with_provider(identity, now=now(), invitation=invitation,
+                                                                    previous=previous), target)
 
 
 def _connect_calendar(request: Request, provider: str, identity: accounts.VerifiedIdentity) -> Response:
@@ -216,10 +214,7 @@ def _connect_calendar(request: Request, provider: str, identity: accounts.Verifi
         return message_page('Calendar not connected', 'The provider did not grant lasting access to the calendar. '
                             'Please try again and allow CloudMeet to see your free and busy times.', 400)
     try:
-        with session_scope(write=True) as session:
-            calendar_connections.add_account(session, host_id=host.id, provider=provider,
-                                             email=identity.email or identity.subject,
-                                             refresh_token=identity.refresh_token)
+        sign_in.connect_calendar(host_id=host.id, provider=provider, identity=identity)
     except DomainError as exc:
         return message_page('Calendar not connected', exc.detail, 400)
     return RedirectResponse('/integrations', status_code=303)
@@ -230,8 +225,7 @@ def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:
     if host is None or host.id is None:
         return message_page('Please sign in first', 'Sign in, then connect another account from your settings.', 401)
     try:
-        with session_scope(write=True) as session:
-            accounts.connect_identity(session, host_id=host.id, identity=identity, now=now())
+        sign_in.connect_identity(host_id=host.id, identity=identity, now=now())
     except accounts.SignInRefused as exc:
         return message_page('Could not connect', exc.detail, 403)
     return RedirectResponse('/settings', status_code=303)
@@ -246,14 +240,10 @@ def _oauth_problem(exc: OAuthError) -> str:
     return f'The sign-in provider refused: {exc.error}.'
 
 
-def _signed_in(request: Request, start: Callable[[Session], accounts.SignedIn], target: str) -> Response:
-    """Run a sign-in use case and answer with the new session cookie (or a clear refusal and no session); the
-    browser's previous session, if any, ends."""
+def _signed_in(start: Callable[[], accounts.SignedIn], target: str) -> Response:
+    """Run a sign-in use case and answer with the new session cookie (or a clear refusal and no session)."""
     try:
-        with session_scope(write=True) as session:
-            signed = start(session)
-            if auth.session_token(request):
-                accounts.end_session(session, auth.session_token(request))
+        signed = start()
     except accounts.SignInRefused as exc:
         return message_page('Sign-in not possible', exc.detail, 403)
     response = RedirectResponse(target if signed.host_id else '/onboarding', status_code=303)
@@ -276,8 +266,8 @@ def sign_in_with_email_link(request: Request, token: str) -> Response:
     settings = get_settings()
     if not auth.same_origin(request, settings):
         return message_page('Sign-in refused', 'This request did not come from this site.', 403)
-    return _signed_in(request, lambda session: accounts.sign_in_with_link(session, token=token, now=now()),
-                      '/dashboard')
+    previous = auth.session_token(request)
+    return _signed_in(lambda: sign_in.with_link(token, now=now(), previous=previous), '/dashboard')
 
 
 # --- sign-out --------------------------------------------------------------------------------------------------
@@ -295,12 +285,7 @@ def _end(request: Request, *, everywhere: bool) -> Response:
     settings = get_settings()
     if not auth.same_origin(request, settings):
         return message_page('Sign-out refused', 'This request did not come from this site.', 403)
-    token = auth.session_token(request)
-    with session_scope(write=True) as session:
-        found = accounts.session_for(session, token, now())
-        if everywhere and found is not None and found.host_id is not None:
-            accounts.end_all_sessions(session, host_id=found.host_id)
-        accounts.end_session(session, token)
+    sign_in.sign_out(auth.session_token(request), everywhere=everywhere, now=now())
     response = RedirectResponse('/login', status_code=303)
     auth.clear_session_cookie(response, settings)
     return response
@@ -311,14 +296,12 @@ def _end(request: Request, *, everywhere: bool) -> Response:
 
 async def onboarding_page(request: Request) -> Response | None:
     token = auth.session_token(request)
-    with session_scope() as session:
-        pending = accounts.session_for(session, token, now())
-        if pending is not None and pending.host_id:
-            return RedirectResponse('/dashboard', status_code=303)
-        if pending is None or not pending.pending:
-            return RedirectResponse('/login?next=/onboarding', status_code=303)
-        email, suggested = pending.pending['email'], accounts.suggested_username(session, pending.pending['email'])
-        name_value = pending.pending.get('name') or email.split('@')[0].replace('.', ' ').title()
+    found = await off_loop(sign_in.onboarding, token, now=now())
+    if found.state == 'done':
+        return RedirectResponse('/dashboard', status_code=303)
+    if found.state != 'open':
+        return RedirectResponse('/login?next=/onboarding', status_code=303)
+    email, suggested, name_value = found.email, found.suggested_username, found.name
     base = get_settings().public_url
     with frame('Welcome'), ui.card().classes(design.CARD + ' max-w-lg mx-auto w-full gap-4'):
         heading('Welcome to CloudMeet', 1, design.HEADLINE + ' m-0')
@@ -363,8 +346,7 @@ async def _detect_zone(select: ui.select) -> None:
 
 
 def _onboard(token: str, name: str, username: str, zone: str) -> None:
-    with session_scope(write=True) as session:
-        accounts.complete_onboarding(session, token=token, name=name, username=username, timezone=zone, now=now())
+    sign_in.complete_onboarding(token, name=name, username=username, timezone=zone, now=now())
 
 
 # --- plain pages for the HTTP-only steps ----------------------------------------------------------------------

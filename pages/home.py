@@ -5,19 +5,21 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
+from app import auth
 from components import design
 from components.frame import frame
 from pages.auth import signed_in_host
+from pages.blocking import off_loop
 
 
 def register() -> None:
     ui.page('/')(home)
 
 
-def home(request: Request) -> Response | None:
+async def home(request: Request) -> Response | None:
     """The dashboard when signed in; otherwise a sign-in invitation that says nothing about the instance (its
     database, its hosts and the operator's hints are for the owner's dashboard)."""
-    if signed_in_host(request) is not None:
+    if auth.session_token(request) and await off_loop(signed_in_host, request) is not None:
         return RedirectResponse('/dashboard', status_code=303)
     with frame('CloudMeet'):
         ui.label('CloudMeet').classes(design.HEADLINE)

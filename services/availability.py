@@ -145,3 +145,26 @@ def first_free_day(*, session: Session, event_type: EventType, after: date, zone
             return min(days)
         first = last + timedelta(days=1)
     return None
+
+
+# --- read models for the pickers (each in its own short read) --------------------------------------------------
+
+
+def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime,
+                 exclude_uid: str | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+    """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    with session_scope() as session:
+        event_type = session.get(EventType, event_type_id)
+        if event_type is None or not event_type.active:
+            return {}, ''
+        return month_offer(session=session, event_type=event_type, first=month, last=last, zone=zone, now=now,
+                           exclude_uid=exclude_uid)
+
+
+def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: datetime) -> date | None:
+    with session_scope() as session:
+        event_type = session.get(EventType, event_type_id)
+        if event_type is None or not event_type.active:
+            return None
+        return first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=now)
