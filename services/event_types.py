@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import db, events
 from app.errors import Conflict, Moved, NotFound
 from app.models import Booking, EventType, Host, utcnow
 from services import schedules, slots, usernames, validation
@@ -14,6 +15,18 @@ from services import schedules, slots, usernames, validation
 LocationKind = Literal['google_meet', 'teams', 'phone', 'in_person', 'link', 'none']
 QuestionKind = Literal['short_text', 'long_text', 'single_choice', 'checkbox', 'phone']
 Minutes = Annotated[int, Field(ge=0, le=7 * 24 * 60)]
+# Each field's rules, shared by the whole event type (create) and a partial change (the API's PATCH body).
+Slug = Annotated[str, Field(max_length=60)]
+Title = Annotated[str, Field(min_length=1, max_length=120)]
+Description = Annotated[str, Field(max_length=2000)]
+ConfirmationMessage = Annotated[str, Field(max_length=1000)]
+Duration = Annotated[int, Field(ge=5, le=12 * 60)]
+SlotInterval = Annotated[int, Field(ge=5, le=24 * 60)]
+Buffer = Annotated[int, Field(ge=0, le=24 * 60)]
+DaysAhead = Annotated[int, Field(ge=1, le=730)]
+DailyLimit = Annotated[int, Field(ge=1, le=100)]
+ScheduleId = Annotated[int, Field(ge=1, le=validation.MAX_ID)]
+Color = Annotated[str, Field(max_length=7)]
 
 
 class Location(BaseModel):
@@ -39,22 +52,22 @@ class EventTypeInput(BaseModel):
 
     model_config = ConfigDict(extra='forbid')
 
-    slug: Annotated[str, Field(max_length=60)] | None = None
-    title: Annotated[str, Field(min_length=1, max_length=120)]
-    description: Annotated[str, Field(max_length=2000)] = ''
-    confirmation_message: Annotated[str, Field(max_length=1000)] = ''
-    duration_minutes: Annotated[int, Field(ge=5, le=12 * 60)] = 30
-    slot_interval_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
-    buffer_before_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
-    buffer_after_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
+    slug: Slug | None = None
+    title: Title
+    description: Description = ''
+    confirmation_message: ConfirmationMessage = ''
+    duration_minutes: Duration = 30
+    slot_interval_minutes: SlotInterval | None = None
+    buffer_before_minutes: Buffer = 0
+    buffer_after_minutes: Buffer = 0
     min_notice_minutes: Minutes = 0
-    max_days_ahead: Annotated[int, Field(ge=1, le=730)] = 60
-    daily_limit: Annotated[int, Field(ge=1, le=100)] | None = None
+    max_days_ahead: DaysAhead = 60
+    daily_limit: DailyLimit | None = None
     location: Location = Field(default_factory=Location)
-    schedule_id: Annotated[int, Field(ge=1, le=validation.MAX_ID)] | None = None
+    schedule_id: ScheduleId | None = None
     active: bool = True
     hidden: bool = False
-    color: Annotated[str, Field(max_length=7)] = ''
+    color: Color = ''
     questions: list[Question] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode='after')
@@ -117,6 +130,7 @@ def delete_event_type(*, session: Session, host_id: int, event_type_id: int) -> 
         session.add(booking)
     session.delete(event_type)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
 
 
 def duplicate_event_type(*, session: Session, host_id: int, event_type_id: int) -> EventType:
@@ -186,4 +200,5 @@ def _save(session: Session, event_type: EventType, data: EventTypeInput) -> Even
         session.flush()
     except IntegrityError:
         raise Conflict(f"You already have an event type with the slug '{event_type.slug}'") from None
+    db.after_commit(session, events.SettingsChanged(event_type.host_id))
     return event_type

@@ -1,6 +1,7 @@
 """Hosts and their API keys."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app import crypto
+from app import crypto, db, events
 from app.errors import Conflict, InvalidInput, Moved, NotAllowed, NotFound
 from app.models import ApiKey, EventType, Host, utcnow
 from services import schedules, usernames, validation
@@ -87,12 +88,20 @@ def instance_counts(*, session: Session) -> InstanceCounts:
                           event_types=session.exec(select(func.count()).select_from(EventType)).one())
 
 
+PROFILE_FIELDS = frozenset({'name', 'intro', 'timezone', 'embed_origins', 'brand_color', 'clock24', 'username'})
+
+
+def known_profile_fields(changes: Mapping[str, object]) -> None:
+    """Refuse a profile change naming a field the profile does not have (an e-mail address is not changed here)."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise InvalidInput(f'Unknown field(s): {", ".join(sorted(unknown))}')
+
+
 def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -> Host:
     """Change the host's public profile: name, intro, time zone and the origins allowed to embed their pages."""
     host = get_host(session=session, host_id=host_id)
-    unknown = set(changes) - {'name', 'intro', 'timezone', 'embed_origins', 'brand_color', 'clock24', 'username'}
-    if unknown:
-        raise InvalidInput(f'Unknown field(s): {", ".join(sorted(unknown))}')
+    known_profile_fields(changes)
     if 'name' in changes:
         host.name = validation.single_line(str(changes['name']), 'Name', 120)
     if 'intro' in changes:
@@ -115,6 +124,7 @@ def update_profile(*, session: Session, host_id: int, changes: dict[str, Any]) -
         host.username = username
     session.add(host)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
     return host
 
 

@@ -7,10 +7,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError
 
 from app.api import host, public
 from app.errors import Conflict, DomainError, InvalidInput, Moved, NotAllowed, NotFound, RateLimited, Unavailable
+from services import messages
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, RateLimited: 429, Unavailable: 503}
@@ -69,10 +71,17 @@ async def _moved(request: Request, exc: Exception) -> Response:
 
 
 async def _invalid_body(_request: Request, exc: Exception) -> JSONResponse:
+    """Each mistake in the words the pages use (services/messages), at its dotted place in the request."""
     assert isinstance(exc, RequestValidationError | ValidationError)
-    errors = [{'field': '.'.join(str(p) for p in e['loc'] if p != 'body'), 'message': e['msg']} for e in exc.errors()]
+    errors = [_field_problem(e, from_request=isinstance(exc, RequestValidationError)) for e in exc.errors()]
     summary = '; '.join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
     return JSONResponse({'detail': f'Invalid request: {summary}', 'errors': errors}, status_code=422)
+
+
+def _field_problem(error: ErrorDetails, *, from_request: bool) -> dict[str, str]:
+    if from_request:  # the request's errors start with where the value came from: body, query, path, header
+        error = {**error, 'loc': error['loc'][1:]}
+    return {'field': '.'.join(str(part) for part in error['loc']), 'message': messages.sentence(error, {})}
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:

@@ -4,10 +4,24 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.schemas import CancelRequest, NotificationSettingsRequest, ProposalRequest
+from app.api.schemas import (
+    AccountExport,
+    BookingDetailPublic,
+    BookingPublic,
+    CancelRequest,
+    EventTypePublic,
+    EventTypeUpdate,
+    HostPublic,
+    HostUpdate,
+    NotificationSettingsPublic,
+    NotificationSettingsRequest,
+    ProposalRequest,
+    SchedulePublic,
+    problems,
+)
 from app.auth import same_origin, session_token
 from app.config import get_settings
 from app.db import session_scope
@@ -38,24 +52,24 @@ def current_host_id(request: Request,
 
 
 HostId = Annotated[int, Depends(current_host_id)]
-router = APIRouter(tags=['host'])
+router = APIRouter(tags=['host'], responses=problems(401, 503))
 
 
-@router.get('/me')
+@router.get('/me', response_model=HostPublic)
 def me(host_id: HostId) -> dict[str, Any]:
     with session_scope() as session:
         return hosts.host_json(hosts.get_host(session=session, host_id=host_id))
 
 
-@router.patch('/me')
-def update_me(host_id: HostId, changes: Annotated[dict[str, Any], Body(
-        examples=[{'intro': 'Book a call with me', 'embed_origins': ['https://www.example.com']}])]) -> dict[str, Any]:
+@router.patch('/me', response_model=HostPublic, responses=problems(400, 409, 422))
+def update_me(host_id: HostId, body: HostUpdate) -> dict[str, Any]:
     """Change the profile: name, intro, timezone, and embed_origins (sites allowed to iframe the booking pages)."""
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
     with session_scope(write=True) as session:
         return hosts.host_json(hosts.update_profile(session=session, host_id=host_id, changes=changes))
 
 
-@router.get('/me/export')
+@router.get('/me/export', response_model=AccountExport)
 def export_me(host_id: HostId) -> dict[str, Any]:
     """Everything stored about this host, without secrets."""
     with session_scope() as session:
@@ -70,14 +84,14 @@ def delete_me(host_id: HostId) -> Response:
     return Response(status_code=204)
 
 
-@router.get('/me/notifications')
+@router.get('/me/notifications', response_model=NotificationSettingsPublic)
 def notification_settings(host_id: HostId) -> dict[str, Any]:
     """Each e-mail kind (on/off, subject, custom message) and the reminder offsets in minutes before a meeting."""
     with session_scope() as session:
         return preferences.preferences_json(hosts.get_host(session=session, host_id=host_id))
 
 
-@router.patch('/me/notifications')
+@router.patch('/me/notifications', response_model=NotificationSettingsPublic, responses=problems(400, 422))
 def update_notification_settings(host_id: HostId, body: NotificationSettingsRequest) -> dict[str, Any]:
     """Change some kinds and/or the reminder offsets; subjects and messages may use the listed variables."""
     with session_scope(write=True) as session:
@@ -90,75 +104,74 @@ def update_notification_settings(host_id: HostId, body: NotificationSettingsRequ
         return preferences.preferences_json(host)
 
 
-@router.get('/schedules')
+@router.get('/schedules', response_model=list[SchedulePublic])
 def list_schedules(host_id: HostId) -> list[dict[str, Any]]:
     with session_scope() as session:
         return [schedules.schedule_json(s) for s in schedules.list_schedules(session=session, host_id=host_id)]
 
 
-@router.post('/schedules', status_code=201)
+@router.post('/schedules', status_code=201, response_model=SchedulePublic, responses=problems(400, 422))
 def create_schedule(host_id: HostId, body: ScheduleInput) -> dict[str, Any]:
     with session_scope(write=True) as session:
         return schedules.schedule_json(schedules.create_schedule(session=session, host_id=host_id, data=body))
 
 
-@router.get('/schedules/{schedule_id}')
+@router.get('/schedules/{schedule_id}', response_model=SchedulePublic, responses=problems(404, 422))
 def get_schedule(host_id: HostId, schedule_id: int) -> dict[str, Any]:
     with session_scope() as session:
         return schedules.schedule_json(schedules.get_schedule(session=session, host_id=host_id,
                                                               schedule_id=schedule_id))
 
 
-@router.put('/schedules/{schedule_id}')
+@router.put('/schedules/{schedule_id}', response_model=SchedulePublic, responses=problems(400, 404, 409, 422))
 def replace_schedule(host_id: HostId, schedule_id: int, body: ScheduleInput) -> dict[str, Any]:
     with session_scope(write=True) as session:
         return schedules.schedule_json(schedules.update_schedule(session=session, host_id=host_id,
                                                                  schedule_id=schedule_id, data=body))
 
 
-@router.delete('/schedules/{schedule_id}', status_code=204)
+@router.delete('/schedules/{schedule_id}', status_code=204, responses=problems(404, 409, 422))
 def delete_schedule(host_id: HostId, schedule_id: int) -> Response:
     with session_scope(write=True) as session:
         schedules.delete_schedule(session=session, host_id=host_id, schedule_id=schedule_id)
     return Response(status_code=204)
 
 
-@router.get('/event-types')
+@router.get('/event-types', response_model=list[EventTypePublic])
 def list_event_types(host_id: HostId) -> list[dict[str, Any]]:
     with session_scope() as session:
         return [event_types.event_type_json(e) for e in event_types.list_event_types(session=session, host_id=host_id)]
 
 
-@router.post('/event-types', status_code=201)
+@router.post('/event-types', status_code=201, response_model=EventTypePublic, responses=problems(400, 404, 409, 422))
 def create_event_type(host_id: HostId, body: EventTypeInput) -> dict[str, Any]:
     with session_scope(write=True) as session:
         return event_types.event_type_json(event_types.create_event_type(session=session, host_id=host_id,
                                                                          data=body))
 
 
-@router.get('/event-types/{event_type_id}')
+@router.get('/event-types/{event_type_id}', response_model=EventTypePublic, responses=problems(404, 422))
 def get_event_type(host_id: HostId, event_type_id: int) -> dict[str, Any]:
     with session_scope() as session:
         return event_types.event_type_json(event_types.get_event_type(session=session, host_id=host_id,
                                                                       event_type_id=event_type_id))
 
 
-@router.patch('/event-types/{event_type_id}')
-def update_event_type(host_id: HostId, event_type_id: int,
-                      changes: Annotated[dict[str, Any], Body(examples=[{'active': False}])]) -> dict[str, Any]:
+@router.patch('/event-types/{event_type_id}', response_model=EventTypePublic, responses=problems(400, 404, 409, 422))
+def update_event_type(host_id: HostId, event_type_id: int, body: EventTypeUpdate) -> dict[str, Any]:
     with session_scope(write=True) as session:
         return event_types.event_type_json(event_types.update_event_type(
-            session=session, host_id=host_id, event_type_id=event_type_id, changes=changes))
+            session=session, host_id=host_id, event_type_id=event_type_id, changes=body.model_dump(exclude_unset=True)))
 
 
-@router.delete('/event-types/{event_type_id}', status_code=204)
+@router.delete('/event-types/{event_type_id}', status_code=204, responses=problems(404, 422))
 def delete_event_type(host_id: HostId, event_type_id: int) -> Response:
     with session_scope(write=True) as session:
         event_types.delete_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
     return Response(status_code=204)
 
 
-@router.get('/bookings')
+@router.get('/bookings', response_model=list[BookingPublic], responses=problems(422))
 def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcoming|past|cancelled)$')] = 'upcoming',
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
                   offset: Annotated[int, Query(ge=0, le=validation.MAX_ID)] = 0) -> list[dict[str, Any]]:
@@ -168,7 +181,7 @@ def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcom
         return [bookings.booking_json(b) for b in found]
 
 
-@router.get('/bookings/{uid}')
+@router.get('/bookings/{uid}', response_model=BookingDetailPublic, responses=problems(404, 422))
 def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
     """One booking, with the delivery status of each of its e-mails and reminders."""
     with session_scope() as session:
@@ -177,12 +190,12 @@ def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
         return bookings.booking_json(booking) | {'messages': outbox.deliveries(session, booking_id=booking.id)}
 
 
-@router.post('/bookings/{uid}/cancel')
+@router.post('/bookings/{uid}/cancel', response_model=BookingPublic, responses=problems(404, 409, 422))
 def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
     return bookings.booking_json(use_cases.cancel_as_host(host_id=host_id, uid=uid, reason=body.reason, now=_now()))
 
 
-@router.post('/bookings/{uid}/propose')
+@router.post('/bookings/{uid}/propose', response_model=BookingPublic, responses=problems(404, 409, 422))
 def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
     """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
     time. The proposal expires after 7 days; a new proposal replaces the previous one."""
@@ -190,7 +203,7 @@ def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[s
                                                            message=body.message, now=_now()))
 
 
-@router.post('/bookings/{uid}/erase')
+@router.post('/bookings/{uid}/erase', response_model=BookingPublic, responses=problems(404, 409, 422))
 def erase_invitee(host_id: HostId, uid: str) -> dict[str, Any]:
     """Erase the invitee's personal data from one booking on their request (an upcoming one is cancelled
     without e-mails)."""

@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.api.schemas import BookingRequest, RescheduleRequest, TokenCancelRequest, TokenRequest
+from app.api.schemas import (
+    BookingRequest,
+    InviteeBookingPublic,
+    OfferedEventTypePublic,
+    RescheduleRequest,
+    SlotsPublic,
+    TokenCancelRequest,
+    TokenRequest,
+    problems,
+)
 from app.config import get_settings
 from app.db import session_scope
 from app.edge import client_address
@@ -15,11 +24,14 @@ from app.errors import InvalidInput
 from app.models import Booking
 from services import availability, bookings, event_types, hosts, slots, use_cases, validation
 
-router = APIRouter(prefix='/public', tags=['public'])
+router = APIRouter(prefix='/public', tags=['public'], responses=problems(503))
+MOVED: dict[int | str, dict[str, Any]] = {307: {'description': 'The host now goes by another username: the same '
+                                                              'request at their current address'}}
 MAX_RANGE_DAYS = 62
 
 
-@router.get('/{username}/event-types')
+@router.get('/{username}/event-types', response_model=list[OfferedEventTypePublic],
+            responses=MOVED | problems(404, 422))
 def list_public_event_types(username: str) -> list[dict[str, Any]]:
     """The host's active, listed event types."""
     with session_scope() as session:
@@ -29,7 +41,8 @@ def list_public_event_types(username: str) -> list[dict[str, Any]]:
                 for e in event_types.public_event_types(session=session, host_id=host.id)]
 
 
-@router.get('/{username}/{slug}/slots')
+@router.get('/{username}/{slug}/slots', response_model=SlotsPublic, response_model_exclude_unset=True,
+            responses=MOVED | problems(400, 404, 422))
 def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
                end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
                timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> dict[str, Any]:
@@ -41,9 +54,7 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput(f'The date range may span at most {MAX_RANGE_DAYS} days')
     lo, hi = slots.local_dates_span(first, last, zone_name)
-    with session_scope() as session:
-        _, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
-        found = availability.offer(session=session, event_type=event_type, start=lo, end=hi, now=_now())
+    found = availability.link_offer(username=username, slug=slug, start=lo, end=hi, now=_now())
     zone = ZoneInfo(zone_name)
     answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
                                                                 'end': s.end.astimezone(zone).isoformat()}
@@ -53,7 +64,8 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
     return answer
 
 
-@router.post('/{username}/{slug}/bookings', status_code=201)
+@router.post('/{username}/{slug}/bookings', status_code=201, response_model=InviteeBookingPublic,
+             responses=MOVED | problems(400, 404, 409, 422, 429))
 def create_booking(username: str, slug: str, body: BookingRequest, request: Request, response: Response,
                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
     """Book a start time; 409 when it is not offered (any more), 429 with Retry-After when this address has made
@@ -68,7 +80,7 @@ def create_booking(username: str, slug: str, body: BookingRequest, request: Requ
     return _invitee_view(receipt.booking, receipt.token)
 
 
-@router.post('/bookings/{uid}/cancel')
+@router.post('/bookings/{uid}/cancel', response_model=InviteeBookingPublic, responses=problems(404, 409, 422, 429))
 def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> dict[str, Any]:
     """Cancel with the manage token from the confirmation."""
     booking = use_cases.cancel_by_token(uid=uid, token=body.token, reason=body.reason, now=_now(),
@@ -76,7 +88,8 @@ def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> 
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/reschedule')
+@router.post('/bookings/{uid}/reschedule', response_model=InviteeBookingPublic,
+             responses=problems(404, 409, 422, 429))
 def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
     """Move to another offered time; the booking keeps its old time when the new one is refused."""
     booking = use_cases.reschedule_by_token(uid=uid, token=body.token, start=body.start, now=_now(),
@@ -84,7 +97,8 @@ def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) 
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/proposal/accept')
+@router.post('/bookings/{uid}/proposal/accept', response_model=InviteeBookingPublic,
+             responses=problems(404, 409, 422, 429))
 def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Take the time the host proposed (409 if it is no longer free or the proposal expired)."""
     booking = use_cases.accept_proposal_by_token(uid=uid, token=body.token, now=_now(),
@@ -92,7 +106,8 @@ def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str,
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/proposal/decline')
+@router.post('/bookings/{uid}/proposal/decline', response_model=InviteeBookingPublic,
+             responses=problems(404, 409, 422, 429))
 def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Decline the time the host proposed, which cancels the meeting."""
     booking = use_cases.decline_proposal_by_token(uid=uid, token=body.token, now=_now(),

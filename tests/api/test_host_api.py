@@ -71,7 +71,7 @@ def test_event_type_mistakes_are_refused(client: TestClient, ada: dict) -> None:
     assert bad.status_code == 400 and 'Slug' in bad.json()['detail']
     notice = client.post('/event-types', headers=ada['auth'],
                          json={'title': 'x', 'min_notice_minutes': 4000, 'max_days_ahead': 1})
-    assert notice.status_code == 422 and 'minimum notice' in notice.json()['detail']
+    assert notice.status_code == 422 and 'Minimum notice' in notice.json()['detail']  # the editor's sentence
     patch = client.patch(f'/event-types/{ada["call"].id}', headers=ada['auth'], json={'duration_minutes': -5})
     assert patch.status_code == 422 and 'duration_minutes' in patch.json()['detail']
 
