@@ -113,9 +113,11 @@ def offered_slots(
     return [Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc)) for s in starts]
 
 
-def is_offered(*, start: datetime, **inputs: object) -> bool:
+def is_offered(*, start: datetime, schedule: Schedule, rules: EventRules, now: datetime, busy: Iterable[Busy] = (),
+               bookings: Sequence[ExistingBooking] = ()) -> bool:
     """Whether `start` is exactly one of the instants the rules offer (the server-side re-check)."""
-    slots = offered_slots(start=start, end=start + timedelta(seconds=1), **inputs)  # type: ignore[arg-type]
+    slots = offered_slots(schedule=schedule, rules=rules, now=now, start=start, end=start + timedelta(seconds=1),
+                          busy=busy, bookings=bookings)
     return any(slot.start == start for slot in slots)
 
 
@@ -239,6 +241,7 @@ def _align(ts: int, alignment: int | None, zone: ZoneInfo) -> int:
         return ts
     unit = alignment * 60
     for _ in range(4):  # an offset change inside one unit needs a second look
+        # an aware datetime always has an offset; typeshed's Optional covers naive ones
         offset = int(datetime.fromtimestamp(ts, zone).utcoffset().total_seconds())  # type: ignore[union-attr]
         remainder = (ts + offset) % unit
         if remainder == 0:

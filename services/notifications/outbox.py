@@ -69,8 +69,8 @@ def record_message(session: Session, *, booking: Booking, host: Host, kind: str,
 
 def withdraw_reminders(session: Session, *, booking_id: int) -> None:
     session.execute(update(OutboxMessage).where(
-        OutboxMessage.booking_id == booking_id, OutboxMessage.kind == 'reminder',  # type: ignore[arg-type]
-        OutboxMessage.status == PENDING).values(status=CANCELLED))  # type: ignore[arg-type]
+        col(OutboxMessage.booking_id) == booking_id, col(OutboxMessage.kind) == 'reminder',
+        col(OutboxMessage.status) == PENDING).values(status=CANCELLED))
 
 
 def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_ID) -> list[int]:
