@@ -111,15 +111,20 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
         session.close()
         _immediate.reset(token)
     for event in session.info.pop(_EVENTS, []):
-        events.publish(event)
+        if isinstance(event, events.SettingsChanged):
+            events.publish_settings(event)
+        else:
+            events.publish(event)
 
 
 _EVENTS = 'cloudmeet_events'
 
 
-def after_commit(session: Session, event: events.BookingChanged) -> None:
+def after_commit(session: Session, event: events.BookingChanged | events.SettingsChanged) -> None:
     """Publish `event` once the unit of work that `session` belongs to has committed."""
-    session.info.setdefault(_EVENTS, []).append(event)
+    found: list[object] = session.info.setdefault(_EVENTS, [])
+    if event not in found:  # one notice per host and change is enough
+        found.append(event)
 
 
 def migrate(engine: Engine | None = None) -> None:

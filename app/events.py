@@ -34,3 +34,28 @@ def publish(event: BookingChanged) -> None:
             listener(event)
         except Exception:
             log.exception('booking listener failed for %s', event.uid)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChanged:
+    """A host changed what their pages offer (event types, schedules, profile): read models of that host go stale."""
+
+    host_id: int
+
+
+SettingsListener = Callable[[SettingsChanged], None]
+_settings_listeners: list[SettingsListener] = []
+
+
+def subscribe_settings(listener: SettingsListener) -> Callable[[], None]:
+    """Call `listener` after every committed change of a host's settings; returns the unsubscribe function."""
+    _settings_listeners.append(listener)
+    return lambda: _settings_listeners.remove(listener) if listener in _settings_listeners else None
+
+
+def publish_settings(event: SettingsChanged) -> None:
+    for listener in list(_settings_listeners):
+        try:
+            listener(event)
+        except Exception:
+            log.exception('settings listener failed for host %s', event.host_id)

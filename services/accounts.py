@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import CursorResult, delete, func, update
 from sqlmodel import Session, col, select
 
-from app import crypto
+from app import crypto, db, events
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -420,6 +420,7 @@ def delete_account(session: Session, *, host_id: int) -> None:
     was_owner = host.is_owner
     session.delete(host)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
     if was_owner:
         heir = session.exec(select(Host).order_by(Host.created_at, Host.id)).first()  # type: ignore[arg-type]
         if heir is not None:

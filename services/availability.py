@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.db import session_scope
 from app.errors import Unavailable
 from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Schedule
-from services import event_types, schedules, slots
+from services import event_types, offer_cache, schedules, slots
 from services.calendars import busy
 
 MARGIN = timedelta(days=2)  # room for buffers and windows that run through midnight
@@ -44,6 +44,24 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
         schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
         rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
         bookings=_existing_bookings(session, event_type, max(start, now) - MARGIN, end + MARGIN, exclude_uid))
+    return Offer(found, calendars.problem)
+
+
+def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer:
+    """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
+    come from the offer cache, so a warm request asks the database only for the host's calendar connections."""
+    cache = offer_cache.get()
+    with session_scope() as session:
+        plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
+        if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
+            return Offer([])
+        calendars = busy.busy_times(host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
+                                    mode='page')
+        rows = cache.bookings(session, plan.host_id, max(start, now) - MARGIN, end + MARGIN, now)
+    booked = [slots.ExistingBooking(row[1], row[2], row[3], row[4], same_event_type=row[5] == plan.event_type_id)
+              for row in rows]
+    found = slots.offered_slots(schedule=plan.schedule, rules=plan.rules, now=now, start=start, end=end,
+                                busy=calendars.busy, bookings=booked)
     return Offer(found, calendars.problem)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
+from app import db, events
 from app.errors import Conflict, NotFound
 from app.models import EventType, Schedule
 from services import slots, validation
@@ -99,6 +100,7 @@ def create_schedule(*, session: Session, host_id: int, data: ScheduleInput) -> S
     _apply(session, schedule, data)
     session.add(schedule)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
     return schedule
 
 
@@ -110,6 +112,7 @@ def update_schedule(*, session: Session, host_id: int, schedule_id: int, data: S
     _apply(session, schedule, data)
     session.add(schedule)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
     return schedule
 
 
@@ -122,6 +125,7 @@ def delete_schedule(*, session: Session, host_id: int, schedule_id: int) -> None
         raise Conflict(f"The schedule is used by the event type '{in_use}'")
     session.delete(schedule)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
 
 
 def schedule_json(schedule: Schedule) -> dict[str, Any]:

@@ -208,3 +208,28 @@ def test_the_api_docs_page_loads_nothing_from_outside_and_links_the_openapi_docu
     assert page.status_code == 200
     assert '<script' not in page.text and 'cdn' not in page.text.lower()
     assert 'href="/api/v1/openapi.json"' in page.text
+
+
+def _starts(client: TestClient) -> list[str]:
+    day = MONDAY.isoformat()
+    return [s['start'] for s in client.get(SLOTS, params={'start': day, 'end': day, 'timezone': 'UTC'}).json()['slots']]
+
+
+def test_the_free_times_follow_every_change_at_once_although_they_are_cached(client: TestClient, ada: dict) -> None:
+    from app.db import session_scope
+    from services import event_types, schedules
+    from services.schedules import ScheduleInput
+    before = _starts(client)
+    assert _starts(client) == before  # served from the cache the second time
+    assert client.post(BOOK, json=booking_body('10:00')).status_code == 201
+    assert at(MONDAY, '10:00').isoformat().replace('+00:00', '+00:00') not in _starts(client)
+    with session_scope(write=True) as session:  # the host makes meetings an hour long
+        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
+                                      changes={'duration_minutes': 60})
+    assert len(_starts(client)) < len(before) - 1
+    with session_scope(write=True) as session:  # and stops working at noon
+        schedule = schedules.default_schedule(session=session, host_id=ada['host'].id)
+        weekly = {day: [{'start': '09:00', 'end': '12:00'}] for day in ('monday', 'tuesday')}
+        schedules.update_schedule(session=session, host_id=ada['host'].id, schedule_id=schedule.id,
+                                  data=ScheduleInput(timezone=schedule.timezone, is_default=True, weekly=weekly))
+    assert max(_starts(client)) < at(MONDAY, '12:00').isoformat()

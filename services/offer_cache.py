@@ -1,0 +1,129 @@
+"""What the read path needs per request, kept between requests: the plan behind a booking link (host, event type,
+the slot engine's schedule and rules) and each host's standing bookings.
+
+Only the public read path (slots API, pickers) uses it; every booking and reschedule re-checks against the
+database under the write lock. Entries are dropped by the change that makes them stale, published after its
+commit (`SettingsChanged` for event types, schedules and profiles; `BookingChanged` for bookings), and expire
+after a short while in any case, so a change made by another process is seen within seconds.
+"""
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app import events
+from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Schedule
+from services import event_types, schedules, slots
+
+PLAN_SECONDS = 30.0
+BOOKINGS_SECONDS = 10.0
+HORIZON = timedelta(days=3)  # bookings are kept from this long before now (buffers, windows through midnight)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    host_id: int
+    event_type_id: int
+    event_type: EventType  # a detached snapshot: read it, never add it to a session
+    schedule: slots.Schedule
+    rules: slots.EventRules
+
+
+@dataclass(frozen=True, slots=True)
+class _Booked:
+    starts: list[datetime]  # sorted, for bisecting a range
+    rows: list[tuple[str, datetime, datetime, int, int, int | None]]
+    since: datetime
+
+
+class OfferCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[tuple[str, str], tuple[float, Plan]] = {}
+        self._booked: dict[int, tuple[float, _Booked]] = {}
+        self._generation: dict[int, int] = {}  # per host: bookings loaded before a change are not kept
+        self._changes = 0  # any change: plans loaded before it are not kept
+
+    def plan(self, username: str, slug: str, load: Callable[[], Plan]) -> Plan:
+        key = (username.lower(), slug.lower())
+        found = self._plans.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+        changes = self._changes
+        plan = load()
+        with self._lock:
+            if self._changes == changes:  # nothing changed while it loaded
+                self._plans[key] = (time.monotonic() + PLAN_SECONDS, plan)
+        return plan
+
+    def bookings(self, session: Session, host_id: int, lo: datetime, hi: datetime, now: datetime
+                 ) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
+        """The host's confirmed bookings that may touch [lo, hi): from the cache when it covers `lo`."""
+        found = self._booked.get(host_id)
+        if found is None or found[0] <= time.monotonic() or lo < found[1].since:
+            generation = self._generation.get(host_id, 0)
+            since = min(lo, now - HORIZON)
+            booked = _load_bookings(session, host_id, since)
+            with self._lock:
+                if self._generation.get(host_id, 0) == generation:
+                    self._booked[host_id] = (time.monotonic() + BOOKINGS_SECONDS, booked)
+        else:
+            booked = found[1]
+        first = bisect.bisect_right(booked.starts, lo - LONGEST_BOOKING)
+        last = bisect.bisect_left(booked.starts, hi)
+        return [row for row in booked.rows[first:last] if row[2] > lo]
+
+    def forget(self, host_id: int) -> None:
+        with self._lock:
+            self._generation[host_id] = self._generation.get(host_id, 0) + 1
+            self._booked.pop(host_id, None)
+            self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
+            self._changes += 1
+
+
+def load_plan(session: Session, username: str, slug: str) -> Plan:
+    """The plan behind a booking link, read from the database (NotFound when it is not bookable)."""
+    host, event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)
+    schedule = _schedule_of(session, event_type)
+    assert host.id is not None and event_type.id is not None
+    session.expunge(event_type)
+    return Plan(host.id, event_type.id, event_type, schedules.engine_schedule(schedule),
+                event_types.engine_rules(event_type))
+
+
+def _schedule_of(session: Session, event_type: EventType) -> Schedule:
+    if event_type.schedule_id is not None:
+        schedule = session.get(Schedule, event_type.schedule_id)
+        if schedule is not None:
+            return schedule
+    return schedules.default_schedule(session=session, host_id=event_type.host_id)
+
+
+def _load_bookings(session: Session, host_id: int, since: datetime) -> _Booked:
+    rows = session.exec(
+        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
+        .where(Booking.host_id == host_id, Booking.status == BOOKING_CONFIRMED,
+               col(Booking.start_at) > since - LONGEST_BOOKING)
+        .order_by(col(Booking.start_at))).all()
+    found = [tuple(row) for row in rows]
+    return _Booked([row[1] for row in found], found, since)  # type: ignore[misc]
+
+
+_cache: OfferCache | None = None
+
+
+def get() -> OfferCache:
+    """The process's cache, listening to the changes that make its entries stale from its first use on."""
+    global _cache
+    if _cache is None:
+        _cache = OfferCache()
+        events.subscribe(lambda event: _cache.forget(event.host_id) if _cache else None)
+        events.subscribe_settings(lambda event: _cache.forget(event.host_id) if _cache else None)
+    return _cache
