@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from nicegui import ui
 from sqlmodel import Session
 
-from app import crypto
 from app.config import get_settings
 from components import design
 from components.confirm import confirm
@@ -19,7 +18,8 @@ from components.host_frame import host_frame
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services.accounts import revoke_google_token
-from services.calendars import busy, connections, google, microsoft, tokens
+from services.calendars import busy, connections, providers
+from services.calendars import events as calendar_events
 from services.calendars.errors import ProviderError
 
 STATUS = {'ok': ('Working', 'positive'), 'error': ('Cannot be read right now', 'warning'),
@@ -30,8 +30,11 @@ def register() -> None:
     ui.page('/integrations')(integrations_page)
 
 
-def _list(session: Session, host_id: int) -> list[dict[str, Any]]:
-    return [connections.connection_json(c) for c in connections.list_connections(session, host_id=host_id)]
+def _list(session: Session, host_id: int) -> tuple[list[dict[str, Any]], int | None]:
+    """The host's connections, and which of them receives new bookings."""
+    items = [connections.connection_json(c) for c in connections.list_connections(session, host_id=host_id)]
+    destination = calendar_events.destination(session, host_id=host_id)
+    return items, destination.id if destination else None
 
 
 async def integrations_page(request: Request) -> Response | None:
@@ -84,7 +87,7 @@ class Integrations:
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:
-        items = await read(self.who, _list)
+        items, destination = await read(self.who, _list)
         self.box.clear()
         with self.box:
             if not items:
@@ -97,20 +100,18 @@ class Integrations:
                     with ui.row().classes('w-full items-center gap-3'):
                         ui.icon('event' if item['provider'] != 'ics' else 'rss_feed').props('aria-hidden=true')
                         with ui.column().classes('gap-0 flex-grow'):
-                            name = {'google': 'Google Calendar', 'microsoft': 'Microsoft 365',
-                                    'ics': 'Calendar feed'}.get(item['provider'], item['provider'])
-                            ui.label(f'{name}: {item["label"]}').classes('font-semibold')
+                            name = providers.provider_name(item['provider'])
+                            ui.label(f'{name[:1].upper()}{name[1:]}: {item["label"]}').classes('font-semibold')
                             if item['status_detail']:
                                 ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
                         ui.badge(label, color=color).mark('status')
-                        if item['status'] == 'reconnect_needed' and item['provider'] in ('google', 'microsoft'):
+                        if item['status'] == 'reconnect_needed' and item['provider'] in PROVIDER_SETTINGS:
                             ui.button('Reconnect', on_click=lambda p=item['provider']: ui.navigate.to(
                                 f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
-                        if item['provider'] in ('google', 'microsoft'):
+                        if item['provider'] in providers.WRITERS:
                             ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')
-                        if item['provider'] in ('google', 'microsoft'):
-                            if item['id'] == self.destination(items):
+                            if item['id'] == destination:
                                 ui.badge('New bookings go here', color='blue-2', text_color='blue-10') \
                                     .mark('destination')
                             else:
@@ -118,12 +119,6 @@ class Integrations:
                                     .props('flat no-caps').mark('make-destination')
                         ui.button('Disconnect', on_click=lambda i=item: self.confirm_remove(i)) \
                             .props('flat no-caps color=negative').mark('disconnect')
-
-    @staticmethod
-    def destination(items: list[dict[str, Any]]) -> int | None:
-        writers = [i for i in items if i['provider'] in ('google', 'microsoft')]
-        chosen = next((i for i in writers if i['receives_events']), writers[0] if writers else None)
-        return chosen['id'] if chosen else None
 
     async def make_destination(self, item: dict[str, Any]) -> None:
         await act(self.who, _receive_events, item['id'], done='New bookings will be written there')
@@ -194,10 +189,7 @@ def _remove(session: Session, host_id: int, connection_id: int) -> bool:
 
 def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[str, str]]:
     connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
-    secret, settings = crypto.decrypt(connection.secret_encrypted), get_settings()
-    if connection.provider == 'microsoft':
-        return microsoft.list_calendars(tokens.microsoft_token(connection_id, secret, settings), settings)
-    return google.list_calendars(secret, settings)
+    return providers.provider_for(connection.provider, get_settings()).calendars(providers.Connection.of(connection))
 
 
 def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:

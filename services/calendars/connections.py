@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from app.models import CalendarConnection, OutboxMessage, utcnow
 from services import validation
-from services.calendars import busy, feeds
+from services.calendars import busy, feeds, providers
 
 log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 10
@@ -57,7 +57,7 @@ def add_account(session: Session, *, host_id: int, provider: str, email: str,
 def receive_events(session: Session, *, host_id: int, connection_id: int) -> None:
     """New bookings are written to this calendar (Google or Microsoft) from now on."""
     chosen = get_connection(session, host_id=host_id, connection_id=connection_id)
-    if chosen.provider not in ('google', 'microsoft'):
+    if chosen.provider not in providers.WRITERS:
         raise InvalidInput('New bookings can be written to Google or Microsoft calendars only')
     for connection in list_connections(session, host_id=host_id):
         connection.receives_events = connection.id == chosen.id

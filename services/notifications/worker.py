@@ -161,8 +161,8 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         connection = session.get(CalendarConnection, booking.calendar_connection_id) \
             if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
     try:
-        synced = calendar_events.sync(booking, host, work.event_types.get(booking.event_type_id or -1),
-                                      connection, settings)
+        synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
+                                      settings)
     except ReconnectNeeded as exc:
         calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=now)

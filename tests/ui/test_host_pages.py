@@ -408,6 +408,29 @@ async def test_a_calendar_feed_is_added_checked_and_disconnected(user: User, ada
         busy.reset_cache()
 
 
+async def test_integrations_marks_the_calendar_that_receives_new_bookings_and_moves_it_on_request(
+        user: User, ada: dict) -> None:
+    from app import crypto
+    from app.models import CalendarConnection
+    with session_scope(write=True) as session:
+        for provider, label in (('ics', 'Home'), ('google', 'ada@gmail.com'), ('microsoft', 'ada@outlook.com')):
+            session.add(CalendarConnection(host_id=ada['host'].id, provider=provider, label=label,
+                                           secret_encrypted=crypto.encrypt('secret'), busy_calendars=[]))
+
+    def receiving() -> list[str]:
+        return [text for card in user.find(marker='connection').elements
+                if any(isinstance(e, ui.badge) and e.text == 'New bookings go here' for e in card.descendants())
+                for text in [e.text for e in card.descendants() if isinstance(e, ui.label) and ': ' in e.text]]
+
+    await user.open('/integrations')
+    await user.should_see('Microsoft 365: ada@outlook.com', retries=40)
+    await user.should_see('Calendar feed: Home')
+    assert receiving() == ['Google Calendar: ada@gmail.com']  # the first that can take events
+    user.find(marker='make-destination').click()  # offered on Microsoft only: a feed cannot take events
+    await user.should_see('New bookings will be written there', retries=40)
+    assert receiving() == ['Microsoft 365: ada@outlook.com']
+
+
 async def test_a_feed_address_on_a_private_network_is_refused(user: User, ada: dict) -> None:
     await user.open('/integrations')
     user.find(marker='feed-url').type('https://192.168.1.10/calendar.ics')
