@@ -17,6 +17,7 @@ from googleapiclient.errors import HttpError
 
 from app.config import Settings
 from services.calendars.errors import ProviderError, ReconnectNeeded
+from services.calendars.times import utc_z
 from services.slots import Busy
 
 SCOPES = ('https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.freebusy')
@@ -35,7 +36,7 @@ def service(refresh_token: str, settings: Settings) -> Any:  # googleapiclient's
 def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: datetime,
                settings: Settings) -> list[Busy]:
     ids = calendars or ['primary']
-    body = {'timeMin': _z(start), 'timeMax': _z(end), 'timeZone': 'UTC', 'items': [{'id': c} for c in ids]}
+    body = {'timeMin': utc_z(start), 'timeMax': utc_z(end), 'timeZone': 'UTC', 'items': [{'id': c} for c in ids]}
     calendar = service(refresh_token, settings)
     answer = _call(lambda: calendar.freebusy().query(body=body).execute())
     busy = []
@@ -47,10 +48,6 @@ def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: d
         for block in found.get('busy', []):
             busy.append(Busy(_parse(block['start']), _parse(block['end'])))
     return sorted(busy, key=lambda b: (b.start, b.end))
-
-
-def _z(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def _parse(value: str) -> datetime:
@@ -88,6 +85,18 @@ def create_event(refresh_token: str, calendar_id: str, event_id: str, body: dict
             raise
         event = _call(lambda: calendar.events().get(calendarId=calendar_id, eventId=event_id).execute())
     return event['id'], meet_link(event)
+
+
+def event_body(summary: str, description: str, start: datetime, end: datetime, attendee: tuple[str, str],
+               location: str = '') -> dict[str, Any]:
+    """An event as the Calendar API takes it (the calendar's default reminders)."""
+    body: dict[str, Any] = {
+        'summary': summary, 'description': description,
+        'start': {'dateTime': utc_z(start)}, 'end': {'dateTime': utc_z(end)},
+        'attendees': [{'email': attendee[0], 'displayName': attendee[1]}], 'reminders': {'useDefault': True}}
+    if location:
+        body['location'] = location
+    return body
 
 
 def update_event(refresh_token: str, calendar_id: str, event_id: str, body: dict, settings: Settings) -> str:

@@ -16,6 +16,7 @@ import requests
 
 from app.config import Settings
 from services.calendars.errors import ProviderError, ReconnectNeeded
+from services.calendars.times import utc_z
 from services.slots import Busy
 
 SCOPES = ['Calendars.ReadWrite']
@@ -68,7 +69,7 @@ def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings,
 
 def _calendar_view(token: str, start: datetime, end: datetime, settings: Settings, calendar_id: str) -> list[Busy]:
     busy: list[Busy] = []
-    params: dict[str, str] | None = {'startDateTime': _z(start), 'endDateTime': _z(end),
+    params: dict[str, str] | None = {'startDateTime': utc_z(start), 'endDateTime': utc_z(end),
                                      '$select': 'start,end,showAs,isCancelled', '$top': '100'}
     url = f'/me/calendars/{calendar_id}/calendarView' if calendar_id else '/me/calendarView'
     with _client(token, settings) as client:
@@ -136,10 +137,6 @@ def _json(request: Callable[[], httpx.Response]) -> dict[str, Any]:
     if response.status_code >= 400:
         raise ProviderError(f'Microsoft answered {response.status_code}')
     return response.json()
-
-
-def _z(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def _graph_time(moment: datetime) -> str:

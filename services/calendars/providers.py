@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from app import crypto
 from app.config import Settings
 from app.models import CalendarConnection
 from services.calendars import feeds, google, microsoft, tokens
 from services.calendars.errors import ProviderError
-from services.calendars.times import utc_z
 from services.slots import Busy
 
 
@@ -115,7 +114,8 @@ class GoogleCalendar(_Adapter):
         return google.list_calendars(connection.secret, self.settings)
 
     def write_event(self, connection: Connection, event: Event) -> Written:
-        calendar_id, body = connection.target or 'primary', _google_body(event)
+        calendar_id = connection.target or 'primary'
+        body = google.event_body(event.title, event.description, event.start, event.end, event.invitee, event.location)
         if event.event_id:
             link = google.update_event(connection.secret, calendar_id, event.event_id, body, self.settings)
             event_id = event.event_id
@@ -194,13 +194,3 @@ def provider_name(key: str) -> str:
     """How the host reads the provider's name in a sentence ('Google Calendar', 'calendar feed')."""
     return _NAMES.get(key, key)
 
-
-def _google_body(event: Event) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        'summary': event.title, 'description': event.description,
-        'start': {'dateTime': utc_z(event.start)}, 'end': {'dateTime': utc_z(event.end)},
-        'attendees': [{'email': event.invitee[0], 'displayName': event.invitee[1]}],
-        'reminders': {'useDefault': True}}
-    if event.location:
-        body['location'] = event.location
-    return body
