@@ -135,9 +135,9 @@ class BookingFlow:
                     heading('Enter your details', 2, design.TITLE + ' m-0')
                 self.summary = ui.label('').classes('font-medium text-slate-800').mark('chosen-time')
                 self.taken = ui.label('').classes(design.WARNING).props('role=alert').mark('taken')
-                self.form = BookingForm(event_type.questions, self._submit)
+                self.form_box = ui.column().classes('w-full')  # the form is built when a time is first picked
             self.form_step.set_visibility(False)
-            self.form.on_change(self._remember_details)
+        self._form: BookingForm | None = None
         self.client = ui.context.client
         # the browser's Back button leaves the details step for the times, like the page's own back arrow
         ui.on('booking_back', lambda: self._back() if self.form_step.visible else None)
@@ -169,6 +169,15 @@ class BookingFlow:
                     ui.notify('That time is no longer free. Here are the times that are.', type='warning',
                               position='top')
                 self._keep_in_url()
+
+    @property
+    def form(self) -> BookingForm:
+        """The details form, built on first use: the first HTML of the page stays light."""
+        if self._form is None:
+            with self.form_box:
+                self._form = BookingForm(self.event_type.questions, self._submit)
+            self._form.on_change(self._remember_details)
+        return self._form
 
     @property
     def _details_key(self) -> str:
