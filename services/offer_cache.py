@@ -113,7 +113,7 @@ def _load_bookings(session: Session, host_id: int, since: datetime) -> _Booked:
                col(Booking.start_at) > since - LONGEST_BOOKING)
         .order_by(col(Booking.start_at))).all()
     found = [tuple(row) for row in rows]
-    return _Booked([row[1] for row in found], found, since)  # type: ignore[misc]
+    return _Booked([row[1] for row in found], found, since)
 
 
 _cache: OfferCache | None = None
