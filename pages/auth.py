@@ -16,9 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
-from app import auth
 from app.config import get_settings
-from app.edge import client_address
 from app.errors import DomainError
 from app.models import Host
 from app.ratelimit import login_link_requests
@@ -31,6 +29,8 @@ from services import accounts, sign_in, validation
 from services.calendars import google as google_calendar
 from services.notifications import mailers
 from services.notifications.templates import sign_in_message
+from web import auth
+from web.edge import client_address
 
 log = logging.getLogger(__name__)
 _oauth: dict[str, object] = {}

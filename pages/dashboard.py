@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from app import events
 from app.config import get_settings
-from app.live import refresh_on_booking_change
 from app.models import Booking, EventType
 from components import design
 from components.confirm import confirm
@@ -25,6 +24,7 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name
 from pages import slot_loading
 from pages.auth import now
+from pages.live import refresh_on_booking_change
 from pages.signed_in import SignedIn, read, run_as, sign_in_first, signed_in
 from services import bookings, event_types, hosts, use_cases
 from services.calendars import connections as calendar_connections

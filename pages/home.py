@@ -5,11 +5,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
-from app import auth
 from components import design
 from components.frame import frame
 from pages.auth import signed_in_host
 from pages.blocking import off_loop
+from web import auth
 
 
 def register() -> None:

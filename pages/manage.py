@@ -9,9 +9,7 @@ from fastapi import Request, Response
 from nicegui import app, ui
 from sqlalchemy.exc import OperationalError
 
-from app.edge import client_address
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
-from app.live import refresh_on_booking_change
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
@@ -20,8 +18,10 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name
 from pages import slot_loading
 from pages.blocking import off_loop
+from pages.live import refresh_on_booking_change
 from services import bookings, calendar_links, public, use_cases
 from services.slots import Slot
+from web.edge import client_address
 
 LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
 

@@ -14,9 +14,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import Client, app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
-from app.edge import client_address
 from app.errors import Conflict, InvalidInput, Moved, NotFound, RateLimited, SlotUnavailable
-from app.live import refresh_on_booking_change
 from components import design
 from components.booking_form import BookingForm
 from components.clock import clock24_for
@@ -28,8 +26,10 @@ from components.slot_picker import MonthSlots, SlotPicker, format_day, format_ti
 from components.timezone_select import city_name, show_zone
 from pages import slot_loading
 from pages.blocking import off_loop
+from pages.live import refresh_on_booking_change
 from services import bookings, public, use_cases, validation
 from services.slots import Slot
+from web.edge import client_address
 
 
 def avatar_image(username: str) -> Response:

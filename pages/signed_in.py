@@ -12,12 +12,12 @@ from nicegui import ui
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app import auth
 from app.errors import DomainError
 from app.models import Host
 from pages.auth import now
 from pages.blocking import off_loop
 from services import accounts
+from web import auth
 
 T = TypeVar('T')
 

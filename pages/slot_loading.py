@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from functools import partial
 
-from app.live import shared_load
 from components.slot_picker import MonthSlots
 from pages.blocking import off_loop
+from pages.live import shared_load
 from services import availability
 
 

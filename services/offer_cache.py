@@ -116,14 +116,20 @@ def _load_bookings(session: Session, host_id: int, since: datetime) -> _Booked:
     return _Booked([row[1] for row in found], found, since)
 
 
-_cache: OfferCache | None = None
+_cache = OfferCache()
 
 
 def get() -> OfferCache:
-    """The process's cache, listening to the changes that make its entries stale from its first use on."""
-    global _cache
-    if _cache is None:
-        _cache = OfferCache()
-        events.subscribe(lambda event: _cache.forget(event.host_id) if _cache else None)
-        events.subscribe_settings(lambda event: _cache.forget(event.host_id) if _cache else None)
     return _cache
+
+
+def listen() -> Callable[[], None]:
+    """Drop a host's entries after each committed change of its bookings or settings (the composition root wires
+    this up; without it the entries only expire)."""
+    stops = [events.subscribe(lambda event: _cache.forget(event.host_id)),
+             events.subscribe_settings(lambda event: _cache.forget(event.host_id))]
+
+    def stop() -> None:
+        for unsubscribe in stops:
+            unsubscribe()
+    return stop

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 os.environ['CLOUDMEET_DATA_DIR'] = tempfile.mkdtemp(prefix='cloudmeet-test-')
 os.environ.pop('CLOUDMEET_DATABASE_URL', None)
 
+import bootstrap
 from app import db
 from app.ratelimit import manage_token_guesses as token_guesses
 
@@ -101,5 +102,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engi
         with engine.begin() as conn:
             conn.exec_driver_sql(f'TRUNCATE {", ".join(TABLES)} RESTART IDENTITY CASCADE')
     db.use_engine(engine)
+    stop_listening = bootstrap.listen()  # the in-process listeners the composition root wires up
     yield engine
+    stop_listening()
     engine.dispose()

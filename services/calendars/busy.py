@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,7 +79,9 @@ def _on_booking_change(event: events.BookingChanged) -> None:
     _cache.drop(_host_connections.get(event.host_id, set()))
 
 
-events.subscribe(_on_booking_change)
+def listen() -> Callable[[], None]:
+    """A booking change drops the host's cached busy times (a booking written to the calendar shows there next)."""
+    return events.subscribe(_on_booking_change)
 
 
 def reset_cache(host_id: int | None = None) -> None:

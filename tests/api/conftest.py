@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.api import create_api
+from api import create_api
 from app.db import session_scope
 from services import hosts
 from tests.factories import make_event_type, make_host

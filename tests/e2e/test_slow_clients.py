@@ -12,8 +12,8 @@ import uvicorn
 from starlette.responses import PlainTextResponse
 
 from app.config import Settings
-from app.edge import HeaderDeadline, server_options
 from tests.e2e.server import free_port
+from web.edge import HeaderDeadline, server_options
 
 
 class QuickDeadline(HeaderDeadline):

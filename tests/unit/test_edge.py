@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.edge import BodyLimit, server_options, session_cookie_options
+from web.edge import BodyLimit, server_options, session_cookie_options
 
 LIMIT = 1000
 

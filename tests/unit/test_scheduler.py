@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from app.scheduler import OutboxJobs
+from jobs import OutboxJobs
 
 
 async def until(condition, seconds: float = 5) -> bool:  # type: ignore[no-untyped-def]

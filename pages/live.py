@@ -68,7 +68,9 @@ def _count_change(event: events.BookingChanged) -> None:
     _generation[event.host_id] = _generation.get(event.host_id, 0) + 1
 
 
-events.subscribe(_count_change)  # first listener: counted before any page is told to refresh
+def listen() -> Callable[[], None]:
+    """Count every host's changes; subscribed first, so a change is counted before any page is told to refresh."""
+    return events.subscribe(_count_change)
 
 
 async def shared_load(host_id: int, key: tuple[object, ...], load: Callable[[], T]) -> T:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError
 
-from app.api import host, public
+from api import host, public
 from app.errors import Conflict, DomainError, InvalidInput, Moved, NotAllowed, NotFound, RateLimited, Unavailable
 from services import messages
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.schemas import (
+from api.schemas import (
     AccountExport,
     BookingDetailPublic,
     BookingPublic,
@@ -22,7 +22,6 @@ from app.api.schemas import (
     SchedulePublic,
     problems,
 )
-from app.auth import same_origin, session_token
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import NotAllowed
@@ -30,6 +29,7 @@ from services import accounts, bookings, event_types, hosts, schedules, use_case
 from services.event_types import EventTypeInput
 from services.notifications import outbox, preferences
 from services.schedules import ScheduleInput
+from web.auth import same_origin, session_token
 
 bearer = HTTPBearer(auto_error=False, description='An API key made with `python main.py api-key create`')
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.api.schemas import (
+from api.schemas import (
     BookingRequest,
     InviteeBookingPublic,
     OfferedEventTypePublic,
@@ -19,10 +19,10 @@ from app.api.schemas import (
 )
 from app.config import get_settings
 from app.db import session_scope
-from app.edge import client_address
 from app.errors import InvalidInput
 from app.models import Booking
 from services import availability, bookings, event_types, hosts, slots, use_cases, validation
+from web.edge import client_address
 
 router = APIRouter(prefix='/public', tags=['public'], responses=problems(503))
 MOVED: dict[int | str, dict[str, Any]] = {307: {'description': 'The host now goes by another username: the same '

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.edge import BodyLimit
+from web.edge import BodyLimit
 
 API_PREFIX = '/api/v1'
 TOKEN_PATHS = ('/booking/', '/api/v1/public/bookings/')

@@ -1,0 +1,94 @@
+"""The composition root's parts: everything a CloudMeet process is built from, wired once, in one place.
+
+`main.py` calls `bootstrap()` and serves; the tests call `listen()` for the in-process listeners (and `bootstrap()`
+through main.py in the page tests). No module subscribes to the event bus or builds a mailer at import time.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nicegui import app as nicegui_app
+
+import web
+from api import create_api
+from app import files
+from app.config import Settings
+from app.db import init_engine, migrate, session_scope
+from jobs import OutboxJobs
+from pages import live, register_pages
+from services import hosts, keys, offer_cache
+from services.calendars import busy
+from services.notifications import mailers, worker
+from web import failures
+
+
+class CannotStart(Exception):
+    """A setting that stops the process at start-up (the message names it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    mailer: mailers.Mailer
+    jobs: OutboxJobs | None
+    stop_listening: Callable[[], None]
+
+
+def prepare(settings: Settings) -> None:
+    """What even an operator command needs: private data files, logging, the database engine."""
+    files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
+    logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.getLogger('alembic').setLevel(logging.WARNING)
+    init_engine(settings.sqlalchemy_url)
+
+
+def listen() -> Callable[[], None]:
+    """Subscribe the in-process listeners, live pages' change counter first (it must count a change before any
+    page refreshes); returns the function that unsubscribes them all."""
+    stops = [live.listen(), busy.listen(), offer_cache.listen()]
+
+    def stop() -> None:
+        for unsubscribe in stops:
+            unsubscribe()
+    return stop
+
+
+def bootstrap(settings: Settings) -> Runtime:
+    """Build the serving process: mailer, schema, key check, listeners, web stack, pages and jobs."""
+    try:
+        mailer = mailers.mailer_from_settings(settings)
+    except mailers.MailerConfigError as exc:
+        raise CannotStart(str(exc)) from exc
+    migrate()
+    try:
+        keys.check_keys()
+    except keys.KeysCannotDecrypt as exc:
+        raise CannotStart(str(exc)) from exc
+    stop_listening = listen()
+    nicegui_app.on_shutdown(stop_listening)
+    web.install(nicegui_app, create_api(), _embed_origins, max_body_bytes=settings.max_body_bytes,
+                hsts=settings.secure_cookies)
+    failures.install(nicegui_app)
+    register_pages()
+    jobs = _jobs(settings, mailer) if settings.run_jobs else None
+    return Runtime(settings, mailer, jobs, stop_listening)
+
+
+def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
+    jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings),
+                      poll_seconds=settings.outbox_poll_seconds)
+    nicegui_app.on_startup(jobs.start)
+    nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
+    nicegui_app.on_shutdown(jobs.shutdown)
+    return jobs
+
+
+async def _embed_origins(username: str) -> list[str]:
+    """The origins a host allows to frame their booking pages (read off the event loop)."""
+    def read() -> list[str]:
+        with session_scope() as session:
+            return hosts.embed_origins(session=session, username=username)
+    return await asyncio.to_thread(read)
