@@ -45,10 +45,12 @@ class Receipt:
 
 
 def book_slot(*, session: Session, event_type: EventType, start: datetime, invitee: Invitee, now: datetime,
-              idempotency_key: str | None = None) -> Receipt:
-    """Book `start` for the invitee if the rules offer it at this moment; commits once."""
+              idempotency_key: str | None = None, warmed: bool = False) -> Receipt:
+    """Book `start` for the invitee if the rules offer it at this moment (`warmed`: the caller already asked the
+    host's calendars, outside the write lock)."""
     invitee = _clean(invitee, event_type)
-    availability.warm_calendars(host_id=event_type.host_id, start=start, session=session)
+    if not warmed:
+        availability.warm_calendars(host_id=event_type.host_id, start=start, session=session)
     host = _lock_host(session, event_type.host_id)
     if idempotency_key:
         replay = _replay(session, event_type, start, idempotency_key, invitee)

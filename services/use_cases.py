@@ -43,7 +43,7 @@ def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime
     with session_scope(write=True) as session:
         counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
         receipt = bookings.book_slot(session=session, event_type=_bookable(session, event_type_id), start=start,
-                                     invitee=invitee, now=now, idempotency_key=idempotency_key)
+                                     invitee=invitee, now=now, idempotency_key=idempotency_key, warmed=True)
         booking_limits.uncount(session, counted if receipt.replayed else None)
         return receipt
 

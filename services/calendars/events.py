@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType
@@ -34,7 +34,10 @@ def destination(session: Session, *, host_id: int) -> CalendarConnection | None:
 
 
 def has_writer(session: Session, *, host_id: int) -> bool:
-    return destination(session, host_id=host_id) is not None
+    """Whether some connection of the host can take bookings (one indexed look-up, no rows decrypted)."""
+    found = session.exec(select(CalendarConnection.id).where(
+        CalendarConnection.host_id == host_id, col(CalendarConnection.provider).in_(providers.WRITERS)).limit(1))
+    return found.first() is not None
 
 
 def video_kind(session: Session, *, host_id: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, text, update
+from sqlalchemy import CursorResult, bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from app.models import Booking, Host, OutboxMessage
@@ -45,19 +45,22 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
         context['reason'] = reason
     kinds = {'created': ('confirmation', 'host_booking'), 'rescheduled': ('reschedule', 'host_reschedule'),
              'cancelled': ('cancellation', 'host_cancellation')}[change]
+    rows: list[dict[str, Any]] = []
     for kind in kinds if mail else ():
         if preference(host, kind).enabled:
-            _add(session, booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now)
+            rows.append(_row(booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now))
     if calendar_events.has_writer(session, host_id=host.id):  # the booking's event in the host's calendar
-        _add(session, booking, CALENDAR_SYNC, f'{booking.uid}.calendar.{booking.sequence}', now, context, now)
+        rows.append(_row(booking, CALENDAR_SYNC, f'{booking.uid}.calendar.{booking.sequence}', now, context, now))
     if change != 'created':
         withdraw_reminders(session, booking_id=booking.id)
     if change != 'cancelled' and preference(host, 'reminder').enabled:
         for offset in reminder_offsets(host):
             due = booking.start_at - timedelta(minutes=offset)
             if due > now:  # a reminder already due at booking time would only repeat the confirmation
-                _add(session, booking, 'reminder', f'{booking.uid}.reminder.{offset}.{booking.sequence}', due,
-                     context | {'offset': offset}, now)
+                rows.append(_row(booking, 'reminder', f'{booking.uid}.reminder.{offset}.{booking.sequence}', due,
+                                 context | {'offset': offset}, now))
+    if rows:  # one statement for all of them
+        session.execute(insert(OutboxMessage), rows)
 
 
 def record_message(session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime,
@@ -153,5 +156,11 @@ def deliveries(session: Session, *, booking_id: int | None) -> list[dict[str, An
 
 def _add(session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],
          now: datetime) -> None:
-    session.add(OutboxMessage(key=key, host_id=booking.host_id, booking_id=booking.id, kind=kind, due_at=due,
-                              context=context, created_at=now))
+    session.execute(insert(OutboxMessage), [_row(booking, kind, key, due, context, now)])
+
+
+def _row(booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],
+         now: datetime) -> dict[str, Any]:
+    return {'key': key, 'host_id': booking.host_id, 'booking_id': booking.id, 'kind': kind, 'status': PENDING,
+            'due_at': due, 'context': context, 'attempts': 0, 'claimed_by': '', 'last_error': '',
+            'created_at': now}
