@@ -147,6 +147,7 @@ def set_avatar(*, session: Session, host_id: int, data: bytes | None) -> Host:
         host.avatar, host.avatar_type = data, kind
     session.add(host)
     session.flush()
+    db.after_commit(session, events.SettingsChanged(host_id))
     return host
 
 

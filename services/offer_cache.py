@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar, cast
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +23,7 @@ from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, S
 from services import event_types, schedules, slots
 
 PLAN_SECONDS = 30.0
+T = TypeVar('T')
 BOOKINGS_SECONDS = 10.0
 HORIZON = timedelta(days=3)  # bookings are kept from this long before now (buffers, windows through midnight)
 
@@ -49,6 +51,7 @@ class OfferCache:
         self._booked: dict[int, tuple[float, _Booked]] = {}
         self._generation: dict[int, int] = {}  # per host: bookings loaded before a change are not kept
         self._changes = 0  # any change: plans loaded before it are not kept
+        self._pages: dict[tuple[str, str], tuple[float, int, object]] = {}
 
     def plan(self, username: str, slug: str, load: Callable[[], Plan]) -> Plan:
         key = (username.lower(), slug.lower())
@@ -61,6 +64,20 @@ class OfferCache:
             if self._changes == changes:  # nothing changed while it loaded
                 self._plans[key] = (time.monotonic() + PLAN_SECONDS, plan)
         return plan
+
+    def page(self, username: str, slug: str, load: Callable[[], tuple[int, T]]) -> T:
+        """A booking page's read model (host profile, event type, video link), kept like a plan; `load` returns
+        the host's id with it."""
+        key = (username.lower(), slug.lower())
+        found = self._pages.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return cast(T, found[2])
+        changes = self._changes
+        host_id, value = load()
+        with self._lock:
+            if self._changes == changes:
+                self._pages[key] = (time.monotonic() + PLAN_SECONDS, host_id, value)
+        return value
 
     def bookings(self, session: Session, host_id: int, lo: datetime, hi: datetime, now: datetime
                  ) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
@@ -84,6 +101,7 @@ class OfferCache:
             self._generation[host_id] = self._generation.get(host_id, 0) + 1
             self._booked.pop(host_id, None)
             self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
+            self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
             self._changes += 1
 
 

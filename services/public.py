@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.db import session_scope
 from app.errors import NotFound
 from app.models import BOOKING_CONFIRMED, Booking, EventType, Host
-from services import bookings, event_types, hosts
+from services import bookings, event_types, hosts, offer_cache
 from services.calendars import events as calendar_events
 
 LOCATION_LABELS = {'google_meet': 'Google Meet', 'teams': 'Microsoft Teams', 'phone': 'Phone call',
@@ -110,9 +110,13 @@ def host_page(*, username: str) -> tuple[PublicHost, list[PublicEventType]]:
 
 
 def booking_page(*, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
-    """The host and the event type behind a booking link (NotFound when it is not bookable)."""
-    with session_scope() as session:
-        return _booking_page(session, username, slug)
+    """The host and the event type behind a booking link (NotFound when it is not bookable); kept between
+    requests until the host changes something (`offer_cache`)."""
+    def load() -> tuple[int, tuple[PublicHost, PublicEventType]]:
+        with session_scope() as session:
+            found = _booking_page(session, username, slug)
+        return found[0].id, found
+    return offer_cache.get().page(username, slug, load)
 
 
 def _host_page(session: Session, username: str) -> tuple[PublicHost, list[PublicEventType]]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import crypto
+from app import crypto, db, events
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from app.models import CalendarConnection, OutboxMessage, utcnow
@@ -50,6 +50,7 @@ def add_account(session: Session, *, host_id: int, provider: str, email: str,
             session.flush()
             _retry_calendar_jobs(session, host_id)
             busy.reset_cache()
+            db.after_commit(session, events.SettingsChanged(host_id))
             return existing
     return _add(session, host_id, provider, email, refresh_token, ['primary'] if provider == 'google' else [])
 
@@ -62,6 +63,7 @@ def receive_events(session: Session, *, host_id: int, connection_id: int) -> Non
     for connection in list_connections(session, host_id=host_id):
         connection.receives_events = connection.id == chosen.id
         session.add(connection)
+    db.after_commit(session, events.SettingsChanged(host_id))
 
 
 def _retry_calendar_jobs(session: Session, host_id: int) -> None:
@@ -82,6 +84,7 @@ def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, ca
         connection.target_calendar = str(target)[:300]
     session.add(connection)
     busy.reset_cache(host_id)
+    db.after_commit(session, events.SettingsChanged(host_id))
 
 
 def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callable[[str], None]) -> None:
@@ -95,6 +98,7 @@ def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callab
     session.delete(connection)
     session.flush()
     busy.reset_cache()
+    db.after_commit(session, events.SettingsChanged(host_id))
 
 
 def connection_json(connection: CalendarConnection) -> dict[str, Any]:
@@ -113,4 +117,5 @@ def _add(session: Session, host_id: int, provider: str, label: str, secret: str,
     session.add(connection)
     session.flush()
     busy.reset_cache()
+    db.after_commit(session, events.SettingsChanged(host_id))
     return connection

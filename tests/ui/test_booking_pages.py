@@ -338,3 +338,16 @@ async def test_the_event_types_confirmation_message_greets_those_who_booked(user
     await user.should_see('You are scheduled', retries=40)
     await user.should_see('your ID')
     await user.should_not_see('**your ID**')
+
+
+async def test_the_booking_page_shows_the_hosts_changes_at_once_although_it_is_cached(user: User, ada: dict) -> None:
+    from services import event_types, hosts
+    await user.open('/ada/call')
+    await user.should_see('Intro call')
+    with session_scope(write=True) as session:
+        hosts.update_profile(session=session, host_id=ada['host'].id, changes={'name': 'Ada King'})
+        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
+                                      changes={'title': 'First conversation'})
+    await user.open('/ada/call')
+    await user.should_see('First conversation')
+    await user.should_see('Ada King')
