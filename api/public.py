@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.schemas import (
@@ -45,7 +46,7 @@ def list_public_event_types(username: str) -> list[dict[str, Any]]:
             responses=MOVED | problems(400, 404, 422))
 def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
                end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
-               timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> dict[str, Any]:
+               timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> Response:
     """Free start times for the invitee's local dates start..end (at most 62 days), shown in their zone."""
     zone_name = validation.time_zone(timezone)
     first, last = validation.iso_date(start, 'start'), validation.iso_date(end, 'end')
@@ -61,7 +62,9 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
                                                                for s in found.slots]}
     if found.problem:  # some times could not be checked against the host's calendars: they are left out
         answer['notice'] = availability.CALENDARS_UNCHECKED
-    return answer
+    # The answer is built to SlotsPublic's shape here, so it is serialised once, not validated again (a 60-day
+    # answer holds ~1,000 slots); tests/api/test_public_api.py checks the shape against the schema.
+    return Response(orjson.dumps(answer), media_type='application/json')
 
 
 @router.post('/{username}/{slug}/bookings', status_code=201, response_model=InviteeBookingPublic,

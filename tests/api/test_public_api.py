@@ -233,3 +233,11 @@ def test_the_free_times_follow_every_change_at_once_although_they_are_cached(cli
         schedules.update_schedule(session=session, host_id=ada['host'].id, schedule_id=schedule.id,
                                   data=ScheduleInput(timezone=schedule.timezone, is_default=True, weekly=weekly))
     assert max(_starts(client)) < at(MONDAY, '12:00').isoformat()
+
+
+def test_the_slots_answer_has_exactly_the_documented_shape(client: TestClient, ada: dict) -> None:
+    from api.schemas import SlotsPublic
+    day = MONDAY.isoformat()
+    r = client.get(SLOTS, params={'start': day, 'end': day, 'timezone': 'Asia/Tokyo'})
+    assert r.headers['content-type'] == 'application/json'
+    SlotsPublic.model_validate(r.json())  # its models forbid keys they do not document
