@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web import ops
 from web.edge import BodyLimit
 
 API_PREFIX = '/api/v1'
@@ -71,11 +72,13 @@ class ApiBeside:
     """
 
     def __init__(self, api: ASGIApp, pages: ASGIApp) -> None:
-        self.api, self.pages = api, pages
+        self.api, self.pages, self.ops = api, pages, ops.create_ops()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get('path', '')
-        if scope['type'] == 'http' and (path == API_PREFIX or path.startswith(API_PREFIX + '/')):
+        if scope['type'] == 'http' and path in ops.PATHS:
+            await self.ops(scope, receive, send)
+        elif scope['type'] == 'http' and (path == API_PREFIX or path.startswith(API_PREFIX + '/')):
             # ASGI: `path` keeps the full path and `root_path` names the mount point (Starlette's mounts and
             # static files resolve against both).
             scope = {**scope, 'root_path': scope.get('root_path', '') + API_PREFIX}

@@ -82,3 +82,17 @@ def assert_nothing_leaks(page: str, port: int) -> None:
     for secret in ('OperationalError', 'TypeError', 'Traceback', '127.0.0.1', 'db.internal', str(port),
                    'connection', 'psycopg', 'sqlalchemy'):
         assert secret not in page, secret
+
+
+async def test_health_and_readiness_tell_a_load_balancer_what_it_needs(user: User, refused: object) -> None:
+    healthy = await user.http_client.get('/healthz')
+    ready = await user.http_client.get('/readyz')
+    assert healthy.status_code == 200 and healthy.text == 'ok'
+    assert ready.status_code == 200 and ready.json()['ready'] is True
+    assert 'set-cookie' not in healthy.headers  # no session is made for a probe
+    refused.start()  # type: ignore[attr-defined]
+    assert (await user.http_client.get('/healthz')).status_code == 200  # the process still answers
+    down = await user.http_client.get('/readyz')
+    assert down.status_code == 503 and down.json() == {'ready': False, 'detail': 'the database cannot be reached'}
+    refused.end()  # type: ignore[attr-defined]
+    assert (await user.http_client.get('/readyz')).status_code == 200

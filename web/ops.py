@@ -1,0 +1,48 @@
+"""Operations endpoints beside the pages and the API: `/healthz` (the process answers) and `/readyz` (the database
+is reachable and its schema current). No session, no page machinery: a load balancer may call them often."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from app.db import MIGRATIONS, get_engine
+
+log = logging.getLogger(__name__)
+PATHS = frozenset({'/healthz', '/readyz'})
+
+
+async def healthz(_request: Request) -> PlainTextResponse:
+    return PlainTextResponse('ok', headers={'Cache-Control': 'no-store'})
+
+
+def readyz(_request: Request) -> JSONResponse:
+    """200 when the database answers with the schema this code expects; 503 naming what is missing otherwise."""
+    try:
+        with get_engine().connect() as connection:
+            current = connection.execute(sa.text('SELECT version_num FROM alembic_version')).scalar()
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning('not ready: the database cannot be reached (%s)', type(exc).__name__)
+        return JSONResponse({'ready': False, 'detail': 'the database cannot be reached'}, status_code=503)
+    if current != _head():
+        return JSONResponse({'ready': False, 'detail': f'the database schema is at {current}, not {_head()}'},
+                            status_code=503)
+    return JSONResponse({'ready': True, 'schema': current}, headers={'Cache-Control': 'no-store'})
+
+
+@lru_cache(maxsize=1)
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def create_ops() -> Starlette:
+    return Starlette(routes=[Route('/healthz', healthz), Route('/readyz', readyz)])
