@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api.schemas import (
     BookingRequest,
@@ -44,7 +45,7 @@ def list_public_event_types(username: str) -> list[dict[str, Any]]:
 
 @router.get('/{username}/{slug}/slots', response_model=SlotsPublic, response_model_exclude_unset=True,
             responses=MOVED | problems(400, 404, 422))
-def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
+async def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
                end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
                timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> Response:
     """Free start times for the invitee's local dates start..end (at most 62 days), shown in their zone."""
@@ -55,7 +56,13 @@ def list_slots(username: str, slug: str, start: Annotated[str, Query(description
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput(f'The date range may span at most {MAX_RANGE_DAYS} days')
     lo, hi = slots.local_dates_span(first, last, zone_name)
-    found = availability.link_offer(username=username, slug=slug, start=lo, end=hi, now=_now())
+    # A week or less from memory is answered on the event loop (microseconds of work, no thread hop); anything
+    # that needs the database or more computing goes to a worker thread.
+    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=_now()) \
+        if (last - first).days < 7 else None
+    if found is None:
+        found = await run_in_threadpool(availability.link_offer, username=username, slug=slug, start=lo, end=hi,
+                                        now=_now())
     zone = ZoneInfo(zone_name)
     answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
                                                                 'end': s.end.astimezone(zone).isoformat()}

@@ -47,6 +47,21 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
     return Offer(found, calendars.problem)
 
 
+def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer | None:
+    """`link_offer` from memory alone, when everything it needs is cached and the host has no calendar connection
+    (no database, no thread: an async route may answer at once); None when something must be read."""
+    cache = offer_cache.get()
+    plan = cache.peek_plan(username, slug)
+    if plan is None or not busy.surely_without_calendars(plan.host_id):
+        return None
+    if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
+        return Offer([])
+    rows = cache.peek_bookings(plan.host_id, max(start, now) - MARGIN, end + MARGIN)
+    if rows is None:
+        return None
+    return _plan_offer(plan, rows, [], '', start, end, now)
+
+
 def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer:
     """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
     come from the offer cache, so a warm request asks the database only for the host's calendar connections."""
@@ -58,11 +73,17 @@ def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now:
         calendars = busy.busy_times(host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
                                     mode='page')
         rows = cache.bookings(session, plan.host_id, max(start, now) - MARGIN, end + MARGIN, now)
+    return _plan_offer(plan, rows, calendars.busy, calendars.problem, start, end, now)
+
+
+def _plan_offer(plan: offer_cache.Plan, rows: list[tuple[str, datetime, datetime, int, int, int | None]],
+                calendar_busy: list[slots.Busy], problem: str, start: datetime, end: datetime,
+                now: datetime) -> Offer:
     booked = [slots.ExistingBooking(row[1], row[2], row[3], row[4], same_event_type=row[5] == plan.event_type_id)
               for row in rows]
     found = slots.offered_slots(schedule=plan.schedule, rules=plan.rules, now=now, start=start, end=end,
-                                busy=calendars.busy, bookings=booked)
-    return Offer(found, calendars.problem)
+                                busy=calendar_busy, bookings=booked)
+    return Offer(found, problem)
 
 
 def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,

@@ -79,6 +79,19 @@ class OfferCache:
                 self._pages[key] = (time.monotonic() + PLAN_SECONDS, host_id, value)
         return value
 
+    def peek_plan(self, username: str, slug: str) -> Plan | None:
+        """The plan when it is cached and current, else None (never asks the database)."""
+        found = self._plans.get((username.lower(), slug.lower()))
+        return found[1] if found is not None and found[0] > time.monotonic() else None
+
+    def peek_bookings(self, host_id: int, lo: datetime, hi: datetime
+                      ) -> list[tuple[str, datetime, datetime, int, int, int | None]] | None:
+        """The host's bookings touching [lo, hi) when the cache holds them, else None."""
+        found = self._booked.get(host_id)
+        if found is None or found[0] <= time.monotonic() or lo < found[1].since:
+            return None
+        return _within(found[1], lo, hi)
+
     def bookings(self, session: Session, host_id: int, lo: datetime, hi: datetime, now: datetime
                  ) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
         """The host's confirmed bookings that may touch [lo, hi): from the cache when it covers `lo`."""
@@ -92,9 +105,7 @@ class OfferCache:
                     self._booked[host_id] = (time.monotonic() + BOOKINGS_SECONDS, booked)
         else:
             booked = found[1]
-        first = bisect.bisect_right(booked.starts, lo - LONGEST_BOOKING)
-        last = bisect.bisect_left(booked.starts, hi)
-        return [row for row in booked.rows[first:last] if row[2] > lo]
+        return _within(booked, lo, hi)
 
     def forget(self, host_id: int) -> None:
         with self._lock:
@@ -103,6 +114,12 @@ class OfferCache:
             self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
             self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
             self._changes += 1
+
+
+def _within(booked: _Booked, lo: datetime, hi: datetime) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
+    first = bisect.bisect_right(booked.starts, lo - LONGEST_BOOKING)
+    last = bisect.bisect_left(booked.starts, hi)
+    return [row for row in booked.rows[first:last] if row[2] > lo]
 
 
 def load_plan(session: Session, username: str, slug: str) -> Plan:

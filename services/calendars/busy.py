@@ -79,13 +79,39 @@ def _on_booking_change(event: events.BookingChanged) -> None:
     _cache.drop(_host_connections.get(event.host_id, set()))
 
 
+def _on_settings_change(event: events.SettingsChanged) -> None:
+    _no_connections.pop(event.host_id, None)
+
+
 def listen() -> Callable[[], None]:
-    """A booking change drops the host's cached busy times (a booking written to the calendar shows there next)."""
-    return events.subscribe(_on_booking_change)
+    """A booking change drops the host's cached busy times (a booking written to the calendar shows there next);
+    a settings change (a connection added or removed) drops what is known of the host's connections."""
+    stops = [events.subscribe(_on_booking_change), events.subscribe_settings(_on_settings_change)]
+
+    def stop() -> None:
+        for unsubscribe in stops:
+            unsubscribe()
+    return stop
+
+
+# Hosts known to have no calendar connection (most of them), and until when that is trusted without asking the
+# database: pages may answer from it; a booking's re-check under the write lock always asks.
+_no_connections: dict[int, float] = {}
+NO_CONNECTIONS_SECONDS = 10.0
+
+
+def surely_without_calendars(host_id: int) -> bool:
+    """Whether the host had no calendar connection moments ago (no change of theirs since)."""
+    until = _no_connections.get(host_id)
+    return until is not None and until > time.monotonic()
 
 
 def reset_cache(host_id: int | None = None) -> None:
     """Forget cached busy times (of one host, or of everybody)."""
+    if host_id is None:
+        _no_connections.clear()
+    else:
+        _no_connections.pop(host_id, None)
     with _cache.lock:
         ids = set(_cache.entries) if host_id is None else set(_host_connections.get(host_id, set()))
     _cache.drop(ids)
@@ -98,7 +124,9 @@ def connections(session: Session, *, host_id: int) -> list[Connection]:
                         .order_by(CalendarConnection.id)).all()  # type: ignore[arg-type]
     if not rows:  # most hosts: one cheap query and done
         _host_connections[host_id] = set()
+        _no_connections[host_id] = time.monotonic() + NO_CONNECTIONS_SECONDS
         return []
+    _no_connections.pop(host_id, None)
     host = session.get(Host, host_id)
     found = [Connection.of(r, zone=host.timezone if host else 'UTC') for r in rows]
     _host_connections[host_id] = {c.id for c in found}

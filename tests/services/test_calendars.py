@@ -216,3 +216,23 @@ def test_only_start_and_end_of_busy_times_are_kept_and_tokens_are_encrypted(
     for entries in busy._cache.entries.values():
         for entry in entries:
             assert all(set(type(block).__slots__) == {'start', 'end'} for block in entry.busy)
+
+
+def test_the_public_answer_checks_a_calendar_connected_after_it_was_served_from_memory(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    now = datetime.now(timezone.utc)
+
+    def link_times() -> list[str]:
+        start, end = at(MONDAY, '00:00'), at(MONDAY, '00:00') + timedelta(days=1)
+        found = availability.cached_link_offer(username='ada', slug='call', start=start, end=end, now=now) or \
+            availability.link_offer(username='ada', slug='call', start=start, end=end, now=now)
+        return [s.start.strftime('%H:%M') for s in found.slots]
+
+    assert '13:00' in link_times()
+    assert availability.cached_link_offer(username='ada', slug='call', start=at(MONDAY, '00:00'),
+                                          end=at(MONDAY, '23:59'), now=now) is not None  # now served from memory
+    google.busy['primary'] = [{'start': at(MONDAY, '13:00').isoformat(), 'end': at(MONDAY, '14:00').isoformat()}]
+    with session_scope(write=True) as session:
+        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
+                                refresh_token='rt-1')
+    assert '13:00' not in link_times()  # the new calendar is asked at once, not after the memory expires
