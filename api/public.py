@@ -23,7 +23,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput
 from app.models import Booking
-from services import availability, bookings, event_types, hosts, slots, use_cases, validation
+from services import availability, bookings, event_types, hosts, offer_cache, slots, use_cases, validation
 from web.edge import client_address
 
 router = APIRouter(prefix='/public', tags=['public'], responses=problems(503))
@@ -55,14 +55,20 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
         raise InvalidInput('end must be on or after start')
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput(f'The date range may span at most {MAX_RANGE_DAYS} days')
+    cache = offer_cache.get()
+    key = ('slots', username.lower(), slug.lower(), first, last, zone_name)
+    kept = cache.peek_answer(key)
+    if kept is not None:
+        return Response(kept, media_type='application/json')
+    changes, now = cache.changes, _now()
     lo, hi = slots.local_dates_span(first, last, zone_name)
     # A week or less from memory is answered on the event loop (microseconds of work, no thread hop); anything
     # that needs the database or more computing goes to a worker thread.
-    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=_now()) \
+    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=now) \
         if (last - first).days < 7 else None
     if found is None:
         found = await run_in_threadpool(availability.link_offer, username=username, slug=slug, start=lo, end=hi,
-                                        now=_now())
+                                        now=now)
     zone = ZoneInfo(zone_name)
     answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
                                                                 'end': s.end.astimezone(zone).isoformat()}
@@ -71,7 +77,11 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
         answer['notice'] = availability.CALENDARS_UNCHECKED
     # The answer is built to SlotsPublic's shape here, so it is serialised once, not validated again (a 60-day
     # answer holds ~1,000 slots); tests/api/test_public_api.py checks the shape against the schema.
-    return Response(orjson.dumps(answer), media_type='application/json')
+    body = orjson.dumps(answer)
+    lifetime = availability.answer_lifetime(username=username, slug=slug, found=found, now=now)
+    if lifetime is not None:  # the same question gets the same bytes until a change or time makes them wrong
+        cache.keep_answer(key, lifetime[0], body, lifetime[1], changes)
+    return Response(body, media_type='application/json')
 
 
 @router.post('/{username}/{slug}/bookings', status_code=201, response_model=InviteeBookingPublic,

@@ -62,6 +62,24 @@ def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetim
     return _plan_offer(plan, rows, [], '', start, end, now)
 
 
+ANSWER_SECONDS = 30.0
+
+
+def answer_lifetime(*, username: str, slug: str, found: Offer, now: datetime) -> tuple[int, float] | None:
+    """How long a finished answer for this link stays right, as (host id, seconds), or None when it must not be
+    kept: a host with calendars (their busy times change on their own) or an answer with unchecked times. Changes
+    of bookings and settings drop it at once; the passing of time makes its first slot fall inside the minimum
+    notice, which ends its life then, and at most ANSWER_SECONDS later anyway (a grid that moves with `now`, or a
+    booking window that grows at midnight, are seen by then)."""
+    plan = offer_cache.get().peek_plan(username, slug)
+    if plan is None or found.problem or not busy.surely_without_calendars(plan.host_id):
+        return None
+    seconds = ANSWER_SECONDS
+    if found.slots:
+        seconds = min(seconds, (found.slots[0].start - timedelta(minutes=plan.rules.min_notice) - now).total_seconds())
+    return (plan.host_id, seconds) if seconds > 1 else None
+
+
 def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer:
     """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
     come from the offer cache, so a warm request asks the database only for the host's calendar connections."""

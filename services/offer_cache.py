@@ -52,6 +52,7 @@ class OfferCache:
         self._generation: dict[int, int] = {}  # per host: bookings loaded before a change are not kept
         self._changes = 0  # any change: plans loaded before it are not kept
         self._pages: dict[tuple[str, str], tuple[float, int, object]] = {}
+        self._answers: dict[tuple[object, ...], tuple[float, int, bytes]] = {}  # whole public answers
 
     def plan(self, username: str, slug: str, load: Callable[[], Plan]) -> Plan:
         key = (username.lower(), slug.lower())
@@ -78,6 +79,23 @@ class OfferCache:
             if self._changes == changes:
                 self._pages[key] = (time.monotonic() + PLAN_SECONDS, host_id, value)
         return value
+
+    def peek_answer(self, key: tuple[object, ...]) -> bytes | None:
+        found = self._answers.get(key)
+        return found[2] if found is not None and found[0] > time.monotonic() else None
+
+    def keep_answer(self, key: tuple[object, ...], host_id: int, body: bytes, seconds: float,
+                    changes: int) -> None:
+        """Keep a finished answer for `seconds`, unless something changed since `changes` was read."""
+        with self._lock:
+            if self._changes == changes:
+                if len(self._answers) > 5000:  # a bound on memory: many zones and ranges of many links
+                    self._answers.clear()
+                self._answers[key] = (time.monotonic() + seconds, host_id, body)
+
+    @property
+    def changes(self) -> int:
+        return self._changes
 
     def peek_plan(self, username: str, slug: str) -> Plan | None:
         """The plan when it is cached and current, else None (never asks the database)."""
@@ -113,6 +131,7 @@ class OfferCache:
             self._booked.pop(host_id, None)
             self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
             self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
+            self._answers = {k: v for k, v in self._answers.items() if v[1] != host_id}
             self._changes += 1
 
 
