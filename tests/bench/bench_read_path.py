@@ -16,13 +16,14 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
 
 from app import db
 from app.db import session_scope
 from app.models import BOOKING_CONFIRMED, Booking
+from services import zones
 from tests.e2e.server import running_server
 from tests.factories import at, make_event_type, make_host, next_monday
 
@@ -65,12 +66,18 @@ def _upcoming_bookings(host_id: int, event_type_id: int) -> list[dict[str, objec
 
 def endpoints(trivial: str) -> dict[str, str]:
     """Label -> path and query, in the order one round asks them."""
-    def slots(days: int) -> str:
+    def slots(days: int, zone: str = ZONE) -> str:
         last: date = FIRST + timedelta(days=days - 1)
-        query = urlencode({'start': FIRST.isoformat(), 'end': last.isoformat(), 'timezone': ZONE})
+        query = urlencode({'start': FIRST.isoformat(), 'end': last.isoformat(), 'timezone': zone})
         return f'/api/v1/public/bench/call/slots?{query}'
+    # The same question again is answered from the kept answer; a new question (another zone each round: every
+    # request misses the answer cache) shows what computing an answer costs.
     return {trivial: trivial, 'slots 1 day': slots(1), 'slots 31 days': slots(31), 'slots 60 days': slots(60),
+            'slots 1 day, new question': slots(1, '{zone}'), 'slots 60 days, new question': slots(60, '{zone}'),
             'booking page HTML': '/bench/call', 'host page /bench': '/bench', '/privacy': '/privacy'}
+
+
+FRESH_ZONES = zones.zone_names()  # canonical names: every one a different question
 
 
 def fetch(host: str, port: int, path: str) -> tuple[float, int]:
@@ -97,7 +104,8 @@ def measure(base: str, paths: dict[str, str]) -> tuple[dict[str, list[float]], d
     sizes: dict[str, int] = {}
     for round_number in range(WARM_UP + ROUNDS):
         for label, path in paths.items():
-            elapsed, size = fetch(host, port, path)
+            zone = FRESH_ZONES[(round_number * 2 + ('60' in label)) % len(FRESH_ZONES)]
+            elapsed, size = fetch(host, port, path.replace('%7Bzone%7D', quote(zone, safe='')))
             if round_number >= WARM_UP:
                 timings[label].append(elapsed)
                 sizes[label] = size
