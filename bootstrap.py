@@ -14,7 +14,7 @@ from nicegui import app as nicegui_app
 
 import web
 from api import create_api
-from app import files
+from app import bus, files
 from app.config import Settings
 from app.db import init_engine, migrate, session_scope
 from jobs import OutboxJobs
@@ -69,6 +69,10 @@ def bootstrap(settings: Settings) -> Runtime:
         raise CannotStart(str(exc)) from exc
     stop_listening = listen()
     nicegui_app.on_shutdown(stop_listening)
+    if settings.sqlalchemy_url.startswith('postgresql'):  # several processes may share it: hear their changes
+        listener = bus.Listener(settings.sqlalchemy_url)
+        nicegui_app.on_startup(listener.start)
+        nicegui_app.on_shutdown(listener.stop)
     web.install(nicegui_app, create_api(), _embed_origins, max_body_bytes=settings.max_body_bytes,
                 hsts=settings.secure_cookies)
     failures.install(nicegui_app)

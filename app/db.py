@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import events, files
+from app import bus, events, files
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
 _engine: Engine | None = None
@@ -103,6 +103,9 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     session = Session(get_engine(), expire_on_commit=False)
     try:
         yield session
+        collected = session.info.get(_EVENTS)
+        if collected and session.get_bind().dialect.name == 'postgresql':
+            bus.notify(session.connection(), collected)  # delivered to the other processes at the commit
         session.commit()
     except BaseException:
         session.rollback()
