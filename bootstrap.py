@@ -38,7 +38,11 @@ class Runtime:
 
 
 def prepare(settings: Settings) -> None:
-    """What even an operator command needs: private data files, logging, the database engine."""
+    """What even an operator command needs: private data files, logging, the database engine. Several processes
+    on PostgreSQL must share their secrets, so there they must be set, not generated per data dir."""
+    if settings.sqlalchemy_url.startswith('postgresql') and settings.generated_secrets:
+        raise CannotStart(f'on PostgreSQL set {" and ".join(settings.generated_secrets)} (every process sharing '
+                          'the database needs the same values; see the README)')
     files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
     logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     logging.getLogger('alembic').setLevel(logging.WARNING)

@@ -16,7 +16,10 @@ from web import edge
 RECONNECT_SECONDS = 15.0
 
 settings = get_settings()
-prepare(settings)
+try:
+    prepare(settings)
+except CannotStart as exc:
+    sys.exit(f'CloudMeet cannot start: {exc}')
 if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
     sys.exit(run_cli(sys.argv[1:]))
 try:

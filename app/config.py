@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import files
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     log_level: str = 'INFO'
 
     secret_key: str = ''
+    _generated: list[str] = PrivateAttr(default_factory=list)  # secrets filled in from the data dir, not set
     encryption_keys: str = ''
 
     google_client_id: str = ''
@@ -117,6 +118,11 @@ class Settings(BaseSettings):
         return parse_rate(self.booking_rate_limit)
 
     @property
+    def generated_secrets(self) -> list[str]:
+        """The secret settings that were not given and came from the data dir's generated file."""
+        return list(self._generated)
+
+    @property
     def fernet_keys(self) -> list[str]:
         """Token encryption keys, newest first."""
         return [k.strip() for k in self.encryption_keys.split(',') if k.strip()]
@@ -143,8 +149,10 @@ def get_settings() -> Settings:
     generated = _generated_secrets(settings.data_dir)
     if not settings.secret_key:
         settings.secret_key = generated['secret_key']
+        settings._generated.append('CLOUDMEET_SECRET_KEY')
     if not settings.encryption_keys:
         settings.encryption_keys = generated['encryption_key']
+        settings._generated.append('CLOUDMEET_ENCRYPTION_KEYS')
     return settings
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app import bus, events, files
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
+MIGRATION_LOCK = 0x436C6F75644D6565  # 'CloudMee': the advisory lock taken while migrating
 _engine: Engine | None = None
 _immediate = contextvars.ContextVar('sqlite_begin_immediate', default=False)
 
@@ -136,5 +137,7 @@ def migrate(engine: Engine | None = None) -> None:
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == 'postgresql':  # processes starting together migrate one after the other
+            connection.execute(sa.text('SELECT pg_advisory_xact_lock(:key)'), {'key': MIGRATION_LOCK})
         config.attributes['connection'] = connection
         command.upgrade(config, 'head')

@@ -53,3 +53,16 @@ def test_rotate_keys_re_encrypts_every_token_so_that_the_old_key_can_be_dropped(
     engine.dispose()
     assert b'the-manage-token' not in stored  # a database dump holds no usable token
     assert Fernet(new.encode()).decrypt(stored) == b'the-manage-token'  # readable with the new key alone
+
+
+def test_on_postgresql_a_process_without_the_shared_secrets_refuses_to_start_naming_them(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ('CLOUDMEET_SECRET_KEY', 'CLOUDMEET_ENCRYPTION_KEYS')}
+    env |= {'CLOUDMEET_DATA_DIR': str(tmp_path),
+            'CLOUDMEET_DATABASE_URL': 'postgresql+psycopg://postgres@127.0.0.1:5432/test'}
+    env.pop('PYTEST_CURRENT_TEST', None)
+    for args in ([], ['host', 'create', '--email', 'a@example.com', '--name', 'A', '--username', 'a']):
+        run = subprocess.run([sys.executable, 'main.py', *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode != 0
+        assert 'CLOUDMEET_SECRET_KEY and CLOUDMEET_ENCRYPTION_KEYS' in run.stderr
+        assert 'Traceback' not in run.stderr

@@ -65,3 +65,32 @@ def test_a_change_made_by_another_process_reaches_this_processs_listeners(postgr
         listener.stop()
         unsubscribe()
     assert [(e.host_id, e.uid, e.kind) for e in seen] == [(7, 'u-1', 'cancelled')]
+
+
+def test_two_processes_starting_together_on_a_new_database_both_migrate_it(
+        postgres: sa.Engine, postgres_databases) -> None:  # type: ignore[no-untyped-def]
+    from app import db
+    url = postgres_databases.create()
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def start() -> None:
+        engine = db.create_db_engine(url)
+        try:
+            barrier.wait()
+            db.migrate(engine)
+        except BaseException as exc:  # noqa: BLE001 - the test reports what a starting process would die of
+            failures.append(exc)
+        finally:
+            engine.dispose()
+
+    starters = [threading.Thread(target=start) for _ in range(2)]
+    for thread in starters:
+        thread.start()
+    for thread in starters:
+        thread.join(60)
+    assert failures == []
+    engine = db.create_db_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text('SELECT count(*) FROM alembic_version')).scalar() == 1
+    engine.dispose()
