@@ -178,10 +178,12 @@ def get() -> OfferCache:
 
 
 def listen() -> Callable[[], None]:
-    """Drop a host's entries after each committed change of its bookings or settings (the composition root wires
-    this up; without it the entries only expire)."""
-    stops = [events.subscribe(lambda event: _cache.forget(event.host_id)),
-             events.subscribe_settings(lambda event: _cache.forget(event.host_id))]
+    """Start an empty cache that drops a host's entries after each committed change of its bookings or settings
+    (the composition root wires this up; without it the entries only expire)."""
+    global _cache
+    cache = _cache = OfferCache()
+    stops = [events.subscribe(lambda event: cache.forget(event.host_id)),
+             events.subscribe_settings(lambda event: cache.forget(event.host_id))]
 
     def stop() -> None:
         for unsubscribe in stops:

@@ -86,6 +86,7 @@ def _on_settings_change(event: events.SettingsChanged) -> None:
 def listen() -> Callable[[], None]:
     """A booking change drops the host's cached busy times (a booking written to the calendar shows there next);
     a settings change (a connection added or removed) drops what is known of the host's connections."""
+    _no_connections.clear()  # a new composition (process, or a test's database) knows nothing yet
     stops = [events.subscribe(_on_booking_change), events.subscribe_settings(_on_settings_change)]
 
     def stop() -> None:
