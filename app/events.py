@@ -1,61 +1,55 @@
-""""A booking changed": one in-process signal that open pages and jobs subscribe to."""
+""""A booking changed" and "a host's settings changed": in-process signals that open pages, caches and jobs
+subscribe to (app/bus.py carries them between processes on PostgreSQL)."""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
+E = TypeVar('E')
 
 
 @dataclass(frozen=True, slots=True)
 class BookingChanged:
     host_id: int
     uid: str
-    kind: str  # 'created' | 'cancelled' | 'rescheduled'
+    kind: str  # 'created' | 'cancelled' | 'rescheduled' | 'proposed'
     at: float = field(default_factory=time.monotonic, compare=False)
-
-
-Listener = Callable[[BookingChanged], None]
-_listeners: list[Listener] = []
-
-
-def subscribe(listener: Listener) -> Callable[[], None]:
-    """Call `listener` after every committed booking change; returns the unsubscribe function."""
-    _listeners.append(listener)
-    return lambda: _listeners.remove(listener) if listener in _listeners else None
-
-
-def publish(event: BookingChanged) -> None:
-    """Tell every listener; a failing listener is logged and never undoes the committed change."""
-    for listener in list(_listeners):
-        try:
-            listener(event)
-        except Exception:
-            log.exception('booking listener failed for %s', event.uid)
 
 
 @dataclass(frozen=True, slots=True)
 class SettingsChanged:
-    """A host changed what their pages offer (event types, schedules, profile): read models of that host go stale."""
+    """A host changed what their pages offer (event types, schedules, profile, calendars): read models go stale."""
 
     host_id: int
 
 
-SettingsListener = Callable[[SettingsChanged], None]
-_settings_listeners: list[SettingsListener] = []
+class Channel(Generic[E]):
+    """Listeners of one kind of event, told after the change that causes it has committed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._listeners: list[Callable[[E], None]] = []
+
+    def subscribe(self, listener: Callable[[E], None]) -> Callable[[], None]:
+        """Call `listener` for every event; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def publish(self, event: E) -> None:
+        """Tell every listener; a failing listener is logged and never undoes the committed change."""
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception('%s listener failed for %s', self.name, event)
 
 
-def subscribe_settings(listener: SettingsListener) -> Callable[[], None]:
-    """Call `listener` after every committed change of a host's settings; returns the unsubscribe function."""
-    _settings_listeners.append(listener)
-    return lambda: _settings_listeners.remove(listener) if listener in _settings_listeners else None
-
-
-def publish_settings(event: SettingsChanged) -> None:
-    for listener in list(_settings_listeners):
-        try:
-            listener(event)
-        except Exception:
-            log.exception('settings listener failed for host %s', event.host_id)
+bookings: Channel[BookingChanged] = Channel('booking')
+settings: Channel[SettingsChanged] = Channel('settings')
+subscribe, publish = bookings.subscribe, bookings.publish
+subscribe_settings, publish_settings = settings.subscribe, settings.publish
+Listener = Callable[[BookingChanged], None]

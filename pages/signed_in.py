@@ -2,7 +2,7 @@
 again for every action, so a page left open after signing out can change nothing)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -63,17 +63,7 @@ async def read(who: SignedIn, fn: Callable[..., T], *args: Any) -> T:
 
 async def act(who: SignedIn, fn: Callable[..., T], *args: Any, done: str = '') -> T | None:
     """Like `read`, in a write transaction; refusals become a notification (None is returned)."""
-    try:
-        result = await off_loop(_as_host, who, fn, True, args)
-    except DomainError as exc:
-        ui.notify(exc.detail, type='negative')
-        return None
-    except OperationalError:
-        ui.notify('That could not be saved right now. Please try again.', type='negative')
-        return None
-    if done:
-        ui.notify(done, type='positive')
-    return result
+    return await _notified(off_loop(_as_host, who, fn, True, args), done)
 
 
 async def run_as(who: SignedIn, use_case: Callable[..., T], /, *, done: str = '', **arguments: Any) -> T | None:
@@ -82,8 +72,13 @@ async def run_as(who: SignedIn, use_case: Callable[..., T], /, *, done: str = ''
     async def checked() -> T:
         await off_loop(_as_host, who, lambda _session, _host_id: None, False, ())
         return await off_loop(lambda: use_case(host_id=who.host_id, now=now(), **arguments))
+    return await _notified(checked(), done)
+
+
+async def _notified(work: Awaitable[T], done: str) -> T | None:
+    """The result of `work`, with `done` notified; a refusal or a database outage notified instead (None)."""
     try:
-        result = await checked()
+        result = await work
     except DomainError as exc:
         ui.notify(exc.detail, type='negative')
         return None
