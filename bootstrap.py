@@ -6,10 +6,11 @@ through main.py in the page tests). No module subscribes to the event bus or bui
 from __future__ import annotations
 
 import asyncio
-import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from nicegui import Client
 from nicegui import app as nicegui_app
 
 import web
@@ -22,7 +23,7 @@ from pages import live, register_pages
 from services import hosts, keys, offer_cache
 from services.calendars import busy
 from services.notifications import mailers, worker
-from web import failures
+from web import failures, logs
 
 
 class CannotStart(Exception):
@@ -44,8 +45,7 @@ def prepare(settings: Settings) -> None:
         raise CannotStart(f'on PostgreSQL set {" and ".join(settings.generated_secrets)} (every process sharing '
                           'the database needs the same values; see the README)')
     files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
-    logging.basicConfig(level=settings.log_level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    logging.getLogger('alembic').setLevel(logging.WARNING)
+    logs.configure(level=settings.log_level, log_format=settings.log_format)
     init_engine(settings.sqlalchemy_url)
 
 
@@ -80,18 +80,27 @@ def bootstrap(settings: Settings) -> Runtime:
     web.install(nicegui_app, create_api(), _embed_origins, max_body_bytes=settings.max_body_bytes,
                 hsts=settings.secure_cookies)
     failures.install(nicegui_app)
+    nicegui_app.on_shutdown(_close_pages)
     register_pages()
     jobs = _jobs(settings, mailer) if settings.run_jobs else None
     return Runtime(settings, mailer, jobs, stop_listening)
 
 
 def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
-    jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings),
-                      poll_seconds=settings.outbox_poll_seconds)
+    stopping = threading.Event()  # set at shutdown: a pass finishes the messages in hand and gives back the rest
+    jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
+                      poll_seconds=settings.outbox_poll_seconds, stopping=stopping)
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
-    nicegui_app.on_shutdown(jobs.shutdown)
+    nicegui_app.on_shutdown(lambda: jobs.stop())  # no argument: NiceGUI would pass itself to a one-argument handler
     return jobs
+
+
+def _close_pages() -> None:
+    """At shutdown (SIGTERM): the server has closed the pages' websockets; drop their state and listeners too (a
+    browser that reconnects elsewhere is given a fresh page)."""
+    for client in list(Client.instances.values()):
+        client.delete()
 
 
 async def _embed_origins(username: str) -> list[str]:

@@ -6,6 +6,7 @@ out at once), every `poll_seconds`, at the next message's due time, and right af
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -18,11 +19,13 @@ from app import events
 
 log = logging.getLogger(__name__)
 
+STOP_SECONDS = 30.0  # at shutdown, how long the messages in hand may take
 Work = Callable[[], 'datetime | None']  # sends what is due; returns when the next message falls due
 
 
 class OutboxJobs:
-    def __init__(self, work: Work, *, poll_seconds: float, gather_seconds: float = 0.25) -> None:
+    def __init__(self, work: Work, *, poll_seconds: float, gather_seconds: float = 0.25,
+                 stopping: threading.Event | None = None) -> None:
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             'coalesce': True, 'max_instances': 1,
             'misfire_grace_time': None,  # APScheduler 3 drops a run >1 s late by default; never drop one
@@ -33,6 +36,7 @@ class OutboxJobs:
         self._busy = threading.Lock()
         self._again = threading.Event()
         self._unsubscribe: Callable[[], None] = lambda: None
+        self.stopping = stopping or threading.Event()  # the work sees it too: a pass in progress stops early
 
     def start(self) -> None:
         """Start inside the running event loop, look at the outbox at once, and after every booking change."""
@@ -44,9 +48,21 @@ class OutboxJobs:
         self._unsubscribe = events.subscribe(self.wake)
 
     def shutdown(self) -> None:
+        """Take no more work: no new passes, and a pass in progress finishes the messages in hand and gives back its
+        other claims (see `stop` to wait for it)."""
+        self.stopping.set()
         if self.scheduler.running:
             self._unsubscribe()
             self.scheduler.shutdown(wait=False)
+
+    async def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Shut down and wait (off the event loop) until a pass in progress has recorded what it sent."""
+        self.shutdown()
+        if not await asyncio.to_thread(self._busy.acquire, timeout=timeout):
+            log.warning('outbox: a pass was still sending after %.0f s at shutdown; its claims expire with their lease',
+                        timeout)
+            return
+        self._busy.release()
 
     def wake(self, *_: object) -> None:
         """Something was queued: send it shortly, with whatever else comes meanwhile (safe from any thread)."""
@@ -57,6 +73,8 @@ class OutboxJobs:
 
     def run(self) -> None:
         """One pass (in the scheduler's worker thread); a wake-up during the pass makes it go round again."""
+        if self.stopping.is_set():
+            return
         if not self._busy.acquire(blocking=False):
             self._again.set()  # the running pass will look again
             return
@@ -69,7 +87,7 @@ class OutboxJobs:
                 except Exception:
                     log.exception('outbox pass failed; the next pass retries')
                     return
-                if not self._again.is_set():
+                if not self._again.is_set() or self.stopping.is_set():
                     break
                 time.sleep(self._gather)  # more came during the pass: let what follows join the next one
         finally:

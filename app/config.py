@@ -7,6 +7,7 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, PrivateAttr, field_validator
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path('data')
     database_url: str = ''
     log_level: str = 'INFO'
+    log_format: Literal['text', 'json'] = 'text'  # json: one object per line, with the request id
 
     secret_key: str = ''
     _generated: list[str] = PrivateAttr(default_factory=list)  # secrets filled in from the data dir, not set

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from nicegui import background_tasks, run, ui
 
 from app import events
+from app.metrics import LIVE_PAGES
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,23 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
         elif event.host_id == host_id:
             loop.call_soon_threadsafe(schedule, event)
 
-    unsubscribe = events.subscribe(listener)
+    unsubscribe = _counted(events.subscribe(listener))
     client.on_connect(catch_up)
     client.on_delete(unsubscribe)
+
+
+def _counted(unsubscribe: Callable[[], None]) -> Callable[[], None]:
+    """Count the open page in the metrics until its listener is unsubscribed (once, however often it is asked)."""
+    LIVE_PAGES.inc()
+    done = False
+
+    def stop() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            LIVE_PAGES.dec()
+            unsubscribe()
+    return stop
 
 
 _generation: dict[int, int] = {}

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import NotFound, RateLimited, SlotUnavailable
+from app.errors import Conflict, DomainError, NotFound, RateLimited, SlotUnavailable
+from app.metrics import BOOKINGS
 from app.models import Booking, EventType
 from app.ratelimit import manage_token_guesses
 from services import availability, booking_limits, bookings, event_types, public, validation
@@ -36,7 +37,23 @@ def event_type_for_link(*, username: str, slug: str) -> int:
 def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
          idempotency_key: str | None = None) -> Receipt:
     """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
-    the same request counts nothing)."""
+    the same request counts nothing), and in the metrics by outcome."""
+    try:
+        receipt = _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now, address=address,
+                        idempotency_key=idempotency_key)
+    except Conflict:
+        BOOKINGS.labels('conflict').inc()
+        raise
+    except DomainError:
+        BOOKINGS.labels('refused').inc()
+        raise
+    if not receipt.replayed:
+        BOOKINGS.labels('created').inc()
+    return receipt
+
+
+def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
+          idempotency_key: str | None) -> Receipt:
     start = _offerable(start)
     with session_scope() as session:  # the host's calendars are asked before the write lock is taken
         availability.warm_calendars(host_id=_bookable(session, event_type_id).host_id, start=start, session=session)

@@ -19,11 +19,13 @@ MAX_CONNECTIONS = 1000  # beyond this many open connections and tasks, new reque
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options for `ui.run`: forwarded headers only from configured proxies, timeouts, limits."""
+    """uvicorn's options for `ui.run`: forwarded headers only from configured proxies, timeouts, limits, logging."""
     proxies = ','.join(p.strip() for p in settings.trusted_proxies.split(',') if p.strip())
     return {'proxy_headers': bool(proxies), 'forwarded_allow_ips': proxies, 'http': HeaderDeadline,
             'timeout_keep_alive': KEEP_ALIVE_SECONDS, 'h11_max_incomplete_event_size': MAX_HEADER_BYTES,
-            'limit_concurrency': MAX_CONNECTIONS, 'ws_max_size': settings.max_body_bytes}
+            'limit_concurrency': MAX_CONNECTIONS, 'ws_max_size': settings.max_body_bytes,
+            # uvicorn's log configuration and NiceGUI's welcome line write text; in json neither is used
+            **({'log_config': None, 'show_welcome_message': False} if settings.log_format == 'json' else {})}
 
 
 class HeaderDeadline(H11Protocol):

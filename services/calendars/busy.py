@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from app import events
 from app.config import get_settings
 from app.db import session_scope
+from app.metrics import CALENDAR_FETCH_ERRORS, CALENDAR_FETCH_SECONDS
 from app.models import CalendarConnection, Host
 from services.calendars import providers, status
 from services.calendars.errors import ProviderError, ReconnectNeeded
@@ -199,7 +200,7 @@ def _background_refresh(connection: Connection, entry: _Entry) -> None:
 
 def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
     try:
-        busy = providers.provider_for(connection.provider, get_settings()).busy(connection, start, end)
+        busy = _ask(connection, start, end)
     except ReconnectNeeded as exc:
         status.record(connection.id, 'reconnect_needed', str(exc))
         raise
@@ -211,6 +212,18 @@ def _refresh(connection: Connection, start: datetime, end: datetime) -> list[Bus
     _failures.pop(connection.id, None)
     status.record(connection.id, 'ok', '')
     return busy
+
+
+def _ask(connection: Connection, start: datetime, end: datetime) -> list[Busy]:
+    """The provider's answer, timed (and a failure counted) for the metrics."""
+    asked = time.perf_counter()
+    try:
+        return providers.provider_for(connection.provider, get_settings()).busy(connection, start, end)
+    except ProviderError:
+        CALENDAR_FETCH_ERRORS.labels(connection.provider).inc()
+        raise
+    finally:
+        CALENDAR_FETCH_SECONDS.labels(connection.provider).observe(time.perf_counter() - asked)
 
 
 def _day(moment: datetime) -> datetime:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,12 +48,14 @@ class DrainStats:
 
 
 def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int = 4,
-          worker: str = outbox.WORKER_ID, max_batches: int | None = None) -> DrainStats:
+          worker: str = outbox.WORKER_ID, max_batches: int | None = None,
+          stop: threading.Event | None = None) -> DrainStats:
     """Send every message that is due now, batch by batch, until none is left (or `max_batches`).
 
     `senders` threads deliver at once, so one slow SMTP or HTTP round trip does not hold up the rest. Each outcome
     is noted in this process the moment the mailer returns; a pass that fails (the database went away) records
     what it handed over and takes back its other claims at once, or the next pass does before it claims anything.
+    Once `stop` is set (shutdown), the messages being sent finish and are recorded, and the rest are given back.
     """
     stats = DrainStats()
     # An idempotent mailer (file outbox, Resend's idempotency key) may record a batch at once; SMTP records every
@@ -64,10 +68,14 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
     pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix='outbox')
     try:
         batches = 0
-        while max_batches is None or batches < max_batches:
+        stop = stop or threading.Event()
+        while (max_batches is None or batches < max_batches) and not stop.is_set():
             batches += 1
-            if not _one_batch(pool, stats, mailer, settings, worker=worker, batch=batch, record_every=record_every):
+            if not _one_batch(pool, stats, mailer, settings, worker=worker, batch=batch, record_every=record_every,
+                              stop=stop):
                 break
+        if stop.is_set():
+            LEDGER.record(worker, release=True)
     except Exception:
         pool.shutdown(cancel_futures=True)  # the messages in flight finish (and are noted); no more start
         LEDGER.take_back(worker)
@@ -78,8 +86,9 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
 
 
 def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, settings: Settings, *, worker: str,
-               batch: int, record_every: int) -> bool:
-    """Claim, send and record one batch; False when nothing was due."""
+               batch: int, record_every: int, stop: threading.Event) -> bool:
+    """Claim, send and record one batch; False when nothing was due. Messages not started when `stop` is set are
+    left claimed (the caller gives them back)."""
     with session_scope(write=True) as session:
         ids = outbox.claim(session, now=utcnow(), limit=batch, worker=worker)
     if not ids:
@@ -88,19 +97,25 @@ def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, sett
         work = _load(session, ids)
     # Calendar events first: a confirmation in the same batch then carries the new Meet or Teams link.
     calendar = [m for m in work.messages if m.kind == outbox.CALENDAR_SYNC]
-    for future in as_completed([pool.submit(LEDGER.run, worker, m, _sync_calendar, work, settings)
+    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m, _sync_calendar, work, settings)
                                 for m in calendar]):
-        _count(stats, future.result().status)
+        _count(stats, future.result())
     mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
     done = 0
-    for future in as_completed([pool.submit(LEDGER.run, worker, m, _deliver, work, mailer, settings)
+    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m, _deliver, work, mailer, settings)
                                 for m in mails]):
-        _count(stats, future.result().status)
+        _count(stats, future.result())
         done += 1
         if done % record_every == 0:
             LEDGER.record(worker)
     LEDGER.record(worker)
     return True
+
+
+def _unless_stopped(stop: threading.Event, worker: str, message: OutboxMessage,
+                    handle: Callable[..., outbox.Outcome], *args: Any) -> str:
+    """Handle a claimed message unless shutting down (then it is not handed over); its status, or ''."""
+    return '' if stop.is_set() else LEDGER.run(worker, message, handle, *args).status
 
 
 @dataclass(slots=True)
@@ -277,6 +292,8 @@ def _invitee_clock24(booking: Booking, host: Host) -> bool:
 
 
 def _count(stats: DrainStats, status: str) -> None:
+    if not status:  # not handed over (shutting down)
+        return
     if status == outbox.SENT:
         stats.sent += 1
     elif status == outbox.SKIPPED:
@@ -287,9 +304,10 @@ def _count(stats: DrainStats, status: str) -> None:
         stats.failed += 1
 
 
-def deliver_due(*, mailer: Mailer, settings: Settings) -> datetime | None:
-    """One pass of the background job: send everything due, then say when the next message falls due."""
-    stats = drain(mailer=mailer, settings=settings)
+def deliver_due(*, mailer: Mailer, settings: Settings, stop: threading.Event | None = None) -> datetime | None:
+    """One pass of the background job: send everything due (until `stop`), then say when the next message falls
+    due."""
+    stats = drain(mailer=mailer, settings=settings, stop=stop)
     if stats.handled:
         log.info('outbox: %d sent, %d skipped, %d to retry, %d failed', stats.sent, stats.skipped, stats.retried,
                  stats.failed)
