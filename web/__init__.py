@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import ops
 from web.edge import BodyLimit
+from web.telemetry import Telemetry
 
 API_PREFIX = '/api/v1'
 TOKEN_PATHS = ('/booking/', '/api/v1/public/bookings/')
@@ -81,18 +82,23 @@ class ApiBeside:
         elif scope['type'] == 'http' and (path == API_PREFIX or path.startswith(API_PREFIX + '/')):
             # ASGI: `path` keeps the full path and `root_path` names the mount point (Starlette's mounts and
             # static files resolve against both).
-            scope = {**scope, 'root_path': scope.get('root_path', '') + API_PREFIX}
-            await self.api(scope, receive, send)
+            inner = {**scope, 'root_path': scope.get('root_path', '') + API_PREFIX}
+            try:
+                await self.api(inner, receive, send)
+            finally:  # the matched route, for the request metrics outside (web.telemetry)
+                if 'route' in inner:
+                    scope['route'] = inner['route']
         else:
             await self.pages(scope, receive, send)
 
 
 def install(app: object, api: ASGIApp, embed_origins: EmbedOrigins = _no_origins, *,
             max_body_bytes: int = 1024 * 1024, hsts: bool = False) -> None:
-    """Wrap the NiceGUI application's middleware stack (built on its first request) with the API, the body limit
-    and the headers."""
+    """Wrap the NiceGUI application's middleware stack (built on its first request) with the API, the body limit,
+    the headers, and the request id and metrics outermost."""
     def build() -> ASGIApp:
         pages = type(app).build_middleware_stack(app)  # type: ignore[attr-defined]
-        return SecurityHeaders(BodyLimit(ApiBeside(api, pages), max_body_bytes), embed_origins, hsts=hsts)
+        stack = SecurityHeaders(BodyLimit(ApiBeside(api, pages), max_body_bytes), embed_origins, hsts=hsts)
+        return Telemetry(stack, API_PREFIX)
 
     app.build_middleware_stack = build  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
-"""Operations endpoints beside the pages and the API: `/healthz` (the process answers) and `/readyz` (the database
-is reachable and its schema current). No session, no page machinery: a load balancer may call them often."""
+"""Operations endpoints beside the pages and the API: `/healthz` (the process answers), `/readyz` (the database
+is reachable and its schema current) and `/metrics` (Prometheus's text format, see app/metrics.py). No session, no
+page machinery: a load balancer may call them often."""
 from __future__ import annotations
 
 import logging
@@ -8,15 +9,17 @@ from functools import lru_cache
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app import metrics as app_metrics
 from app.db import MIGRATIONS, get_engine
 
 log = logging.getLogger(__name__)
-PATHS = frozenset({'/healthz', '/readyz'})
+PATHS = frozenset({'/healthz', '/readyz', '/metrics'})
 
 
 async def healthz(_request: Request) -> PlainTextResponse:
@@ -37,6 +40,12 @@ def readyz(_request: Request) -> JSONResponse:
     return JSONResponse({'ready': True, 'schema': current}, headers={'Cache-Control': 'no-store'})
 
 
+def metrics(_request: Request) -> Response:
+    """This process's metrics (a plain function: Starlette runs it in a worker thread, as the outbox gauges read the
+    database)."""
+    return Response(app_metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers={'Cache-Control': 'no-store'})
+
+
 @lru_cache(maxsize=1)
 def _head() -> str | None:
     config = Config()
@@ -45,4 +54,4 @@ def _head() -> str | None:
 
 
 def create_ops() -> Starlette:
-    return Starlette(routes=[Route('/healthz', healthz), Route('/readyz', readyz)])
+    return Starlette(routes=[Route('/healthz', healthz), Route('/readyz', readyz), Route('/metrics', metrics)])
