@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from api import host, public
 from app.errors import Conflict, DomainError, InvalidInput, Moved, NotAllowed, NotFound, RateLimited, Unavailable
 from services import messages
+from web import ops
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, RateLimited: 429, Unavailable: 503}
@@ -25,6 +26,7 @@ def create_api() -> FastAPI:
                                               '(Authorization: Bearer <API key>).')
     # No Swagger UI: it loads from a CDN (and packaged copies predate OpenAPI 3.1); the description itself is here.
     api.get('/docs', include_in_schema=False)(_docs)
+    ops.install(api)
     api.include_router(public.router)
     api.include_router(host.router)
     api.add_exception_handler(DomainError, _domain_error)

@@ -73,12 +73,12 @@ class ApiBeside:
     """
 
     def __init__(self, api: ASGIApp, pages: ASGIApp) -> None:
-        self.api, self.pages, self.ops = api, pages, ops.create_ops()
+        self.api, self.pages = api, pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get('path', '')
-        if scope['type'] == 'http' and path in ops.PATHS:
-            await self.ops(scope, receive, send)
+        if scope['type'] == 'http' and path in ops.PATHS:  # the API application serves them at the root too
+            await self.api(scope, receive, send)
         elif scope['type'] == 'http' and (path == API_PREFIX or path.startswith(API_PREFIX + '/')):
             # ASGI: `path` keeps the full path and `root_path` names the mount point (Starlette's mounts and
             # static files resolve against both).

@@ -1,6 +1,7 @@
-"""Operations endpoints beside the pages and the API: `/healthz` (the process answers), `/readyz` (the database
-is reachable and its schema current) and `/metrics` (Prometheus's text format, see app/metrics.py). No session, no
-page machinery: a load balancer may call them often."""
+"""Operations endpoints: `/healthz` (the process answers), `/readyz` (the database is reachable and its schema
+current) and `/metrics` (Prometheus's text format, see app/metrics.py). Served by the API application at the root
+(no session, no page machinery), so /healthz also measures the stack every API answer goes through
+(tests/bench/bench_read_path.py compares against it)."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from app import metrics as app_metrics
 from app.db import MIGRATIONS, get_engine
@@ -53,5 +53,8 @@ def _head() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def create_ops() -> Starlette:
-    return Starlette(routes=[Route('/healthz', healthz), Route('/readyz', readyz), Route('/metrics', metrics)])
+def install(api: Starlette) -> None:
+    """Add the endpoints to the API application (they are not part of the documented /api/v1)."""
+    api.add_route('/healthz', healthz, include_in_schema=False)
+    api.add_route('/readyz', readyz, include_in_schema=False)
+    api.add_route('/metrics', metrics, include_in_schema=False)
