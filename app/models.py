@@ -279,3 +279,17 @@ class ReleasedUsername(SQLModel, table=True):
     username: str = Field(primary_key=True, max_length=40)
     host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
     released_at: datetime = _utc()
+
+
+class RateEvent(SQLModel, table=True):
+    """One attempt counted against a limit (a wrong manage token, a sign-in link request) in the database, so that
+    every process shares the count."""
+
+    __tablename__ = 'rate_event'
+    __table_args__ = (sa.Index('ix_rate_event_kind_key_at', 'kind', 'key', 'created_at'),
+                      sa.Index('ix_rate_event_kind_at', 'kind', 'created_at'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    key: str = Field(max_length=200)
+    created_at: datetime = _utc()

@@ -19,13 +19,12 @@ from sqlalchemy.exc import OperationalError
 from app.config import get_settings
 from app.errors import DomainError
 from app.models import Host
-from app.ratelimit import login_link_requests
 from components import design
 from components.frame import frame
 from components.headings import heading
 from components.timezone_select import show_zone, timezone_select
 from pages.blocking import off_loop
-from services import accounts, sign_in, validation
+from services import accounts, attempts, sign_in, validation
 from services.calendars import google as google_calendar
 from services.notifications import mailers
 from services.notifications.templates import sign_in_message
@@ -104,10 +103,9 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
             except DomainError as exc:
                 note.text = exc.detail
                 return
-            if login_link_requests.blocked(address):
+            if await off_loop(attempts.login_link_requested, address=address, now=now()):
                 note.text = 'Too many sign-in links asked for from here; please wait a few minutes.'
                 return
-            login_link_requests.hit(address)
             # The answer is the same, and as quick, whether or not the address may sign in.
             background_tasks.create(off_loop(send_sign_in_link, email.value or '', invite), name='sign-in-link')
             note.text = (f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '

@@ -15,9 +15,8 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, DomainError, NotFound, RateLimited, SlotUnavailable
 from app.metrics import BOOKINGS
-from app.models import Booking, EventType
-from app.ratelimit import manage_token_guesses
-from services import availability, booking_limits, bookings, event_types, public, validation
+from app.models import Booking, EventType, utcnow
+from services import attempts, availability, booking_limits, bookings, event_types, public, validation
 from services.bookings import Invitee, Receipt
 
 TOO_MANY_GUESSES = 'Too many attempts; please wait a few minutes and use the link from your e-mail.'
@@ -148,11 +147,14 @@ def _offerable(start: datetime) -> datetime:
 
 
 def _guarded(session: Session, uid: str, token: str, address: str) -> Booking:
-    """The booking behind a right token, always; wrong ones are counted per booking and address (429 when over)."""
+    """The booking behind a right token, always; a wrong one is counted (per booking and address, in the
+    database, outside this transaction: it must stay counted although this one rolls back) and refused with 404, or
+    429 once over the limit."""
     try:
         return bookings.booking_for_token(session=session, uid=uid, token=token)
-    except NotFound:
-        if manage_token_guesses.wrong(uid, address):
-            raise RateLimited(TOO_MANY_GUESSES, retry_after=600) from None
-        raise
-
+    except NotFound as wrong:
+        refused = wrong
+    session.rollback()  # let go of this transaction (and SQLite's write lock) before the count is written
+    if attempts.wrong_token(uid=uid, address=address, now=utcnow()):
+        raise RateLimited(TOO_MANY_GUESSES, retry_after=600) from None
+    raise refused

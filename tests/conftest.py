@@ -17,11 +17,11 @@ os.environ.pop('CLOUDMEET_DATABASE_URL', None)
 
 import bootstrap
 from app import db
-from app.ratelimit import manage_token_guesses as token_guesses
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
-TABLES = ('booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting', 'invitation',
-          'login_link', 'user_session', 'identity', 'outbox', 'booking', 'event_type', 'schedule', 'api_key', 'host')
+TABLES = ('rate_event', 'booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting',
+          'invitation', 'login_link', 'user_session', 'identity', 'outbox', 'booking', 'event_type', 'schedule',
+          'api_key', 'host')
 
 
 def postgres_unavailable_reason() -> str | None:
@@ -92,7 +92,6 @@ def postgres_url(postgres_databases: PostgresDatabases) -> str:
 @pytest.fixture(params=['sqlite', 'postgresql'])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """A fresh, migrated database bound as the app's engine; runs each test on SQLite and on PostgreSQL."""
-    token_guesses.reset()
     if request.param == 'sqlite':
         path = tmp_path / 'test.sqlite'
         shutil.copy(request.getfixturevalue('sqlite_template'), path)

@@ -14,7 +14,6 @@ from nicegui.testing.user import User
 from nicegui.testing.user_simulation import prepare_simulation, user_simulation
 
 from app.config import get_settings
-from app.ratelimit import manage_token_guesses
 
 MAIN = Path(__file__).resolve().parents[2] / 'main.py'
 BROWSER_ZONE = 'America/New_York'
@@ -32,7 +31,6 @@ async def user(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.Monkey
     shutil.copy(sqlite_template, path)
     monkeypatch.setenv('CLOUDMEET_DATABASE_URL', f'sqlite:///{path}')
     get_settings.cache_clear()
-    manage_token_guesses.reset()
     async with user_simulation(main_file=MAIN) as simulated:
         yield _browser(simulated)
     get_settings.cache_clear()
