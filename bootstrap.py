@@ -90,6 +90,7 @@ def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
     stopping = threading.Event()  # set at shutdown: a pass finishes the messages in hand and gives back the rest
     jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
                       poll_seconds=settings.outbox_poll_seconds, stopping=stopping)
+    nicegui_app.on_startup(worker.take_back_abandoned)  # before the first pass: killed workers' claims come back
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
     nicegui_app.on_shutdown(lambda: jobs.stop())  # no argument: NiceGUI would pass itself to a one-argument handler

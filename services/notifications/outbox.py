@@ -164,3 +164,27 @@ def _row(booking: Booking, kind: str, key: str, due: datetime, context: dict[str
     return {'key': key, 'host_id': booking.host_id, 'booking_id': booking.id, 'kind': kind, 'status': PENDING,
             'due_at': due, 'context': context, 'attempts': 0, 'claimed_by': '', 'last_error': '',
             'created_at': now}
+
+
+def release_abandoned(session: Session) -> int:
+    """Give back the claims of workers of this machine that no longer run (a process killed, or this container's
+    previous life under the same process id), instead of waiting for their leases. Returns how many."""
+    prefix = f'{socket.gethostname()}:'
+    workers = session.exec(select(OutboxMessage.claimed_by).where(
+        col(OutboxMessage.status) == SENDING, col(OutboxMessage.claimed_by).startswith(prefix)).distinct()).all()
+    return sum(release(session, worker=worker) for worker in workers if _gone(worker[len(prefix):]))
+
+
+def _gone(pid: str) -> bool:
+    """Whether the process of this id on this machine is gone (our own id: a previous life of this process)."""
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False

@@ -304,6 +304,15 @@ def _count(stats: DrainStats, status: str) -> None:
         stats.failed += 1
 
 
+def take_back_abandoned() -> int:
+    """At start-up, before this process claims anything: give back what killed workers of this machine held."""
+    with session_scope(write=True) as session:
+        count = outbox.release_abandoned(session)
+    if count:
+        log.info('outbox: took back %d messages claimed by workers that no longer run', count)
+    return count
+
+
 def deliver_due(*, mailer: Mailer, settings: Settings, stop: threading.Event | None = None) -> datetime | None:
     """One pass of the background job: send everything due (until `stop`), then say when the next message falls
     due."""

@@ -3,7 +3,7 @@ each scrape, bookings counted by outcome, and a pass told to stop (shutdown) tha
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import Message
 from pathlib import Path
 
@@ -88,3 +88,34 @@ def test_a_pass_told_to_stop_finishes_the_message_in_hand_and_gives_back_the_res
     assert statuses() == ['pending'] * 5 + ['sent']  # nothing left 'sending' for a lease to expire
     worker.drain(mailer=FileMailer(tmp_path), settings=get_settings())  # the next pass (or process) sends the rest
     assert statuses() == ['sent'] * 6
+
+
+def test_at_start_up_the_claims_of_killed_workers_of_this_machine_come_back_at_once(call_id: int) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.models import OutboxMessage
+    from services.notifications import worker
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True)
+    host = socket.gethostname()
+    gone, alive, elsewhere = f'{host}:{dead.stdout.strip()}', f'{host}:{os.getppid()}', 'other-machine:1'
+    with session_scope(write=True) as session:
+        host_id = session.exec(select(OutboxMessage.host_id)).first() or _host_of(session, call_id)
+        for n, claimant in enumerate((gone, alive, elsewhere)):
+            session.add(OutboxMessage(key=f'm-{n}', host_id=host_id, kind='confirmation', status='sending',
+                                      claimed_by=claimant, due_at=datetime.now(timezone.utc),
+                                      claimed_until=datetime.now(timezone.utc) + timedelta(minutes=5)))
+    assert worker.take_back_abandoned() == 1
+    with session_scope() as session:
+        rows = {m.key: (m.status, m.claimed_by) for m in session.exec(select(OutboxMessage))}
+    assert rows == {'m-0': ('pending', ''), 'm-1': ('sending', alive), 'm-2': ('sending', elsewhere)}
+
+
+def _host_of(session, call_id: int) -> int:  # type: ignore[no-untyped-def]
+    from app.models import EventType
+    return session.get(EventType, call_id).host_id
