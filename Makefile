@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_calendars
 	$(BIN)/python -m tests.bench.bench_growth
 	$(BIN)/python -m tests.bench.bench_burst
+	$(BIN)/python -m tests.bench.bench_scale_out
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,11 +26,11 @@ from sqlmodel import select
 
 from app import db
 from app.models import Booking, OutboxMessage
+from tests.e2e import nginx as site
+from tests.e2e.nginx import NGINX
 from tests.e2e.server import ROOT, SHARED_SECRETS, _wait_until_up, free_port
 from tests.factories import make_event_type, make_host
 
-SITE = ROOT / 'deploy' / 'nginx' / 'cloudmeet.conf'
-NGINX = shutil.which('nginx') or next((p for p in ('/usr/sbin/nginx',) if Path(p).exists()), None)
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
 ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
@@ -45,46 +45,6 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 ZONE = 'Europe/London'
 TIME_BUTTON = re.compile(r'^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2}$')
-
-
-def render_site(template: str, *, upstreams: list[int], http_port: int, https_port: int, certificate: Path,
-                key: Path, logs: Path) -> str:
-    """The shipped site for this test's ports; every replaced line must be there exactly as expected."""
-    replacements = [
-        ('server 127.0.0.1:8001 ', f'server 127.0.0.1:{upstreams[0]} ', 1),
-        ('server 127.0.0.1:8002 ', f'server 127.0.0.1:{upstreams[1]} ', 1),
-        ('listen 80;', f'listen 127.0.0.1:{http_port};', 1),
-        ('listen 443 ssl;', f'listen 127.0.0.1:{https_port} ssl;', 1),
-        ('/etc/nginx/tls/cloudmeet.crt', str(certificate), 1),
-        ('/etc/nginx/tls/cloudmeet.key', str(key), 1),
-        ('/var/log/nginx/', f'{logs}/', 2),
-    ]
-    for old, new, count in replacements:
-        assert template.count(old) == count, f'{SITE.name}: expected {old!r} {count} time(s); the test renders it'
-        template = template.replace(old, new)
-    return template
-
-
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'meet.example.com')])
-    now = dt.datetime.now(dt.timezone.utc)
-    import ipaddress
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                                  critical=False)
-                   .sign(key, hashes.SHA256()))
-    crt, pem = directory / 'cloudmeet.crt', directory / 'cloudmeet.key'
-    crt.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    return crt, pem
 
 
 @dataclass
@@ -105,7 +65,7 @@ class Cluster:
         _wait_until_up(f'http://127.0.0.1:{port}', self.processes[port], Path(log.name))
 
     def access_log(self) -> list[str]:
-        return (self.nginx_dir / 'cloudmeet.access.log').read_text().splitlines()
+        return site.access_log(self.nginx_dir)
 
 
 @pytest.fixture(scope='module')
@@ -118,26 +78,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any) -
         make_event_type(session, host, slug='call', title='Intro call', max_days_ahead=60)
     data_dir, nginx_dir = tmp_path_factory.mktemp('scale-out-data'), tmp_path_factory.mktemp('scale-out-nginx')
     ports, http_port, https_port = [free_port(), free_port()], free_port(), free_port()
-    crt, key = self_signed_certificate(nginx_dir)
-    (nginx_dir / 'cloudmeet.conf').write_text(render_site(
-        SITE.read_text(), upstreams=ports, http_port=http_port, https_port=https_port, certificate=crt, key=key,
-        logs=nginx_dir))
-    temp = ''.join(f'    {kind}_temp_path {nginx_dir}/{kind};\n'
-                   for kind in ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'))
-    user = f'user {os.environ.get("USER", "root")};\n' if os.geteuid() == 0 else ''
-    (nginx_dir / 'nginx.conf').write_text(
-        f'{user}worker_processes 1;\npid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log warn;\n'
-        f'events {{ worker_connections 512; }}\nhttp {{\n{temp}    access_log off;\n'
-        f'    include {nginx_dir}/cloudmeet.conf;\n}}\n')
+    site.write_config(nginx_dir, upstreams=ports, http_port=http_port, https_port=https_port)
     proxy = f'https://127.0.0.1:{https_port}'
     env = {**os.environ, **SHARED_SECRETS, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_DATABASE_URL': url,
            'CLOUDMEET_LOG_LEVEL': 'INFO', 'CLOUDMEET_BASE_URL': proxy, 'CLOUDMEET_TRUSTED_PROXIES': '127.0.0.1',
            'CLOUDMEET_BOOKING_RATE_LIMIT': '0'}  # every request here comes from one address
     env.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
     cluster = Cluster(proxy, data_dir, nginx_dir, ports, env)
-    with (nginx_dir / 'nginx.out').open('w') as out:
-        nginx = subprocess.Popen([str(NGINX), '-p', str(nginx_dir), '-c', str(nginx_dir / 'nginx.conf'),
-                                  '-g', 'daemon off;'], stdout=out, stderr=subprocess.STDOUT)
+    nginx = site.start(nginx_dir)
     try:
         starting = [threading.Thread(target=cluster.start, args=(port, f'app{n}')) for n, port in enumerate(ports)]
         for thread in starting:
@@ -145,14 +93,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any) -
         for thread in starting:
             thread.join()
         assert all(p.poll() is None for p in cluster.processes.values()), 'a server process did not start'
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            assert nginx.poll() is None, f'nginx exited: {(nginx_dir / "nginx.out").read_text()}'
-            try:
-                if httpx.get(proxy + '/healthz', verify=False, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        site.wait_until_serving(proxy, nginx, nginx_dir)
         yield cluster
     finally:
         for process in cluster.processes.values():
