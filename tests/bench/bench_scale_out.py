@@ -354,6 +354,9 @@ def main() -> int:
             print(f'  first page: p50 {statistics.median(first) * 1000:.0f} ms   max {max(first) * 1000:.0f} ms;   '
                   f'all {PAGES} pages: p50 {statistics.median(last) * 1000:.0f} ms   max {max(last) * 1000:.0f} ms   '
                   f'(target under 1 s: {"met" if max(last) < 1 else "missed"})   updates missed: {misses}')
+            slow = [n for n, seconds in enumerate(last) if seconds >= 1]
+            if slow:
+                print(f'  bookings whose last page heard after 1 s or more: {slow} (of 0..{len(last) - 1})')
         print(f"memory per open booking page: process A's RSS before and after {PAGES} pages connected: "
               f'{per_page:.0f} kB per page ({per_page * PAGES / 1024:.1f} MB in all)')
         if misses:
