@@ -3,8 +3,6 @@ ports, certificate and log paths are replaced. Used by tests/e2e/test_scale_out.
 tests/bench/bench_scale_out.py."""
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import shutil
 import subprocess
@@ -14,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.server import ROOT
+from tests.fakes import tls
 
 SITE = ROOT / 'deploy' / 'nginx' / 'cloudmeet.conf'
 NGINX = shutil.which('nginx') or next((p for p in ('/usr/sbin/nginx',) if Path(p).exists()), None)
@@ -37,32 +36,11 @@ def render_site(template: str, *, upstreams: list[int], http_port: int, https_po
     return template
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'meet.example.com')])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                                  critical=False)
-                   .sign(key, hashes.SHA256()))
-    crt, pem = directory / 'cloudmeet.crt', directory / 'cloudmeet.key'
-    crt.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    return crt, pem
-
-
 def write_config(nginx_dir: Path, *, upstreams: list[int], http_port: int, https_port: int,
                  worker_connections: int = 512) -> None:
     """nginx.conf in nginx_dir: one worker, everything (pid, temp files, logs) inside nginx_dir, and the shipped
     site for these ports. Two upstreams may name the same port (one process behind the same site)."""
-    crt, key = self_signed_certificate(nginx_dir)
+    crt, key = tls.self_signed(nginx_dir)
     (nginx_dir / 'cloudmeet.conf').write_text(render_site(
         SITE.read_text(), upstreams=upstreams, http_port=http_port, https_port=https_port, certificate=crt, key=key,
         logs=nginx_dir))
