@@ -1,6 +1,7 @@
 """The stored data. Every timestamp is UTC and comes back time-zone aware (see `app.db.UTCDateTime`)."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -23,10 +24,13 @@ class BookingStatus(StrEnum):
     """A booking's state; stored as its text, so it compares equal to the plain strings of the API."""
 
     CONFIRMED = 'confirmed'
+    PENDING = 'pending'  # awaits the host's confirmation; holds its time until decided
+    DECLINED = 'declined'  # the host declined a pending request (or its start passed undecided)
     CANCELLED = 'cancelled'
 
 
 BOOKING_CONFIRMED, BOOKING_CANCELLED = BookingStatus.CONFIRMED, BookingStatus.CANCELLED
+HOLDING = (BookingStatus.CONFIRMED, BookingStatus.PENDING)  # the statuses that hold a booking's time
 LONGEST_BOOKING = timedelta(hours=12)  # event types allow at most 12 h, so queries can bound start_at
 
 DEFAULT_REMINDER_OFFSETS = [1440, 60]  # minutes before the meeting
@@ -93,6 +97,11 @@ class EventType(SQLModel, table=True):
     min_notice_minutes: int = 0
     max_days_ahead: int = 60
     daily_limit: int | None = None
+    weekly_limit: int | None = None  # weeks start on Monday in the host's zone
+    monthly_limit: int | None = None  # calendar months in the host's zone
+    seats: int = 1  # invitees who can book the same start
+    requires_confirmation: bool = False  # bookings are pending until the host confirms them
+    duration_options: list[int] = _json(list)  # lengths the invitee may choose (with duration_minutes); [] = only it
     location_kind: str = Field(default='none', max_length=20)
     location_value: str = Field(default='', max_length=500)
     active: bool = True
@@ -123,6 +132,11 @@ class Booking(SQLModel, table=True):
     invitee_email: str = Field(max_length=254)
     invitee_timezone: str = Field(max_length=64)
     clock24: bool | None = None  # the invitee's clock (12/24 h) when booking: their pages and e-mails keep it
+    locale: str = Field(default='en', max_length=12)  # the invitee's language: their pages and e-mails keep it
+    # Bookings of one seated start share their seat key, so the database lets them overlap; any other booking has
+    # its own (random unless set), so no two holding bookings of a host overlap otherwise.
+    seat_key: str = Field(default_factory=lambda: secrets.token_urlsafe(12), max_length=80)
+    decided_at: datetime | None = _utc(nullable=True)  # when the host confirmed or declined a pending request
     notes: str = Field(default='', max_length=2000)
     answers: dict[str, Any] = _json(dict)
     manage_token_hash: str = Field(max_length=64)
