@@ -7,6 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
+from app.i18n import ENGLISH, Translator
+
 EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 PHONE = re.compile(r'^\+?[0-9 ().-]{6,25}$')
 
@@ -15,26 +17,28 @@ class BookingForm:
     """Builds the form; `submit` validates everything and hands the values to `on_submit`."""
 
     def __init__(self, questions: tuple[dict[str, Any], ...], on_submit: Callable[[dict[str, Any]], Awaitable[None]],
-                 *, submit_label: str = 'Confirm booking') -> None:
-        self.on_submit = on_submit
+                 *, submit_label: str = '', t: Translator = ENGLISH) -> None:
+        self.on_submit, self.t = on_submit, t
         self.answers: dict[str, Any] = {}
+        _ = t.gettext
         with ui.column().classes('w-full gap-3') as self.root:
-            self.name = ui.input('Your name *', validation={
-                'Please enter your name': lambda v: bool(v and v.strip()),
-                'Please keep it under 120 characters': lambda v: len(v or '') <= 120,
+            self.name = ui.input(_('Your name *'), validation={
+                _('Please enter your name'): lambda v: bool(v and v.strip()),
+                _('Please keep it under 120 characters'): lambda v: len(v or '') <= 120,
             }).props('outlined autocomplete=name').classes('w-full').mark('name')
-            self.email = ui.input('E-mail *', validation={
-                'Please enter an e-mail address like name@example.com': lambda v: bool(EMAIL.match((v or '').strip())),
+            self.email = ui.input(_('E-mail *'), validation={
+                _('Please enter an e-mail address like name@example.com'):
+                    lambda v: bool(EMAIL.match((v or '').strip())),
             }).props('outlined type=email autocomplete=email').classes('w-full').mark('email')
             for question in questions:
-                self.answers[question['id']] = _question_input(question)
-            self.notes = ui.textarea('Anything that will help prepare the meeting?', validation={
-                'Please keep notes under 2000 characters': lambda v: len(v or '') <= 2000,
+                self.answers[question['id']] = _question_input(question, t)
+            self.notes = ui.textarea(_('Anything that will help prepare the meeting?'), validation={
+                _('Please keep notes under 2000 characters'): lambda v: len(v or '') <= 2000,
             }).props('outlined autogrow').classes('w-full').mark('notes')
             self.error = ui.label('').classes('text-red-800').props('role=alert').mark('form-error')
             self.error.set_visibility(False)
-            self.button = ui.button(submit_label, on_click=self.submit).props('unelevated no-caps size=lg') \
-                .classes('w-full sm:w-auto').mark('confirm')
+            self.button = ui.button(submit_label or _('Confirm booking'), on_click=self.submit) \
+                .props('unelevated no-caps size=lg').classes('w-full sm:w-auto').mark('confirm')
 
     def values(self) -> dict[str, Any]:
         answers = {key: element.value for key, element in self.answers.items()}
@@ -68,7 +72,7 @@ class BookingForm:
         checks = [self.name.validate(), self.email.validate(), self.notes.validate()]
         checks += [element.validate() for element in self.answers.values() if hasattr(element, 'validate')]
         if not all(checks):
-            self.show_error('Please correct the marked fields.')
+            self.show_error(self.t.gettext('Please correct the marked fields.'))
             return
         self.show_error('')
         self.button.props('loading')
@@ -78,7 +82,8 @@ class BookingForm:
             self.button.props(remove='loading')
 
 
-def _question_input(question: dict[str, Any]) -> Any:
+def _question_input(question: dict[str, Any], t: Translator) -> Any:
+    _ = t.gettext
     label = question['label'] + (' *' if question['required'] else '')
     required = question['required']
     kind = question['kind']
@@ -86,11 +91,12 @@ def _question_input(question: dict[str, Any]) -> Any:
         return ui.checkbox(label).mark(f'question-{question["id"]}')
     if kind == 'single_choice':
         return ChoiceQuestion(question['label'], question['options'], required=required,
-                              mark=f'question-{question["id"]}')
-    rules: dict[str, Callable[[Any], bool]] = {'This field is required': lambda v: bool(v and str(v).strip())
+                              mark=f'question-{question["id"]}', t=t)
+    rules: dict[str, Callable[[Any], bool]] = {_('This field is required'): lambda v: bool(v and str(v).strip())
                                                or not required}
     if kind == 'phone':
-        rules['Please enter a phone number like +44 20 7946 0000'] = lambda v: not v or bool(PHONE.match(v.strip()))
+        rules[_('Please enter a phone number like +44 20 7946 0000')] = \
+            lambda v: not v or bool(PHONE.match(v.strip()))
     element = ui.textarea(label, validation=rules) if kind == 'long_text' else ui.input(label, validation=rules)
     props = 'outlined autogrow' if kind == 'long_text' else 'outlined'
     if kind == 'phone':
@@ -102,7 +108,8 @@ class ChoiceQuestion:
     """A single-choice question: a radio group under its label, with its own message when a required one is
     left unanswered (`ui.radio` has no validation of its own)."""
 
-    def __init__(self, label: str, options: list[str], *, required: bool, mark: str) -> None:
+    def __init__(self, label: str, options: list[str], *, required: bool, mark: str, t: Translator = ENGLISH
+                 ) -> None:
         self.required = required
         with ui.column().classes('gap-0') as self.root:
             ui.label(label + (' *' if required else '')).classes('text-sm text-slate-700')
@@ -110,8 +117,8 @@ class ChoiceQuestion:
             self.radio = ui.radio(options, on_change=lambda _: self.validate() if self.error and self.error.visible
                                   else None).props('inline').mark(mark)
             self.radio.props['aria-label'] = label
-            self.error = ui.label(f'Choose an answer to "{label}".').classes('text-xs text-red-800') \
-                .props('role=alert').mark(f'{mark}-error')
+            self.error = ui.label(t.gettext('Choose an answer to "{question}".', question=label)) \
+                .classes('text-xs text-red-800').props('role=alert').mark(f'{mark}-error')
             self.error.set_visibility(False)
 
     @property

@@ -5,13 +5,17 @@ from datetime import date, datetime
 
 from babel.core import Locale, UnknownLocaleError
 
-
-def format_time(moment: datetime, clock24: bool) -> str:
-    return moment.strftime('%H:%M') if clock24 else moment.strftime('%I:%M %p').lstrip('0').lower()
+from app.i18n import ENGLISH, Translator
 
 
-def format_day(day: date) -> str:
-    return f'{day:%A} {day.day} {day:%B %Y}'
+def format_time(moment: datetime, clock24: bool, t: Translator = ENGLISH) -> str:
+    """'09:30', or '9:30 am' on a 12-hour clock (in the reader's language)."""
+    return t.time(moment, clock24)
+
+
+def format_day(day: date, t: Translator = ENGLISH) -> str:
+    """'Tuesday 8 December 2026' (in the reader's language)."""
+    return t.day(day)
 
 
 def clock24_for(accept_language: str | None) -> bool:

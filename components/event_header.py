@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.i18n import ENGLISH, Translator
 from components import design
 from components.headings import heading
 from components.rich_text import rich_text
@@ -22,7 +23,7 @@ def avatar(host: PublicHost) -> ui.element:
     return element
 
 
-def event_header(host: PublicHost, event_type: PublicEventType) -> ui.column:
+def event_header(host: PublicHost, event_type: PublicEventType, t: Translator = ENGLISH) -> ui.column:
     with ui.column().classes('w-full gap-2') as root:
         with ui.row().classes('w-full items-center gap-3 flex-nowrap'):  # a long unbroken name wraps, no scroll
             avatar(host).classes('shrink-0')
@@ -31,10 +32,10 @@ def event_header(host: PublicHost, event_type: PublicEventType) -> ui.column:
         with ui.row().classes('gap-x-4 gap-y-1 text-slate-700 max-w-full'):
             with ui.row().classes('items-center gap-1'):
                 ui.icon('schedule').props('aria-hidden=true')
-                ui.label(f'{event_type.duration_minutes} min').mark('duration')
+                ui.label(t.gettext('{minutes} min', minutes=event_type.duration_minutes)).mark('duration')
             with ui.row().classes('items-center gap-1 flex-nowrap min-w-0'):
                 ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
-                ui.label(event_type.location_label).classes('break-words min-w-0').mark('location')
+                ui.label(t.gettext(event_type.location_label)).classes('break-words min-w-0').mark('location')
         if event_type.description:
             rich_text(event_type.description).mark('description')
     return root

@@ -1,13 +1,16 @@
 """The shared page layout: header, content column and footer (left out when embedded in another site)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nicegui import ui
 
+from app.i18n import ENGLISH, Translator
 from components import design
 from components.headings import heading
+from components.language_picker import language_picker
 from services.contrast import accessible_brand
 
 # Quasar's page-wide loading bar is a progressbar without a name; screen readers (and axe-core) need one.
@@ -19,29 +22,42 @@ LOADING_BAR_NAME = ('<script>new MutationObserver(() => document.querySelectorAl
 
 
 @contextmanager
-def frame(title: str, *, embed: bool = False, brand: str = '') -> Iterator[ui.column]:
-    """Render the site frame and yield the content column; `brand` (a host's colour) is adjusted to meet WCAG AA."""
+def frame(title: str, *, embed: bool = False, brand: str = '', t: Translator = ENGLISH,
+          on_language: Callable[[str], Any] | None = None) -> Iterator[ui.column]:
+    """Render the site frame and yield the content column; `brand` (a host's colour) is adjusted to meet WCAG AA;
+    `t` is the reader's language (the page's `lang` says it too, for screen readers and spelling), and
+    `on_language` offers a language picker (the invitee's pages)."""
+    _ = t.gettext
     ui.page_title(f'{title} · CloudMeet' if title != 'CloudMeet' else title)
+    if not t.english:
+        ui.add_head_html(f'<script>document.documentElement.lang = "{t.locale}"</script>')
     ui.colors(primary=accessible_brand(brand, design.BRAND))
     ui.query('body').classes('bg-slate-50')
     ui.add_head_html(LOADING_BAR_NAME)
     if not embed:
         with ui.header().classes('bg-white text-slate-900 border-b border-slate-200 px-4 sm:px-6 py-3 items-center'):
             ui.link('CloudMeet', '/').classes('text-xl font-semibold no-underline text-slate-900').mark('brand')
+            if on_language:
+                ui.space()
+                language_picker(t, on_language)
     with ui.column().classes(design.PAGE) as content:
+        if embed and on_language:
+            with ui.row().classes('w-full justify-end'):
+                language_picker(t, on_language)
         yield content
     if not embed:
         with ui.footer(fixed=False).classes('bg-white text-slate-600 border-t border-slate-200 px-6 py-2 text-sm'):
             with ui.row().classes('w-full items-center justify-between gap-2'):
-                ui.label('Scheduling by CloudMeet, open source and self-hosted')
-                ui.link('Privacy', '/privacy').classes('text-slate-700').mark('privacy-link')
+                ui.label(_('Scheduling by CloudMeet, open source and self-hosted'))
+                ui.link(_('Privacy'), '/privacy').classes('text-slate-700').mark('privacy-link')
 
 
-def not_found(message: str, *, embed: bool = False) -> None:
+def not_found(message: str, *, embed: bool = False, t: Translator = ENGLISH) -> None:
     """A friendly 'not found' page with a 404 status."""
+    _ = t.gettext
     ui.context.client.status_code = 404
-    with frame('Not found', embed=embed):
+    with frame(_('Not found'), embed=embed, t=t):
         with ui.card().classes(design.CARD):
-            heading('Page not found', 1, 'text-2xl font-semibold')
+            heading(_('Page not found'), 1, 'text-2xl font-semibold')
             ui.label(message).classes(design.SUBTLE).mark('not-found')
-            ui.link('Go to the start page', '/')
+            ui.link(_('Go to the start page'), '/')

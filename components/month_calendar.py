@@ -8,46 +8,50 @@ from typing import Any
 
 from nicegui import ui
 
+from app.i18n import ENGLISH, Translator
 from components import design
 from components.headings import heading
-
-WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
 
 
 def month_calendar(*, month: date, free_days: dict[date, int], selected: date | None, today: date,
                    on_select: Callable[[date], Any], on_month: Callable[[int], Any],
-                   loading: bool = False) -> dict[date, ui.button]:
-    """Render `month` (its first day); `free_days` maps a date to its number of free times. Returns the day buttons,
-    which `style_day` can update in place."""
+                   loading: bool = False, t: Translator = ENGLISH) -> dict[date, ui.button]:
+    """Render `month` (its first day) with month and weekday names in `t`'s language; `free_days` maps a date to
+    its number of free times. Returns the day buttons, which `style_day` can update in place."""
     buttons: dict[date, ui.button] = {}
+    _ = t.gettext
     with ui.column().classes('w-full gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
-            heading(month.strftime('%B %Y'), 2, 'text-lg font-semibold m-0').mark('month-label')
+            heading(t.month(month), 2, 'text-lg font-semibold m-0').mark('month-label')
             with ui.row().classes('gap-1 no-wrap'):
-                prev = ui.button(icon='chevron_left', on_click=lambda: on_month(-1)).props(
-                    'flat round aria-label="Previous month"').mark('previous-month')
+                prev = ui.button(icon='chevron_left', on_click=lambda: on_month(-1)).props('flat round') \
+                    .mark('previous-month')
+                prev.props['aria-label'] = _('Previous month')
                 prev.set_enabled(month > today.replace(day=1) and not loading)
-                ui.button(icon='chevron_right', on_click=lambda: on_month(1)).props(
-                    'flat round aria-label="Next month"').mark('next-month').set_enabled(not loading)
+                after = ui.button(icon='chevron_right', on_click=lambda: on_month(1)).props('flat round') \
+                    .mark('next-month')
+                after.props['aria-label'] = _('Next month')
+                after.set_enabled(not loading)
         # a group of day buttons (role=grid would require rows and gridcells, which buttons are not)
-        with ui.grid(columns=7).classes('w-full gap-1 justify-items-center') \
-                .props(f'role=group aria-label="Days of {month:%B %Y}"'):
-            for name in WEEKDAYS:
-                ui.label(name).classes('text-xs font-medium text-slate-600 uppercase').props('aria-hidden=true')
-            for _ in range(month.weekday()):
+        with ui.grid(columns=7).classes('w-full gap-1 justify-items-center').props('role=group') as grid:
+            grid.props['aria-label'] = _('Days of {month}', month=t.month(month))
+            for name in t.weekdays():
+                ui.label(name).classes('text-xs font-medium text-slate-600 uppercase').props('aria-hidden=true') \
+                    .mark('weekday')
+            for _blank in range(month.weekday()):
                 ui.element('div')
             for day in _days(month):
                 button = ui.button(str(day.day), on_click=lambda d=day: on_select(d)).classes(design.DAY)
                 style_day(button.mark(f'day-{day.isoformat()}'), day, free_days.get(day, 0), day == selected,
-                          day < today or loading)
+                          day < today or loading, t)
                 buttons[day] = button
     return buttons
 
 
-def style_day(button: ui.button, day: date, free: int, selected: bool, past: bool) -> None:
+def style_day(button: ui.button, day: date, free: int, selected: bool, past: bool, t: Translator = ENGLISH) -> None:
     """Set a day button's look, accessible name and state from its number of free times."""
-    label = f'{day:%A} {day.day} {day:%B %Y}, ' + (f'{free} free time{"s" if free != 1 else ""}' if free
-                                                   else 'no free times')
+    count = t.ngettext('{count} free time', '{count} free times', free) if free else t.gettext('no free times')
+    label = f'{t.day(day)}, {count}'
     button.props(remove='unelevated flat color text-color')
     button.classes(remove='font-bold')
     if selected:
@@ -56,7 +60,8 @@ def style_day(button: ui.button, day: date, free: int, selected: bool, past: boo
         button.props('unelevated color=blue-1 text-color=primary').classes('font-bold')
     else:
         button.props('flat text-color=grey-7')
-    button.props(f'aria-label="{label}" aria-pressed={"true" if selected else "false"}')
+    button.props(f'aria-pressed={"true" if selected else "false"}')
+    button.props['aria-label'] = label
     button.set_enabled(bool(free) and not past)
 
 

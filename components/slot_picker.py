@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from nicegui import ui
 
+from app.i18n import ENGLISH, Translator
 from components import design
 from components.clock import format_day, format_time
 from components.headings import heading
@@ -37,8 +38,9 @@ class SlotPicker:
 
     def __init__(self, *, zone: str, load: Callable[[date, str], Awaitable[MonthSlots]],
                  find_next: Callable[[date, str], Awaitable[date | None]], on_pick: Callable[[Slot, str], Any],
-                 clock24: bool = True, on_view: Callable[[], Any] | None = None) -> None:
-        self.zone, self.clock24 = zone, clock24
+                 clock24: bool = True, on_view: Callable[[], Any] | None = None, t: Translator = ENGLISH) -> None:
+        self.zone, self.clock24, self.t = zone, clock24, t
+        _ = t.gettext
         self.load, self.find_next, self.on_pick = load, find_next, on_pick
         self.on_view = on_view or (lambda: None)  # the chosen day, zone or clock changed (pages keep it in the URL)
         self.month = self._today().replace(day=1)
@@ -50,9 +52,10 @@ class SlotPicker:
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
                 self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc),
-                                                   clock24=clock24)
-                ui.toggle({False: '12h', True: '24h'}, value=clock24, on_change=lambda e: self.set_clock(e.value)) \
-                    .props('aria-label="Clock format" no-caps').mark('clock-format')
+                                                   clock24=clock24, t=t)
+                clock = ui.toggle({False: _('12h'), True: _('24h')}, value=clock24,
+                                  on_change=lambda e: self.set_clock(e.value)).props('no-caps').mark('clock-format')
+                clock.props['aria-label'] = _('Clock format')
             self.banner = ui.column().classes('w-full')
             with ui.row().classes('w-full gap-6 items-start'):
                 # a long day of times scrolls past the calendar on a desktop: keep the calendar in view
@@ -97,7 +100,7 @@ class SlotPicker:
         now, today = _counts(self.data), self._today()
         for day, button in self.day_buttons.items():
             if before.get(day, 0) != now.get(day, 0) or day in (self.selected, before_selected):
-                style_day(button, day, now.get(day, 0), day == self.selected, day < today)
+                style_day(button, day, now.get(day, 0), day == self.selected, day < today, self.t)
 
     async def set_zone(self, zone: str) -> None:
         if zone != self.zone:
@@ -149,35 +152,39 @@ class SlotPicker:
         with self.calendar_box:
             self.day_buttons = month_calendar(
                 month=self.month, free_days=_counts(self.data), selected=self.selected, today=self._today(),
-                on_select=self.select_day, on_month=self.change_month, loading=self.loading)
+                on_select=self.select_day, on_month=self.change_month, loading=self.loading, t=self.t)
         self._render_times()
 
     def _render_times(self) -> None:
         self.times_box.clear()
         self.time_buttons = {}
+        t, _ = self.t, self.t.gettext
         with self.times_box:
             if self.loading:
                 with ui.row().classes('items-center gap-2').props('role=status aria-live=polite'):
                     ui.spinner(size='md')
-                    ui.label('Loading free times…').mark('loading')
+                    ui.label(_('Loading free times…')).mark('loading')
                 return
             if self.selected is None:
                 self._render_empty_month()
                 return
-            heading(format_day(self.selected), 3, 'text-base font-semibold m-0').mark('selected-day')
+            heading(format_day(self.selected, t), 3, 'text-base font-semibold m-0').mark('selected-day')
             zone = ZoneInfo(self.zone)
-            with ui.column().classes('w-full gap-2').props('role=group aria-label="Free times"'):
+            with ui.column().classes('w-full gap-2').props('role=group') as times:
+                times.props['aria-label'] = _('Free times')
                 for slot in self.slots_of_selected_day():
                     local = slot.start.astimezone(zone)
                     self.time_buttons[slot.start] = ui.button(
-                        format_time(local, self.clock24), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
-                        .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date())}, '
-                                                    f'{format_time(local, self.clock24)}"').mark('time')
+                        format_time(local, self.clock24, t), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
+                        .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date(), t)}, '
+                                                    f'{format_time(local, self.clock24, t)}"').mark('time')
 
     def _render_empty_month(self) -> None:
         if self.data.degraded:
             return
-        ui.label(f'No free times in {self.month:%B %Y}.').classes(design.SUBTLE).mark('empty-month')
+        _ = self.t.gettext
+        ui.label(_('No free times in {month}.', month=self.t.month(self.month))).classes(design.SUBTLE) \
+            .mark('empty-month')
 
         async def jump() -> None:
             button.props('loading')
@@ -186,8 +193,9 @@ class SlotPicker:
             if found is None:
                 button.delete()
                 with self.times_box:
-                    ui.label('There are no free times in the booking window.').classes(design.SUBTLE).mark('no-times')
+                    ui.label(_('There are no free times in the booking window.')).classes(design.SUBTLE) \
+                        .mark('no-times')
                 return
             await self.jump_to(found)
 
-        button = ui.button('Jump to the next free day', on_click=jump).props('outline no-caps').mark('jump')
+        button = ui.button(_('Jump to the next free day'), on_click=jump).props('outline no-caps').mark('jump')

@@ -10,20 +10,21 @@ from nicegui import app, ui
 from sqlalchemy.exc import OperationalError
 
 from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
+from app.i18n import N_, Translator, translator
 from components import design
 from components.frame import frame, not_found
 from components.headings import heading
 from components.rich_text import rich_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
-from components.timezone_select import city_name
 from pages import slot_loading
 from pages.blocking import off_loop
+from pages.language import page_translator, reload_in
 from pages.live import refresh_on_booking_change
 from services import bookings, calendar_links, public, use_cases
 from services.slots import Slot
 from web.edge import client_address
 
-LINK_NOT_VALID = 'This link is not valid. Please use the link from your confirmation e-mail.'
+LINK_NOT_VALID = N_('This link is not valid. Please use the link from your confirmation e-mail.')
 
 
 def register() -> None:
@@ -31,17 +32,18 @@ def register() -> None:
     app.get('/booking/{uid}/invite.ics', include_in_schema=False)(download_invite)
 
 
-async def manage_page(request: Request, uid: str, token: str = '', action: str = '') -> None:
+async def manage_page(request: Request, uid: str, token: str = '', action: str = '', lang: str = '') -> None:
     try:
         view = await off_loop(_guarded_view, _client_address(request), uid, token)
     except RateLimited as exc:
-        not_found(exc.detail)
+        not_found(exc.detail, t=page_translator(request, lang))
         ui.context.client.status_code = 429
         return
     except NotFound:
-        not_found(LINK_NOT_VALID)
+        t = page_translator(request, lang)
+        not_found(t.gettext(LINK_NOT_VALID), t=t)
         return
-    flow = ManageFlow(view, address=_client_address(request))
+    flow = ManageFlow(view, address=_client_address(request), t=page_translator(request, lang, kept=view.locale))
     if action in ('accept', 'decline', 'pick') and view.proposal and view.confirmed:
         flow.answer_proposal(action)  # a link from the proposal e-mail: ask, never act on a GET alone
 
@@ -59,42 +61,52 @@ def download_invite(request: Request, uid: str, token: str = '') -> Response:
 
 
 def invitation(view: public.ManageView) -> bytes:
-    """The invitee's own copy: published (nothing to answer), organised by the host, with the manage link."""
+    """The invitee's own copy: published (nothing to answer), organised by the host, with the manage link; its
+    texts in the language kept with the booking."""
+    t = translator(view.locale)
     link = calendar_links.manage_url(view.uid, view.token) if view.confirmed else ''
     return calendar_links.invitation(
-        uid=view.uid, title=_title(view), start=view.start, end=view.end, host_name=view.host.name,
+        uid=view.uid, title=_title(view, t), start=view.start, end=view.end, host_name=view.host.name,
         host_email=view.host_email, invitee_name=view.invitee_name, invitee_email=view.invitee_email,
-        location=_location_text(view), description=f'Reschedule or cancel: {link}' if link else '', url=link,
+        location=_location_text(view, t), url=link,
+        description=t.gettext('Reschedule or cancel: {link}', link=link) if link else '',
         sequence=view.sequence, cancelled=not view.confirmed, published=True)
 
 
 class ManageFlow:
-    def __init__(self, view: public.ManageView, *, address: str) -> None:
+    def __init__(self, view: public.ManageView, *, address: str, t: Translator | None = None) -> None:
         self.view, self.address = view, address  # the client's address: manage-link guesses are counted by it
+        self.t = t or translator(view.locale)
         self.picker: SlotPicker | None = None
-        with frame('Your booking', brand=view.host.brand_color):
+        with frame(self.t.gettext('Your booking'), brand=view.host.brand_color, t=self.t,
+                   on_language=self._switch_language):
             self.body = ui.column().classes('w-full gap-4')
             self.dialogs = ui.element('div')  # stable parent: live refreshes never delete an open dialog
         self._render()
         refresh_on_booking_change(view.host.id, self._refresh_picker)
 
+    def _switch_language(self, locale: str) -> None:
+        if locale != self.t.locale:
+            reload_in(locale, f'/booking/{self.view.uid}', {'token': self.view.token})
+
     def _render(self) -> None:
         self.body.clear()
-        view, zone = self.view, ZoneInfo(self.view.invitee_timezone)
+        view, zone, t, _ = self.view, ZoneInfo(self.view.invitee_timezone), self.t, self.t.gettext
         start, end = view.start.astimezone(zone), view.end.astimezone(zone)
         with self.body:
             with ui.card().classes(design.CARD):
                 if view.confirmed:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
-                        heading('You are scheduled', 1, design.HEADLINE + ' m-0').mark('status')
-                    ui.label(f'Booked for {view.invitee_name} ({view.invitee_email}). '
-                             "Keep this page's address: it lets you reschedule or cancel.").classes(design.SUBTLE)
+                        heading(_('You are scheduled'), 1, design.HEADLINE + ' m-0').mark('status')
+                    ui.label(_("Booked for {name} ({email}). Keep this page's address: it lets you reschedule or "
+                               'cancel.', name=view.invitee_name, email=view.invitee_email)).classes(design.SUBTLE)
                 else:
-                    heading('This meeting was cancelled', 1, design.HEADLINE + ' m-0').mark('status')
+                    heading(_('This meeting was cancelled'), 1, design.HEADLINE + ' m-0').mark('status')
                     if view.cancel_reason:
-                        ui.label(f'Reason: {view.cancel_reason}').classes('text-slate-700').mark('cancel-reason')
-                _details(view, start, end)
+                        ui.label(_('Reason: {reason}', reason=view.cancel_reason)).classes('text-slate-700') \
+                            .mark('cancel-reason')
+                _details(view, start, end, t)
                 if view.confirmed and view.confirmation_message:
                     rich_text(view.confirmation_message).classes('border-l-4 border-slate-300 pl-3') \
                         .mark('confirmation-message')
@@ -104,26 +116,28 @@ class ManageFlow:
                 self._calendar_links()
                 self._actions()
             elif view.event_type:
-                ui.link('Book a new time', f'/{view.host.username}/{view.event_type.slug}').mark('book-again')
+                ui.link(_('Book a new time'), f'/{view.host.username}/{view.event_type.slug}').mark('book-again')
 
     def _proposal(self, proposal: bookings.Proposal, zone: ZoneInfo) -> None:
         start, end, clock = proposal.start.astimezone(zone), proposal.end.astimezone(zone), self.view.clock24
+        t, _ = self.t, self.t.gettext
         with ui.card().classes(design.CARD + ' border-l-4 border-amber-500').mark('proposal'):
-            heading(f'{self.view.host.name} proposes a new time', 2, design.TITLE + ' m-0')
-            ui.label(f'{format_day(start.date())}, {format_time(start, clock)} – {format_time(end, clock)}') \
+            heading(_('{host_name} proposes a new time', host_name=self.view.host.name), 2, design.TITLE + ' m-0')
+            ui.label(f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}') \
                 .classes('font-medium').mark('proposed-when')
             if proposal.message:
                 ui.label(proposal.message).classes('whitespace-pre-line text-slate-700').mark('proposal-message')
             expires = proposal.expires_at.astimezone(zone)
-            ui.label(f'Please answer by {format_day(expires.date())}, {format_time(expires, clock)}.') \
-                .classes(design.SUBTLE)
+            ui.label(_('Please answer by {when}.', when=f'{format_day(expires.date(), t)}, '
+                                                        f'{format_time(expires, clock, t)}')).classes(design.SUBTLE)
             with ui.row().classes('gap-3'):
-                self.accept_button = ui.button('Accept the new time', on_click=lambda: self.answer_proposal('accept')) \
+                self.accept_button = ui.button(_('Accept the new time'),
+                                               on_click=lambda: self.answer_proposal('accept')) \
                     .props('unelevated no-caps').mark('accept-proposal')
                 if self.view.reschedulable:
-                    ui.button('Pick another time', on_click=lambda: self.answer_proposal('pick')) \
+                    ui.button(_('Pick another time'), on_click=lambda: self.answer_proposal('pick')) \
                         .props('outline no-caps').mark('pick-another')
-                ui.button('Decline and cancel', on_click=lambda: self.answer_proposal('decline')) \
+                ui.button(_('Decline and cancel'), on_click=lambda: self.answer_proposal('decline')) \
                     .props('outline no-caps color=negative').mark('decline-proposal')
 
     def answer_proposal(self, action: str) -> None:
@@ -135,28 +149,29 @@ class ManageFlow:
             self._open_picker()
             return
         local, clock = proposal.start.astimezone(ZoneInfo(self.view.invitee_timezone)), self.view.clock24
-        accept = action == 'accept'
+        accept, t, _ = action == 'accept', self.t, self.t.gettext
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading('Move your meeting to the proposed time?' if accept else 'Decline and cancel the meeting?', 2,
+            heading(_('Move your meeting to the proposed time?') if accept else _('Decline and cancel the meeting?'), 2,
                     design.TITLE + ' m-0')
-            place = city_name(self.view.invitee_timezone)
-            when = f'{format_day(local.date())}, {format_time(local, clock)} ({place} time)'
-            ui.label(when if accept else 'Your meeting will be cancelled. You can book a new time afterwards.')
+            when = _('{when} ({city} time)', when=f'{format_day(local.date(), t)}, {format_time(local, clock, t)}',
+                     city=t.city(self.view.invitee_timezone))
+            ui.label(when if accept else _('Your meeting will be cancelled. You can book a new time afterwards.'))
             with ui.row().classes('gap-2'):
-                ui.button('Yes, move it' if accept else 'Yes, decline and cancel',
+                ui.button(_('Yes, move it') if accept else _('Yes, decline and cancel'),
                           on_click=lambda: self._answer(dialog, accept)) \
                     .props('unelevated no-caps' + ('' if accept else ' color=negative')) \
                     .mark('confirm-accept' if accept else 'confirm-decline')
-                ui.button('Not now', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Not now'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
     async def _answer(self, dialog: ui.dialog, accept: bool) -> None:
+        _ = self.t.gettext
         dialog.close()
         try:
             self.view = await off_loop(_answer_proposal, self.address, self.view.uid, self.view.token, accept)
         except SlotUnavailable:
-            ui.notify('Sorry, the proposed time is no longer free. Please pick another time.', type='warning')
+            ui.notify(_('Sorry, the proposed time is no longer free. Please pick another time.'), type='warning')
             self._open_picker()
             return
         except (Conflict, NotFound) as exc:
@@ -165,19 +180,19 @@ class ManageFlow:
             self._render()
             return
         except OperationalError:
-            ui.notify('Your answer could not be saved right now. Please try again.', type='negative')
+            ui.notify(_('Your answer could not be saved right now. Please try again.'), type='negative')
             return
         self.picker = None
         self._render()
-        ui.notify('Your meeting was moved.' if accept else 'Your meeting was cancelled.',
+        ui.notify(_('Your meeting was moved.') if accept else _('Your meeting was cancelled.'),
                   type='positive' if accept else 'info')
 
     def _calendar_links(self) -> None:
-        view = self.view
-        title, location = _title(view), _location_text(view)
-        details = 'To reschedule or cancel, use the link in your confirmation e-mail.'
+        view, _ = self.view, self.t.gettext
+        title, location = _title(view, self.t), _location_text(view, self.t)
+        details = _('To reschedule or cancel, use the link in your confirmation e-mail.')
         with ui.card().classes(design.CARD):
-            heading('Add to your calendar', 2, design.TITLE + ' m-0')
+            heading(_('Add to your calendar'), 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-3'):
                 google = calendar_links.google_calendar_link(title=title, start=view.start, end=view.end,
                                                              details=details, location=location)
@@ -185,16 +200,17 @@ class ManageFlow:
                                                                details=details, location=location)
                 ui.link('Google Calendar', google, new_tab=True).mark('google')
                 ui.link('Outlook', outlook, new_tab=True).mark('outlook')
-                ui.link('Download .ics', f'/booking/{view.uid}/invite.ics?token={view.token}') \
+                ui.link(_('Download .ics'), f'/booking/{view.uid}/invite.ics?token={view.token}') \
                     .props('download=invite.ics').mark('ics')
 
     def _actions(self) -> None:
+        _ = self.t.gettext
         with ui.card().classes(design.CARD):
-            heading('Need to make a change?', 2, design.TITLE + ' m-0')
+            heading(_('Need to make a change?'), 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-3'):
                 if self.view.reschedulable:
-                    ui.button('Reschedule', on_click=self._open_picker).props('outline no-caps').mark('reschedule')
-                ui.button('Cancel meeting', on_click=self._confirm_cancel).props('outline no-caps color=negative') \
+                    ui.button(_('Reschedule'), on_click=self._open_picker).props('outline no-caps').mark('reschedule')
+                ui.button(_('Cancel meeting'), on_click=self._confirm_cancel).props('outline no-caps color=negative') \
                     .mark('cancel')
             self.picker_box = ui.column().classes('w-full')
 
@@ -203,9 +219,9 @@ class ManageFlow:
             return
         self.picker_box.clear()
         with self.picker_box:
-            heading('Pick a new time', 3, 'text-base font-semibold m-0')
+            heading(self.t.gettext('Pick a new time'), 3, 'text-base font-semibold m-0')
             self.picker = SlotPicker(zone=self.view.invitee_timezone, load=self._load, find_next=self._find_next,
-                                     on_pick=self._confirm_move, clock24=self.view.clock24)
+                                     on_pick=self._confirm_move, clock24=self.view.clock24, t=self.t)
         booked = self.view.start.astimezone(ZoneInfo(self.view.invitee_timezone)).date()
         picker = self.picker
         ui.timer(0, lambda: picker.jump_to(booked), once=True)  # opens on the booked date
@@ -227,27 +243,30 @@ class ManageFlow:
 
     def _confirm_move(self, slot: Slot, zone: str) -> None:
         local, clock = slot.start.astimezone(ZoneInfo(zone)), self.picker.clock24 if self.picker else True
+        t, _ = self.t, self.t.gettext
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3'):
-            heading('Move your meeting?', 2, design.TITLE + ' m-0')
-            ui.label(f'New time: {format_day(local.date())}, {format_time(local, clock)} ({city_name(zone)} time)')
-            reason = ui.textarea('Reason for the change (optional, sent to the host)', validation={
-                'Keep the reason under 1000 characters.': lambda v: len(v or '') <= 1000}) \
+            heading(_('Move your meeting?'), 2, design.TITLE + ' m-0')
+            ui.label(_('New time: {when} ({city} time)', when=f'{format_day(local.date(), t)}, '
+                                                              f'{format_time(local, clock, t)}', city=t.city(zone)))
+            reason = ui.textarea(_('Reason for the change (optional, sent to the host)'), validation={
+                _('Keep the reason under 1000 characters.'): lambda v: len(v or '') <= 1000}) \
                 .props('outlined autogrow').classes('w-full').mark('move-reason')
             with ui.row().classes('gap-2'):
-                ui.button('Move meeting', on_click=lambda: self._move(dialog, slot, reason.value or '')) \
+                ui.button(_('Move meeting'), on_click=lambda: self._move(dialog, slot, reason.value or '')) \
                     .props('unelevated no-caps').mark('confirm-move')
-                ui.button('Keep the current time', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Keep the current time'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
     async def _move(self, dialog: ui.dialog, slot: Slot, reason: str = '') -> None:
         if len(reason) > 1000:
             return
+        _ = self.t.gettext
         dialog.close()
         try:
             self.view = await off_loop(_reschedule, self.address, self.view.uid, self.view.token, slot.start, reason)
         except SlotUnavailable:
-            ui.notify('Sorry, that time was just taken. Please pick another one.', type='warning')
+            ui.notify(_('Sorry, that time was just taken. Please pick another one.'), type='warning')
             if self.picker:
                 await self.picker.reload()
             return
@@ -255,23 +274,24 @@ class ManageFlow:
             ui.notify(exc.detail, type='negative')
             return
         except OperationalError:
-            ui.notify('The meeting could not be moved right now. Please try again.', type='negative')
+            ui.notify(_('The meeting could not be moved right now. Please try again.'), type='negative')
             return
         self.picker = None
         self._render()
-        ui.notify('Your meeting was moved.', type='positive')
+        ui.notify(_('Your meeting was moved.'), type='positive')
 
     def _confirm_cancel(self) -> None:
+        _ = self.t.gettext
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading('Cancel this meeting?', 2, design.TITLE + ' m-0')
-            reason = ui.textarea('Reason (optional)', validation={
-                'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
+            heading(_('Cancel this meeting?'), 2, design.TITLE + ' m-0')
+            reason = ui.textarea(_('Reason (optional)'), validation={
+                _('Please keep it under 1000 characters'): lambda v: len(v or '') <= 1000}) \
                 .props('outlined autogrow').classes('w-full').mark('cancel-reason-input')
             with ui.row().classes('gap-2'):
-                ui.button('Yes, cancel', on_click=lambda: self._cancel(dialog, reason.value or '')) \
+                ui.button(_('Yes, cancel'), on_click=lambda: self._cancel(dialog, reason.value or '')) \
                     .props('unelevated no-caps color=negative').mark('confirm-cancel')
-                ui.button('Keep the meeting', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Keep the meeting'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
     async def _cancel(self, dialog: ui.dialog, reason: str) -> None:
@@ -279,20 +299,21 @@ class ManageFlow:
         try:
             self.view = await off_loop(_cancel, self.address, self.view.uid, self.view.token, reason[:1000])
         except (NotFound, OperationalError):
-            ui.notify('The meeting could not be cancelled right now. Please try again.', type='negative')
+            ui.notify(self.t.gettext('The meeting could not be cancelled right now. Please try again.'),
+                      type='negative')
             return
         self.picker = None
         self._render()
 
 
-def _details(view: public.ManageView, start: datetime, end: datetime) -> None:
-    clock = view.clock24
+def _details(view: public.ManageView, start: datetime, end: datetime, t: Translator) -> None:
+    clock, _ = view.clock24, t.gettext
     with ui.column().classes('gap-1 text-slate-800').mark('details'):
-        ui.label(_title(view)).classes('text-lg font-semibold')
-        ui.label(f'{format_day(start.date())}, {format_time(start, clock)} – {format_time(end, clock)}') \
+        ui.label(_title(view, t)).classes('text-lg font-semibold')
+        ui.label(f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}') \
             .classes('font-medium').mark('when')
-        ui.label(f'Time zone: {city_name(view.invitee_timezone)}').classes(design.SUBTLE)
-        ui.label(f'Location: {view.location_label}').mark('where')
+        ui.label(_('Time zone: {city}', city=t.city(view.invitee_timezone))).classes(design.SUBTLE)
+        ui.label(_('Location: {place}', place=_(view.location_label))).mark('where')
         value = view.location_value
         if value and _is_web_link(value):
             ui.link(value, value, new_tab=True).mark('location-link')
@@ -300,13 +321,13 @@ def _details(view: public.ManageView, start: datetime, end: datetime) -> None:
             ui.label(value).classes('whitespace-pre-line').mark('location-value')
 
 
-def _title(view: public.ManageView) -> str:
-    name = view.event_type.title if view.event_type else 'Meeting'
-    return f'{name} with {view.host.name}'
+def _title(view: public.ManageView, t: Translator) -> str:
+    name = view.event_type.title if view.event_type else t.gettext('Meeting')
+    return t.gettext('{event_name} with {name}', event_name=name, name=view.host.name)
 
 
-def _location_text(view: public.ManageView) -> str:
-    return view.location_value or view.location_label
+def _location_text(view: public.ManageView, t: Translator) -> str:
+    return view.location_value or t.gettext(view.location_label)
 
 
 def _is_web_link(value: str) -> bool:

@@ -15,6 +15,7 @@ from nicegui import Client, app, background_tasks, ui
 from sqlalchemy.exc import OperationalError
 
 from app.errors import Conflict, InvalidInput, Moved, NotFound, RateLimited, SlotUnavailable
+from app.i18n import ENGLISH, Translator
 from components import design
 from components.booking_form import BookingForm
 from components.clock import clock24_for
@@ -23,9 +24,10 @@ from components.frame import frame, not_found
 from components.headings import heading
 from components.rich_text import plain_text
 from components.slot_picker import MonthSlots, SlotPicker, format_day, format_time
-from components.timezone_select import city_name, show_zone
+from components.timezone_select import show_zone
 from pages import slot_loading
 from pages.blocking import off_loop
+from pages.language import page_translator, reload_in
 from pages.live import refresh_on_booking_change
 from services import bookings, public, use_cases, validation
 from services.slots import Slot
@@ -48,28 +50,32 @@ def register() -> None:
     ui.page('/{username}/{slug}')(booking_page)
 
 
-async def host_page(username: str) -> Response | None:
+async def host_page(request: Request, username: str, lang: str = '') -> Response | None:
+    t = page_translator(request, lang)
+    _ = t.gettext
     try:
         host, types = await off_loop(lambda: public.host_page(username=username))
     except Moved as moved:  # a username the host gave up lately still leads to them
         return RedirectResponse(f'/{moved.username}', status_code=307)
     except NotFound:
-        not_found('There is no booking page at this address. Check the link you were given.')
+        not_found(_('There is no booking page at this address. Check the link you were given.'), t=t)
         return None
-    with frame(host.name, brand=host.brand_color):
+    with frame(host.name, brand=host.brand_color, t=t, on_language=lambda code: reload_in(code, f'/{username}')):
         with ui.row().classes('items-center gap-4'):
             avatar(host)
             heading(host.name, 1, design.HEADLINE + ' m-0')
         if host.intro:
             ui.label(host.intro).classes('text-slate-700 whitespace-pre-line').mark('intro')
         if not types:
-            ui.label(f'{host.name} has no meetings to book right now.').classes(design.SUBTLE).mark('no-types')
+            ui.label(_('{host_name} has no meetings to book right now.', host_name=host.name)) \
+                .classes(design.SUBTLE).mark('no-types')
         for event_type in types:
-            with ui.link(target=f'/{host.username}/{event_type.slug}').classes('w-full no-underline text-inherit'):
+            target = f'/{host.username}/{event_type.slug}' + (f'?lang={t.locale}' if lang else '')
+            with ui.link(target=target).classes('w-full no-underline text-inherit'):
                 with ui.card().classes(design.CARD + ' hover:shadow-md'):
                     heading(event_type.title, 2, design.TITLE + ' m-0')
-                    ui.label(f'{event_type.duration_minutes} min · {event_type.location_label}') \
-                        .classes(design.SUBTLE)
+                    minutes = _('{minutes} min', minutes=event_type.duration_minutes)
+                    ui.label(f'{minutes} · {_(event_type.location_label)}').classes(design.SUBTLE)
                     if event_type.description:
                         ui.label(plain_text(event_type.description)) \
                             .classes('text-slate-700 whitespace-pre-line line-clamp-3 break-words')
@@ -77,20 +83,23 @@ async def host_page(username: str) -> Response | None:
 
 
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
-                       tz: str = '') -> Response | None:
+                       tz: str = '', lang: str = '') -> Response | None:
+    t = page_translator(request, lang)
     try:
         host, event_type = await off_loop(lambda: public.booking_page(username=username, slug=slug))
     except Moved as moved:
         query = f'?{request.url.query}' if request.url.query else ''
         return RedirectResponse(f'/{moved.username}/{slug}{query}', status_code=307)
     except NotFound:
-        not_found('This booking page does not exist, or it is not taking bookings right now.', embed=embed == '1')
+        not_found(t.gettext('This booking page does not exist, or it is not taking bookings right now.'),
+                  embed=embed == '1', t=t)
         return None
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
-    state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)))
+    state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)),
+                      lang=t.locale if lang else '')
     BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
-                clock24=_clock24(host, request))
+                clock24=_clock24(host, request), t=t)
     return None
 
 
@@ -101,6 +110,7 @@ class FlowState:
     day: date | None = None
     slot: datetime | None = None
     zone_given: bool = False
+    lang: str = ''  # a language the address names (kept in it)
 
 
 ZONE_COOKIE = 'cloudmeet_tz'
@@ -114,25 +124,28 @@ class BookingFlow:
     """Step 1 picks a time, step 2 takes the invitee's details; the times stay live throughout."""
 
     def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool,
-                 known_zone: str | None = None, state: FlowState | None = None, clock24: bool = True) -> None:
-        self.host, self.event_type = host, event_type
+                 known_zone: str | None = None, state: FlowState | None = None, clock24: bool = True,
+                 t: Translator = ENGLISH) -> None:
+        self.host, self.event_type, self.t = host, event_type, t
+        _ = t.gettext
         self.chosen: Slot | None = None
         self.zone = known_zone or host.timezone
         self.known_zone = known_zone
         self.state = state or FlowState()
         self.embed = embed
         self.idempotency_key = ''
-        with frame(event_type.title, embed=embed, brand=host.brand_color):
-            event_header(host, event_type)
+        with frame(event_type.title, embed=embed, brand=host.brand_color, t=t, on_language=self._switch_language):
+            event_header(host, event_type, t)
             with ui.card().classes(design.CARD) as self.pick_step:
-                heading('Select a date and time', 2, design.TITLE + ' m-0')
+                heading(_('Select a date and time'), 2, design.TITLE + ' m-0')
                 self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
-                                         on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url)
+                                         on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url, t=t)
             with ui.card().classes(design.CARD) as self.form_step:
                 with ui.row().classes('items-center gap-2'):
-                    ui.button(icon='arrow_back', on_click=self._back_pressed) \
-                        .props('flat round aria-label="Back to times"').tooltip('Back to times').mark('back')
-                    heading('Enter your details', 2, design.TITLE + ' m-0')
+                    back = ui.button(icon='arrow_back', on_click=self._back_pressed).props('flat round') \
+                        .tooltip(_('Back to times')).mark('back')
+                    back.props['aria-label'] = _('Back to times')
+                    heading(_('Enter your details'), 2, design.TITLE + ' m-0')
                 self.summary = ui.label('').classes('font-medium text-slate-800').mark('chosen-time')
                 self.taken = ui.label('').classes(design.WARNING).props('role=alert').mark('taken')
                 self.form_box = ui.column().classes('w-full')  # the form is built when a time is first picked
@@ -152,7 +165,7 @@ class BookingFlow:
             zone = await detect_browser_zone(self.client)
             if zone and zone != self.picker.zone:
                 self.picker.zone = zone
-                show_zone(self.picker.zone_select, zone)
+                show_zone(self.picker.zone_select, zone, self.t)
         if self.state.day:
             await self.picker.jump_to(self.state.day)
         else:
@@ -166,8 +179,8 @@ class BookingFlow:
                     self.form.fill(app.storage.tab.get(self._details_key, {}))
             else:
                 with self.pick_step:
-                    ui.notify('That time is no longer free. Here are the times that are.', type='warning',
-                              position='top')
+                    ui.notify(self.t.gettext('That time is no longer free. Here are the times that are.'),
+                              type='warning', position='top')
                 self._keep_in_url()
 
     @property
@@ -175,7 +188,7 @@ class BookingFlow:
         """The details form, built on first use: the first HTML of the page stays light."""
         if self._form is None:
             with self.form_box:
-                self._form = BookingForm(self.event_type.questions, self._submit)
+                self._form = BookingForm(self.event_type.questions, self._submit, t=self.t)
             self._form.on_change(self._remember_details)
         return self._form
 
@@ -188,6 +201,13 @@ class BookingFlow:
         app.storage.tab[self._details_key] = self.form.values()
 
     def _keep_in_url(self, *, push: bool = False) -> None:
+        query = self._query()
+        if self.state.lang:
+            query['lang'] = self.state.lang
+        url = f'{self._path}?{urlencode(query)}'
+        self.client.run_javascript(f'history.{"pushState" if push else "replaceState"}(null, "", {json.dumps(url)})')
+
+    def _query(self) -> dict[str, str]:
         query = {'tz': self.picker.zone}
         if self.picker.selected:
             query['date'] = self.picker.selected.isoformat()
@@ -195,8 +215,16 @@ class BookingFlow:
             query['slot'] = self.chosen.start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         if self.embed:
             query['embed'] = '1'
-        url = f'/{self.host.username}/{self.event_type.slug}?{urlencode(query)}'
-        self.client.run_javascript(f'history.{"pushState" if push else "replaceState"}(null, "", {json.dumps(url)})')
+        return query
+
+    @property
+    def _path(self) -> str:
+        return f'/{self.host.username}/{self.event_type.slug}'
+
+    def _switch_language(self, locale: str) -> None:
+        """The same step in another language (typed details are kept with the tab)."""
+        if locale != self.t.locale:
+            reload_in(locale, self._path, self._query())
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
@@ -221,9 +249,9 @@ class BookingFlow:
         if self.chosen:
             start = self.chosen.start.astimezone(ZoneInfo(self.zone))
             end = self.chosen.end.astimezone(ZoneInfo(self.zone))
-            clock = self.picker.clock24
-            self.summary.text = (f'{format_day(start.date())}, {format_time(start, clock)} – '
-                                 f'{format_time(end, clock)} ({city_name(self.zone)} time)')
+            clock, t = self.picker.clock24, self.t
+            when = f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}'
+            self.summary.text = t.gettext('{when} ({city} time)', when=when, city=t.city(self.zone))
 
     def _back(self, message: str = '') -> None:
         self.form_step.set_visibility(False)
@@ -239,7 +267,8 @@ class BookingFlow:
     async def _refresh(self) -> None:
         await self.picker.reload(quiet=True)
         if self.chosen and self.form_step.visible and not self.picker.is_free(self.chosen):
-            self.taken.text = 'Sorry, this time was just booked by someone else. Please go back and pick another time.'
+            self.taken.text = self.t.gettext(
+                'Sorry, this time was just booked by someone else. Please go back and pick another time.')
             self.taken.set_visibility(True)
             self.form.set_enabled(False)
 
@@ -247,20 +276,22 @@ class BookingFlow:
         assert self.chosen is not None
         try:
             invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=self.zone,
-                                       notes=values['notes'], answers=values['answers'], clock24=self.picker.clock24)
+                                       notes=values['notes'], answers=values['answers'], clock24=self.picker.clock24,
+                                       locale=self.t.locale)
             receipt = await off_loop(use_cases.book, event_type_id=self.event_type.id, start=self.chosen.start,
                                      invitee=invitee, now=slot_loading.now(),
                                      address=client_address(self.client.request),
                                      idempotency_key=self.idempotency_key)
         except SlotUnavailable:
             await self.picker.reload()
-            self._back('Sorry, that time was just taken. Here are the times that are still free.')
+            self._back(self.t.gettext('Sorry, that time was just taken. Here are the times that are still free.'))
             return
         except (InvalidInput, NotFound, Conflict, RateLimited) as exc:
             self.form.show_error(exc.detail)
             return
         except OperationalError:
-            self.form.show_error('We could not save your booking right now; nothing was booked. Please try again.')
+            self.form.show_error(
+                self.t.gettext('We could not save your booking right now; nothing was booked. Please try again.'))
             return
         ui.navigate.to(f'/booking/{receipt.booking.uid}?token={receipt.token}')
 

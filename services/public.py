@@ -9,15 +9,17 @@ from sqlmodel import Session
 
 from app.db import session_scope
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import BOOKING_CONFIRMED, Booking, EventType, Host
 from services import bookings, event_types, hosts, offer_cache
 from services.calendars import events as calendar_events
 
-LOCATION_LABELS = {'google_meet': 'Google Meet', 'teams': 'Microsoft Teams', 'phone': 'Phone call',
-                   'in_person': 'In person', 'link': 'Web conference', 'none': 'Details follow from the host'}
+LOCATION_LABELS = {'google_meet': N_('Google Meet'), 'teams': N_('Microsoft Teams'), 'phone': N_('Phone call'),
+                   'in_person': N_('In person'), 'link': N_('Web conference'),
+                   'none': N_('Details follow from the host')}
 VIDEO_KINDS = frozenset({'google_meet', 'teams'})
 # A Meet or Teams link needs the matching account to receive the booking; without it none will come.
-NO_VIDEO_LABEL = 'Online: the host will send the details'
+NO_VIDEO_LABEL = N_('Online: the host will send the details')
 
 
 def location_label(kind: str, video: str) -> str:
@@ -82,6 +84,7 @@ class ManageView:
     proposal: bookings.Proposal | None = None  # a new time the host proposed, awaiting the invitee's answer
     confirmation_message: str = ''  # the event type's own words for those who booked
     host_email: str = ''  # the organiser in the invitee's .ics (their e-mails reply to it too); never shown on pages
+    locale: str = 'en'  # the invitee's language, kept with the booking
 
     @property
     def confirmed(self) -> bool:
@@ -152,7 +155,8 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
         sequence=booking.sequence, clock24=_clock24(booking, host),
         proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
-        host_email=host.email, confirmation_message=event_type.confirmation_message if event_type else '')
+        host_email=host.email, confirmation_message=event_type.confirmation_message if event_type else '',
+        locale=booking.locale)
 
 
 def _clock24(booking: Booking, host: Host) -> bool:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel.core import Locale, get_global
 
+from app.i18n import ENGLISH, Translator
+
 REGIONS = ('Africa/', 'America/', 'Antarctica/', 'Asia/', 'Atlantic/', 'Australia/', 'Europe/', 'Indian/',
            'Pacific/')
 
@@ -48,15 +50,16 @@ def city_name(zone: str) -> str:
     return canonical(zone).rsplit('/', 1)[-1].replace('_', ' ')
 
 
-def country(zone: str) -> str:
-    """The zone's country in English ('Asia/Tokyo' -> 'Japan'), or '' (UTC, Antarctic stations...)."""
+def country(zone: str, locale: str = 'en') -> str:
+    """The zone's country in `locale`'s words ('Asia/Tokyo' -> 'Japan', 'Japon'), or '' (UTC, Antarctic
+    stations...)."""
     territory = get_global('zone_territories').get(canonical(zone), '')
-    return _territories().get(territory, '') if territory else ''
+    return _territories(locale).get(territory, '') if territory else ''
 
 
 @lru_cache
-def _territories() -> dict[str, str]:
-    return dict(Locale('en').territories)
+def _territories(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).territories)
 
 
 def offset_text(zone: str, now: datetime) -> str:
@@ -76,7 +79,8 @@ def abbreviation(zone: str, now: datetime) -> str:
     return '' if not name or name[0] in '+-' or name == 'UTC' else name
 
 
-def search_text(zone: str, now: datetime) -> str:
-    """What a picker shows and searches: 'Tokyo · Japan · JST · UTC+09:00'."""
-    parts = [city_name(zone), country(zone), abbreviation(zone, now), offset_text(zone, now)]
+def search_text(zone: str, now: datetime, t: Translator = ENGLISH) -> str:
+    """What a picker shows and searches: 'Tokyo · Japan · JST · UTC+09:00' (in German 'Tokio · Japan · ...')."""
+    city = city_name(zone) if t.english else t.city(canonical(zone))
+    parts = [city, country(zone, t.locale), abbreviation(zone, now), offset_text(zone, now)]
     return ' · '.join(dict.fromkeys(p for p in parts if p))
