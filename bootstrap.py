@@ -18,9 +18,10 @@ from api import create_api
 from app import bus, files
 from app.config import Settings
 from app.db import init_engine, migrate, session_scope
+from app.models import utcnow
 from jobs import OutboxJobs
 from pages import live, register_pages
-from services import hosts, keys, offer_cache
+from services import hosts, keys, offer_cache, use_cases
 from services.calendars import busy
 from services.notifications import mailers, worker
 from web import failures, logs
@@ -89,7 +90,8 @@ def bootstrap(settings: Settings) -> Runtime:
 def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
     stopping = threading.Event()  # set at shutdown: a pass finishes the messages in hand and gives back the rest
     jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
-                      poll_seconds=settings.outbox_poll_seconds, stopping=stopping)
+                      poll_seconds=settings.outbox_poll_seconds, stopping=stopping,
+                      chores=lambda: use_cases.decline_expired_requests(now=utcnow()))
     nicegui_app.on_startup(worker.take_back_abandoned)  # before the first pass: killed workers' claims come back
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))

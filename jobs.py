@@ -25,7 +25,8 @@ Work = Callable[[], 'datetime | None']  # sends what is due; returns when the ne
 
 class OutboxJobs:
     def __init__(self, work: Work, *, poll_seconds: float, gather_seconds: float = 0.25,
-                 stopping: threading.Event | None = None) -> None:
+                 stopping: threading.Event | None = None, chores: Callable[[], object] | None = None,
+                 chore_seconds: float = 60.0) -> None:
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             'coalesce': True, 'max_instances': 1,
             'misfire_grace_time': None,  # APScheduler 3 drops a run >1 s late by default; never drop one
@@ -37,6 +38,7 @@ class OutboxJobs:
         self._again = threading.Event()
         self._unsubscribe: Callable[[], None] = lambda: None
         self.stopping = stopping or threading.Event()  # the work sees it too: a pass in progress stops early
+        self._chores, self._chore_seconds = chores, chore_seconds  # periodic upkeep (undecided requests expire)
 
     def start(self) -> None:
         """Start inside the running event loop, look at the outbox at once, and after every booking change."""
@@ -46,6 +48,17 @@ class OutboxJobs:
         self.scheduler.add_job(self.run, 'interval', seconds=self._poll, id='outbox-poll',
                                next_run_time=datetime.now(timezone.utc))
         self._unsubscribe = events.subscribe(self.wake)
+        if self._chores is not None:
+            self.scheduler.add_job(self._upkeep, 'interval', seconds=self._chore_seconds, id='upkeep',
+                                   next_run_time=datetime.now(timezone.utc))
+
+    def _upkeep(self) -> None:
+        if self.stopping.is_set() or self._chores is None:
+            return
+        try:
+            self._chores()
+        except Exception:
+            log.exception('upkeep failed; the next run retries')
 
     def shutdown(self) -> None:
         """Take no more work: no new passes, and a pass in progress finishes the messages in hand and gives back its

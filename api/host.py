@@ -12,6 +12,7 @@ from api.schemas import (
     BookingDetailPublic,
     BookingPublic,
     CancelRequest,
+    EmptyRequest,
     EventTypePublic,
     EventTypeUpdate,
     HostPublic,
@@ -172,7 +173,8 @@ def delete_event_type(host_id: HostId, event_type_id: int) -> Response:
 
 
 @router.get('/bookings', response_model=list[BookingPublic], responses=problems(422))
-def list_bookings(host_id: HostId, status: Annotated[str, Query(pattern='^(upcoming|past|cancelled)$')] = 'upcoming',
+def list_bookings(host_id: HostId,
+                  status: Annotated[str, Query(pattern='^(upcoming|pending|past|cancelled)$')] = 'upcoming',
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
                   offset: Annotated[int, Query(ge=0, le=validation.MAX_ID)] = 0) -> list[dict[str, Any]]:
     with session_scope() as session:
@@ -193,6 +195,20 @@ def get_booking(host_id: HostId, uid: str) -> dict[str, Any]:
 @router.post('/bookings/{uid}/cancel', response_model=BookingPublic, responses=problems(404, 409, 422))
 def cancel_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
     return bookings.booking_json(use_cases.cancel_as_host(host_id=host_id, uid=uid, reason=body.reason, now=_now()))
+
+
+@router.post('/bookings/{uid}/confirm', response_model=BookingPublic, responses=problems(404, 409, 422))
+def confirm_booking(host_id: HostId, uid: str, body: EmptyRequest) -> dict[str, Any]:
+    """Confirm a pending request (409 when its time is no longer free, or it was declined or cancelled); the
+    invitee is e-mailed, the event goes into the calendar. Confirming twice is harmless."""
+    return bookings.booking_json(use_cases.confirm_as_host(host_id=host_id, uid=uid, now=_now()))
+
+
+@router.post('/bookings/{uid}/decline', response_model=BookingPublic, responses=problems(404, 409, 422))
+def decline_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
+    """Decline a pending request, with an optional reason the invitee is told."""
+    return bookings.booking_json(use_cases.decline_as_host(host_id=host_id, uid=uid, reason=body.reason,
+                                                           now=_now()))
 
 
 @router.post('/bookings/{uid}/propose', response_model=BookingPublic, responses=problems(404, 409, 422))

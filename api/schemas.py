@@ -23,9 +23,11 @@ from services.event_types import (
     Location,
     LocationKind,
     Minutes,
+    PeriodLimit,
     Question,
     QuestionKind,
     ScheduleId,
+    Seats,
     SlotInterval,
     Slug,
     Title,
@@ -66,6 +68,14 @@ class BookingRequest(Strict):
     timezone: Annotated[str, Field(max_length=64)]
     notes: Annotated[str, Field(max_length=2000)] = ''
     answers: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    duration_minutes: Duration | None = Field(default=None, description="One of the event type's duration_options "
+                                                                        '(default: its duration_minutes)')
+    locale: Annotated[str, Field(max_length=35)] | None = Field(
+        default=None, description="The invitee's language, e.g. 'de' (default: from Accept-Language)")
+
+
+class EmptyRequest(Strict):
+    """No fields: `{}`."""
 
 
 class CancelRequest(Strict):
@@ -142,6 +152,11 @@ class EventTypeUpdate(Strict):
     min_notice_minutes: Minutes | None = None
     max_days_ahead: DaysAhead | None = None
     daily_limit: DailyLimit | None = None
+    weekly_limit: PeriodLimit | None = None
+    monthly_limit: PeriodLimit | None = None
+    seats: Seats | None = None
+    requires_confirmation: bool | None = None
+    duration_options: list[Duration] | None = Field(default=None, max_length=10)
     location: Location | None = None
     schedule_id: ScheduleId | None = None
     active: bool | None = None
@@ -229,6 +244,11 @@ class EventTypePublic(Public):
     min_notice_minutes: int
     max_days_ahead: int
     daily_limit: int | None
+    weekly_limit: int | None
+    monthly_limit: int | None
+    seats: int
+    requires_confirmation: bool
+    duration_options: list[int]
     location: LocationPublic
     schedule_id: int | None
     active: bool
@@ -248,6 +268,9 @@ class OfferedEventTypePublic(Public):
     title: str
     description: str
     duration_minutes: int
+    duration_options: list[int]
+    seats: int
+    requires_confirmation: bool
     questions: list[QuestionPublic]
     location: LocationKindPublic
 
@@ -255,6 +278,8 @@ class OfferedEventTypePublic(Public):
 class SlotPublic(Public):
     start: Time
     end: Time
+    seats_left: int | None = Field(default=None, description='Seats still free at this start (event types with '
+                                                            'more than one seat only)')
 
 
 class SlotsPublic(Public):

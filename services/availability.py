@@ -1,15 +1,15 @@
 """Availability: gathers a host's schedule and busy times from the database and asks the slot engine."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import Unavailable
-from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Schedule
+from app.models import HOLDING, LONGEST_BOOKING, Booking, EventType, Schedule
 from services import event_types, offer_cache, schedules, slots
 from services.calendars import busy
 
@@ -28,9 +28,9 @@ class Offer:
 
 
 def offer(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-          exclude_uid: str | None = None, mode: str = 'page') -> Offer:
+          exclude_uid: str | None = None, mode: str = 'page', duration: int | None = None) -> Offer:
     """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them
-    (`mode`: see `busy.busy_times`)."""
+    (`mode`: see `busy.busy_times`), for one of its lengths (`duration`, default its own)."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
         return Offer([])
     calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
@@ -40,26 +40,40 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
         own = session.exec(select(Booking.start_at, Booking.end_at).where(Booking.uid == exclude_uid)).first()
         if own is not None:
             calendar_busy = _without(calendar_busy, own[0], own[1])
-    found = slots.offered_slots(
-        schedule=schedules.engine_schedule(schedule_of(session=session, event_type=event_type)),
-        rules=event_types.engine_rules(event_type), now=now, start=start, end=end, busy=calendar_busy,
-        bookings=_existing_bookings(session, event_type, max(start, now) - MARGIN, end + MARGIN, exclude_uid))
+    rules = event_types.engine_rules(event_type, duration)
+    schedule = schedules.engine_schedule(schedule_of(session=session, event_type=event_type))
+    lo, hi = counted_span(rules, schedule.timezone, max(start, now) - MARGIN, end + MARGIN)
+    found = slots.offered_slots(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=calendar_busy,
+                                bookings=_existing_bookings(session, event_type, lo, hi, exclude_uid))
     return Offer(found, calendars.problem)
 
 
-def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer | None:
+def counted_span(rules: slots.EventRules, zone: str, lo: datetime, hi: datetime) -> tuple[datetime, datetime]:
+    """The bookings to read for slots in [lo, hi): widened to whole weeks or months when those are limited, since
+    every meeting of the period counts, also those before now."""
+    period = 'month' if rules.monthly_limit else 'week' if rules.weekly_limit else ''
+    if not period:
+        return lo, hi
+    tz = ZoneInfo(zone)
+    first = slots.period_span(lo.astimezone(tz).date(), period)[0]
+    last = slots.period_span(hi.astimezone(tz).date(), period)[1]
+    return slots.local_dates_span(first, last - timedelta(days=1), zone)
+
+
+def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime,
+                      duration: int | None = None) -> Offer | None:
     """`link_offer` from memory alone, when everything it needs is cached and the host has no calendar connection
     (no database, no thread: an async route may answer at once); None when something must be read."""
     cache = offer_cache.get()
     plan = cache.peek_plan(username, slug)
-    if plan is None or not busy.surely_without_calendars(plan.host_id):
+    if plan is None or not busy.surely_without_calendars(plan.host_id) or _counts_periods(plan):
         return None
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
         return Offer([])
     rows = cache.peek_bookings(plan.host_id, max(start, now) - MARGIN, end + MARGIN)
     if rows is None:
         return None
-    return _plan_offer(plan, rows, [], '', start, end, now)
+    return _plan_offer(plan, rows, [], '', start, end, now, event_types.chosen_duration(plan.event_type, duration))
 
 
 ANSWER_SECONDS = 30.0
@@ -80,26 +94,37 @@ def answer_lifetime(*, username: str, slug: str, found: Offer, now: datetime) ->
     return (plan.host_id, seconds) if seconds > 1 else None
 
 
-def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime) -> Offer:
+def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime,
+               duration: int | None = None) -> Offer:
     """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
     come from the offer cache, so a warm request asks the database only for the host's calendar connections."""
     cache = offer_cache.get()
     with session_scope() as session:
         plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
+        minutes = event_types.chosen_duration(plan.event_type, duration)
         if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
             return Offer([])
         calendars = busy.busy_times(host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
                                     mode='page')
-        rows = cache.bookings(session, plan.host_id, max(start, now) - MARGIN, end + MARGIN, now)
-    return _plan_offer(plan, rows, calendars.busy, calendars.problem, start, end, now)
+        if _counts_periods(plan):  # whole weeks or months count, also before the cached horizon
+            lo, hi = counted_span(plan.rules, plan.schedule.timezone, max(start, now) - MARGIN, end + MARGIN)
+            rows = offer_cache.booking_rows(session, plan.host_id, lo, hi)
+        else:
+            rows = cache.bookings(session, plan.host_id, max(start, now) - MARGIN, end + MARGIN, now)
+    return _plan_offer(plan, rows, calendars.busy, calendars.problem, start, end, now, minutes)
+
+
+def _counts_periods(plan: offer_cache.Plan) -> bool:
+    return bool(plan.rules.weekly_limit or plan.rules.monthly_limit)
 
 
 def _plan_offer(plan: offer_cache.Plan, rows: list[tuple[str, datetime, datetime, int, int, int | None]],
                 calendar_busy: list[slots.Busy], problem: str, start: datetime, end: datetime,
-                now: datetime) -> Offer:
+                now: datetime, duration: int) -> Offer:
     booked = [slots.ExistingBooking(row[1], row[2], row[3], row[4], same_event_type=row[5] == plan.event_type_id)
               for row in rows]
-    found = slots.offered_slots(schedule=plan.schedule, rules=plan.rules, now=now, start=start, end=end,
+    rules = plan.rules if duration == plan.rules.duration else replace(plan.rules, duration=duration)
+    found = slots.offered_slots(schedule=plan.schedule, rules=rules, now=now, start=start, end=end,
                                 busy=calendar_busy, bookings=booked)
     return Offer(found, problem)
 
@@ -111,14 +136,14 @@ def offered_slots(*, session: Session, event_type: EventType, start: datetime, e
 
 
 def is_offered(*, session: Session, event_type: EventType, start: datetime, now: datetime,
-               exclude_uid: str | None = None) -> bool:
+               exclude_uid: str | None = None, duration: int | None = None) -> slots.Slot | None:
     """The server-side re-check: is `start` exactly one of the offered instants right now? When a calendar of the
     host cannot be checked, nobody can book (503) rather than risk a double booking."""
     found = offer(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1), now=now,
-                  exclude_uid=exclude_uid, mode='locked')  # under the write lock: the cache only, never a provider
+                  exclude_uid=exclude_uid, mode='locked', duration=duration)  # under the write lock: cache only
     if found.problem:
         raise Unavailable("The host's calendar can't be checked right now. Please try again in a few minutes.")
-    return any(slot.start == start for slot in found.slots)
+    return next((slot for slot in found.slots if slot.start == start), None)
 
 
 def warm_calendars(*, host_id: int, start: datetime, session: Session | None = None) -> None:
@@ -128,12 +153,13 @@ def warm_calendars(*, host_id: int, start: datetime, session: Session | None = N
         busy.busy_times(host_id=host_id, start=start - MARGIN, end=start + MARGIN, session=session, mode='booking')
 
 
-def warm_for_booking(*, uid: str, start: datetime | None = None) -> None:
-    """Warm the calendars of a booking's host around `start` (default: the time the host proposed), before the
-    write transaction of a reschedule or an accepted proposal."""
+def warm_for_booking(*, uid: str, start: datetime | None = None, current: bool = False) -> None:
+    """Warm the calendars of a booking's host around `start` (default: the time the host proposed, or with
+    `current` its own time), before the write transaction of a reschedule, an accepted proposal or a confirmation."""
     with session_scope() as session:
-        found = session.exec(select(Booking.host_id, Booking.proposed_start_at).where(Booking.uid == uid)).first()
-    moment = start or (found[1] if found is not None else None)
+        found = session.exec(select(Booking.host_id, Booking.proposed_start_at, Booking.start_at)
+                             .where(Booking.uid == uid)).first()
+    moment = start or (found[2 if current else 1] if found is not None else None)
     if found is not None and moment is not None:
         warm_calendars(host_id=found[0], start=moment)
 
@@ -165,7 +191,7 @@ def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi
     rows = session.exec(
         select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
                Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
-        .where(Booking.host_id == event_type.host_id, Booking.status == BOOKING_CONFIRMED,
+        .where(Booking.host_id == event_type.host_id, col(Booking.status).in_(HOLDING),
                Booking.end_at > lo, Booking.start_at < hi,
                Booking.start_at > lo - LONGEST_BOOKING))  # bounds the index range: past bookings are never read
     return [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
@@ -173,31 +199,36 @@ def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi
 
 
 def slots_by_local_day(*, session: Session, event_type: EventType, first: date, last: date, zone: str,
-                       now: datetime, exclude_uid: str | None = None) -> dict[date, list[slots.Slot]]:
+                       now: datetime, exclude_uid: str | None = None,
+                       duration: int | None = None) -> dict[date, list[slots.Slot]]:
     """Offered slots of the invitee's local dates first..last, grouped by those dates (rule 8)."""
     return month_offer(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
-                       exclude_uid=exclude_uid)[0]
+                       exclude_uid=exclude_uid, duration=duration)[0]
 
 
 def month_offer(*, session: Session, event_type: EventType, first: date, last: date, zone: str, now: datetime,
-                exclude_uid: str | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+                exclude_uid: str | None = None,
+                duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
     """Like `slots_by_local_day`, with the reason some times could not be checked ('' when all could)."""
     lo, hi = slots.local_dates_span(first, last, zone)
     tz = ZoneInfo(zone)
     days: dict[date, list[slots.Slot]] = {}
-    found = offer(session=session, event_type=event_type, start=lo, end=hi, now=now, exclude_uid=exclude_uid)
+    found = offer(session=session, event_type=event_type, start=lo, end=hi, now=now, exclude_uid=exclude_uid,
+                  duration=duration)
     for slot in found.slots:
         days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     return days, CALENDARS_UNCHECKED if found.problem else ''
 
 
-def first_free_day(*, session: Session, event_type: EventType, after: date, zone: str, now: datetime) -> date | None:
+def first_free_day(*, session: Session, event_type: EventType, after: date, zone: str, now: datetime,
+                   duration: int | None = None) -> date | None:
     """The first local date after `after` with a free time, searching up to the end of the booking window."""
     horizon = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=event_type.max_days_ahead + 1)
     first = after + timedelta(days=1)
     while first <= horizon:
         last = min(first + timedelta(days=61), horizon)
-        days = slots_by_local_day(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now)
+        days = slots_by_local_day(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
+                                  duration=duration)
         if days:
             return min(days)
         first = last + timedelta(days=1)
@@ -207,8 +238,8 @@ def first_free_day(*, session: Session, event_type: EventType, after: date, zone
 # --- read models for the pickers (each in its own short read) --------------------------------------------------
 
 
-def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime,
-                 exclude_uid: str | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime, exclude_uid: str | None = None,
+                 duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
     """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     with session_scope() as session:
@@ -216,12 +247,14 @@ def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime,
         if event_type is None or not event_type.active:
             return {}, ''
         return month_offer(session=session, event_type=event_type, first=month, last=last, zone=zone, now=now,
-                           exclude_uid=exclude_uid)
+                           exclude_uid=exclude_uid, duration=duration)
 
 
-def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: datetime) -> date | None:
+def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: datetime,
+                         duration: int | None = None) -> date | None:
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
         if event_type is None or not event_type.active:
             return None
-        return first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=now)
+        return first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=now,
+                              duration=duration)

@@ -19,7 +19,7 @@ from typing import TypeVar, cast
 from sqlmodel import Session, col, select
 
 from app import events
-from app.models import BOOKING_CONFIRMED, LONGEST_BOOKING, Booking, EventType, Schedule
+from app.models import HOLDING, LONGEST_BOOKING, Booking, EventType, Schedule
 from services import event_types, schedules, slots
 
 PLAN_SECONDS = 30.0
@@ -163,11 +163,22 @@ def _load_bookings(session: Session, host_id: int, since: datetime) -> _Booked:
     rows = session.exec(
         select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
                Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
-        .where(Booking.host_id == host_id, Booking.status == BOOKING_CONFIRMED,
+        .where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING),
                col(Booking.start_at) > since - LONGEST_BOOKING)
         .order_by(col(Booking.start_at))).all()
     found = [tuple(row) for row in rows]
     return _Booked([row[1] for row in found], found, since)
+
+
+def booking_rows(session: Session, host_id: int, lo: datetime,
+                 hi: datetime) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
+    """The host's holding bookings overlapping [lo, hi), read now (for spans the cache does not keep)."""
+    rows = session.exec(
+        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
+        .where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING), col(Booking.end_at) > lo,
+               col(Booking.start_at) < hi, col(Booking.start_at) > lo - LONGEST_BOOKING)).all()
+    return [tuple(row) for row in rows]
 
 
 _cache = OfferCache()

@@ -46,6 +46,9 @@ class EventRules:
     min_notice: int = 0
     max_days_ahead: int = 60
     daily_limit: int | None = None
+    weekly_limit: int | None = None  # weeks start on Monday in the schedule's zone
+    monthly_limit: int | None = None  # calendar months in the schedule's zone
+    seats: int = 1  # invitees who may book the same start
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +71,11 @@ class ExistingBooking:
 
 
 class Slot(NamedTuple):
-    """One offered meeting time, as UTC instants."""
+    """One offered meeting time, as UTC instants; `seats_left` when the event type has more than one seat."""
 
     start: datetime
     end: datetime
+    seats_left: int | None = None
 
 
 def offered_slots(
@@ -84,7 +88,37 @@ def offered_slots(
     busy: Iterable[Busy] = (),
     bookings: Sequence[ExistingBooking] = (),
 ) -> list[Slot]:
-    """Every slot whose start lies in [start, end), ascending and unique."""
+    """Every slot whose start lies in [start, end), ascending and unique. With seats, a start that already holds
+    bookings of this event type (same start and length) stays offered while seats are left, when it would be
+    offered without them; any other overlap blocks as usual."""
+    if rules.seats > 1:
+        return _seated(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=list(busy),
+                       bookings=bookings)
+    return _offered(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy, bookings=bookings)
+
+
+def _seated(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
+            busy: list[Busy], bookings: Sequence[ExistingBooking]) -> list[Slot]:
+    groups: dict[tuple[datetime, datetime], int] = {}
+    for b in bookings:
+        if b.same_event_type:
+            groups[(b.start, b.end)] = groups.get((b.start, b.end), 0) + 1
+    found = {slot.start: slot._replace(seats_left=rules.seats)
+             for slot in _offered(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy,
+                                  bookings=bookings)}
+    length = timedelta(minutes=rules.duration)
+    for (g0, g1), taken in groups.items():
+        if taken >= rules.seats or g1 - g0 != length or not (start <= g0 < end):
+            continue
+        others = [b for b in bookings if not (b.same_event_type and (b.start, b.end) == (g0, g1))]
+        if _offered(schedule=schedule, rules=rules, now=now, start=g0, end=g0 + timedelta(seconds=1), busy=busy,
+                    bookings=others):
+            found[g0] = Slot(g0, g1, rules.seats - taken)
+    return [found[key] for key in sorted(found)]
+
+
+def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
+             busy: Iterable[Busy], bookings: Sequence[ExistingBooking]) -> list[Slot]:
     zone = ZoneInfo(schedule.timezone)
     step = (rules.interval or rules.duration) * 60
     length = rules.duration * 60
@@ -95,7 +129,7 @@ def offered_slots(
         return []
     windows = _windows(schedule, zone, max(lo, earliest), hi, earliest, rules.duration)
     blocked = _blocked(busy, bookings, rules)
-    full_days = _full_days(bookings, zone, rules.daily_limit)
+    full_days = _full_periods(bookings, zone, rules)
     alignment = _alignment(step // 60)
     starts: list[int] = []
     for r0, r1 in _subtract(windows, blocked):
@@ -185,17 +219,53 @@ def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: E
     return _merge(spans)
 
 
-def _full_days(bookings: Sequence[ExistingBooking], zone: ZoneInfo, limit: int | None) -> list[tuple[int, int]]:
-    """Rule 7: local days that already hold `limit` bookings of this event type."""
-    if limit is None:
-        return []
-    counts: dict[date, int] = {}
-    for b in bookings:
-        if b.same_event_type:
-            day = b.start.astimezone(zone).date()
-            counts[day] = counts.get(day, 0) + 1
-    days = sorted(day for day, n in counts.items() if n >= limit)
-    return [(_instant(day, 0, zone), _instant(day, MINUTES_PER_DAY, zone)) for day in days]
+def _full_periods(bookings: Sequence[ExistingBooking], zone: ZoneInfo, rules: EventRules) -> list[tuple[int, int]]:
+    """Rule 7: local days, weeks (from Monday) and calendar months that already hold their limit of meetings of
+    this event type (the bookings of one seated start are one meeting)."""
+    spans: list[tuple[int, int]] = []
+    for limit, first_day, next_first in ((rules.daily_limit, _same_day, _next_day),
+                                         (rules.weekly_limit, _monday, _next_week),
+                                         (rules.monthly_limit, _first_of_month, _next_month)):
+        if limit is None:
+            continue
+        meetings: dict[date, set[datetime]] = {}
+        for b in bookings:
+            if b.same_event_type:
+                meetings.setdefault(first_day(b.start.astimezone(zone).date()), set()).add(b.start)
+        spans += [(_instant(day, 0, zone), _instant(next_first(day), 0, zone))
+                  for day, starts in meetings.items() if len(starts) >= limit]
+    return _merge(spans)
+
+
+def period_span(day: date, period: str) -> tuple[date, date]:
+    """The local dates [first, next first) of the day, week (from Monday) or calendar month holding `day`."""
+    first, following = {'day': (_same_day, _next_day), 'week': (_monday, _next_week),
+                        'month': (_first_of_month, _next_month)}[period]
+    return first(day), following(first(day))
+
+
+def _same_day(day: date) -> date:
+    return day
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _next_week(monday: date) -> date:
+    return monday + timedelta(days=7)
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
 
 
 def _inside(ts: int, spans: list[tuple[int, int]]) -> bool:
