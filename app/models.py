@@ -108,6 +108,9 @@ class EventType(SQLModel, table=True):
     hidden: bool = False
     color: str = Field(default='', max_length=7)
     questions: list[dict[str, Any]] = _json(list)
+    # A team's event type (services/teams.py): `host_id` is then the team's owner (who need not host it).
+    team_id: int | None = Field(default=None, foreign_key='team.id', index=True, ondelete='CASCADE')
+    assignment: str = Field(default='', max_length=20)  # teams: round_robin | collective
 
 
 class Booking(SQLModel, table=True):
@@ -152,6 +155,10 @@ class Booking(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     cancelled_at: datetime | None = _utc(nullable=True)
+    # Team bookings (services/team_bookings.py): a collective booking's hold of each other member's time points at
+    # the booking it belongs to; the assigned member's reason is kept with a round-robin booking.
+    parent_id: int | None = Field(default=None, foreign_key='booking.id', index=True, ondelete='CASCADE')
+    assignment_reason: str = Field(default='', max_length=300)
 
 
 class ApiKey(SQLModel, table=True):
@@ -307,3 +314,35 @@ class RateEvent(SQLModel, table=True):
     kind: str = Field(max_length=20)
     key: str = Field(max_length=200)
     created_at: datetime = _utc()
+
+
+class Team(SQLModel, table=True):
+    """A group of hosts with shared booking pages under /team/{slug}."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, sa_column_kwargs={'unique': True})
+    name: str = Field(max_length=120)
+    created_at: datetime = _utc()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = 'team_member'
+    __table_args__ = (sa.UniqueConstraint('team_id', 'host_id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key='team.id', index=True, ondelete='CASCADE')
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    role: str = Field(default='member', max_length=20)  # admin | member
+    created_at: datetime = _utc()
+
+
+class TeamEventMember(SQLModel, table=True):
+    """A member who hosts a team event type, with the schedule of theirs that applies (None: their default)."""
+
+    __tablename__ = 'team_event_member'
+    __table_args__ = (sa.UniqueConstraint('event_type_id', 'host_id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type_id: int = Field(foreign_key='event_type.id', index=True, ondelete='CASCADE')
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    schedule_id: int | None = Field(default=None, foreign_key='schedule.id', ondelete='SET NULL')

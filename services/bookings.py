@@ -85,7 +85,8 @@ def cancel_upcoming(*, session: Session, host_id: int, reason: str, now: datetim
     """Cancel every meeting of the host that has not ended yet, each with its notices (closing an account)."""
     host = _lock_host(session, host_id)
     upcoming = list(session.exec(select(Booking).where(Booking.host_id == host_id,
-                                                       Booking.status == BOOKING_CONFIRMED, Booking.end_at > now)))
+                                                       Booking.status == BOOKING_CONFIRMED, Booking.end_at > now,
+                                                       col(Booking.parent_id).is_(None))))
     for booking in upcoming:
         _cancel(session, booking, host, reason=reason, now=now)
     return upcoming
@@ -145,12 +146,25 @@ def _record_change(session: Session, booking: Booking, host: Host, change: Chang
     else:
         outbox.record(session, booking=booking, host=host, change=change, now=now, mail=mail, reason=reason,
                       old_start=old_start, old_end=old_end)
+        if booking.parent_id is None:  # a collective team booking's holds (and notices to its members) follow
+            from services import team_bookings  # (team bookings build on this module)
+            team_bookings.follow(session, booking, change, now, mail=mail, reason=reason, old_start=old_start,
+                                 old_end=old_end)
     db.after_commit(session, events.BookingChanged(booking.host_id, booking.uid, change))
+
+
+def _is_team(session: Session, booking: Booking) -> bool:
+    """Whether the booking is of a team event type (services/team_bookings.py)."""
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    return event_type is not None and event_type.team_id is not None
 
 
 def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime,
                        reason: str = '') -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
+    if _is_team(session, booking):  # every member it may touch is locked and re-checked (and it may re-assign)
+        from services import team_bookings
+        return team_bookings.reschedule(session=session, booking=booking, start=start, now=now, reason=reason)
     availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
     session.refresh(booking)
@@ -207,8 +221,14 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
         raise Conflict('The event type of this booking was deleted; it can no longer be moved')
     if start == booking.start_at:
         raise InvalidInput('Propose a time other than the current one')
-    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
-                                   exclude_uid=booking.uid):
+    if event_type.team_id is not None:
+        from services import team_bookings
+        offered = team_bookings.is_free_for(session=session, booking=booking, event_type=event_type, start=start,
+                                            now=now)
+    else:
+        offered = bool(availability.is_offered(session=session, event_type=event_type, start=start, now=now,
+                                               exclude_uid=booking.uid))
+    if not offered:
         raise SlotUnavailable('That time is not free; please propose one of the offered times')
     if len(message) > 1000:
         raise InvalidInput('The message must be at most 1000 characters')
@@ -293,7 +313,7 @@ def _status_filter(status: str, now: datetime) -> list[Any]:
 
 
 def _filtered(query: Any, host_id: int, search: str) -> Any:
-    query = query.where(Booking.host_id == host_id)
+    query = query.where(Booking.host_id == host_id, col(Booking.parent_id).is_(None))  # a team booking's holds: no
     words = search.strip().lower()[:100]
     if words:
         escaped = words.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')

@@ -83,7 +83,8 @@ class EventTypeInput(BaseModel):
 
 
 def list_event_types(*, session: Session, host_id: int) -> list[EventType]:
-    return list(session.exec(select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id))))
+    return list(session.exec(select(EventType).where(EventType.host_id == host_id, col(EventType.team_id).is_(None))
+                             .order_by(col(EventType.id))))  # a team's event types belong to the team
 
 
 def public_event_types(*, session: Session, host_id: int) -> list[EventType]:
@@ -93,7 +94,7 @@ def public_event_types(*, session: Session, host_id: int) -> list[EventType]:
 
 def get_event_type(*, session: Session, host_id: int, event_type_id: int) -> EventType:
     event_type = session.get(EventType, event_type_id) if validation.storable_id(event_type_id) else None
-    if event_type is None or event_type.host_id != host_id:
+    if event_type is None or event_type.host_id != host_id or event_type.team_id is not None:
         raise NotFound('Event type not found')
     return event_type
 
@@ -101,7 +102,8 @@ def get_event_type(*, session: Session, host_id: int, event_type_id: int) -> Eve
 def bookable_event_type(*, session: Session, username: str, slug: str) -> tuple[Host, EventType]:
     """The host and active event type behind a public booking link (hidden ones included: secret links)."""
     row = session.exec(select(Host, EventType).join(EventType, col(EventType.host_id) == Host.id)
-                       .where(Host.username == username.lower(), EventType.slug == slug.lower())).first()
+                       .where(Host.username == username.lower(), EventType.slug == slug.lower(),
+                              col(EventType.team_id).is_(None))).first()
     if row is None and (moved := usernames.moved_to(session, username=username, now=utcnow())):
         raise Moved(moved)
     if row is None or not row[1].active:

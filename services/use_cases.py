@@ -16,7 +16,7 @@ from app.db import session_scope
 from app.errors import Conflict, DomainError, NotFound, RateLimited, SlotUnavailable
 from app.metrics import BOOKINGS
 from app.models import Booking, EventType, utcnow
-from services import attempts, availability, booking_limits, bookings, event_types, public, validation
+from services import attempts, availability, booking_limits, bookings, event_types, public, team_use_cases, validation
 from services.bookings import Invitee, Receipt
 
 TOO_MANY_GUESSES = 'Too many attempts; please wait a few minutes and use the link from your e-mail.'
@@ -83,6 +83,7 @@ def reschedule_by_token(*, uid: str, token: str, start: datetime, now: datetime,
     'not found' whatever the start."""
     if validation.within_calendar(start):
         availability.warm_for_booking(uid=uid, start=start)
+        team_use_cases.warm_for_booking(uid=uid, start=start)  # a team booking: every member's calendars
     with session_scope(write=True) as session:
         booking = _guarded(session, uid, token, address)
         return bookings.reschedule_booking(session=session, booking=booking, start=_offerable(start), now=now,
@@ -91,6 +92,7 @@ def reschedule_by_token(*, uid: str, token: str, start: datetime, now: datetime,
 
 def accept_proposal_by_token(*, uid: str, token: str, now: datetime, address: str) -> Booking:
     availability.warm_for_booking(uid=uid)
+    team_use_cases.warm_for_booking(uid=uid)
     with session_scope(write=True) as session:
         booking = _guarded(session, uid, token, address)
         return bookings.accept_proposal(session=session, booking=booking, now=now)
@@ -117,6 +119,7 @@ def propose_as_host(*, host_id: int, uid: str, start: datetime, message: str, no
     offered = validation.within_calendar(start)
     if offered:
         availability.warm_for_booking(uid=uid, start=start)
+        team_use_cases.warm_for_booking(uid=uid, start=start)
     with session_scope(write=True) as session:
         booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
         if not offered:

@@ -19,6 +19,7 @@ RESERVED_USERNAMES = frozenset({
     'api', 'auth', 'login', 'logout', 'signup', 'dashboard', 'event-types', 'availability', 'integrations',
     'settings', 'privacy', 'booking', 'bookings', 'admin', 'static', 'assets', '_nicegui', '_nicegui_ws', 'docs',
     'health', 'favicon.ico', 'robots.txt', 'embed', 'onboarding', 'invite', 'account', 'help', 'about', 'avatar',
+    'team', 'teams',
 })
 
 
