@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     calendar_tolerance_seconds: float = Field(default=600, ge=0)  # older ones are used while a refresh fails
     calendar_timeout_seconds: float = Field(default=8, gt=0)
     allow_private_calendar_urls: bool = False  # ICS feeds on private or loopback addresses (tests, home labs)
+    allow_private_webhook_urls: bool = False  # webhook endpoints on private or loopback addresses (tests, labs)
     microsoft_ca_bundle: str = ''  # a CA file to trust for Microsoft's endpoints (TLS-inspecting proxies, tests)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger request bodies are refused (413) unread
     booking_rate_limit: str = '20/10m'  # new bookings per client address: count/window (m or h), or 0 for none

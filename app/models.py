@@ -346,3 +346,41 @@ class TeamEventMember(SQLModel, table=True):
     event_type_id: int = Field(foreign_key='event_type.id', index=True, ondelete='CASCADE')
     host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
     schedule_id: int | None = Field(default=None, foreign_key='schedule.id', ondelete='SET NULL')
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A host's endpoint for booking events, signed with its own secret (Standard Webhooks; encrypted at rest)."""
+
+    __tablename__ = 'webhook_subscription'
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: int = Field(foreign_key='host.id', index=True, ondelete='CASCADE')
+    url: str = Field(max_length=2000)
+    events: list[str] = _json(list)
+    secret_encrypted: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))  # 'whsec_...'
+    active: bool = True
+    failure_notice_sent: bool = False  # the host was told that deliveries were given up (until one succeeds)
+    created_at: datetime = _utc()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event sent (or being sent) to a subscription: the delivery log the host reads. The body itself and its
+    retries are an outbox row (kind 'webhook') recorded in the transaction of the change."""
+
+    __tablename__ = 'webhook_delivery'
+    __table_args__ = (sa.Index('ix_webhook_delivery_subscription_created', 'subscription_id', 'created_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key='webhook_subscription.id', ondelete='CASCADE')
+    event: str = Field(max_length=40)
+    webhook_id: str = Field(max_length=64, sa_column_kwargs={'unique': True})  # the same on every retry
+    booking_uid: str = Field(default='', max_length=40)
+    status: str = Field(default='pending', max_length=20)  # pending | retrying | delivered | failed | cancelled
+    attempts: int = 0
+    response_code: int | None = None
+    duration_ms: int | None = None
+    response_body: str = Field(default='', max_length=1024)  # at most 1 kB of what the receiver answered
+    error: str = Field(default='', max_length=500)
+    created_at: datetime = _utc()
+    last_attempt_at: datetime | None = _utc(nullable=True)
+    next_attempt_at: datetime | None = _utc(nullable=True)

@@ -21,7 +21,7 @@ from app.models import (
     Host,
     OutboxMessage,
 )
-from services import availability, validation
+from services import availability, validation, webhooks
 from services.notifications import outbox
 
 
@@ -108,6 +108,7 @@ def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) ->
                     .values(status=outbox.CANCELLED))
     session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id)
                     .values(context={}))  # what was sent (a cancellation reason, say) goes too
+    webhooks.withdraw(session, booking=booking)  # its webhook bodies still waiting are not sent either
     booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
     booking.idempotency_key = None
     if booking.status != BOOKING_CANCELLED:

@@ -19,7 +19,8 @@ import bootstrap
 from app import db
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
-TABLES = ('team_event_member', 'team_member', 'team',
+TABLES = ('webhook_delivery', 'webhook_subscription',
+          'team_event_member', 'team_member', 'team',
           'rate_event', 'booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting',
           'invitation', 'login_link', 'user_session', 'identity', 'outbox', 'booking', 'event_type', 'schedule',
           'api_key', 'host')

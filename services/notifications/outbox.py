@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from app.models import Booking, Host, OutboxMessage
+from services import webhooks
 from services.calendars import events as calendar_events
 from services.notifications.preferences import KINDS, preference, reminder_offsets
 
@@ -61,6 +62,8 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
                                  context | {'offset': offset}, now))
     if rows:  # one statement for all of them
         session.execute(insert(OutboxMessage), rows)
+    # the host's webhooks, in this same transaction: every path that changes a booking emits exactly its event
+    webhooks.record(session, booking=booking, host=host, event=webhooks.event_for(change, booking), now=now)
 
 
 def record_message(session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime,
@@ -148,10 +151,13 @@ def deliveries(session: Session, *, booking_id: int | None) -> list[dict[str, An
         return []
     rows = session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
                         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id)))
-    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else 'Calendar event',
+    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else _OTHER_LABELS.get(m.kind, m.kind),
              'status': m.status,
              'due_at': m.due_at.isoformat(), 'sent_at': m.sent_at.isoformat() if m.sent_at else None,
              'attempts': m.attempts, 'error': m.last_error} for m in rows]
+
+
+_OTHER_LABELS = {CALENDAR_SYNC: 'Calendar event', webhooks.KIND: 'Webhook'}
 
 
 def _add(session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],

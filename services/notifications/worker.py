@@ -17,7 +17,7 @@ from app import crypto
 from app.config import Settings
 from app.db import session_scope
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host, OutboxMessage, utcnow
-from services import calendar_links
+from services import calendar_links, webhooks
 from services.calendars import busy as calendar_busy
 from services.calendars import events as calendar_events
 from services.calendars import status as calendar_status
@@ -28,6 +28,7 @@ from services.notifications.mailers import DeliveryError, Mailer
 from services.notifications.preferences import KINDS, preference
 from services.notifications.templates import Letter, defang, render
 from services.public import LOCATION_LABELS
+from services.webhooks import sender as webhook_sender
 
 log = logging.getLogger(__name__)
 # A confirmation or reschedule notice still waiting (for a retry, say) when the booking changes again is not sent:
@@ -102,14 +103,20 @@ def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, sett
         _count(stats, future.result())
     mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
     done = 0
-    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m, _deliver, work, mailer, settings)
-                                for m in mails]):
+    # Webhook deliveries ride along with the e-mails: the same claims, ledger and retries (their own schedule).
+    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m,
+                                            _send_webhook if m.kind == webhooks.KIND else _deliver, work, mailer,
+                                            settings) for m in mails]):
         _count(stats, future.result())
         done += 1
         if done % record_every == 0:
             LEDGER.record(worker)
     LEDGER.record(worker)
     return True
+
+
+def _send_webhook(message: OutboxMessage, _work: _Work, mailer: Mailer, settings: Settings) -> outbox.Outcome:
+    return webhook_sender.deliver(message, mailer, settings)
 
 
 def _unless_stopped(stop: threading.Event, worker: str, message: OutboxMessage,

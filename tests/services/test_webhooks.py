@@ -1,0 +1,349 @@
+"""Webhooks on a real database (SQLite and PostgreSQL) and a real HTTP receiver: every kind of booking change emits
+exactly its event, signed per Standard Webhooks; retries keep the webhook-id and follow the schedule; the host is told
+once when a delivery is given up; and the endpoint is reached only as checked (no redirects, 1 kB, a deadline)."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.message import Message
+
+import pytest
+import time_machine
+from sqlmodel import select
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from app.config import get_settings
+from app.db import session_scope
+from app.errors import InvalidInput, NotFound, SlotUnavailable
+from app.models import OutboxMessage, WebhookDelivery
+from services import bookings, use_cases
+from services.bookings import Invitee
+from services.notifications import worker
+from services.webhooks import EVENTS, sender, subscriptions
+from tests.factories import at, make_event_type, make_host, next_monday
+from tests.fakes.webhook_receiver import Receiver, Reply, serve
+
+pytestmark = pytest.mark.usefixtures('database')
+NOW = datetime.now(timezone.utc)
+GRACE = Invitee(name='Grace Hopper', email='grace@example.com', timezone='America/New_York')
+
+
+class Mailbox:
+    """A mailer that keeps the subject and recipient of every message."""
+
+    name = 'mailbox'
+    idempotent = False
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def send(self, message: Message, key: str) -> None:
+        with self.lock:
+            self.sent.append((str(message['X-CloudMeet-Kind']), str(message['To']), str(message['Subject'])))
+
+    def of_kind(self, kind: str) -> list[tuple[str, str, str]]:
+        return [m for m in self.sent if m[0] == kind]
+
+
+@pytest.fixture(autouse=True)
+def private_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', True)  # the receiver is on loopback
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = serve()
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+def setup() -> dict:
+    with session_scope(write=True) as session:
+        host = make_host(session, timezone_name='Europe/Berlin', name='Ada Lovelace')
+        call = make_event_type(session, host, slug='call', title='Intro call')
+    monday = next_monday()
+    return {'host': host, 'call': call, 'start': at(monday, '09:00', 'Europe/Berlin'), 'monday': monday}
+
+
+def subscribe(setup: dict, url: str, events: list[str] | None = None) -> subscriptions.Created:
+    with session_scope(write=True) as session:
+        return subscriptions.subscribe(session=session, host_id=setup['host'].id, url=url, events=events, now=NOW)
+
+
+def book(setup: dict, start: datetime | None = None) -> bookings.Receipt:
+    return use_cases.book(event_type_id=setup['call'].id, start=start or setup['start'], invitee=GRACE, now=NOW,
+                          address='192.0.2.1')
+
+
+def drain(mailer: Mailbox | None = None) -> worker.DrainStats:
+    return worker.drain(mailer=mailer or Mailbox(), settings=get_settings())  # type: ignore[arg-type]
+
+
+def log(created: subscriptions.Created) -> list[WebhookDelivery]:
+    with session_scope() as session:
+        found = subscriptions.deliveries(session=session, host_id=created.subscription.host_id,
+                                         subscription_id=created.subscription.id or 0)
+    return list(reversed(found))  # oldest first
+
+
+def events_received(receiver: Receiver) -> list[tuple[str, str]]:
+    return [(json.loads(r.body)['type'], json.loads(r.body)['data'].get('status', '')) for r in receiver.received]
+
+
+def test_a_booking_reaches_the_endpoint_signed_with_the_booking_as_the_host_api_shows_it(
+        setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    assert created.secret.startswith('whsec_')
+    receipt = book(setup)
+    assert drain().sent >= 1
+    [request] = receiver.received
+    payload = Webhook(created.secret).verify(request.body, request.headers)
+    assert payload['type'] == 'booking.created'
+    with session_scope() as session:
+        shown = bookings.booking_json(bookings.host_booking(session=session, host_id=setup['host'].id,
+                                                            uid=receipt.booking.uid))
+    assert payload['data'] == json.loads(json.dumps(shown))
+    assert payload['data']['invitee']['email'] == 'grace@example.com'
+    assert datetime.fromisoformat(payload['timestamp']) == NOW
+    assert request.headers['content-type'] == 'application/json'
+    [entry] = log(created)
+    assert (entry.event, entry.status, entry.attempts, entry.response_code, entry.webhook_id) == \
+        ('booking.created', 'delivered', 1, 200, request.headers['webhook-id'])
+    assert entry.duration_ms is not None and entry.response_body == '{"ok": true}'
+    with pytest.raises(WebhookVerificationError):  # another secret does not verify
+        Webhook(subscribe(setup, receiver.url).secret).verify(request.body, request.headers)
+
+
+def test_every_kind_of_change_emits_exactly_its_event(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    monday, host_id = setup['monday'], setup['host'].id
+    first = book(setup)  # booking.created
+    use_cases.reschedule_by_token(uid=first.booking.uid, token=first.token, start=at(monday, '10:00', 'Europe/Berlin'),
+                                  now=NOW, address='192.0.2.1')  # booking.rescheduled (the invitee's link)
+    use_cases.propose_as_host(host_id=host_id, uid=first.booking.uid, start=at(monday, '11:00', 'Europe/Berlin'),
+                              message='Later?', now=NOW)  # a proposal alone changes nothing yet: no event
+    use_cases.accept_proposal_by_token(uid=first.booking.uid, token=first.token, now=NOW,
+                                       address='192.0.2.1')  # booking.rescheduled (the e-mailed link)
+    use_cases.cancel_by_token(uid=first.booking.uid, token=first.token, reason='', now=NOW,
+                              address='192.0.2.1')  # booking.cancelled
+    second = book(setup, at(monday, '13:00', 'Europe/Berlin'))  # booking.created
+    use_cases.propose_as_host(host_id=host_id, uid=second.booking.uid, start=at(monday, '14:00', 'Europe/Berlin'),
+                              message='', now=NOW)
+    use_cases.decline_proposal_by_token(uid=second.booking.uid, token=second.token, now=NOW,
+                                        address='192.0.2.1')  # booking.cancelled
+    third = book(setup, at(monday, '15:00', 'Europe/Berlin'))  # booking.created
+    use_cases.cancel_as_host(host_id=host_id, uid=third.booking.uid, reason='Ill', now=NOW)  # booking.cancelled
+    fourth = book(setup, at(monday, '16:00', 'Europe/Berlin'))  # booking.created
+    use_cases.erase_as_host(host_id=host_id, uid=fourth.booking.uid, now=NOW)  # booking.cancelled, data erased
+    use_cases.erase_as_host(host_id=host_id, uid=third.booking.uid, now=NOW)  # already cancelled: no event
+    expected = [('booking.created', first.booking.uid), ('booking.rescheduled', first.booking.uid),
+                ('booking.rescheduled', first.booking.uid), ('booking.cancelled', first.booking.uid),
+                ('booking.created', second.booking.uid), ('booking.cancelled', second.booking.uid),
+                ('booking.created', third.booking.uid), ('booking.cancelled', third.booking.uid),
+                ('booking.created', fourth.booking.uid), ('booking.cancelled', fourth.booking.uid)]
+    assert [(e.event, e.booking_uid) for e in log(created)] == expected
+    drain()
+    bodies = [json.loads(r.body) for r in receiver.received]
+    sent = sorted((b['type'], b['data']['uid']) for b in bodies)
+    # an erased booking's queued deliveries are withdrawn with the invitee's data; a cancellation that erasure
+    # causes goes out with the data erased
+    withdrawn = [('booking.created', third.booking.uid), ('booking.cancelled', third.booking.uid),
+                 ('booking.created', fourth.booking.uid)]
+    assert sent == sorted(e for e in expected if e not in withdrawn)
+    assert [e.status for e in log(created)] == ['delivered'] * 6 + ['cancelled'] * 3 + ['delivered']
+    erased = next(b for b in bodies if b['data']['uid'] == fourth.booking.uid)
+    assert erased['data']['invitee']['email'] == bookings.ERASED_EMAIL and erased['data']['status'] == 'cancelled'
+    moved = [b for b in bodies if b['type'] == 'booking.rescheduled']
+    assert sorted(b['data']['start'] for b in moved) == sorted(
+        [at(monday, '10:00', 'Europe/Berlin').isoformat(), at(monday, '11:00', 'Europe/Berlin').isoformat()])
+
+
+def test_a_subscription_hears_only_the_events_it_chose(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url, ['booking.cancelled'])
+    receipt = book(setup)
+    use_cases.cancel_as_host(host_id=setup['host'].id, uid=receipt.booking.uid, reason='', now=NOW)
+    drain()
+    assert [json.loads(r.body)['type'] for r in receiver.received] == ['booking.cancelled']
+    assert [e.event for e in log(created)] == ['booking.cancelled']
+
+
+def test_a_refused_booking_emits_nothing(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    book(setup)
+    with pytest.raises(SlotUnavailable):
+        book(setup)
+    assert [e.event for e in log(created)] == ['booking.created']
+
+
+def test_retries_keep_the_webhook_id_follow_the_schedule_and_the_host_is_told_once_when_given_up(
+        setup: dict) -> None:
+    failing = serve([Reply(status=503, body=b'down for maintenance')])
+    try:
+        created = subscribe(setup, failing.url)
+        mailbox = Mailbox()
+        moment = datetime.now(timezone.utc)
+        with time_machine.travel(moment, tick=False) as clock:
+            book(setup)
+            drain(mailbox)
+            waits = []
+            for _ in range(len(sender.RETRY_DELAYS)):
+                [entry] = log(created)
+                assert entry.status == 'retrying' and entry.response_code == 503
+                assert entry.response_body == 'down for maintenance'
+                assert entry.next_attempt_at is not None
+                waits.append(entry.next_attempt_at - entry.last_attempt_at)  # type: ignore[operator]
+                clock.move_to(entry.next_attempt_at - timedelta(seconds=1))
+                assert drain(mailbox).handled == 0  # not due yet
+                clock.move_to(entry.next_attempt_at)
+                drain(mailbox)
+            assert waits == [timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                             timedelta(hours=5), timedelta(hours=10)]
+            [entry] = log(created)
+            assert (entry.status, entry.attempts, entry.next_attempt_at) == ('failed', 7, None)
+            ids = {r.headers['webhook-id'] for r in failing.received}
+            assert len(failing.received) == 7 and ids == {entry.webhook_id}
+            timestamps = [int(r.headers['webhook-timestamp']) for r in failing.received]
+            assert timestamps == sorted(timestamps) and len(set(timestamps)) == 7  # signed afresh per attempt
+            bodies = {r.body for r in failing.received}
+            assert len(bodies) == 1  # the same frozen body every time
+            notices = mailbox.of_kind('webhook_failed')
+            assert notices == [('webhook_failed', 'ada@example.com', 'A webhook could not be delivered')]
+            with session_scope() as session:  # nothing left to send
+                assert session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'webhook',
+                                                                OutboxMessage.status == 'pending')).all() == []
+            # a second delivery given up does not tell the host again
+            use_cases.cancel_as_host(host_id=setup['host'].id, uid=entry.booking_uid, reason='', now=NOW)
+            for _ in range(len(sender.RETRY_DELAYS) + 1):
+                drain(mailbox)
+                clock.shift(timedelta(hours=11))
+            assert [e.status for e in log(created)] == ['failed', 'failed']
+            assert len(mailbox.of_kind('webhook_failed')) == 1
+    finally:
+        failing.stop()
+
+
+def test_a_success_after_failures_rearms_the_notice(setup: dict) -> None:
+    flaky = serve([Reply(status=500), Reply(status=204, body=b'')])
+    try:
+        created = subscribe(setup, flaky.url)
+        with session_scope(write=True) as session:
+            subscription = subscriptions.get_subscription(session=session, host_id=setup['host'].id,
+                                                          subscription_id=created.subscription.id or 0)
+            subscription.failure_notice_sent = True
+            session.add(subscription)
+        moment = datetime.now(timezone.utc)
+        with time_machine.travel(moment, tick=False) as clock:
+            book(setup)
+            drain()
+            clock.shift(timedelta(seconds=5))
+            drain()
+        [entry] = log(created)
+        assert (entry.status, entry.attempts, entry.response_code) == ('delivered', 2, 204)
+        with session_scope() as session:
+            assert not subscriptions.get_subscription(session=session, host_id=setup['host'].id,
+                                                      subscription_id=created.subscription.id or 0
+                                                      ).failure_notice_sent
+    finally:
+        flaky.stop()
+
+
+def test_a_redirect_is_not_followed(setup: dict, receiver: Receiver) -> None:
+    redirecting = serve([Reply(status=307, body=b'', headers={'Location': receiver.url})])
+    try:
+        created = subscribe(setup, redirecting.url)
+        book(setup)
+        drain()
+        assert len(redirecting.received) == 1 and receiver.received == []
+        [entry] = log(created)
+        assert (entry.status, entry.response_code) == ('retrying', 307)
+        assert 'redirects are not followed' in entry.error
+    finally:
+        redirecting.stop()
+
+
+def test_at_most_one_kilobyte_of_the_answer_is_stored(setup: dict) -> None:
+    chatty = serve([Reply(status=200, body=b'x' * 50_000)])
+    try:
+        created = subscribe(setup, chatty.url)
+        book(setup)
+        drain()
+        [entry] = log(created)
+        assert entry.status == 'delivered' and entry.response_body == 'x' * 1024
+    finally:
+        chatty.stop()
+
+
+def test_an_endpoint_that_does_not_answer_in_time_is_retried(setup: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sender.TIMEOUT_SECONDS == 10
+    monkeypatch.setattr(sender, 'TIMEOUT_SECONDS', 0.3)  # the same deadline, shortened for the test
+    slow = serve([Reply(status=200, delay=2)])
+    try:
+        created = subscribe(setup, slow.url)
+        book(setup)
+        drain()
+        [entry] = log(created)
+        assert entry.status == 'retrying' and entry.response_code is None
+        assert entry.error == 'no answer within 0.3 s'
+    finally:
+        slow.stop()
+
+
+@pytest.mark.parametrize('url', ['http://hooks.example.com/x', 'https://127.0.0.1/hook', 'https://10.0.0.8/hook',
+                                 'https://169.254.169.254/latest', 'https://[::1]/hook', 'ftp://example.com/x',
+                                 'not a url', 'https://93.184.216.34:8443/hook', ''])
+def test_only_https_on_public_addresses_may_subscribe(setup: dict, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', False)
+    with pytest.raises(InvalidInput):
+        subscribe(setup, url)
+    assert subscribe(setup, 'https://93.184.216.34/hook').subscription.url == 'https://93.184.216.34/hook'
+
+
+def test_an_endpoint_whose_address_turned_private_is_not_contacted(setup: dict, receiver: Receiver,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    created = subscribe(setup, receiver.url)
+    monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', False)
+    book(setup)
+    drain()
+    assert receiver.received == []
+    [entry] = log(created)
+    assert entry.status == 'retrying' and 'must start with https://' in entry.error
+
+
+def test_unknown_or_no_events_are_refused(setup: dict, receiver: Receiver) -> None:
+    with pytest.raises(InvalidInput, match=r"Unknown event 'booking\.eaten'"):
+        subscribe(setup, receiver.url, ['booking.created', 'booking.eaten'])
+    with pytest.raises(InvalidInput, match='at least one'):
+        subscribe(setup, receiver.url, [])
+    assert subscribe(setup, receiver.url).subscription.events == list(EVENTS)
+
+
+def test_a_test_event_is_signed_and_logged(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url, ['booking.cancelled'])
+    with session_scope(write=True) as session:
+        queued = subscriptions.send_test(session=session, host_id=setup['host'].id,
+                                         subscription_id=created.subscription.id or 0, now=NOW)
+    assert queued.status == 'pending'
+    drain()
+    [request] = receiver.received
+    payload = Webhook(created.secret).verify(request.body, request.headers)
+    assert payload['type'] == 'webhook.test' and payload['data']['subscription_id'] == created.subscription.id
+    assert [(e.event, e.status) for e in log(created)] == [('webhook.test', 'delivered')]
+
+
+def test_a_deleted_subscription_gets_nothing_more_and_others_cannot_touch_it(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    with session_scope(write=True) as session:
+        other = make_host(session, username='eve')
+    with session_scope(write=True) as session, pytest.raises(NotFound):
+        subscriptions.delete_subscription(session=session, host_id=other.id or 0,
+                                          subscription_id=created.subscription.id or 0)
+    book(setup)
+    with session_scope(write=True) as session:
+        subscriptions.delete_subscription(session=session, host_id=setup['host'].id,
+                                          subscription_id=created.subscription.id or 0)
+    assert drain().skipped >= 1
+    assert receiver.received == []
