@@ -1,4 +1,4 @@
-"""Operator commands: `python main.py host create|api-key create|demo|migrate`."""
+"""Operator commands: `python main.py host create|api-key create|team create|demo|migrate`."""
 from __future__ import annotations
 
 import argparse
@@ -11,12 +11,12 @@ from sqlmodel import select
 
 from app.config import get_settings
 from app.db import migrate, session_scope
-from app.errors import DomainError
+from app.errors import DomainError, InvalidInput
 from app.models import EventType, Host
-from services import accounts, event_types, hosts
+from services import accounts, event_types, hosts, teams
 from services.event_types import EventTypeInput, Location, Question
 
-COMMANDS = ('host', 'api-key', 'demo', 'migrate', 'rotate-keys')
+COMMANDS = ('host', 'api-key', 'team', 'demo', 'migrate', 'rotate-keys')
 
 
 def run_cli(argv: Sequence[str]) -> int:
@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument('--username', required=True)
     key_create.add_argument('--label', default='')
     key_create.set_defaults(handler=_create_api_key)
+    team = commands.add_parser('team', help='manage teams').add_subparsers(required=True, metavar='ACTION')
+    team_create = team.add_parser('create', help='create a team (the first member listed is its admin) and print '
+                                                 'it as JSON')
+    team_create.add_argument('--slug', required=True)
+    team_create.add_argument('--name', required=True)
+    team_create.add_argument('--members', required=True, help='usernames or e-mails, comma-separated')
+    team_create.set_defaults(handler=_create_team)
     demo = commands.add_parser('demo', help='create a demo host with two event types and print its URLs')
     demo.add_argument('--timezone', default='Europe/Berlin')
     demo.set_defaults(handler=_demo)
@@ -64,6 +71,20 @@ def _create_host(args: argparse.Namespace) -> int:
             host.is_owner = True
             session.add(host)
         print(json.dumps(hosts.host_json(host)))
+    return 0
+
+
+def _create_team(args: argparse.Namespace) -> int:
+    names = [name.strip() for name in args.members.split(',') if name.strip()]
+    if not names:
+        raise InvalidInput('--members needs at least one username')
+    with session_scope(write=True) as session:
+        admin = teams.account(session, names[0])
+        assert admin.id is not None
+        team = teams.create_team(session=session, host_id=admin.id, slug=args.slug, name=args.name,
+                                 members=tuple(names[1:]))
+        print(json.dumps({'id': team.id, 'slug': team.slug, 'name': team.name,
+                          'members': [m.username for m in teams.members(session=session, team_id=team.id or 0)]}))
     return 0
 
 

@@ -7,7 +7,7 @@ from nicegui import ui
 
 from app.config import get_settings
 from bootstrap import CannotStart, bootstrap, prepare
-from cli import COMMANDS, run_cli
+from cli import run_cli
 from web import edge
 
 # How long a page waits for its browser's websocket (first connect or reconnect) before it is dropped: NiceGUI's
@@ -20,7 +20,7 @@ try:
     prepare(settings)
 except CannotStart as exc:
     sys.exit(f'CloudMeet cannot start: {exc}')
-if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
+if len(sys.argv) > 1:  # an operator command; an unknown one exits 2 with usage, never serving
     sys.exit(run_cli(sys.argv[1:]))
 try:
     runtime = bootstrap(settings)

@@ -55,7 +55,7 @@ def create_team(*, session: Session, host_id: int, slug: str, name: str, members
     assert team.id is not None
     session.add(TeamMember(team_id=team.id, host_id=host_id, role='admin'))
     for who in members:
-        found = _account(session, who)
+        found = account(session, who)
         if found.id is not None and found.id != host_id:
             session.add(TeamMember(team_id=team.id, host_id=found.id, role='member'))
     _flush_or_conflict(session, 'Each member can be added once')
@@ -131,18 +131,18 @@ def add_member(*, session: Session, host_id: int, team_id: int, who: str, role: 
     team_for_admin(session=session, host_id=host_id, team_id=team_id)
     if role not in ROLES:
         raise InvalidInput("role must be 'admin' or 'member'")
-    account = _account(session, who)
-    assert account.id is not None
+    invited = account(session, who)
+    assert invited.id is not None
     found = session.exec(select(TeamMember).where(TeamMember.team_id == team_id,
-                                                  TeamMember.host_id == account.id)).first()
+                                                  TeamMember.host_id == invited.id)).first()
     if found is None:
-        found = TeamMember(team_id=team_id, host_id=account.id, role=role)
+        found = TeamMember(team_id=team_id, host_id=invited.id, role=role)
     elif found.role == 'admin' and role != 'admin':
-        _keep_an_admin(session, team_id, account.id)
+        _keep_an_admin(session, team_id, invited.id)
     found.role = role
     session.add(found)
     _flush_or_conflict(session, 'This account is already a member')
-    return next(m for m in members(session=session, team_id=team_id) if m.host_id == account.id)
+    return next(m for m in members(session=session, team_id=team_id) if m.host_id == invited.id)
 
 
 def remove_member(*, session: Session, host_id: int, team_id: int, username: str) -> None:
@@ -339,7 +339,7 @@ def _set_hosts(session: Session, event_type: EventType, usernames: list[str] | N
     session.flush()
 
 
-def _account(session: Session, who: str) -> Host:
+def account(session: Session, who: str) -> Host:
     """An existing account by username or e-mail address."""
     key = who.strip().lower()[:254]
     found = session.exec(select(Host).where(or_(col(Host.username) == key, func.lower(Host.email) == key))).first()

@@ -66,3 +66,18 @@ def test_on_postgresql_a_process_without_the_shared_secrets_refuses_to_start_nam
         assert run.returncode != 0
         assert 'CLOUDMEET_SECRET_KEY and CLOUDMEET_ENCRYPTION_KEYS' in run.stderr
         assert 'Traceback' not in run.stderr
+
+
+def test_team_create_prints_the_team_with_its_members_and_unknown_commands_exit_2(tmp_path: Path) -> None:
+    for name in ('ada', 'bob'):
+        made = cli(tmp_path, 'host', 'create', '--email', f'{name}@example.com', '--name', name.title(),
+                   '--username', name)
+        assert made.returncode == 0, made.stderr
+    team = cli(tmp_path, 'team', 'create', '--slug', 'crew', '--name', 'Crew', '--members', 'ada,bob')
+    assert team.returncode == 0, team.stderr
+    printed = json.loads(team.stdout)
+    assert (printed['slug'], printed['name'], printed['members']) == ('crew', 'Crew', ['ada', 'bob'])
+    again = cli(tmp_path, 'team', 'create', '--slug', 'crew', '--name', 'Crew', '--members', 'bob')
+    assert again.returncode == 1 and 'already exists' in again.stderr
+    unknown = cli(tmp_path, 'frobnicate')
+    assert unknown.returncode == 2 and 'usage' in unknown.stderr
