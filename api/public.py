@@ -19,6 +19,7 @@ from api.schemas import (
     TokenRequest,
     problems,
 )
+from app import i18n
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput
@@ -47,7 +48,10 @@ def list_public_event_types(username: str) -> list[dict[str, Any]]:
             responses=MOVED | problems(400, 404, 422))
 async def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
                end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
-               timezone: Annotated[str, Query(alias='timezone')] = 'UTC') -> Response:
+               timezone: Annotated[str, Query(alias='timezone')] = 'UTC',
+               duration: Annotated[int | None, Query(description="One of the event type's duration_options, "
+                                                                 'in minutes (default: its duration)')] = None,
+               ) -> Response:
     """Free start times for the invitee's local dates start..end (at most 62 days), shown in their zone."""
     zone_name = validation.time_zone(timezone)
     first, last = validation.iso_date(start, 'start'), validation.iso_date(end, 'end')
@@ -56,7 +60,7 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput(f'The date range may span at most {MAX_RANGE_DAYS} days')
     cache = offer_cache.get()
-    key = ('slots', username.lower(), slug.lower(), first, last, zone_name)
+    key = ('slots', username.lower(), slug.lower(), first, last, zone_name, duration)
     kept = cache.peek_answer(key)
     if kept is not None:
         return Response(kept, media_type='application/json')
@@ -64,15 +68,13 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
     lo, hi = slots.local_dates_span(first, last, zone_name)
     # A week or less from memory is answered on the event loop (microseconds of work, no thread hop); anything
     # that needs the database or more computing goes to a worker thread.
-    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=now) \
-        if (last - first).days < 7 else None
+    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=now,
+                                           duration=duration) if (last - first).days < 7 else None
     if found is None:
         found = await run_in_threadpool(availability.link_offer, username=username, slug=slug, start=lo, end=hi,
-                                        now=now)
+                                        now=now, duration=duration)
     zone = ZoneInfo(zone_name)
-    answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
-                                                                'end': s.end.astimezone(zone).isoformat()}
-                                                               for s in found.slots]}
+    answer: dict[str, Any] = {'timezone': zone_name, 'slots': [_slot_json(s, zone) for s in found.slots]}
     if found.problem:  # some times could not be checked against the host's calendars: they are left out
         answer['notice'] = availability.CALENDARS_UNCHECKED
     # The answer is built to SlotsPublic's shape here, so it is serialised once, not validated again (a 60-day
@@ -91,10 +93,11 @@ def create_booking(username: str, slug: str, body: BookingRequest, request: Requ
     """Book a start time; 409 when it is not offered (any more), 429 with Retry-After when this address has made
     too many bookings lately (CLOUDMEET_BOOKING_RATE_LIMIT)."""
     invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
-                               answers=body.answers)
+                               answers=body.answers,
+                               locale=i18n.choose(body.locale, accept_language=request.headers.get('accept-language')))
     receipt = use_cases.book(event_type_id=use_cases.event_type_for_link(username=username, slug=slug),
                              start=body.start, invitee=invitee, now=_now(), address=client_address(request),
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, duration=body.duration_minutes)
     if receipt.replayed:
         response.headers['Idempotent-Replayed'] = 'true'
     return _invitee_view(receipt.booking, receipt.token)
@@ -133,6 +136,14 @@ def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str
     booking = use_cases.decline_proposal_by_token(uid=uid, token=body.token, now=_now(),
                                                   address=client_address(request))
     return _invitee_view(booking, body.token)
+
+
+def _slot_json(slot: slots.Slot, zone: ZoneInfo) -> dict[str, Any]:
+    found: dict[str, Any] = {'start': slot.start.astimezone(zone).isoformat(),
+                             'end': slot.end.astimezone(zone).isoformat()}
+    if slot.seats_left is not None:
+        found['seats_left'] = slot.seats_left
+    return found
 
 
 def manage_url(booking: Booking, token: str) -> str:

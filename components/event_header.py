@@ -32,10 +32,22 @@ def event_header(host: PublicHost, event_type: PublicEventType, t: Translator = 
         with ui.row().classes('gap-x-4 gap-y-1 text-slate-700 max-w-full'):
             with ui.row().classes('items-center gap-1'):
                 ui.icon('schedule').props('aria-hidden=true')
-                ui.label(t.gettext('{minutes} min', minutes=event_type.duration_minutes)).mark('duration')
+                minutes = ' / '.join(str(m) for m in event_type.durations) if len(event_type.durations) > 1 \
+                    else str(event_type.duration_minutes)
+                ui.label(t.gettext('{minutes} min', minutes=minutes)).mark('duration')
             with ui.row().classes('items-center gap-1 flex-nowrap min-w-0'):
                 ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
                 ui.label(t.gettext(event_type.location_label)).classes('break-words min-w-0').mark('location')
+            if event_type.seats > 1:
+                with ui.row().classes('items-center gap-1'):
+                    ui.icon('groups').props('aria-hidden=true')
+                    ui.label(t.ngettext('{count} seat per time', '{count} seats per time', event_type.seats)) \
+                        .mark('seats')
+            if event_type.requires_confirmation:
+                with ui.row().classes('items-center gap-1'):
+                    ui.icon('how_to_reg').props('aria-hidden=true')
+                    ui.label(t.gettext('{host_name} confirms each request', host_name=host.name)) \
+                        .mark('requires-confirmation')
         if event_type.description:
             rich_text(event_type.description).mark('description')
     return root

@@ -174,10 +174,13 @@ class SlotPicker:
                 times.props['aria-label'] = _('Free times')
                 for slot in self.slots_of_selected_day():
                     local = slot.start.astimezone(zone)
+                    text = format_time(local, self.clock24, t)
+                    if slot.seats_left is not None:  # a class or webinar: how many can still join
+                        text += ' · ' + t.ngettext('{count} seat left', '{count} seats left', slot.seats_left)
                     self.time_buttons[slot.start] = ui.button(
-                        format_time(local, self.clock24, t), on_click=lambda s=slot: self.on_pick(s, self.zone)) \
+                        text, on_click=lambda s=slot: self.on_pick(s, self.zone)) \
                         .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date(), t)}, '
-                                                    f'{format_time(local, self.clock24, t)}"').mark('time')
+                                                    f'{text}"').mark('time')
 
     def _render_empty_month(self) -> None:
         if self.data.degraded:

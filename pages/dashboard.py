@@ -2,6 +2,7 @@
 actions cancel (with a message), propose a new time, and erase an invitee's details."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from sqlmodel import Session
 
 from app import events
 from app.config import get_settings
+from app.errors import DomainError
+from app.i18n import _
 from app.models import Booking, EventType
 from components import design
 from components.confirm import confirm
@@ -33,13 +36,14 @@ from services.public import LOCATION_LABELS
 from services.slots import Slot
 
 PAGE_SIZE = 20
-TABS = {'upcoming': 'Upcoming', 'past': 'Past', 'cancelled': 'Cancelled'}
+TABS = {'upcoming': 'Upcoming', 'pending': 'Requests', 'past': 'Past', 'cancelled': 'Cancelled'}
 STATUS_WORDS = {'pending': 'queued', 'sending': 'sending', 'sent': 'sent', 'failed': 'failed', 'skipped': 'not needed',
                 'cancelled': 'withdrawn'}
 
 
 def register() -> None:
     ui.page('/dashboard')(dashboard_page)
+    ui.page('/dashboard/requests/{uid}')(request_page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class Row:
     booking: Booking
     event_type: EventType | None
     messages: list[dict[str, Any]]
+    attendees: tuple[Booking, ...] = ()  # a seated start's bookings, this one first: one meeting for the host
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,13 @@ def load_listing(session: Session, host_id: int, status: str, search: str, page:
     found = bookings.list_bookings(session=session, host_id=host_id, status=status, now=now(), search=search,
                                    limit=PAGE_SIZE, offset=page * PAGE_SIZE)
     types = {e.id: e for e in event_types.list_event_types(session=session, host_id=host_id)}
-    rows = [Row(b, types.get(b.event_type_id), outbox.deliveries(session, booking_id=b.id)) for b in found]
+    seated: dict[str, list[Booking]] = {}
+    for b in found:  # the bookings of one seated start are one meeting with its attendees
+        if b.seat_key != b.uid:
+            seated.setdefault(b.seat_key, []).append(b)
+    rows = [Row(b, types.get(b.event_type_id), outbox.deliveries(session, booking_id=b.id),
+                tuple(seated.get(b.seat_key, ())))
+            for b in found if b.seat_key == b.uid or seated[b.seat_key][0] is b]
     total = bookings.count_bookings(session=session, host_id=host_id, status=status, now=now(), search=search)
     problems = [f'{c.label}: {c.status_detail or "reconnect needed"}'
                 for c in calendar_connections.list_connections(session, host_id=host_id)
@@ -85,14 +96,14 @@ class Dashboard:
         self.zone = ZoneInfo(self.host.timezone)
         self.status, self.search, self.page = 'upcoming', '', 0
         self.generation = 0
-        with host_frame('Bookings', active='/dashboard', brand=self.host.brand_color):
+        with host_frame(_('Bookings'), active='/dashboard', brand=self.host.brand_color):
             self.banner = ui.column().classes('w-full')
             self._header()
             with ui.row().classes('w-full items-center gap-3'):
                 ui.toggle(TABS, value='upcoming', on_change=lambda e: self._switch(e.value)) \
                     .props('no-caps aria-label="Which bookings"').mark('tabs')
                 ui.element('div').classes('flex-grow')
-                ui.input('Search name or e-mail', on_change=lambda e: self._find(e.value or '')) \
+                ui.input(_('Search name or e-mail'), on_change=lambda e: self._find(e.value or '')) \
                     .props('outlined dense clearable debounce=300 type=search').classes('w-64').mark('search')
             self.list = ui.column().classes('w-full gap-4').mark('bookings')
             self.pager = ui.row().classes('w-full items-center justify-center gap-3')
@@ -113,17 +124,18 @@ class Dashboard:
     def _header(self) -> None:
         link = f'{get_settings().public_url}/{self.host.username}'
         with ui.row().classes('w-full items-center justify-between gap-3'):
-            heading('Bookings', 1, design.HEADLINE + ' m-0')
+            heading(_('Bookings'), 1, design.HEADLINE + ' m-0')
             with ui.row().classes('items-center gap-x-2 gap-y-0 min-w-0'):
-                ui.label('Your booking page:').classes(design.SUBTLE)
+                ui.label(_('Your booking page:')).classes(design.SUBTLE)
                 ui.link(link, f'/{self.host.username}', new_tab=True).classes('break-all').mark('booking-link')
                 ui.button(icon='content_copy', on_click=lambda: self._copy(link)) \
-                    .props('flat round dense aria-label="Copy your booking link"').tooltip('Copy your booking link') \
+                    .props('flat round dense aria-label="Copy your booking link"') \
+                    .tooltip(_('Copy your booking link')) \
                     .mark('copy-link')
 
     def _copy(self, text: str) -> None:
         ui.clipboard.write(text)
-        ui.notify('Link copied', type='positive', position='top')
+        ui.notify(_('Link copied'), type='positive', position='top')
 
     def _announce(self, event: events.BookingChanged) -> None:
         words = {'created': 'New booking', 'cancelled': 'A booking was cancelled',
@@ -150,7 +162,7 @@ class Dashboard:
         except Exception:  # noqa: BLE001 - shown, never a broken page
             self.list.clear()
             with self.list:
-                ui.label('Your bookings could not be loaded right now. The page retries on the next change.') \
+                ui.label(_('Your bookings could not be loaded right now. The page retries on the next change.')) \
                     .classes('text-red-700').props('role=alert').mark('load-error')
             return
         if generation == self.generation:  # a newer refresh (fast typing, a tab switch) wins
@@ -173,10 +185,10 @@ class Dashboard:
         pages = (listing.total + PAGE_SIZE - 1) // PAGE_SIZE
         if pages > 1:
             with self.pager:
-                ui.button('Previous', on_click=lambda: self._turn(-1)).props('flat no-caps') \
+                ui.button(_('Previous'), on_click=lambda: self._turn(-1)).props('flat no-caps') \
                     .set_enabled(self.page > 0)
                 ui.label(f'Page {self.page + 1} of {pages} ({listing.total} bookings)').mark('page')
-                ui.button('Next', on_click=lambda: self._turn(1)).props('flat no-caps') \
+                ui.button(_('Next'), on_click=lambda: self._turn(1)).props('flat no-caps') \
                     .set_enabled(self.page + 1 < pages)
 
     def _banner(self, problems: list[str]) -> None:
@@ -184,11 +196,11 @@ class Dashboard:
         if problems:
             with self.banner, ui.card().classes(design.CARD + ' bg-amber-50 border border-amber-300') \
                     .props('role=alert').mark('calendar-banner'):
-                ui.label('A calendar needs your attention: until it is fixed, its times are not offered.') \
+                ui.label(_('A calendar needs your attention: until it is fixed, its times are not offered.')) \
                     .classes('font-semibold text-amber-900')
                 for problem in problems:
                     ui.label(problem).classes('text-amber-900')
-                ui.link('Open Integrations', '/integrations')
+                ui.link(_('Open Integrations'), '/integrations')
 
     def _empty(self, listing: Listing) -> None:
         with ui.card().classes(design.CARD).mark('empty'):
@@ -197,11 +209,11 @@ class Dashboard:
             elif self.status != 'upcoming':
                 ui.label(f'No {TABS[self.status].lower()} bookings.')
             elif listing.event_types == 0:
-                ui.label('You have no event types yet. Create one, then share its link.')
-                ui.link('Create an event type', '/event-types')
+                ui.label(_('You have no event types yet. Create one, then share its link.'))
+                ui.link(_('Create an event type'), '/event-types')
             else:
-                ui.label('Nothing booked yet. Share your booking page to get your first meeting.')
-                ui.link('Open your booking page', f'/{self.host.username}', new_tab=True)
+                ui.label(_('Nothing booked yet. Share your booking page to get your first meeting.'))
+                ui.link(_('Open your booking page'), f'/{self.host.username}', new_tab=True)
 
     def _card(self, row: Row) -> None:
         booking, event_type, clock24 = row.booking, row.event_type, self.host.clock24
@@ -217,8 +229,15 @@ class Dashboard:
                             .classes('font-semibold').mark('when')
                         ui.label(event_type.title if event_type else 'Deleted event type') \
                             .classes(design.SUBTLE + ' break-words min-w-0')
-                    ui.label(f'{booking.invitee_name} · {booking.invitee_email}').classes('break-words max-w-full') \
-                        .mark('invitee')
+                    if booking.status == 'pending':
+                        ui.badge(_('Awaiting your confirmation'), color='amber-8').mark('pending')
+                    elif booking.status == 'declined':
+                        ui.badge(_('Declined'), color='grey-7').mark('declined')
+                    if len(row.attendees) > 1 or (event_type and event_type.seats > 1):
+                        self._attendees(row)
+                    else:
+                        ui.label(f'{booking.invitee_name} · {booking.invitee_email}') \
+                            .classes('break-words max-w-full').mark('invitee')
                     if booking.invitee_timezone != self.host.timezone:
                         ui.label(f"Invitee's time zone: {city_name(booking.invitee_timezone)}").classes(design.SUBTLE)
                     if event_type and event_type.location_kind != 'none':
@@ -250,18 +269,38 @@ class Dashboard:
                             'text-red-700 font-medium' if message['status'] == 'failed' else design.SUBTLE) \
                             .mark('delivery')
 
+    def _attendees(self, row: Row) -> None:
+        people = row.attendees or (row.booking,)
+        seats = row.event_type.seats if row.event_type else len(people)
+        ui.label(_('{taken} of {seats} seats taken', taken=len(people), seats=seats)).classes('font-medium') \
+            .mark('seats')
+        with ui.column().classes('gap-0'):
+            for person in people:
+                with ui.row().classes('items-center gap-1'):
+                    ui.label(f'{person.invitee_name} · {person.invitee_email}').classes('break-words') \
+                        .mark('invitee')
+                    if person.end_at > now() and person.status in ('confirmed', 'pending'):
+                        ui.button(icon='close', on_click=lambda p=person: self._cancel(p)) \
+                            .props(f'flat round dense size=sm aria-label="Cancel {person.invitee_name}\'s seat"') \
+                            .tooltip(_('Cancel this seat')).mark('cancel-seat')
+
     def _actions(self, row: Row) -> None:
         booking = row.booking
         upcoming = booking.status == 'confirmed' and booking.end_at > now()
         with ui.row().classes('gap-1'):
+            if booking.status == 'pending' and booking.end_at > now():
+                ui.button(_('Confirm'), on_click=lambda: self._decide(booking, True)) \
+                    .props('unelevated no-caps dense color=positive').mark('confirm-request')
+                ui.button(_('Decline'), on_click=lambda: self._decide(booking, False)) \
+                    .props('flat no-caps dense color=negative').mark('decline-request')
             if upcoming:
-                ui.button('Propose new time', on_click=lambda: self._propose(row)) \
+                ui.button(_('Propose new time'), on_click=lambda: self._propose(row)) \
                     .props('flat no-caps dense').mark('propose')
-                ui.button('Cancel', on_click=lambda: self._cancel(booking)) \
+                ui.button(_('Cancel'), on_click=lambda: self._cancel(booking)) \
                     .props('flat no-caps dense color=negative').mark('cancel')
             if booking.invitee_email != bookings.ERASED_EMAIL:
                 with ui.button(icon='more_vert').props('flat round dense aria-label="More actions"') \
-                        .tooltip('More actions').mark('more'):
+                        .tooltip(_('More actions')).mark('more'):
                     with ui.menu():
                         ui.menu_item('Erase invitee data…', on_click=lambda: self._erase(booking)) \
                             .classes('whitespace-nowrap').props('role=menuitem').mark('erase')
@@ -270,10 +309,10 @@ class Dashboard:
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading(f'Cancel the meeting with {booking.invitee_name}?', 2, design.TITLE + ' m-0')
-            message = ui.textarea('Message to the invitee (optional)', validation={
+            message = ui.textarea(_('Message to the invitee (optional)'), validation={
                 'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
                 .props('outlined autogrow').classes('w-full').mark('cancel-message')
-            ui.label('They get a cancellation e-mail with this message; the time becomes free again.') \
+            ui.label(_('They get a cancellation e-mail with this message; the time becomes free again.')) \
                 .classes(design.SUBTLE)
 
             async def confirm() -> None:
@@ -285,17 +324,22 @@ class Dashboard:
                 await self.refresh()
 
             with ui.row().classes('gap-2'):
-                ui.button('Cancel meeting', on_click=confirm).props('unelevated no-caps color=negative') \
+                ui.button(_('Cancel meeting'), on_click=confirm).props('unelevated no-caps color=negative') \
                     .mark('confirm-cancel')
-                ui.button('Keep it', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Keep it'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
+
+    def _decide(self, booking: Booking, accept: bool) -> None:
+        self.dialogs.clear()
+        with self.dialogs:
+            decide_dialog(self.who, booking, accept, self.zone, self.host.clock24, after=self.refresh).open()
 
     def _erase(self, booking: Booking) -> None:
         async def erase() -> None:
             await run_as(self.who, use_cases.erase_as_host, uid=booking.uid, done="The invitee's details were erased")
             await self.refresh()
 
-        confirm(self.dialogs, title="Erase this invitee's details?", action='Erase', mark='confirm-erase',
+        confirm(self.dialogs, title=_("Erase this invitee's details?"), action='Erase', mark='confirm-erase',
                 keep='Keep', on_confirm=erase,
                 text=f"{booking.invitee_name}'s name, e-mail, notes and answers are removed from this booking (for an "
                      'erasure request). An upcoming meeting is cancelled without e-mails. This cannot be undone.')
@@ -303,7 +347,7 @@ class Dashboard:
     def _propose(self, row: Row) -> None:
         booking, event_type = row.booking, row.event_type
         if event_type is None:
-            ui.notify('The event type of this booking was deleted; it cannot be moved.', type='warning')
+            ui.notify(_('The event type of this booking was deleted; it cannot be moved.'), type='warning')
             return
         host_id = self.who.host_id
         self.dialogs.clear()
@@ -312,7 +356,7 @@ class Dashboard:
             heading(f'Propose a new time to {booking.invitee_name}', 2, design.TITLE + ' m-0')
             ui.label('Pick a free time. They get an e-mail to accept it, decline (which cancels) or pick another '
                      'time; the proposal expires after 7 days.').classes(design.SUBTLE)
-            message = ui.textarea('Message (optional)').props('outlined autogrow').classes('w-full') \
+            message = ui.textarea(_('Message (optional)')).props('outlined autogrow').classes('w-full') \
                 .mark('proposal-message')
             chosen = ui.label().classes('font-medium').mark('proposal-choice')
             picked: list[Slot] = []
@@ -343,9 +387,9 @@ class Dashboard:
                 await self.refresh()
 
             with ui.row().classes('gap-2'):
-                send = ui.button('Send proposal', on_click=confirm).props('unelevated no-caps').mark('send-proposal')
+                send = ui.button(_('Send proposal'), on_click=confirm).props('unelevated no-caps').mark('send-proposal')
                 send.disable()
-                ui.button('Close', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Close'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
         ui.timer(0, picker.reload, once=True)
 
@@ -382,3 +426,101 @@ def _span(minutes: int) -> str:
 def _moment(iso: str, zone: ZoneInfo, clock24: bool) -> str:
     local = datetime.fromisoformat(iso).astimezone(zone)
     return f'{local.day} {local:%b}, {format_time(local, clock24)}'
+
+
+def decide_dialog(who: SignedIn, booking: Booking, accept: bool, zone: ZoneInfo, clock24: bool,
+                  after: Callable[[], Awaitable[None]]) -> ui.dialog:
+    """Ask before confirming or declining a request (declining takes an optional message to the invitee)."""
+    start = booking.start_at.astimezone(zone)
+    when = f'{format_day(start.date())}, {format_time(start, clock24)}'
+    with ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
+        title = _('Confirm the meeting with {name}?', name=booking.invitee_name) if accept else \
+            _('Decline the request from {name}?', name=booking.invitee_name)
+        heading(title, 2, design.TITLE + ' m-0')
+        ui.label(when).classes('font-medium').mark('request-when')
+        reason = None
+        if accept:
+            ui.label(_('They get a confirmation e-mail with the invitation; the event goes into your calendar.')) \
+                .classes(design.SUBTLE)
+        else:
+            reason = ui.textarea(_('Message to the invitee (optional)'), validation={
+                'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
+                .props('outlined autogrow').classes('w-full').mark('decline-message')
+            ui.label(_('They are told the request was declined; the time becomes free again.')).classes(design.SUBTLE)
+
+        async def go() -> None:
+            if reason is not None and not reason.validate():
+                return
+            dialog.close()
+            if accept:
+                await run_as(who, use_cases.confirm_as_host, uid=booking.uid, done=_('Meeting confirmed'))
+            else:
+                await run_as(who, use_cases.decline_as_host, uid=booking.uid, reason=reason.value or '' if reason
+                             else '', done=_('Request declined'))
+            await after()
+
+        with ui.row().classes('gap-2'):
+            ui.button(_('Confirm meeting') if accept else _('Decline request'), on_click=go) \
+                .props(f'unelevated no-caps color={"positive" if accept else "negative"}').mark('decide')
+            ui.button(_('Not now'), on_click=dialog.close).props('flat no-caps')
+    return dialog
+
+
+async def request_page(request: Request, uid: str, action: str = '') -> Response | None:
+    """Where the host's e-mailed Confirm and Decline links lead: the request, and a question before anything
+    happens (a link opened by a mail scanner changes nothing)."""
+    who = await signed_in(request)
+    if who is None:
+        return await sign_in_first(request)
+    zone = ZoneInfo(who.host.timezone)
+    with host_frame(_('Booking request'), active='/dashboard', brand=who.host.brand_color):
+        box = ui.column().classes('w-full gap-4')
+
+        async def show() -> None:
+            box.clear()
+            try:
+                found = await read(who, _request_row, uid)
+            except DomainError:
+                found = None
+            with box:
+                if found is None:
+                    ui.label(_('This request was not found.')).classes(design.SUBTLE).mark('not-found')
+                    ui.link(_('Back to your bookings'), '/dashboard')
+                    return
+                booking, title = found
+                start = booking.start_at.astimezone(zone)
+                with ui.card().classes(design.CARD):
+                    heading(title, 1, design.HEADLINE + ' m-0')
+                    ui.label(f'{format_day(start.date())}, {format_time(start, who.host.clock24)}') \
+                        .classes('font-medium').mark('request-when')
+                    ui.label(f'{booking.invitee_name} · {booking.invitee_email}').mark('invitee')
+                    if booking.notes:
+                        ui.label(_('Notes: {notes}', notes=booking.notes)).classes('whitespace-pre-line break-words')
+                    if booking.status != 'pending':
+                        ui.label(_('This request is already {status}.', status=_(str(booking.status)))) \
+                            .classes('font-medium').mark('decided')
+                    else:
+                        with ui.row().classes('gap-2'):
+                            ui.button(_('Confirm'), on_click=lambda: ask(booking, True)) \
+                                .props('unelevated no-caps color=positive').mark('confirm-request')
+                            ui.button(_('Decline'), on_click=lambda: ask(booking, False)) \
+                                .props('outline no-caps color=negative').mark('decline-request')
+                ui.link(_('Back to your bookings'), '/dashboard')
+
+        def ask(booking: Booking, accept: bool) -> None:
+            with box:
+                decide_dialog(who, booking, accept, zone, who.host.clock24, after=show).open()
+
+        await show()
+        if action in ('confirm', 'decline') and box.default_slot.children:
+            found = await read(who, _request_row, uid)
+            if found is not None and found[0].status == 'pending':
+                ask(found[0], action == 'confirm')
+    return None
+
+
+def _request_row(session: Session, host_id: int, uid: str) -> tuple[Booking, str]:
+    booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    session.expunge(booking)
+    return booking, event_type.title if event_type else _('Meeting')

@@ -101,8 +101,16 @@ class ManageFlow:
                         heading(_('You are scheduled'), 1, design.HEADLINE + ' m-0').mark('status')
                     ui.label(_("Booked for {name} ({email}). Keep this page's address: it lets you reschedule or "
                                'cancel.', name=view.invitee_name, email=view.invitee_email)).classes(design.SUBTLE)
+                elif view.pending:
+                    with ui.row().classes('items-center gap-2'):
+                        ui.icon('hourglass_top', color='warning', size='md').props('aria-hidden=true')
+                        heading(_('Awaiting confirmation'), 1, design.HEADLINE + ' m-0').mark('status')
+                    ui.label(_('{host_name} will confirm or decline your request; you will get an e-mail either '
+                               "way. The time is held for you meanwhile. Keep this page's address: it lets you "
+                               'reschedule or cancel.', host_name=view.host.name)).classes(design.SUBTLE)
                 else:
-                    heading(_('This meeting was cancelled'), 1, design.HEADLINE + ' m-0').mark('status')
+                    heading(_('This request was declined') if view.status == 'declined' else
+                            _('This meeting was cancelled'), 1, design.HEADLINE + ' m-0').mark('status')
                     if view.cancel_reason:
                         ui.label(_('Reason: {reason}', reason=view.cancel_reason)).classes('text-slate-700') \
                             .mark('cancel-reason')
@@ -114,6 +122,7 @@ class ManageFlow:
                 self._proposal(view.proposal, zone)
             if view.confirmed:
                 self._calendar_links()
+            if view.confirmed or view.pending:
                 self._actions()
             elif view.event_type:
                 ui.link(_('Book a new time'), f'/{view.host.username}/{view.event_type.slug}').mark('book-again')

@@ -83,7 +83,7 @@ async def host_page(request: Request, username: str, lang: str = '') -> Response
 
 
 async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
-                       tz: str = '', lang: str = '') -> Response | None:
+                       tz: str = '', lang: str = '', duration: str = '') -> Response | None:
     t = page_translator(request, lang)
     try:
         host, event_type = await off_loop(lambda: public.booking_page(username=username, slug=slug))
@@ -97,7 +97,7 @@ async def booking_page(request: Request, username: str, slug: str, embed: str = 
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
     state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)),
-                      lang=t.locale if lang else '')
+                      lang=t.locale if lang else '', duration=int(duration) if duration.isdigit() else None)
     BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
                 clock24=_clock24(host, request), t=t)
     return None
@@ -111,6 +111,7 @@ class FlowState:
     slot: datetime | None = None
     zone_given: bool = False
     lang: str = ''  # a language the address names (kept in it)
+    duration: int | None = None  # the length chosen among the event type's options
 
 
 ZONE_COOKIE = 'cloudmeet_tz'
@@ -134,10 +135,18 @@ class BookingFlow:
         self.state = state or FlowState()
         self.embed = embed
         self.idempotency_key = ''
+        self.duration = self.state.duration if self.state.duration in event_type.durations else \
+            event_type.duration_minutes
         with frame(event_type.title, embed=embed, brand=host.brand_color, t=t, on_language=self._switch_language):
             event_header(host, event_type, t)
             with ui.card().classes(design.CARD) as self.pick_step:
                 heading(_('Select a date and time'), 2, design.TITLE + ' m-0')
+                if len(event_type.durations) > 1:  # the invitee picks the length first; the times follow it
+                    with ui.row().classes('items-center gap-2'):
+                        ui.label(_('Duration')).classes('font-medium text-slate-700')
+                        toggle = ui.toggle({m: _('{minutes} min', minutes=m) for m in event_type.durations},
+                                           value=self.duration, on_change=self._choose_duration).mark('durations')
+                        toggle.props['aria-label'] = _('Duration')
                 self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
                                          on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url, t=t)
             with ui.card().classes(design.CARD) as self.form_step:
@@ -215,6 +224,8 @@ class BookingFlow:
             query['slot'] = self.chosen.start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         if self.embed:
             query['embed'] = '1'
+        if self._chosen_duration:
+            query['duration'] = str(self.duration)
         return query
 
     @property
@@ -228,10 +239,20 @@ class BookingFlow:
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
-        return await slot_loading.month_slots(self.host.id, self.event_type.id, month, zone)
+        return await slot_loading.month_slots(self.host.id, self.event_type.id, month, zone,
+                                              duration=self._chosen_duration)
 
     async def _find_next(self, after: date, zone: str) -> date | None:
-        return await slot_loading.first_free_day(self.event_type.id, after, zone)
+        return await slot_loading.first_free_day(self.event_type.id, after, zone, duration=self._chosen_duration)
+
+    @property
+    def _chosen_duration(self) -> int | None:
+        return self.duration if self.duration != self.event_type.duration_minutes else None
+
+    async def _choose_duration(self, event: Any) -> None:
+        self.duration = int(event.value)
+        self._keep_in_url()
+        await self.picker.reload()
 
     def _pick(self, slot: Slot, zone: str, *, push: bool = True) -> None:
         self.chosen, self.zone = slot, zone
@@ -278,10 +299,7 @@ class BookingFlow:
             invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=self.zone,
                                        notes=values['notes'], answers=values['answers'], clock24=self.picker.clock24,
                                        locale=self.t.locale)
-            receipt = await off_loop(use_cases.book, event_type_id=self.event_type.id, start=self.chosen.start,
-                                     invitee=invitee, now=slot_loading.now(),
-                                     address=client_address(self.client.request),
-                                     idempotency_key=self.idempotency_key)
+            receipt = await self._book(invitee)
         except SlotUnavailable:
             await self.picker.reload()
             self._back(self.t.gettext('Sorry, that time was just taken. Here are the times that are still free.'))
@@ -294,6 +312,14 @@ class BookingFlow:
                 self.t.gettext('We could not save your booking right now; nothing was booked. Please try again.'))
             return
         ui.navigate.to(f'/booking/{receipt.booking.uid}?token={receipt.token}')
+
+
+    async def _book(self, invitee: bookings.Invitee) -> bookings.Receipt:
+        """Book the chosen time (a team's page books with the team)."""
+        assert self.chosen is not None
+        return await off_loop(use_cases.book, event_type_id=self.event_type.id, start=self.chosen.start,
+                              invitee=invitee, now=slot_loading.now(), address=client_address(self.client.request),
+                              idempotency_key=self.idempotency_key, duration=self._chosen_duration)
 
 
 async def detect_browser_zone(client: Client) -> str | None:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import Unavailable
-from app.models import HOLDING, LONGEST_BOOKING, Booking, EventType, Schedule
+from app.models import HOLDING, LONGEST_BOOKING, Booking, BookingStatus, EventType, Schedule
 from services import event_types, offer_cache, schedules, slots
 from services.calendars import busy
 
@@ -37,8 +37,9 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
                                 mode=mode)
     calendar_busy = calendars.busy
     if exclude_uid:  # a booking being moved: its own event in the host's calendar does not block its new time
-        own = session.exec(select(Booking.start_at, Booking.end_at).where(Booking.uid == exclude_uid)).first()
-        if own is not None:
+        own = session.exec(select(Booking.start_at, Booking.end_at, Booking.status)
+                           .where(Booking.uid == exclude_uid)).first()
+        if own is not None and own[2] == BookingStatus.CONFIRMED:  # a pending request has no event there yet
             calendar_busy = _without(calendar_busy, own[0], own[1])
     rules = event_types.engine_rules(event_type, duration)
     schedule = schedules.engine_schedule(schedule_of(session=session, event_type=event_type))
@@ -159,9 +160,12 @@ def warm_for_booking(*, uid: str, start: datetime | None = None, current: bool =
     with session_scope() as session:
         found = session.exec(select(Booking.host_id, Booking.proposed_start_at, Booking.start_at)
                              .where(Booking.uid == uid)).first()
-    moment = start or (found[2 if current else 1] if found is not None else None)
-    if found is not None and moment is not None:
-        warm_calendars(host_id=found[0], start=moment)
+    if found is None:
+        return
+    host_id, proposed, own = found
+    moment = start or (own if current else proposed)
+    if moment is not None:
+        warm_calendars(host_id=host_id, start=moment)
 
 
 def _without(blocks: list[slots.Busy], start: datetime, end: datetime) -> list[slots.Busy]:

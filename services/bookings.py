@@ -15,13 +15,15 @@ from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.models import (
     BOOKING_CANCELLED,
     BOOKING_CONFIRMED,
+    HOLDING,
     LONGEST_BOOKING,
     Booking,
+    BookingStatus,
     EventType,
     Host,
     OutboxMessage,
 )
-from services import availability, validation, webhooks
+from services import availability, event_types, validation, webhooks
 from services.notifications import outbox
 
 
@@ -33,6 +35,7 @@ class Invitee:
     notes: str = ''
     answers: dict[str, Any] = field(default_factory=dict)
     clock24: bool | None = None  # the clock the invitee chose on the page (their e-mails and pages keep it)
+    locale: str = 'en'  # the invitee's language (their pages, e-mails and reminders keep it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +48,13 @@ class Receipt:
 
 
 def book_slot(*, session: Session, event_type: EventType, start: datetime, invitee: Invitee, now: datetime,
-              idempotency_key: str | None = None, warmed: bool = False) -> Receipt:
-    """Book `start` for the invitee if the rules offer it at this moment (`warmed`: the caller already asked the
-    host's calendars, outside the write lock)."""
+              idempotency_key: str | None = None, warmed: bool = False, duration: int | None = None) -> Receipt:
+    """Book `start` for the invitee, for one of the event type's lengths, if the rules offer it at this moment
+    (`warmed`: the caller already asked the host's calendars, outside the write lock). An event type that requires
+    confirmation makes a pending request, which holds its time until the host decides; one with seats lets
+    invitees book the same start while seats are left (each with their own booking, counted under the lock)."""
     invitee = _clean(invitee, event_type)
+    minutes = event_types.chosen_duration(event_type, duration)
     if not warmed:
         availability.warm_calendars(host_id=event_type.host_id, start=start, session=session)
     host = _lock_host(session, event_type.host_id)
@@ -56,19 +62,80 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         replay = _replay(session, event_type, start, idempotency_key, invitee)
         if replay is not None:
             return replay
-    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now):
+    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now, duration=minutes):
+        if event_type.seats > 1:
+            raise SlotUnavailable('All seats at this time were just taken. Please pick another time.')
         raise SlotUnavailable()
-    token = crypto.new_token()
+    token, uid = crypto.new_token(), secrets.token_urlsafe(16)
+    pending = event_type.requires_confirmation
     booking = Booking(
-        uid=secrets.token_urlsafe(16), host_id=event_type.host_id, event_type_id=event_type.id, start_at=start,
-        end_at=start + timedelta(minutes=event_type.duration_minutes),
+        uid=uid, host_id=event_type.host_id, event_type_id=event_type.id, start_at=start,
+        end_at=start + timedelta(minutes=minutes),
+        seat_key=seat_key(event_type, start) if event_type.seats > 1 else uid,
+        status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED, locale=invitee.locale,
         buffer_before_minutes=event_type.buffer_before_minutes, buffer_after_minutes=event_type.buffer_after_minutes,
         invitee_name=invitee.name, invitee_email=invitee.email, invitee_timezone=invitee.timezone,
         clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
         manage_token_hash=crypto.hash_token(token),
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
-    _record_change(session, booking, host, 'created', now)
+    _record_change(session, booking, host, 'requested' if pending else 'created', now)
     return Receipt(booking, token)
+
+
+def _minutes(booking: Booking) -> int:
+    return int((booking.end_at - booking.start_at).total_seconds() // 60)
+
+
+def seat_key(event_type: EventType, start: datetime) -> str:
+    """What the bookings of one seated start share (the database lets exactly those overlap)."""
+    return f'{event_type.id}@{int(start.timestamp())}'
+
+
+def confirm_booking(*, session: Session, booking: Booking, now: datetime) -> Booking:
+    """The host accepts a pending request. Its time was held, yet the re-check runs again under the lock (a
+    calendar event may have appeared since): a time that is no longer free is refused and the request stays
+    pending. Confirming twice is harmless."""
+    host = _lock_host(session, booking.host_id)
+    session.refresh(booking)
+    if booking.status == BookingStatus.CONFIRMED:
+        return booking
+    if booking.status != BookingStatus.PENDING:
+        raise Conflict(f'This request was {booking.status} and can no longer be confirmed')
+    if booking.end_at <= now:
+        raise Conflict('This meeting is over; it can no longer be confirmed')
+    event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
+    # Offered as the rules stood when it was asked for (the notice and window of that moment), against the
+    # calendars and bookings of now.
+    if event_type is not None and not availability.is_offered(
+            session=session, event_type=event_type, start=booking.start_at, now=booking.created_at,
+            exclude_uid=booking.uid, duration=_minutes(booking)):
+        raise SlotUnavailable('That time is no longer free in your calendar; decline the request or propose '
+                              'another time')
+    booking.status, booking.decided_at = BookingStatus.CONFIRMED, now
+    _record_change(session, booking, host, 'confirmed', now)
+    return booking
+
+
+def decline_booking(*, session: Session, booking: Booking, reason: str, now: datetime) -> Booking:
+    """The host turns a pending request down (or its start passed undecided); declining twice is harmless."""
+    host = _lock_host(session, booking.host_id)
+    session.refresh(booking)
+    if booking.status == BookingStatus.DECLINED:
+        return booking
+    if booking.status != BookingStatus.PENDING:
+        raise Conflict(f'This booking is {booking.status}; only pending requests can be declined')
+    if len(reason) > 1000:
+        raise InvalidInput('The reason must be at most 1000 characters')
+    booking.status, booking.decided_at, booking.cancel_reason = BookingStatus.DECLINED, now, reason.strip()
+    _record_change(session, booking, host, 'declined', now, reason=booking.cancel_reason)
+    return booking
+
+
+def expired_requests(*, session: Session, now: datetime) -> list[tuple[int, str]]:
+    """Pending requests whose start has passed undecided, as (host id, uid)."""
+    rows = session.exec(select(Booking.host_id, Booking.uid).where(
+        Booking.status == BookingStatus.PENDING, Booking.start_at <= now)).all()
+    return [(host_id, uid) for host_id, uid in rows]
 
 
 def cancel_booking(*, session: Session, booking: Booking, reason: str, now: datetime) -> Booking:
@@ -84,9 +151,8 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
 def cancel_upcoming(*, session: Session, host_id: int, reason: str, now: datetime) -> list[Booking]:
     """Cancel every meeting of the host that has not ended yet, each with its notices (closing an account)."""
     host = _lock_host(session, host_id)
-    upcoming = list(session.exec(select(Booking).where(Booking.host_id == host_id,
-                                                       Booking.status == BOOKING_CONFIRMED, Booking.end_at > now,
-                                                       col(Booking.parent_id).is_(None))))
+    upcoming = list(session.exec(select(Booking).where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING),
+                                                       Booking.end_at > now, col(Booking.parent_id).is_(None))))
     for booking in upcoming:
         _cancel(session, booking, host, reason=reason, now=now)
     return upcoming
@@ -121,23 +187,25 @@ def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) ->
 
 
 def _cancel(session: Session, booking: Booking, host: Host, *, reason: str, now: datetime, mail: bool = True) -> None:
+    in_calendar = booking.status == BOOKING_CONFIRMED  # a pending request was never written to the calendar
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
     booking.cancelled_at = now
-    _record_change(session, booking, host, 'cancelled', now, mail=mail, reason=booking.cancel_reason)
+    _record_change(session, booking, host, 'cancelled', now, mail=mail, reason=booking.cancel_reason,
+                   calendar=in_calendar)
 
 
-Change = Literal['created', 'rescheduled', 'cancelled', 'proposed']
+Change = Literal['created', 'requested', 'confirmed', 'declined', 'rescheduled', 'cancelled', 'proposed']
 
 
 def _record_change(session: Session, booking: Booking, host: Host, change: Change, now: datetime, *,
                    mail: bool = True, reason: str = '', old_start: datetime | None = None,
-                   old_end: datetime | None = None) -> None:
+                   old_end: datetime | None = None, calendar: bool | None = None) -> None:
     """The one transition every booking change ends in (book, move, accept, cancel, decline, erase, propose): the
     .ics sequence raised when the meeting moves or ends (a pending proposal then withdrawn), the row written under
     the database's overlap guarantee, its outbox rows (e-mails, the calendar event) recorded in the same transaction,
     and the change published once that transaction commits."""
     booking.updated_at = now
-    if change in ('rescheduled', 'cancelled'):
+    if change in ('rescheduled', 'cancelled', 'declined'):
         booking.sequence += 1
         _clear_proposal(booking)
     session.add(booking)
@@ -146,7 +214,7 @@ def _record_change(session: Session, booking: Booking, host: Host, change: Chang
         _record_proposal(session, booking, host, now)
     else:
         outbox.record(session, booking=booking, host=host, change=change, now=now, mail=mail, reason=reason,
-                      old_start=old_start, old_end=old_end)
+                      old_start=old_start, old_end=old_end, calendar=calendar)
         if booking.parent_id is None:  # a collective team booking's holds (and notices to its members) follow
             from services import team_bookings  # (team bookings build on this module)
             team_bookings.follow(session, booking, change, now, mail=mail, reason=reason, old_start=old_start,
@@ -169,16 +237,19 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
     session.refresh(booking)
-    if booking.status != BOOKING_CONFIRMED:
-        raise Conflict('This booking was cancelled and can no longer be moved')
+    if booking.status not in HOLDING:
+        raise Conflict(f'This booking was {booking.status} and can no longer be moved')
     event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
     if event_type is None or not event_type.active:
         raise Conflict('This meeting can no longer be rescheduled online; please contact the host')
+    minutes = _minutes(booking) if _minutes(booking) in event_types.durations(event_type) else None
+    minutes = event_types.chosen_duration(event_type, minutes)  # the invitee's length while the type offers it
     if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
-                                   exclude_uid=booking.uid):
+                                   exclude_uid=booking.uid, duration=minutes):
         raise SlotUnavailable()
     old_start, old_end = booking.start_at, booking.end_at
-    booking.start_at, booking.end_at = start, start + timedelta(minutes=event_type.duration_minutes)
+    booking.start_at, booking.end_at = start, start + timedelta(minutes=minutes)
+    booking.seat_key = seat_key(event_type, start) if event_type.seats > 1 else booking.uid
     booking.buffer_before_minutes = event_type.buffer_before_minutes
     booking.buffer_after_minutes = event_type.buffer_after_minutes
     _record_change(session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end,
@@ -305,12 +376,14 @@ def _status_filter(status: str, now: datetime) -> list[Any]:
     so the (host, status, start) index reads only the bookings that can still end after `now`, however many
     are past."""
     if status == 'upcoming':
-        return [Booking.status == BOOKING_CONFIRMED, Booking.start_at > now - LONGEST_BOOKING, Booking.end_at > now]
+        return [col(Booking.status).in_(HOLDING), Booking.start_at > now - LONGEST_BOOKING, Booking.end_at > now]
+    if status == 'pending':
+        return [Booking.status == BookingStatus.PENDING, Booking.start_at > now - LONGEST_BOOKING, Booking.end_at > now]
     if status == 'past':
         return [Booking.status == BOOKING_CONFIRMED, Booking.end_at <= now]
     if status == 'cancelled':
-        return [Booking.status == BOOKING_CANCELLED]
-    raise InvalidInput("status must be 'upcoming', 'past' or 'cancelled'")
+        return [col(Booking.status).in_((BOOKING_CANCELLED, BookingStatus.DECLINED))]
+    raise InvalidInput("status must be 'upcoming', 'pending', 'past' or 'cancelled'")
 
 
 def _filtered(query: Any, host_id: int, search: str) -> Any:
@@ -389,7 +462,8 @@ def _clean(invitee: Invitee, event_type: EventType) -> Invitee:
         raise InvalidInput('Notes must be at most 2000 characters')
     return Invitee(name=validation.single_line(invitee.name, 'Name', 120), email=validation.email(invitee.email),
                    timezone=validation.time_zone(invitee.timezone), notes=invitee.notes.strip(),
-                   answers=_answers(invitee.answers, event_type.questions), clock24=invitee.clock24)
+                   answers=_answers(invitee.answers, event_type.questions), clock24=invitee.clock24,
+                   locale=invitee.locale)
 
 
 def _answers(answers: dict[str, Any], questions: list[dict[str, Any]]) -> dict[str, Any]:

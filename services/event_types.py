@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import db, events
-from app.errors import Conflict, Moved, NotFound
+from app.errors import Conflict, InvalidInput, Moved, NotFound
 from app.models import Booking, EventType, Host, utcnow
 from services import schedules, slots, usernames, validation
 
@@ -25,6 +25,8 @@ SlotInterval = Annotated[int, Field(ge=5, le=24 * 60)]
 Buffer = Annotated[int, Field(ge=0, le=24 * 60)]
 DaysAhead = Annotated[int, Field(ge=1, le=730)]
 DailyLimit = Annotated[int, Field(ge=1, le=100)]
+PeriodLimit = Annotated[int, Field(ge=1, le=1000)]
+Seats = Annotated[int, Field(ge=1, le=1000)]
 ScheduleId = Annotated[int, Field(ge=1, le=validation.MAX_ID)]
 Color = Annotated[str, Field(max_length=7)]
 
@@ -63,6 +65,11 @@ class EventTypeInput(BaseModel):
     min_notice_minutes: Minutes = 0
     max_days_ahead: DaysAhead = 60
     daily_limit: DailyLimit | None = None
+    weekly_limit: PeriodLimit | None = None
+    monthly_limit: PeriodLimit | None = None
+    seats: Seats = 1
+    requires_confirmation: bool = False
+    duration_options: list[Duration] = Field(default_factory=list, max_length=10)
     location: Location = Field(default_factory=Location)
     schedule_id: ScheduleId | None = None
     active: bool = True
@@ -74,6 +81,11 @@ class EventTypeInput(BaseModel):
     def _consistent(self) -> EventTypeInput:
         if self.min_notice_minutes > (self.max_days_ahead + 1) * 24 * 60:
             raise ValueError('minimum notice is longer than the booking window')
+        if self.duration_options:
+            self.duration_options = sorted({*self.duration_options, self.duration_minutes})
+        limits = [limit for limit in (self.daily_limit, self.weekly_limit, self.monthly_limit) if limit is not None]
+        if limits != sorted(limits):
+            raise ValueError('the daily limit cannot exceed the weekly one, nor the weekly one the monthly one')
         if len({q.id for q in self.questions}) != len(self.questions):
             raise ValueError('question ids must be unique')
         for q in self.questions:
@@ -159,7 +171,10 @@ def event_type_json(event_type: EventType) -> dict[str, Any]:
         'buffer_before_minutes': event_type.buffer_before_minutes,
         'buffer_after_minutes': event_type.buffer_after_minutes,
         'min_notice_minutes': event_type.min_notice_minutes, 'max_days_ahead': event_type.max_days_ahead,
-        'daily_limit': event_type.daily_limit,
+        'daily_limit': event_type.daily_limit, 'weekly_limit': event_type.weekly_limit,
+        'monthly_limit': event_type.monthly_limit, 'seats': event_type.seats,
+        'requires_confirmation': event_type.requires_confirmation,
+        'duration_options': list(event_type.duration_options),
         'location': {'kind': event_type.location_kind, 'value': event_type.location_value},
         'schedule_id': event_type.schedule_id, 'active': event_type.active, 'hidden': event_type.hidden,
         'color': event_type.color, 'questions': event_type.questions,
@@ -170,16 +185,34 @@ def public_event_type_json(event_type: EventType) -> dict[str, Any]:
     """What an invitee may see before booking: no schedule ids, no hidden flags, the location's kind only (the
     address, number or link is for those who booked)."""
     data = event_type_json(event_type)
-    keep = ('slug', 'title', 'description', 'duration_minutes', 'questions')
+    keep = ('slug', 'title', 'description', 'duration_minutes', 'duration_options', 'seats', 'requires_confirmation',
+            'questions')
     return {**{key: data[key] for key in keep}, 'location': {'kind': event_type.location_kind}}
 
 
-def engine_rules(event_type: EventType) -> slots.EventRules:
+def engine_rules(event_type: EventType, duration: int | None = None) -> slots.EventRules:
+    """The slot engine's rules for the event type, for one of its lengths (default: its own)."""
     return slots.EventRules(
-        duration=event_type.duration_minutes, interval=event_type.slot_interval_minutes,
+        duration=duration or event_type.duration_minutes, interval=event_type.slot_interval_minutes,
         buffer_before=event_type.buffer_before_minutes, buffer_after=event_type.buffer_after_minutes,
         min_notice=event_type.min_notice_minutes, max_days_ahead=event_type.max_days_ahead,
-        daily_limit=event_type.daily_limit)
+        daily_limit=event_type.daily_limit, weekly_limit=event_type.weekly_limit,
+        monthly_limit=event_type.monthly_limit, seats=event_type.seats)
+
+
+def durations(event_type: EventType) -> list[int]:
+    """The lengths an invitee may choose, the event type's own first among them when it offers no others."""
+    return list(event_type.duration_options) or [event_type.duration_minutes]
+
+
+def chosen_duration(event_type: EventType, minutes: int | None) -> int:
+    """The length an invitee asked for: one of the options (a clear 400 otherwise), else the event type's own."""
+    if minutes is None:
+        return event_type.duration_minutes
+    if minutes not in durations(event_type):
+        choices = ', '.join(str(m) for m in durations(event_type))
+        raise InvalidInput(f'duration must be one of the offered lengths in minutes: {choices}')
+    return minutes
 
 
 def _save(session: Session, event_type: EventType, data: EventTypeInput) -> EventType:

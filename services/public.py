@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.db import session_scope
 from app.errors import NotFound
 from app.i18n import N_
-from app.models import BOOKING_CONFIRMED, Booking, EventType, Host
+from app.models import BOOKING_CONFIRMED, HOLDING, Booking, BookingStatus, EventType, Host
 from services import bookings, event_types, hosts, offer_cache
 from services.calendars import events as calendar_events
 
@@ -55,6 +55,9 @@ class PublicEventType:
     location_kind: str
     questions: tuple[dict[str, Any], ...]
     video: str = ''  # the video link the host's calendars can make for it ('google_meet', 'teams' or '')
+    durations: tuple[int, ...] = ()  # the lengths the invitee may choose (more than one: a choice is shown)
+    seats: int = 1
+    requires_confirmation: bool = False
 
     @property
     def location_label(self) -> str:
@@ -89,6 +92,11 @@ class ManageView:
     @property
     def confirmed(self) -> bool:
         return self.status == BOOKING_CONFIRMED
+
+    @property
+    def pending(self) -> bool:
+        """A request awaiting the host's confirmation (it holds its time)."""
+        return self.status == BookingStatus.PENDING
 
     @property
     def location_label(self) -> str:
@@ -152,7 +160,7 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
         location_kind=event_type.location_kind if event_type else 'none',
         location_value=booking.meeting_url or (event_type.location_value if event_type else ''),
         cancel_reason=booking.cancel_reason,
-        reschedulable=booking.status == BOOKING_CONFIRMED and event_type is not None and event_type.active,
+        reschedulable=booking.status in HOLDING and event_type is not None and event_type.active,
         sequence=booking.sequence, clock24=_clock24(booking, host),
         proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
         host_email=host.email, confirmation_message=event_type.confirmation_message if event_type else '',
@@ -176,4 +184,5 @@ def _event_type(event_type: EventType, video: str) -> PublicEventType:
     return PublicEventType(id=event_type.id, slug=event_type.slug, title=event_type.title,
                            description=event_type.description, duration_minutes=event_type.duration_minutes,
                            location_kind=event_type.location_kind, questions=tuple(event_type.questions),
-                           video=video)
+                           video=video, durations=tuple(event_types.durations(event_type)), seats=event_type.seats,
+                           requires_confirmation=event_type.requires_confirmation)

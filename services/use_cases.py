@@ -34,12 +34,12 @@ def event_type_for_link(*, username: str, slug: str) -> int:
 
 
 def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-         idempotency_key: str | None = None) -> Receipt:
+         idempotency_key: str | None = None, duration: int | None = None) -> Receipt:
     """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
     the same request counts nothing), and in the metrics by outcome."""
     try:
         receipt = _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now, address=address,
-                        idempotency_key=idempotency_key)
+                        idempotency_key=idempotency_key, duration=duration)
     except Conflict:
         BOOKINGS.labels('conflict').inc()
         raise
@@ -52,14 +52,15 @@ def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime
 
 
 def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-          idempotency_key: str | None) -> Receipt:
+          idempotency_key: str | None, duration: int | None) -> Receipt:
     start = _offerable(start)
     with session_scope() as session:  # the host's calendars are asked before the write lock is taken
         availability.warm_calendars(host_id=_bookable(session, event_type_id).host_id, start=start, session=session)
     with session_scope(write=True) as session:
         counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
         receipt = bookings.book_slot(session=session, event_type=_bookable(session, event_type_id), start=start,
-                                     invitee=invitee, now=now, idempotency_key=idempotency_key, warmed=True)
+                                     invitee=invitee, now=now, idempotency_key=idempotency_key, warmed=True,
+                                     duration=duration)
         booking_limits.uncount(session, counted if receipt.replayed else None)
         return receipt
 
@@ -111,6 +112,32 @@ def cancel_as_host(*, host_id: int, uid: str, reason: str, now: datetime) -> Boo
     with session_scope(write=True) as session:
         booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
         return bookings.cancel_booking(session=session, booking=booking, reason=reason, now=now)
+
+
+def confirm_as_host(*, host_id: int, uid: str, now: datetime) -> Booking:
+    """Confirm a pending request; its time is checked again against the host's calendars and bookings."""
+    availability.warm_for_booking(uid=uid, current=True)
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        return bookings.confirm_booking(session=session, booking=booking, now=now)
+
+
+def decline_as_host(*, host_id: int, uid: str, reason: str, now: datetime) -> Booking:
+    with session_scope(write=True) as session:
+        booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+        return bookings.decline_booking(session=session, booking=booking, reason=reason, now=now)
+
+
+def decline_expired_requests(*, now: datetime) -> int:
+    """Decline the pending requests whose start passed undecided (a job); the invitees are told."""
+    with session_scope() as session:
+        expired = bookings.expired_requests(session=session, now=now)
+    for host_id, uid in expired:
+        with session_scope(write=True) as session:
+            booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
+            bookings.decline_booking(session=session, booking=booking, now=now,
+                                     reason='The host did not confirm the request before its start')
+    return len(expired)
 
 
 def propose_as_host(*, host_id: int, uid: str, start: datetime, message: str, now: datetime) -> Booking:

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
-from app.models import Booking, Host, OutboxMessage
+from app.models import BOOKING_CONFIRMED, Booking, Host, OutboxMessage
 from services import webhooks
 from services.calendars import events as calendar_events
 from services.notifications.preferences import KINDS, preference, reminder_offsets
@@ -30,12 +30,15 @@ WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
 
 def record(session: Session, *, booking: Booking, host: Host, change: str, now: datetime,
            old_start: datetime | None = None, old_end: datetime | None = None, reason: str = '',
-           mail: bool = True) -> None:
+           mail: bool = True, calendar: bool | None = None) -> None:
     """Queue the e-mails and the calendar write a booking change causes (the caller commits them with the change).
-    `mail=False` (erasure) queues the calendar write alone.
+    `mail=False` (erasure) queues the calendar write alone; `calendar` says whether the host's calendar holds (or
+    is to hold) the booking's event, by default when it is confirmed.
 
-    `change` is 'created', 'rescheduled' or 'cancelled'. Reminders of the booking's earlier times are withdrawn
-    and new ones planned, so a moved or cancelled booking's old reminder is never sent.
+    `change` is 'created', 'requested' (a pending request), 'confirmed', 'declined', 'rescheduled' or
+    'cancelled'. Reminders of the booking's earlier times are withdrawn and new ones planned, so a moved or
+    cancelled booking's old reminder is never sent; a pending request gets neither reminders nor a calendar event
+    until the host confirms it.
     """
     assert booking.id is not None and host.id is not None
     context: dict[str, Any] = {'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
@@ -44,17 +47,17 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
         context |= {'old_start': old_start.isoformat(), 'old_end': old_end.isoformat()}
     if reason:
         context['reason'] = reason
-    kinds = {'created': ('confirmation', 'host_booking'), 'rescheduled': ('reschedule', 'host_reschedule'),
-             'cancelled': ('cancellation', 'host_cancellation')}[change]
+    kinds = CHANGE_KINDS[change]
+    confirmed = booking.status == BOOKING_CONFIRMED
     rows: list[dict[str, Any]] = []
     for kind in kinds if mail else ():
         if preference(host, kind).enabled:
             rows.append(_row(booking, kind, f'{booking.uid}.{kind}.{booking.sequence}', now, context, now))
-    if calendar_events.has_writer(session, host_id=host.id):  # the booking's event in the host's calendar
+    if (confirmed if calendar is None else calendar) and calendar_events.has_writer(session, host_id=host.id):
         rows.append(_row(booking, CALENDAR_SYNC, f'{booking.uid}.calendar.{booking.sequence}', now, context, now))
-    if change != 'created':
+    if change not in ('created', 'requested'):
         withdraw_reminders(session, booking_id=booking.id)
-    if change != 'cancelled' and preference(host, 'reminder').enabled:
+    if confirmed and preference(host, 'reminder').enabled:
         for offset in reminder_offsets(host):
             due = booking.start_at - timedelta(minutes=offset)
             if due > now:  # a reminder already due at booking time would only repeat the confirmation
@@ -64,6 +67,12 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
         session.execute(insert(OutboxMessage), rows)
     # the host's webhooks, in this same transaction: every path that changes a booking emits exactly its event
     webhooks.record(session, booking=booking, host=host, event=webhooks.event_for(change, booking), now=now)
+
+
+CHANGE_KINDS: dict[str, tuple[str, ...]] = {
+    'created': ('confirmation', 'host_booking'), 'requested': ('request', 'host_request'),
+    'confirmed': ('confirmation',), 'declined': ('declined',),
+    'rescheduled': ('reschedule', 'host_reschedule'), 'cancelled': ('cancellation', 'host_cancellation')}
 
 
 def record_message(session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime,

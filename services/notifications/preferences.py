@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import InvalidInput
+from app.i18n import N_
 from app.models import DEFAULT_REMINDER_OFFSETS, Host
 from services import validation
 
@@ -24,21 +25,28 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind('confirmation', 'Booking confirmation (invitee)', False,
-         'Confirmed: {event_name} with {host_name} on {date} at {time}', 'REQUEST'),
-    Kind('cancellation', 'Cancellation (invitee)', False,
-         'Cancelled: {event_name} with {host_name} on {date} at {time}', 'CANCEL'),
-    Kind('reschedule', 'Reschedule (invitee)', False,
-         'Rescheduled: {event_name} with {host_name}, now {date} at {time}', 'REQUEST'),
-    Kind('proposal', 'New time proposed (invitee)', False,
-         '{host_name} proposes a new time for {event_name}: {date} at {time}'),
-    Kind('reminder', 'Reminder (invitee)', False, 'Reminder: {event_name} with {host_name} on {date} at {time}'),
-    Kind('host_booking', 'New booking (you)', True, 'New booking: {attendee_name}, {event_name} on {date} at {time}',
-         'REQUEST'),
-    Kind('host_cancellation', 'Cancellation (you)', True,
-         'Cancelled: {attendee_name}, {event_name} on {date} at {time}', 'CANCEL'),
-    Kind('host_reschedule', 'Reschedule (you)', True,
-         'Rescheduled: {attendee_name}, {event_name}, now {date} at {time}', 'REQUEST'),
+    Kind('confirmation', N_('Booking confirmation (invitee)'), False,
+         N_('Confirmed: {event_name} with {host_name} on {date} at {time}'), 'REQUEST'),
+    Kind('cancellation', N_('Cancellation (invitee)'), False,
+         N_('Cancelled: {event_name} with {host_name} on {date} at {time}'), 'CANCEL'),
+    Kind('reschedule', N_('Reschedule (invitee)'), False,
+         N_('Rescheduled: {event_name} with {host_name}, now {date} at {time}'), 'REQUEST'),
+    Kind('proposal', N_('New time proposed (invitee)'), False,
+         N_('{host_name} proposes a new time for {event_name}: {date} at {time}')),
+    Kind('reminder', N_('Reminder (invitee)'), False,
+         N_('Reminder: {event_name} with {host_name} on {date} at {time}')),
+    Kind('request', N_('Booking request received (invitee)'), False,
+         N_('Requested: {event_name} with {host_name} on {date} at {time} (awaiting confirmation)')),
+    Kind('declined', N_('Request declined (invitee)'), False,
+         N_('Declined: {event_name} with {host_name} on {date} at {time}')),
+    Kind('host_booking', N_('New booking (you)'), True,
+         N_('New booking: {attendee_name}, {event_name} on {date} at {time}'), 'REQUEST'),
+    Kind('host_cancellation', N_('Cancellation (you)'), True,
+         N_('Cancelled: {attendee_name}, {event_name} on {date} at {time}'), 'CANCEL'),
+    Kind('host_reschedule', N_('Reschedule (you)'), True,
+         N_('Rescheduled: {attendee_name}, {event_name}, now {date} at {time}'), 'REQUEST'),
+    Kind('host_request', N_('Booking request to confirm (you)'), True,
+         N_('Please confirm: {attendee_name}, {event_name} on {date} at {time}')),
 )}
 
 

@@ -20,6 +20,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
+from app.i18n import DEFAULT_LOCALE, Translator, translator
 from services.contrast import accessible_brand
 from services.notifications.preferences import KINDS, fill
 
@@ -68,20 +69,24 @@ class Letter:
     ics_method: str = ''
     clock24: bool = True  # the recipient's clock: 24-hour, or 12-hour ('9:30 am')
     location_kind: str = ''  # the event type's kind ('none', 'google_meet', ...), for wording a missing place
+    locale: str = DEFAULT_LOCALE  # the recipient's language (the invitee's, as kept with the booking)
 
 
 def render(letter: Letter) -> Message:
     kind = KINDS[letter.kind]
-    zone = ZoneInfo(letter.zone)
+    zone, t = ZoneInfo(letter.zone), translator(letter.locale)
     values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': letter.invitee_name,
-              'date': day_text(letter.start, zone), 'time': time_text(letter.start, zone, letter.clock24)}
-    subject = ' '.join(fill(letter.subject_template, values).split())[:250]
+              'date': day_text(letter.start, zone, t), 'time': time_text(letter.start, zone, letter.clock24, t)}
+    # the default subject speaks the recipient's language; a subject the host typed stays as typed
+    template = t.gettext(kind.subject) if letter.subject_template == kind.subject else letter.subject_template
+    subject = ' '.join(fill(template, values).split())[:250]
     custom = fill(letter.custom_message, values) if letter.custom_message else ''
-    lines = _lines(letter, zone, kind.to_host)
+    lines = _lines(letter, zone, kind.to_host, t)
     sender_name, sender = parseaddr(letter.mail_from)
     return _assemble(subject=subject, sender=(f'{letter.host_name} via {sender_name or "CloudMeet"}', sender),
                      to=(letter.to_name, letter.to_email), reply_to=letter.reply_to, kind=letter.kind, key=letter.key,
-                     text=_text(lines, custom), html=_html(subject, lines, custom, letter.brand_color, kind.to_host),
+                     text=_text(lines, custom, t),
+                     html=_html(subject, lines, custom, letter.brand_color, kind.to_host, t),
                      ics=letter.ics, ics_method=letter.ics_method)
 
 
@@ -148,25 +153,27 @@ def notice_message(*, to_email: str, subject: str, intro: str, button: tuple[str
                      html=_html(subject, lines, intro))
 
 
-def day_text(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f'{local:%A} {local.day} {local:%B %Y}'
+def day_text(moment: datetime, zone: ZoneInfo, t: Translator | None = None) -> str:
+    """'Tuesday 8 December 2026' (or 'Dienstag, 8. Dezember 2026': the reader's language)."""
+    return (t or translator(DEFAULT_LOCALE)).day(moment.astimezone(zone))
 
 
-def time_text(moment: datetime, zone: ZoneInfo, clock24: bool = True) -> str:
+def time_text(moment: datetime, zone: ZoneInfo, clock24: bool = True, t: Translator | None = None) -> str:
     """'09:30' on a 24-hour clock, '9:30 am' on a 12-hour one (as the pages write it)."""
-    local = moment.astimezone(zone)
-    return f'{local:%H:%M}' if clock24 else f'{local:%I:%M %p}'.lstrip('0').lower()
+    return (t or translator(DEFAULT_LOCALE)).time(moment.astimezone(zone), clock24)
 
 
-def when_text(start: datetime, end: datetime, zone: ZoneInfo, clock24: bool = True) -> str:
-    """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named; a meeting across a
-    clock change names the offset at each end ('01:30 EDT-01:00 EST')."""
-    first, last = start.astimezone(zone).tzname(), end.astimezone(zone).tzname()
-    begins, ends = time_text(start, zone, clock24), time_text(end, zone, clock24)
+def when_text(start: datetime, end: datetime, zone: ZoneInfo, clock24: bool = True, t: Translator | None = None
+              ) -> str:
+    """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named (in German
+    'Mitteleuropäische Normalzeit', and so on); a meeting across a clock change names the zone at each end
+    ('01:30 EDT-01:00 EST')."""
+    t = t or translator(DEFAULT_LOCALE)
+    first, last = t.zone_name(start.astimezone(zone)), t.zone_name(end.astimezone(zone))
+    begins, ends = time_text(start, zone, clock24, t), time_text(end, zone, clock24, t)
     if first != last:
-        return f'{day_text(start, zone)}, {begins} {first}\u2013{ends} {last} ({zone.key})'
-    return f'{day_text(start, zone)}, {begins}\u2013{ends} ({zone.key}, {first})'
+        return f'{day_text(start, zone, t)}, {begins} {first}\u2013{ends} {last} ({zone.key})'
+    return f'{day_text(start, zone, t)}, {begins}\u2013{ends} ({zone.key}, {first})'
 
 
 def inert_html(text: str) -> str:
@@ -196,74 +203,85 @@ class _Line:
     untrusted: bool = False  # typed by the invitee: made inert in the host's HTML
 
 
-def _lines(letter: Letter, zone: ZoneInfo, to_host: bool) -> list[_Line]:
-    lines = [_Line('What', letter.event_title), *_when(letter, zone)]
+def _lines(letter: Letter, zone: ZoneInfo, to_host: bool, t: Translator) -> list[_Line]:
+    _ = t.gettext
+    lines = [_Line(_('What'), letter.event_title), *_when(letter, zone, t)]
     if to_host:
-        lines.append(_Line('Invitee', letter.invitee_name, untrusted=True))
-        lines.append(_Line('E-mail', letter.invitee_email, url=f'mailto:{letter.invitee_email}'))
+        lines.append(_Line(_('Invitee'), letter.invitee_name, untrusted=True))
+        lines.append(_Line(_('E-mail'), letter.invitee_email, url=f'mailto:{letter.invitee_email}'))
         if letter.invitee_zone != letter.zone:
-            lines.append(_Line("Invitee's time zone", letter.invitee_zone))
+            lines.append(_Line(_("Invitee's time zone"), letter.invitee_zone))
     else:
-        lines.append(_Line('Host', letter.host_name))
-    where = _where(letter, to_host)
+        lines.append(_Line(_('Host'), letter.host_name))
+    if letter.kind in ('request', 'host_request'):
+        lines.append(_Line(_('Status'), _('Awaiting your confirmation') if to_host else
+                           _('Awaiting confirmation by {host_name}', host_name=letter.host_name)))
+    elif letter.kind == 'declined':
+        lines.append(_Line(_('Status'), _('Declined by {host_name}', host_name=letter.host_name)))
+    where = _where(letter, to_host, t)
     if where:
         link = letter.location_value if _is_web_link(letter.location_value) else ''
-        lines.append(_Line('Where', where, url=link))
+        lines.append(_Line(_('Where'), where, url=link))
     if letter.reason:
-        lines.append(_Line('Reason', letter.reason, untrusted=to_host))
+        lines.append(_Line(_('Reason'), letter.reason, untrusted=to_host))
     if to_host:
         if letter.notes:
-            lines.append(_Line('Notes', letter.notes, untrusted=True))
+            lines.append(_Line(_('Notes'), letter.notes, untrusted=True))
         lines.extend(_Line(label, value, untrusted=True) for label, value in letter.answers)
     if letter.proposal_message:
-        lines.append(_Line(f'Message from {letter.host_name}', letter.proposal_message))
+        lines.append(_Line(_('Message from {host_name}', host_name=letter.host_name), letter.proposal_message))
     if letter.answer_by:
         by = letter.answer_by
-        lines.append(_Line('Please answer by',
-                           f'{day_text(by, zone)}, {time_text(by, zone, letter.clock24)} ({zone.key})'))
+        lines.append(_Line(_('Please answer by'),
+                           f'{day_text(by, zone, t)}, {time_text(by, zone, letter.clock24, t)} ({zone.key})'))
     lines.extend(_Line(label, url, url=url, button=True) for label, url in letter.proposal_links)
     if letter.manage_url:
-        label = 'Open your dashboard' if to_host else 'Book again' if letter.kind == 'cancellation' else \
-            'Reschedule or cancel'
+        ended = letter.kind in ('cancellation', 'declined')
+        label = _('Open your dashboard') if to_host else _('Book again') if ended else _('Reschedule or cancel')
         lines.append(_Line(label, letter.manage_url, url=letter.manage_url, button=True))
     return lines
 
 
-def _when(letter: Letter, zone: ZoneInfo) -> list[_Line]:
-    clock24 = letter.clock24
-    now = _Line('When', when_text(letter.start, letter.end, zone, clock24))
+def _when(letter: Letter, zone: ZoneInfo, t: Translator) -> list[_Line]:
+    clock24, _ = letter.clock24, t.gettext
+    now = _Line(_('When'), when_text(letter.start, letter.end, zone, clock24, t))
     if not (letter.old_start and letter.old_end):
         return [now]
-    before = when_text(letter.old_start, letter.old_end, zone, clock24)
+    before = when_text(letter.old_start, letter.old_end, zone, clock24, t)
     if letter.kind == 'proposal':
-        return [_Line('Currently', before), _Line('Proposed', now.text)]
-    return [_Line('Was', before), _Line('Now', now.text)]
+        return [_Line(_('Currently'), before), _Line(_('Proposed'), now.text)]
+    return [_Line(_('Was'), before), _Line(_('Now'), now.text)]
 
 
-def _where(letter: Letter, to_host: bool) -> str:
+def _where(letter: Letter, to_host: bool, t: Translator) -> str:
     """The place in words: a video link still being made, or an event type without a place, reads as a sentence."""
+    _ = t.gettext
     if letter.location_value:
         return letter.location_value
+    host, label = letter.host_name, _(letter.location_label) if letter.location_label else ''
     if letter.location_kind == 'none':
-        return 'You will send the details' if to_host else f'{letter.host_name} will send you the details'
-    if letter.location_kind in VIDEO_KINDS and letter.location_label:
-        return f'{letter.location_label} (the link is not ready yet)' if to_host else \
-            f'{letter.location_label} ({letter.host_name} will send you the link)'
-    return letter.location_label
+        return _('You will send the details') if to_host else _('{host_name} will send you the details',
+                                                                host_name=host)
+    if letter.location_kind in VIDEO_KINDS and label:
+        return _('{place} (the link is not ready yet)', place=label) if to_host else \
+            _('{place} ({host_name} will send you the link)', place=label, host_name=host)
+    return label
 
 
-def _text(lines: list[_Line], custom: str) -> str:
+def _text(lines: list[_Line], custom: str, t: Translator) -> str:
     body = [custom, ''] if custom else []
     for line in lines:
         body.append(f'{line.label}: {line.text}')
-    body += ['', '-- ', 'Sent by CloudMeet']
+    body += ['', '-- ', t.gettext('Sent by CloudMeet')]
     return '\n'.join(body) + '\n'
 
 
-def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', to_host: bool = False) -> str:
+def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', to_host: bool = False,
+          t: Translator | None = None) -> str:
     """The HTML part; in the host's e-mail the subject and message may hold the invitee's name, so they are made
     inert like everything else the invitee typed."""
     brand = accessible_brand(brand_color, DEFAULT_BRAND)
+    t = t or translator(DEFAULT_LOCALE)
     esc = html.escape
     typed = inert_html if to_host else esc
     rows: list[str] = []
@@ -285,7 +303,7 @@ def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', 
     # One element per line: short lines need no quoted-printable soft breaks.
     return '\n'.join([
         '<!doctype html>',
-        '<html><head><meta charset="utf-8">',
+        f'<html lang="{t.locale}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<title>{esc(subject)}</title></head>',
         '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">',
@@ -298,7 +316,8 @@ def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', 
         f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
         '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table>',
         *(['<p style="margin:20px 0 0">', *buttons, '</p>'] if buttons else []), '</td></tr>',
-        '<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">Sent by CloudMeet</td></tr>',
+        f'<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">{esc(t.gettext("Sent by CloudMeet"))}'
+        '</td></tr>',
         '</table></td></tr></table></body></html>',
     ]) + '\n'
 

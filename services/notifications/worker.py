@@ -16,7 +16,17 @@ from sqlmodel import Session, col, select
 from app import crypto
 from app.config import Settings
 from app.db import session_scope
-from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host, OutboxMessage, utcnow
+from app.i18n import DEFAULT_LOCALE, translator
+from app.models import (
+    BOOKING_CONFIRMED,
+    Booking,
+    BookingStatus,
+    CalendarConnection,
+    EventType,
+    Host,
+    OutboxMessage,
+    utcnow,
+)
 from services import calendar_links, webhooks
 from services.calendars import busy as calendar_busy
 from services.calendars import events as calendar_events
@@ -223,6 +233,8 @@ def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, n
             return 'the meeting has already started'
         if not preference(host, 'reminder').enabled:
             return 'the host switched reminders off'
+    if message.kind == 'host_request' and booking.status != BookingStatus.PENDING:
+        return 'the host already decided on the request'
     if message.kind == 'proposal':
         proposed = message.context.get('proposal', {}).get('start')
         if booking.status != BOOKING_CONFIRMED or booking.proposed_start_at is None or \
@@ -238,32 +250,38 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     """What one outbox row says, in its recipient's zone, from the booking as it was when the change happened."""
     kind = KINDS[message.kind]
     ctx: dict[str, Any] = message.context
+    # the invitee reads their e-mails and .ics in the language kept with the booking; hosts read English for now
+    locale = DEFAULT_LOCALE if kind.to_host else booking.locale
+    _ = translator(locale).gettext
     start, end = datetime.fromisoformat(ctx['start']), datetime.fromisoformat(ctx['end'])
-    title = event_type.title if event_type else 'Meeting'
+    title = event_type.title if event_type else _('Meeting')
     location_kind = event_type.location_kind if event_type else 'none'
     location_value = booking.meeting_url or (event_type.location_value if event_type else '')
-    location_label = LOCATION_LABELS.get(location_kind, '') if location_kind != 'none' else ''
+    location_label = _(LOCATION_LABELS[location_kind]) if location_kind in LOCATION_LABELS and location_kind != 'none' \
+        else ''
     manage_url = ''
     if kind.to_host:
         manage_url = f'{settings.public_url}/dashboard'
-    elif message.kind == 'cancellation' and event_type and event_type.active:
+    elif message.kind in ('cancellation', 'declined') and event_type and event_type.active:
         manage_url = f'{settings.public_url}/{quote(host.username)}/{quote(event_type.slug)}'
-    elif message.kind != 'cancellation':
+    elif message.kind not in ('cancellation', 'declined'):
         token = crypto.decrypt(booking.manage_token_encrypted)
         manage_url = f'{settings.public_url}/booking/{booking.uid}?token={token}'
     ics = b''
     if kind.ics:
-        meeting = f'{title} with {booking.invitee_name}' if kind.to_host else f'{title} with {host.name}'
+        meeting = _('{event_name} with {name}', event_name=title, name=booking.invitee_name if kind.to_host
+                    else host.name)
         # The invitee's own copy carries their manage link; the host's never does (host calendars are shared).
         own_link = manage_url if kind.ics == 'REQUEST' and not kind.to_host else ''
-        details = defang(booking.notes) if kind.to_host else f'Reschedule or cancel: {own_link}' if own_link else ''
+        details = defang(booking.notes) if kind.to_host else \
+            _('Reschedule or cancel: {link}', link=own_link) if own_link else ''
         ics = calendar_links.invitation(
             uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name, host_email=host.email,
             invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
             location=location_value or location_label, description=details, sequence=int(ctx.get('sequence', 0)),
             cancelled=kind.ics == 'CANCEL', stamp=message.created_at, url=own_link)
     labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
-    answers = tuple((labels.get(k, k), 'Yes' if v is True else 'No' if v is False else str(v))
+    answers = tuple((labels.get(k, k), _('Yes') if v is True else _('No') if v is False else str(v))
                     for k, v in booking.answers.items())
     pref = preference(host, message.kind)
     old_start = datetime.fromisoformat(ctx['old_start']) if ctx.get('old_start') else None
@@ -273,10 +291,13 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     if proposal:  # the proposed time leads; the current one is shown beside it
         old_start, old_end = start, end
         start, end = datetime.fromisoformat(proposal['start']), datetime.fromisoformat(proposal['end'])
-        links = (('Accept the new time', f'{manage_url}&action=accept'),
-                 ('Pick another time', f'{manage_url}&action=pick'),
-                 ('Decline and cancel', f'{manage_url}&action=decline'))
+        links = ((_('Accept the new time'), f'{manage_url}&action=accept'),
+                 (_('Pick another time'), f'{manage_url}&action=pick'),
+                 (_('Decline and cancel'), f'{manage_url}&action=decline'))
         manage_url = ''
+    if message.kind == 'host_request':  # the host decides on a page that asks first
+        decide = f'{settings.public_url}/dashboard/requests/{booking.uid}'
+        links, manage_url = (('Confirm', f'{decide}?action=confirm'), ('Decline', f'{decide}?action=decline')), ''
     return Letter(
         kind=message.kind, key=message.key,
         to_name=host.name if kind.to_host else booking.invitee_name,
@@ -290,7 +311,7 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
         notes=booking.notes, answers=answers, proposal_message=proposal.get('message', ''), proposal_links=links,
         answer_by=datetime.fromisoformat(proposal['expires_at']) if proposal else None,
         reply_to=booking.invitee_email if kind.to_host else host.email, ics=ics, ics_method=kind.ics,
-        clock24=host.clock24 if kind.to_host else _invitee_clock24(booking, host))
+        clock24=host.clock24 if kind.to_host else _invitee_clock24(booking, host), locale=locale)
 
 
 def _invitee_clock24(booking: Booking, host: Host) -> bool:

@@ -31,6 +31,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         host = make_host(session)
         make_event_type(session, host, slug='call')
         make_event_type(session, host, slug='hour', title='Hour', duration_minutes=60, slot_interval_minutes=30)
+        make_event_type(session, host, slug='class', title='Class', duration_minutes=60, seats=3)
         key = hosts.create_api_key(session=session, host_id=host.id)
     with running_server(data_dir=data_dir, database_url=url) as base:
         yield {'base': base, 'auth': {'Authorization': f'Bearer {key}'}, 'outbox': data_dir / 'outbox'}
@@ -85,6 +86,18 @@ def test_fifty_concurrent_requests_for_overlapping_slots_make_exactly_one_bookin
              for n, clock in enumerate(['11:00', '11:30'] * 25)]  # 11:00-12:00 and 11:30-12:30 overlap
     statuses = race(calls)
     assert statuses.count(201) == 1 and statuses.count(409) == 49
+
+
+def test_twenty_concurrent_requests_for_a_three_seat_time_book_exactly_three_seats(server: dict) -> None:
+    statuses = race([booking(server['base'], 'class', '14:00', n) for n in range(20)])
+    assert sorted(statuses) == [201] * 3 + [409] * 17
+    day = MONDAY.isoformat()
+    offered = httpx.get(f'{server["base"]}/api/v1/public/ada/class/slots',
+                        params={'start': day, 'end': day, 'timezone': 'Europe/London'}).json()['slots']
+    assert at(MONDAY, '14:00').isoformat() not in [s['start'] for s in offered]  # full: no longer offered
+    upcoming = httpx.get(f'{server["base"]}/api/v1/bookings', headers=server['auth'], params={'limit': 500}).json()
+    seated = [b for b in upcoming if b['start'] == at(MONDAY, '14:00').isoformat()]
+    assert len(seated) == 3 and len({b['invitee']['email'] for b in seated}) == 3
 
 
 def test_back_to_back_bookings_both_succeed(server: dict) -> None:
