@@ -1,6 +1,7 @@
 """CloudMeet's entry point: build the process (`bootstrap.py`), then serve, or run an operator command."""
 from __future__ import annotations
 
+import re
 import sys
 
 from nicegui import ui
@@ -20,7 +21,9 @@ try:
     prepare(settings)
 except CannotStart as exc:
     sys.exit(f'CloudMeet cannot start: {exc}')
-if len(sys.argv) > 1:  # an operator command; an unknown one exits 2 with usage, never serving
+# A word is an operator command (an unknown one exits 2 with usage, never serving); other arguments are a test
+# runner's that loaded this file.
+if len(sys.argv) > 1 and re.fullmatch(r'[a-z][a-z-]*', sys.argv[1]):
     sys.exit(run_cli(sys.argv[1:]))
 try:
     runtime = bootstrap(settings)

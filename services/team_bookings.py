@@ -28,7 +28,7 @@ from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import crypto
+from app import crypto, db, events
 from app.errors import Conflict, SlotUnavailable
 from app.models import (
     BOOKING_CONFIRMED,
@@ -133,6 +133,7 @@ def reschedule(*, session: Session, booking: Booking, start: datetime, now: date
     chosen, why = pick(session, event_type, free, hosts, len(member_ids))
     _notify_member(session, booking, previous, 'cancelled', now,
                    reason=f'The meeting moved to a time when you are not free; it went to {hosts[chosen].name}')
+    db.after_commit(session, events.BookingChanged(previous.id or 0, booking.uid, 'cancelled'))
     booking.host_id = chosen
     booking.assignment_reason = f'Re-assigned on reschedule ({previous.username} was not free). {why}'[:300]
     booking.calendar_event_id, booking.calendar_connection_id, booking.meeting_url = '', None, ''
@@ -165,6 +166,8 @@ def follow(session: Session, booking: Booking, change: str, now: datetime, *, ma
             booking.buffer_after_minutes
         hold.sequence, hold.cancelled_at, hold.updated_at = booking.sequence, booking.cancelled_at, now
         session.add(hold)
+        # the member's open pages and caches hear of it like of their own booking
+        db.after_commit(session, events.BookingChanged(hold.host_id, booking.uid, change))
     _flush(session)
     if not mail or change not in HOST_NOTICES or not holds:
         return

@@ -30,9 +30,11 @@ class TeamPage:
 
     team_slug: str
     team_name: str
+    slug: str
     event_type_id: int
     event_type: EventType  # detached: read it, never add it to a session
     members: list[str]  # names of the members who host it
+    member_ids: list[int]
 
 
 def event_type_for_link(*, team_slug: str, slug: str) -> int:
@@ -90,11 +92,13 @@ def team_page(*, team_slug: str, slug: str) -> TeamPage:
     """The read model of `/team/{team_slug}/{slug}` (NotFound when it is not bookable)."""
     with session_scope() as session:
         team, event_type = teams.bookable_team_event_type(session=session, team_slug=team_slug, slug=slug)
-        names = session.exec(select(Host.name).join(TeamEventMember, col(TeamEventMember.host_id) == Host.id)
-                             .where(TeamEventMember.event_type_id == event_type.id).order_by(col(Host.name))).all()
+        rows = session.exec(select(Host.id, Host.name).join(
+            TeamEventMember, col(TeamEventMember.host_id) == Host.id).where(
+            TeamEventMember.event_type_id == event_type.id).order_by(col(Host.name))).all()
         session.expunge(event_type)
         assert event_type.id is not None
-        return TeamPage(team.slug, team.name, event_type.id, event_type, list(names))
+        return TeamPage(team.slug, team.name, teams.public_slug(event_type), event_type.id, event_type,
+                        [name for _, name in rows], [host_id or 0 for host_id, _ in rows])
 
 
 @dataclass(frozen=True, slots=True)
