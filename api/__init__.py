@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError
 
-from api import host, public, teams, webhooks
+from api import calendars, host, public, teams, webhooks
 from app.errors import Conflict, DomainError, InvalidInput, Moved, NotAllowed, NotFound, RateLimited, Unavailable
 from services import messages
 from web import ops
@@ -29,9 +29,10 @@ def create_api() -> FastAPI:
     ops.install(api)
     api.include_router(public.router)
     api.include_router(host.router)
-    api.include_router(webhooks.router)
+    api.include_router(calendars.router)
     api.include_router(teams.router)
     api.include_router(teams.public_router)
+    api.include_router(webhooks.router)
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(Moved, _moved)
     api.add_exception_handler(RequestValidationError, _invalid_body)

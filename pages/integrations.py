@@ -1,24 +1,30 @@
-"""`/integrations`: the calendars that decide when the host is busy: Google accounts (connected with calendar
-consent) and ICS feeds, each with its status; choose which Google calendars count; disconnect."""
+"""`/integrations`: the calendars that decide when the host is busy: Google and Microsoft accounts (connected with
+calendar consent), CalDAV accounts (iCloud, Fastmail, Nextcloud, ... with an app password) and ICS feeds, each with
+its status; choose which calendars count and which receives new bookings; disconnect."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from nicegui import ui
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.errors import DomainError
 from components import design
+from components.caldav_form import CalDavForm
 from components.confirm import confirm
 from components.headings import heading
 from components.host_frame import host_frame
 from pages.auth import now
+from pages.blocking import off_loop
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
 from services.accounts import revoke_google_token
-from services.calendars import busy, connections, providers
+from services.calendars import busy, caldav, connections, providers
 from services.calendars import events as calendar_events
 from services.calendars.errors import ProviderError
 
@@ -83,6 +89,10 @@ class Integrations:
                     .mark('feed-url')
                 self.label = ui.input('Name').props('outlined').classes('w-48').mark('feed-name')
                 ui.button('Add feed', on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
+            ui.label('Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
+                     'times count and new bookings can be written to it.').classes(design.SUBTLE)
+            self.caldav = CalDavForm({k: (p.name, p.url, p.help) for k, p in caldav.PRESETS.items()},
+                                     self.connect_caldav)
         self.dialogs = ui.element('div')
         ui.timer(0, self.refresh, once=True)
 
@@ -108,6 +118,9 @@ class Integrations:
                         if item['status'] == 'reconnect_needed' and item['provider'] in PROVIDER_SETTINGS:
                             ui.button('Reconnect', on_click=lambda p=item['provider']: ui.navigate.to(
                                 f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
+                        elif item['status'] == 'reconnect_needed' and item['provider'] == 'caldav':
+                            ui.button('Reconnect', on_click=lambda i=item: self.reconnect_caldav(i)) \
+                                .props('unelevated no-caps').mark('reconnect-caldav')
                         if item['provider'] in providers.WRITERS:
                             ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')
@@ -123,6 +136,24 @@ class Integrations:
     async def make_destination(self, item: dict[str, Any]) -> None:
         await act(self.who, _receive_events, item['id'], done='New bookings will be written there')
         await self.refresh()
+
+    async def connect_caldav(self, url: str, username: str, password: str) -> str:
+        """Connect (the server is asked first, outside any transaction); '' when done, else the reason."""
+        try:
+            await read(self.who, lambda _session, _host_id: None)  # still signed in, as `run_as` checks
+            await off_loop(partial(connections.connect_caldav, host_id=self.who.host_id, url=url, username=username,
+                                   password=password, now=now()))
+        except DomainError as exc:
+            return exc.detail
+        except OperationalError:
+            return 'That could not be saved right now. Please try again.'
+        ui.notify('CalDAV calendar connected', type='positive')
+        await self.refresh()
+        return ''
+
+    async def reconnect_caldav(self, item: dict[str, Any]) -> None:
+        url, username = await read(self.who, _caldav_details, item['id'])
+        self.caldav.fill(url, username)
 
     async def add_feed(self) -> None:
         if await act(self.who, _add_feed, self.url.value or '', self.label.value or '') is None:
@@ -152,8 +183,9 @@ class Integrations:
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading('Which calendars count as busy?', 2, design.TITLE + ' m-0')
             default = calendars[0]['id'] if calendars else ''
+            every = item['provider'] == 'caldav'  # until the host chooses, all of a CalDAV account's calendars count
             boxes = {c['id']: ui.checkbox(c['name'], value=c['id'] in item['busy_calendars'] or (
-                not item['busy_calendars'] and c['id'] in ('primary', default))).mark('calendar-choice')
+                not item['busy_calendars'] and (every or c['id'] in ('primary', default)))).mark('calendar-choice')
                 for c in calendars}
             target = ui.select({c['id']: c['name'] for c in calendars}, label='New bookings are written to',
                                value=item['target_calendar'] or ('primary' if item['provider'] == 'google'
@@ -190,6 +222,10 @@ def _remove(session: Session, host_id: int, connection_id: int) -> bool:
 def _calendars(session: Session, host_id: int, connection_id: int) -> list[dict[str, str]]:
     connection = connections.get_connection(session, host_id=host_id, connection_id=connection_id)
     return providers.provider_for(connection.provider, get_settings()).calendars(providers.Connection.of(connection))
+
+
+def _caldav_details(session: Session, host_id: int, connection_id: int) -> tuple[str, str]:
+    return connections.caldav_details(session, host_id=host_id, connection_id=connection_id)
 
 
 def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:

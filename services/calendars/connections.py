@@ -1,9 +1,11 @@
-"""Connecting and disconnecting calendars. Several per host (two Google accounts and a feed, say), each with its
-status; the secrets are encrypted at rest and disconnecting revokes Google's access."""
+"""Connecting and disconnecting calendars. Several per host (two Google accounts, a CalDAV account and a feed, say),
+each with its status; the secrets (tokens, feed addresses, CalDAV passwords) are encrypted at rest and disconnecting
+revokes Google's access."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -14,7 +16,9 @@ from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from app.models import CalendarConnection, OutboxMessage, utcnow
 from services import validation
-from services.calendars import busy, feeds, providers
+from services.calendars import busy, caldav, feeds, providers
+from services.calendars import events as calendar_events
+from services.calendars.errors import ProviderError
 
 log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 10
@@ -44,26 +48,80 @@ def add_account(session: Session, *, host_id: int, provider: str, email: str,
     the same account again replaces its token and retries the calendar writes that gave up for want of access."""
     for existing in list_connections(session, host_id=host_id):
         if existing.provider == provider and existing.label == email:
-            existing.secret_encrypted = crypto.encrypt(refresh_token)
-            existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
-            session.add(existing)
-            session.flush()
-            _retry_calendar_jobs(session, host_id)
-            busy.reset_cache()
-            db.after_commit(session, events.SettingsChanged(host_id))
-            return existing
+            return _renew(session, existing, refresh_token)
     return _add(session, host_id, provider, email, refresh_token, ['primary'] if provider == 'google' else [])
 
 
+def connect_caldav(*, host_id: int, url: str, username: str, password: str, label: str = '',
+                   now: datetime | None = None) -> int:
+    """Connect a CalDAV account after checking, by connecting, that the address and password work (InvalidInput
+    otherwise); connecting the same account again replaces its password. No transaction is open while the server is
+    asked."""
+    account = caldav.Account(url.strip(), validation.single_line(username, 'Username', 254), password)
+    caldav.check(account, get_settings())
+    with db.session_scope(write=True) as session:
+        return add_caldav(session, host_id=host_id, account=account, label=label).id or 0
+
+
+def connect_feed(*, host_id: int, url: str, label: str = '', now: datetime | None = None) -> int:
+    """Subscribe to a feed after reading it once (InvalidInput when it cannot be read)."""
+    settings = get_settings()
+    checked = feeds.check_url(url, allow_private=settings.allow_private_calendar_urls)
+    start = now or utcnow()
+    try:
+        feeds.fetch_busy(checked, start, start + timedelta(days=7), zone='UTC',
+                         allow_private=settings.allow_private_calendar_urls, timeout=settings.calendar_timeout_seconds)
+    except ProviderError as exc:
+        raise InvalidInput(f'The calendar feed could not be read: {exc}') from None
+    with db.session_scope(write=True) as session:
+        return add_feed(session, host_id=host_id, url=checked, label=label).id or 0
+
+
+def add_caldav(session: Session, *, host_id: int, account: caldav.Account, label: str = '') -> CalendarConnection:
+    """A checked CalDAV account: all its calendars count as busy until the host chooses. The same account (address
+    and username) again replaces the password and retries the calendar writes that gave up for want of access."""
+    for existing in list_connections(session, host_id=host_id):
+        if existing.provider == 'caldav' and _same_account(existing, account):
+            return _renew(session, existing, account.secret())
+    name = validation.single_line(label, 'Name', 120) if label.strip() else account.label
+    return _add(session, host_id, 'caldav', name, account.secret(), [])
+
+
+def caldav_details(session: Session, *, host_id: int, connection_id: int) -> tuple[str, str]:
+    """A CalDAV connection's address and username (to reconnect it with a new password; never the password)."""
+    connection = get_connection(session, host_id=host_id, connection_id=connection_id)
+    if connection.provider != 'caldav':
+        raise NotFound('Calendar connection not found')
+    account = caldav.Account.of(crypto.decrypt(connection.secret_encrypted))
+    return account.url, account.username
+
+
 def receive_events(session: Session, *, host_id: int, connection_id: int) -> None:
-    """New bookings are written to this calendar (Google or Microsoft) from now on."""
+    """New bookings are written to this calendar (Google, Microsoft or CalDAV) from now on."""
     chosen = get_connection(session, host_id=host_id, connection_id=connection_id)
     if chosen.provider not in providers.WRITERS:
-        raise InvalidInput('New bookings can be written to Google or Microsoft calendars only')
+        raise InvalidInput('New bookings can be written to Google, Microsoft or CalDAV calendars only')
     for connection in list_connections(session, host_id=host_id):
         connection.receives_events = connection.id == chosen.id
         session.add(connection)
     db.after_commit(session, events.SettingsChanged(host_id))
+
+
+def _renew(session: Session, existing: CalendarConnection, secret: str) -> CalendarConnection:
+    """A reconnected account: the new secret, a clean status, and the writes that gave up tried again."""
+    existing.secret_encrypted = crypto.encrypt(secret)
+    existing.status, existing.status_detail, existing.reconnect_notice_sent = 'ok', '', False
+    session.add(existing)
+    session.flush()
+    _retry_calendar_jobs(session, existing.host_id)
+    busy.reset_cache()
+    db.after_commit(session, events.SettingsChanged(existing.host_id))
+    return existing
+
+
+def _same_account(row: CalendarConnection, account: caldav.Account) -> bool:
+    stored = caldav.Account.of(crypto.decrypt(row.secret_encrypted))
+    return (stored.url.rstrip('/'), stored.username) == (account.url.rstrip('/'), account.username)
 
 
 def _retry_calendar_jobs(session: Session, host_id: int) -> None:
@@ -106,6 +164,15 @@ def connection_json(connection: CalendarConnection) -> dict[str, Any]:
             'status': connection.status, 'status_detail': connection.status_detail,
             'busy_calendars': connection.busy_calendars, 'receives_events': connection.receives_events,
             'target_calendar': connection.target_calendar}
+
+
+def overview(session: Session, *, host_id: int) -> list[dict[str, Any]]:
+    """Every connection as the API shows it: kind, status, choices, whether new bookings go there; no secret."""
+    destination = calendar_events.destination(session, host_id=host_id)
+    return [{'id': c.id, 'kind': c.provider, 'label': c.label, 'status': c.status, 'status_detail': c.status_detail,
+             'busy_calendars': c.busy_calendars, 'target_calendar': c.target_calendar,
+             'receives_events': destination is not None and c.id == destination.id,
+             'created_at': c.created_at.isoformat()} for c in list_connections(session, host_id=host_id)]
 
 
 def _add(session: Session, host_id: int, provider: str, label: str, secret: str,

@@ -72,4 +72,4 @@ def _event(booking: Booking, event_type: EventType | None, video_kind: str) -> p
         description=f'Booked through CloudMeet.\n\n{booking.notes}'.strip(), start=booking.start_at,
         end=booking.end_at, invitee=(booking.invitee_email, booking.invitee_name),
         location=event_type.location_value if event_type and kind in EVENT_LOCATIONS else '',
-        video=bool(video_kind) and kind == video_kind)
+        video=bool(video_kind) and kind == video_kind, sequence=booking.sequence)

@@ -1,5 +1,5 @@
 """Calendar providers behind one Protocol, like the mailers: one adapter per provider (Google, Microsoft 365, ICS
-feeds; CalDAV joins as one more), found by `CalendarConnection.provider`.
+feeds, CalDAV), found by `CalendarConnection.provider`.
 
 Every adapter reads busy times (starts and ends only); the writers also list the account's calendars and create,
 move and delete a booking's event under an identity fixed by the booking, so a retried write never makes a second
@@ -13,7 +13,7 @@ from typing import Protocol
 from app import crypto
 from app.config import Settings
 from app.models import CalendarConnection
-from services.calendars import feeds, google, microsoft, tokens
+from services.calendars import caldav, feeds, google, microsoft, tokens
 from services.calendars.errors import ProviderError
 from services.slots import Busy
 
@@ -50,6 +50,7 @@ class Event:
     invitee: tuple[str, str]  # (e-mail, name)
     location: str = ''
     video: bool = False  # ask the provider for its video link (Meet, Teams)
+    sequence: int = 0  # raised on every move (CalDAV's SEQUENCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,32 @@ class FeedCalendar(_Adapter):
                                 timeout=self.settings.calendar_timeout_seconds)
 
 
-ADAPTERS: tuple[type[_Adapter], ...] = (GoogleCalendar, MicrosoftCalendar, FeedCalendar)
+class CalDavCalendar(_Adapter):
+    """A CalDAV account (iCloud, Fastmail, Nextcloud, ...): busy times by time-range REPORT over the chosen calendars
+    (all of them until the host chooses); the booking's event PUT at an address fixed by its uid."""
+
+    key, name, writes = 'caldav', 'CalDAV calendar', True
+
+    def busy(self, connection: Connection, start: datetime, end: datetime) -> list[Busy]:
+        return caldav.fetch_busy(caldav.Account.of(connection.secret), connection.calendars, start, end,
+                                 zone=connection.zone, settings=self.settings)
+
+    def calendars(self, connection: Connection) -> list[dict[str, str]]:
+        return caldav.list_calendars(caldav.Account.of(connection.secret), self.settings)
+
+    def write_event(self, connection: Connection, event: Event) -> Written:
+        ical = caldav.event_ics(uid=event.uid, title=event.title, description=event.description, start=event.start,
+                                end=event.end, invitee=event.invitee, location=event.location,
+                                sequence=event.sequence)
+        return Written(caldav.put_event(caldav.Account.of(connection.secret), self.settings, target=connection.target,
+                                        href=event.event_id, uid=event.uid, ical=ical))
+
+    def delete_event(self, connection: Connection, *, uid: str, event_id: str) -> None:
+        caldav.delete_event(caldav.Account.of(connection.secret), self.settings, target=connection.target,
+                            href=event_id, uid=uid)
+
+
+ADAPTERS: tuple[type[_Adapter], ...] = (GoogleCalendar, MicrosoftCalendar, FeedCalendar, CalDavCalendar)
 WRITERS = frozenset(adapter.key for adapter in ADAPTERS if adapter.writes)
 VIDEO_KINDS = {adapter.key: adapter.video_kind for adapter in ADAPTERS if adapter.video_kind}
 _NAMES = {adapter.key: adapter.name for adapter in ADAPTERS}

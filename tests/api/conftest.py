@@ -11,6 +11,7 @@ from api import create_api
 from app.db import session_scope
 from services import hosts
 from tests.factories import make_event_type, make_host
+from tests.fakes.radicale import caldav_user, radicale_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture

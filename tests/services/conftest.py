@@ -8,6 +8,7 @@ import pytest
 from app.config import get_settings
 from services.calendars import busy
 from tests.fakes import google_calendar
+from tests.fakes.radicale import caldav_user, radicale_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture

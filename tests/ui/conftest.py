@@ -14,6 +14,7 @@ from nicegui.testing.user import User
 from nicegui.testing.user_simulation import prepare_simulation, user_simulation
 
 from app.config import get_settings
+from tests.fakes.radicale import caldav_user, radicale_server  # noqa: F401 - fixtures
 
 MAIN = Path(__file__).resolve().parents[2] / 'main.py'
 BROWSER_ZONE = 'America/New_York'
