@@ -20,6 +20,7 @@ from app.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from app.models import (
     ApiKey,
     Booking,
+    CalendarConnection,
     EventType,
     Host,
     Identity,
@@ -442,6 +443,10 @@ def rotate_keys(session: Session) -> int:
                 setattr(identity, column, crypto.rotate(value))
                 count += 1
         session.add(identity)
+    for connection in session.exec(select(CalendarConnection)):  # tokens, feed addresses, CalDAV passwords
+        connection.secret_encrypted = crypto.rotate(connection.secret_encrypted)
+        session.add(connection)
+        count += 1
     for pending in session.exec(select(UserSession).where(UserSession.host_id.is_(None))):  # type: ignore
         if pending.pending.get('refresh_token'):
             pending.pending = pending.pending | {

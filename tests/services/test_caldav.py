@@ -309,3 +309,25 @@ def test_the_presets_name_the_known_servers() -> None:
     assert caldav.preset_url('icloud') == 'https://caldav.icloud.com'
     assert caldav.preset_url('fastmail') == 'https://caldav.fastmail.com/dav/'
     assert caldav.preset_url('nextcloud', 'cloud.example.org') == 'https://cloud.example.org/remote.php/dav'
+
+
+def test_a_caldav_password_is_re_encrypted_by_key_rotation_so_the_old_key_can_go(
+        ada: dict, caldav_user: radicale.CalDavUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.fernet import Fernet
+
+    from services import accounts
+    fill(caldav_user)
+    connect(ada, caldav_user)
+    old, new = get_settings().encryption_keys, Fernet.generate_key().decode()
+    monkeypatch.setattr(get_settings(), 'encryption_keys', f'{new},{old}')
+    crypto.reset_keys()
+    try:
+        with session_scope(write=True) as session:
+            accounts.rotate_keys(session)
+        monkeypatch.setattr(get_settings(), 'encryption_keys', new)  # the old key is gone
+        crypto.reset_keys()
+        times, problem = offered(ada)
+        assert problem == '' and '10:00' not in times and '11:00' in times
+    finally:
+        monkeypatch.undo()
+        crypto.reset_keys()
