@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.errors import DomainError
+from app.i18n import _
 from components import design
 from components.confirm import confirm
 from components.frame import not_found
@@ -44,10 +45,10 @@ async def list_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
         return await sign_in_first(request)
-    with host_frame('Event types', active='/event-types', brand=who.host.brand_color):
+    with host_frame(_('Event types'), active='/event-types', brand=who.host.brand_color):
         with ui.row().classes('w-full items-center justify-between'):
-            heading('Event types', 1, design.HEADLINE + ' m-0')
-            ui.button('New event type', icon='add', on_click=lambda: ui.navigate.to('/event-types/new')) \
+            heading(_('Event types'), 1, design.HEADLINE + ' m-0')
+            ui.button(_('New event type'), icon='add', on_click=lambda: ui.navigate.to('/event-types/new')) \
                 .props('unelevated no-caps').mark('new-event-type')
         EventTypeList(who)
     return None
@@ -69,7 +70,7 @@ class EventTypeList:
         with self.box:
             if not items:
                 with ui.card().classes(design.CARD).mark('empty'):
-                    ui.label('No event types yet. Create one: invitees book it at its own link.')
+                    ui.label(_('No event types yet. Create one: invitees book it at its own link.'))
             for item in items:
                 with ui.card().classes(design.CARD).mark('event-type'):
                     with ui.row().classes('w-full items-center gap-3'):
@@ -82,13 +83,13 @@ class EventTypeList:
                                 .classes(design.SUBTLE)
                             ui.link(f'{base}/{username}/{item["slug"]}', f'/{username}/{item["slug"]}',
                                     new_tab=True).classes('text-sm')
-                        ui.switch('Active', value=item['active'],
+                        ui.switch(_('Active'), value=item['active'],
                                   on_change=lambda e, i=item: self.toggle(i['id'], e.value)).mark('active')
-                        ui.button('Edit', on_click=lambda i=item: ui.navigate.to(f'/event-types/{i["id"]}')) \
+                        ui.button(_('Edit'), on_click=lambda i=item: ui.navigate.to(f'/event-types/{i["id"]}')) \
                             .props('flat no-caps').mark('edit')
-                        ui.button('Duplicate', on_click=lambda i=item: self.duplicate(i['id'])) \
+                        ui.button(_('Duplicate'), on_click=lambda i=item: self.duplicate(i['id'])) \
                             .props('flat no-caps').mark('duplicate')
-                        ui.button('Delete', on_click=lambda i=item: self.confirm_delete(i)) \
+                        ui.button(_('Delete'), on_click=lambda i=item: self.confirm_delete(i)) \
                             .props('flat no-caps color=negative').mark('delete')
 
     async def toggle(self, event_type_id: int, active: bool) -> None:
@@ -105,7 +106,7 @@ class EventTypeList:
             await self.refresh()
 
         confirm(self.dialogs, title=f'Delete "{item["title"]}"?', action='Delete', mark='confirm-delete',
-                text='Its booking link stops working. Existing bookings are kept.', on_confirm=delete)
+                text=_('Its booking link stops working. Existing bookings are kept.'), on_confirm=delete)
 
 
 def _change(session: Session, host_id: int, event_type_id: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +158,7 @@ async def _editor_page(request: Request, event_type_id: int | None) -> Response 
         return None
     title = 'Edit event type' if event_type_id else 'New event type'
     with host_frame(title, active='/event-types', brand=who.host.brand_color):
-        ui.link('← All event types', '/event-types')
+        ui.link(_('← All event types'), '/event-types')
         heading(title, 1, design.HEADLINE + ' m-0')
         Editor(who, data['event_type'], data['schedules'], video=data['video'])
     return None
@@ -173,29 +174,44 @@ class Editor:
                             'duration_minutes': 30,
                             'slot_interval_minutes': None, 'buffer_before_minutes': 0, 'buffer_after_minutes': 0,
                             'min_notice_minutes': 240, 'max_days_ahead': 60, 'daily_limit': None,
+                            'weekly_limit': None, 'monthly_limit': None, 'seats': 1,
+                            'requires_confirmation': False, 'duration_options': [],
                             'location': {'kind': video or 'none', 'value': ''}, 'schedule_id': None, 'active': True,
                             'hidden': False, 'color': '', 'questions': []}
         self.slug_edited = bool(current)
         with ui.card().classes(design.CARD):
-            heading('What invitees book', 2, design.TITLE + ' m-0')
-            self.title = ui.input('Title', value=value['title'], on_change=self._title_changed,
+            heading(_('What invitees book'), 2, design.TITLE + ' m-0')
+            self.title = ui.input(_('Title'), value=value['title'], on_change=self._title_changed,
                                   validation={'Enter a title.': lambda v: bool((v or '').strip())}) \
                 .props('outlined').classes('w-full').mark('title')
-            self.slug = ui.input('URL slug', value=value['slug'], on_change=self._slug_typed) \
+            self.slug = ui.input(_('URL slug'), value=value['slug'], on_change=self._slug_typed) \
                 .props(f'outlined prefix="/{who.host.username}/"').classes('w-full').mark('slug')
-            self.description = ui.textarea('Description (Markdown: **bold**, *italic*, lists, links)',
+            self.description = ui.textarea(_('Description (Markdown: **bold**, *italic*, lists, links)'),
                                            value=value['description']) \
                 .props('outlined autogrow').classes('w-full').mark('description')
-            self.confirmation = ui.textarea('Message on the confirmation page (optional)',
+            self.confirmation = ui.textarea(_('Message on the confirmation page (optional)'),
                                             value=value.get('confirmation_message', '')) \
                 .props('outlined autogrow').classes('w-full').mark('confirmation-message')
             with ui.row().classes('w-full gap-3'):
                 self.duration = _number('Duration (minutes)', value['duration_minutes'], 'duration')
                 self.color = ui.color_input('Colour', value=value['color'] or '#1d4ed8').props('outlined') \
                     .classes('w-44').mark('color')
+            others = [m for m in value.get('duration_options', []) if m != value['duration_minutes']]
+            self.duration_options = ui.input(
+                _('Other lengths the invitee may choose (minutes, separated by commas; empty: only the duration)'),
+                value=', '.join(str(m) for m in others),
+                validation={_('Write whole minutes separated by commas, e.g. 15, 60'): _minutes_list_ok}) \
+                .props('outlined').classes('w-full').mark('duration-options')
+            with ui.row().classes('w-full items-center gap-6'):
+                self.seats = _number('Seats per time (invitees who can book the same start)', value.get('seats', 1),
+                                     'seats')
+                self.seats.props('step=1')
+                self.requires_confirmation = ui.switch(
+                    _('Requires confirmation (you confirm or decline each request)'),
+                    value=value.get('requires_confirmation', False)).mark('requires-confirmation')
         with ui.card().classes(design.CARD):
-            heading('Where', 2, design.TITLE + ' m-0')
-            self.location_kind = ui.select(LOCATIONS, value=value['location']['kind'], label='Location',
+            heading(_('Where'), 2, design.TITLE + ' m-0')
+            self.location_kind = ui.select(LOCATIONS, value=value['location']['kind'], label=_('Location'),
                                            on_change=lambda e: self._location_changed(e.value)) \
                 .props('outlined').classes('w-full').mark('location-kind')
             self.location_value = ui.input(LOCATION_VALUE.get(value['location']['kind'], 'Details'),
@@ -203,19 +219,26 @@ class Editor:
                 .mark('location-value')
             with ui.row().classes('w-full items-center gap-3 ' + design.WARNING) as self.video_note:
                 self.video_text = ui.label().classes('flex-1').mark('video-needs-calendar')
-                ui.button('Connect a calendar', on_click=lambda: ui.navigate.to('/integrations')) \
+                ui.button(_('Connect a calendar'), on_click=lambda: ui.navigate.to('/integrations')) \
                     .props('outline no-caps').mark('connect-for-video')
             self._location_changed(value['location']['kind'])
         with ui.card().classes(design.CARD):
-            heading('When', 2, design.TITLE + ' m-0')
+            heading(_('When'), 2, design.TITLE + ' m-0')
             options = {0: 'The default schedule', **schedule_names}
-            self.schedule = ui.select(options, value=value['schedule_id'] or 0, label='Available hours from') \
+            self.schedule = ui.select(options, value=value['schedule_id'] or 0, label=_('Available hours from')) \
                 .props('outlined').classes('w-full').mark('schedule')
             with ui.row().classes('w-full gap-3'):
                 self.interval = _number('Start times every (minutes; empty: the duration)',
                                         value['slot_interval_minutes'], 'interval', optional=True)
                 self.daily_limit = _number('At most per day (empty: no limit)', value['daily_limit'],
                                            'daily-limit', optional=True)
+            with ui.row().classes('w-full gap-3'):
+                self.weekly_limit = _number('At most per week, from Monday (empty: no limit)',
+                                            value.get('weekly_limit'), 'weekly-limit', optional=True)
+                self.monthly_limit = _number('At most per calendar month (empty: no limit)',
+                                             value.get('monthly_limit'), 'monthly-limit', optional=True)
+                for limit in (self.daily_limit, self.weekly_limit, self.monthly_limit):
+                    limit.props('step=1')
             with ui.row().classes('w-full gap-3'):
                 self.buffer_before = _number('Buffer before (minutes)', value['buffer_before_minutes'],
                                              'buffer-before')
@@ -224,20 +247,20 @@ class Editor:
                 self.notice = _number('Minimum notice (minutes)', value['min_notice_minutes'], 'min-notice')
                 self.window = _number('Bookable up to (days ahead)', value['max_days_ahead'], 'max-days')
             with ui.row().classes('gap-6'):
-                self.active = ui.switch('Active (bookable)', value=value['active']).mark('active')
-                self.hidden = ui.switch('Hidden (bookable by its link only)', value=value['hidden']).mark('hidden')
+                self.active = ui.switch(_('Active (bookable)'), value=value['active']).mark('active')
+                self.hidden = ui.switch(_('Hidden (bookable by its link only)'), value=value['hidden']).mark('hidden')
         with ui.card().classes(design.CARD):
-            heading('Questions for the invitee', 2, design.TITLE + ' m-0')
-            ui.label('Name and e-mail are always asked. Add your own questions:').classes(design.SUBTLE)
+            heading(_('Questions for the invitee'), 2, design.TITLE + ' m-0')
+            ui.label(_('Name and e-mail are always asked. Add your own questions:')).classes(design.SUBTLE)
             self.questions: list[dict[str, Any]] = [dict(q) for q in value['questions']]
             self.question_box = ui.column().classes('w-full gap-2').mark('questions')
-            ui.button('Add a question', icon='add', on_click=self._add_question).props('flat no-caps') \
+            ui.button(_('Add a question'), icon='add', on_click=self._add_question).props('flat no-caps') \
                 .mark('add-question')
             self._render_questions()
         self.error = ui.label().classes('text-red-700 whitespace-pre-line').props('role=alert').mark('error')
         with ui.row().classes('gap-2'):
-            ui.button('Save', on_click=self.save).props('unelevated no-caps size=lg').mark('save')
-            ui.button('Cancel', on_click=lambda: ui.navigate.to('/event-types')).props('flat no-caps')
+            ui.button(_('Save'), on_click=self.save).props('unelevated no-caps size=lg').mark('save')
+            ui.button(_('Cancel'), on_click=lambda: ui.navigate.to('/event-types')).props('flat no-caps')
 
     def _title_changed(self, event: Any) -> None:
         if not self.slug_edited:
@@ -249,7 +272,7 @@ class Editor:
             self.slug_edited = True
 
     def _location_changed(self, kind: str) -> None:
-        self.location_value.props(f'label="{LOCATION_VALUE.get(kind, "Details")}"')
+        self.location_value.props(f'label=_("{LOCATION_VALUE.get(kind, ")Details")}"')
         self.location_value.set_visibility(kind in LOCATION_VALUE)
         needed = VIDEO_NEEDS.get(kind)
         self.video_note.set_visibility(bool(needed) and kind != self.video)
@@ -279,13 +302,13 @@ class Editor:
         with self.question_box:
             for index, question in enumerate(self.questions):
                 with ui.row().classes('w-full items-center gap-2').mark('question'):
-                    ui.input('Question', value=question['label'],
+                    ui.input(_('Question'), value=question['label'],
                              on_change=lambda e, q=question: q.__setitem__('label', e.value or '')) \
                         .props('outlined dense').classes('flex-grow').mark('question-label')
                     ui.select(QUESTION_KINDS, value=question['kind'],
                               on_change=lambda e, q=question: self._kind(q, e.value)) \
                         .props('outlined dense').classes('w-40').mark('question-kind')
-                    ui.checkbox('Required', value=question['required'],
+                    ui.checkbox(_('Required'), value=question['required'],
                                 on_change=lambda e, q=question: q.__setitem__('required', e.value)) \
                         .mark('question-required')
                     ui.button(icon='arrow_upward', on_click=lambda i=index: self._move(i, -1)) \
@@ -295,7 +318,7 @@ class Editor:
                     ui.button(icon='delete', on_click=lambda i=index: self._remove(i)) \
                         .props('flat round dense aria-label="Remove question"')
                 if question['kind'] == 'single_choice':
-                    ui.input('Choices, separated by commas', value=', '.join(question['options']),
+                    ui.input(_('Choices, separated by commas'), value=', '.join(question['options']),
                              on_change=lambda e, q=question: q.__setitem__(
                                  'options', [o.strip() for o in (e.value or '').split(',') if o.strip()])) \
                         .props('outlined dense').classes('w-full').mark('question-options')
@@ -313,6 +336,9 @@ class Editor:
             'slot_interval_minutes': _int(self.interval.value), 'buffer_before_minutes': _int(self.buffer_before.value),
             'buffer_after_minutes': _int(self.buffer_after.value), 'min_notice_minutes': _int(self.notice.value),
             'max_days_ahead': _int(self.window.value), 'daily_limit': _int(self.daily_limit.value),
+            'weekly_limit': _int(self.weekly_limit.value), 'monthly_limit': _int(self.monthly_limit.value),
+            'seats': _int(self.seats.value), 'requires_confirmation': bool(self.requires_confirmation.value),
+            'duration_options': _minutes_list(self.duration_options.value, _int(self.duration.value)),
             'location': {'kind': self.location_kind.value, 'value': (self.location_value.value or '')
                          if self.location_kind.value in LOCATION_VALUE else ''},
             'schedule_id': self.schedule.value or None, 'active': self.active.value, 'hidden': self.hidden.value,
@@ -324,7 +350,9 @@ class Editor:
                 'confirmation_message': self.confirmation,
                 'duration_minutes': self.duration, 'slot_interval_minutes': self.interval,
                 'buffer_before_minutes': self.buffer_before, 'buffer_after_minutes': self.buffer_after,
-                'min_notice_minutes': self.notice, 'max_days_ahead': self.window, 'daily_limit': self.daily_limit}
+                'min_notice_minutes': self.notice, 'max_days_ahead': self.window, 'daily_limit': self.daily_limit,
+                'weekly_limit': self.weekly_limit, 'monthly_limit': self.monthly_limit, 'seats': self.seats,
+                'duration_options': self.duration_options}
 
     async def save(self) -> None:
         data = self.data()
@@ -360,9 +388,21 @@ def _int(value: Any) -> int | None:
     return None if value in (None, '') else int(value)
 
 
+def _minutes_list_ok(text: str | None) -> bool:
+    return all(part.strip().isdigit() for part in (text or '').split(',') if part.strip())
+
+
+def _minutes_list(text: str | None, duration: int | None) -> list[int]:
+    """The invitee's choice of lengths: the typed ones with the duration itself (none typed: no choice)."""
+    typed = [int(part) for part in (text or '').split(',') if part.strip().isdigit()]
+    return sorted({*typed, *([duration] if duration else [])}) if typed else []
+
+
 FIELD_NAMES = {'duration_minutes': 'Duration', 'slot_interval_minutes': 'Start times every',
                'buffer_before_minutes': 'Buffer before', 'buffer_after_minutes': 'Buffer after',
                'min_notice_minutes': 'Minimum notice', 'max_days_ahead': 'Bookable up to',
-               'daily_limit': 'At most per day', 'title': 'Title', 'slug': 'URL slug', 'description': 'Description',
+               'daily_limit': 'At most per day', 'weekly_limit': 'At most per week',
+               'monthly_limit': 'At most per month', 'seats': 'Seats per time', 'duration_options': 'Other lengths',
+               'title': 'Title', 'slug': 'URL slug', 'description': 'Description',
                'confirmation_message': 'Confirmation message',
                'color': 'Colour'}

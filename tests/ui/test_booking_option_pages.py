@@ -112,3 +112,22 @@ async def test_the_emailed_decline_link_asks_first_and_then_declines(user: User,
     with session_scope() as session:
         stored = session.get(Booking, request.id)
     assert stored.status == BookingStatus.DECLINED and stored.cancel_reason == 'Fully booked'
+
+
+async def test_the_editor_sets_seats_confirmation_lengths_and_limits(user: User, ada: dict) -> None:
+    await user.open('/event-types/new')
+    user.find(marker='title').type('Workshop')
+    user.find(marker='duration-options').type('60, 90')
+    user.find(marker='seats').elements.pop().value = 12
+    user.find(marker='requires-confirmation').elements.pop().value = True
+    user.find(marker='weekly-limit').elements.pop().value = 3
+    user.find(marker='monthly-limit').elements.pop().value = 2  # less than the weekly one: refused with a reason
+    user.find(marker='save').click()
+    await user.should_see('The daily limit cannot exceed the weekly one', retries=40)
+    user.find(marker='monthly-limit').elements.pop().value = 10
+    user.find(marker='save').click()
+    await user.should_see('Event type created', retries=40)
+    with session_scope() as session:
+        made = session.exec(select(EventType).where(EventType.slug == 'workshop')).one()
+    assert (made.seats, made.requires_confirmation, made.duration_options, made.weekly_limit, made.monthly_limit) \
+        == (12, True, [30, 60, 90], 3, 10)
