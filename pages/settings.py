@@ -19,6 +19,7 @@ from components.host_frame import host_frame, sign_out_form
 from components.timezone_select import timezone_select
 from pages.auth import now
 from pages.signed_in import SignedIn, act, read, sign_in_first, signed_in
+from pages.webhooks import Webhooks
 from services import accounts, bookings, hosts, validation
 from services.contrast import AA, accessible_brand, contrast_ratio
 from services.notifications import preferences
@@ -40,6 +41,7 @@ async def settings_page(request: Request) -> Response | None:
         Profile(who, data['host'])
         Notifications(who, data['notifications'])
         ApiKeys(who, data['keys'])
+        Webhooks(who)
         Embedding(who, data['host'].embed_origins)
         SignInMethods(who, data['methods'], data['open_signup'])
         Privacy(who)
