@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from app import crypto
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput, Unavailable
-from app.models import Booking, CalendarConnection
+from app.models import Booking, CalendarConnection, OutboxMessage
 from services import availability, bookings
 from services.calendars import busy, caldav, connections, providers
 from services.calendars.errors import ProviderError
@@ -211,6 +212,21 @@ def test_a_retried_write_whose_first_answer_was_lost_still_makes_one_event(
     provider.delete_event(account, uid=event.uid, event_id='')  # a cancellation that raced the creation
     provider.delete_event(account, uid=event.uid, event_id=first.event_id)  # already gone: fine
     assert vevents(caldav_user, 'Work') == []
+
+
+def test_a_calendar_job_run_again_after_a_crash_that_lost_its_result_leaves_one_event(
+        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    caldav_user.calendar('Work')
+    connect(ada, caldav_user)
+    booking = book(ada)
+    drain()
+    with session_scope(write=True) as session:  # as if the worker died after the PUT, before recording it
+        session.execute(update(Booking).where(col(Booking.id) == booking.id).values(calendar_event_id=''))
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.kind) == 'calendar_sync').values(
+            status='pending', attempts=0, due_at=NOW - timedelta(minutes=1)))
+    drain()
+    assert [str(e['UID']) for e in vevents(caldav_user, 'Work')] == [booking.uid]
+    assert stored(booking.uid).calendar_event_id.endswith(f'/{booking.uid}.ics')
 
 
 def test_new_bookings_go_to_the_calendar_the_host_chose(ada: dict, caldav_user: radicale.CalDavUser) -> None:

@@ -1,5 +1,6 @@
 """The CalDAV form on /integrations against a real Radicale server: presets fill the address in, a wrong password is
-explained under the form, the right one connects the account, whose calendars the host then chooses."""
+explained under the form, the right one connects the account, whose calendars the host then chooses; a refused
+password is mended by connecting the same account again."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -12,19 +13,23 @@ from app.db import session_scope
 from app.models import CalendarConnection
 from services import accounts
 from services.accounts import VerifiedIdentity
+from services.calendars import caldav, connections
 from tests.fakes import radicale
 
 NOW = datetime.now(timezone.utc)
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User) -> int:
+    """Ada, signed in; her host id."""
     identity = VerifiedIdentity(provider='google', subject='ada', email='ada@example.com', email_verified=True)
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                     timezone='Europe/London', now=NOW)
+        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
+                                            timezone='Europe/London', now=NOW)
     user.http_client.cookies.set('cloudmeet_session', signed.token)
+    assert host.id is not None
+    return host.id
 
 
 def value(user: User, marker: str) -> object:
@@ -77,3 +82,26 @@ async def test_a_caldav_account_is_connected_after_a_wrong_password_and_its_cale
     with session_scope() as session:
         [row] = session.exec(select(CalendarConnection)).all()
     assert row.provider == 'caldav' and row.busy_calendars == [work] and row.target_calendar == work
+
+
+async def test_a_caldav_account_whose_password_was_refused_is_reconnected_with_a_new_one(
+        user: User, caldav_user: radicale.CalDavUser) -> None:
+    caldav_user.calendar('Work')
+    host_id = sign_in(user)
+    with session_scope(write=True) as session:
+        row = connections.add_caldav(session, host_id=host_id, account=caldav.Account(
+            caldav_user.url, caldav_user.username, 'an-old-password'))
+        row.status, row.status_detail = 'reconnect_needed', 'the server refused the username or app password'
+        session.add(row)
+    await user.open('/integrations')
+    await user.should_see('Reconnect needed', retries=40)
+    user.find(marker='reconnect-caldav').click()
+    await user.should_see('Type the new app password to reconnect this calendar.', retries=40)
+    assert (value(user, 'caldav-url'), value(user, 'caldav-username')) == (caldav_user.url, caldav_user.username)
+    user.find(marker='caldav-password').type(caldav_user.password)
+    user.find(marker='connect-caldav').click()
+    await user.should_see('CalDAV calendar connected', retries=80)
+    await user.should_see('Working', retries=40)
+    with session_scope() as session:
+        [mended] = session.exec(select(CalendarConnection)).all()
+    assert mended.status == 'ok' and not mended.reconnect_notice_sent
