@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from app.i18n import _
 from components.frame import frame
 
 NAV = (('Bookings', '/dashboard'), ('Event types', '/event-types'), ('Availability', '/availability'),
@@ -36,7 +37,7 @@ def host_frame(title: str, *, active: str, brand: str = '') -> Iterator[ui.colum
 
 def _phone_menu(active: str) -> None:
     """Below the `sm` breakpoint the links fold into a menu, so a phone has no second row and no sideways scroll."""
-    with ui.button('Menu', icon='menu').props('flat no-caps aria-haspopup=menu').classes('sm:hidden') \
+    with ui.button(_('Menu'), icon='menu').props('flat no-caps aria-haspopup=menu').classes('sm:hidden') \
             .mark('nav-menu'):
         with ui.menu().props('anchor="bottom left" self="top left"').classes('min-w-48'):
             for label, path in NAV:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from nicegui import app, ui
 
 from app.config import get_settings
+from app.i18n import _
 from components import design
 from components.frame import frame
 from components.headings import heading
@@ -44,20 +45,20 @@ def export_download(request: Request) -> Response:
 
 def privacy_page() -> None:
     contact = get_settings().privacy_contact
-    with frame('Privacy'):
+    with frame(_('Privacy')):
         with ui.card().classes(design.CARD + ' gap-3').mark('privacy'):
-            heading('Privacy policy', 1, design.HEADLINE + ' m-0')
+            heading(_('Privacy policy'), 1, design.HEADLINE + ' m-0')
             ui.label('This CloudMeet instance is run by its operator; this page states exactly what it stores, '
                      'why, who else sees it, and what you can ask for.').classes(design.SUBTLE)
             for title, paragraphs in POLICY:
                 heading(title, 2, design.TITLE + ' m-0 mt-2')
                 for paragraph in paragraphs:
                     ui.label(paragraph).classes('text-slate-800')
-            heading('Contact', 2, design.TITLE + ' m-0 mt-2')
+            heading(_('Contact'), 2, design.TITLE + ' m-0 mt-2')
             if contact:
                 ui.label(f'Questions and requests: {contact}').mark('privacy-contact')
             else:
-                ui.label('Questions and requests: please contact the operator of this site.').mark('privacy-contact')
+                ui.label(_('Questions and requests: please contact the operator of this site.')).mark('privacy-contact')
 
 
 POLICY = (

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.config import get_settings
 from app.errors import DomainError
+from app.i18n import _
 from app.models import Host
 from components import design
 from components.frame import frame
@@ -76,22 +77,23 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     settings = get_settings()
     target, address = auth.safe_next(next), client_address(request)
     who_may_join = await off_loop(_sign_up_note)
-    with frame('Sign in'), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
+    with frame(_('Sign in')), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
         if closed.isdigit():
-            ui.label('Your account was deleted.' + (
+            ui.label(_('Your account was deleted.') + (
                 f' {closed} upcoming meeting{"s were" if closed != "1" else " was"} cancelled and the invitees were '
                 'told by e-mail.' if closed != '0' else '')).classes(design.WARNING).props('role=status') \
                 .mark('account-closed')
-        heading('Sign in to CloudMeet', 1, design.HEADLINE + ' m-0')
+        heading(_('Sign in to CloudMeet'), 1, design.HEADLINE + ' m-0')
         if invite:
-            ui.label('You were invited to CloudMeet: sign in to create your account.').classes(design.SUBTLE)
+            ui.label(_('You were invited to CloudMeet: sign in to create your account.')).classes(design.SUBTLE)
         for key, label in settings.sign_in_providers.items():
             query = '?' + urlencode({'next': target, **({'invite': invite} if invite else {})})
             ui.button(f'Continue with {label}', on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}')) \
                 .props('outline no-caps size=lg').classes('w-full').mark(f'provider-{key}')
         if settings.sign_in_providers:
-            ui.label('or get a sign-in link by e-mail').classes(design.SUBTLE + ' self-center')
-        email = ui.input('E-mail address', validation={'Please enter an e-mail address': lambda v: '@' in (v or '')}) \
+            ui.label(_('or get a sign-in link by e-mail')).classes(design.SUBTLE + ' self-center')
+        email = ui.input(_('E-mail address'),
+                         validation={_('Please enter an e-mail address'): lambda v: '@' in (v or '')}) \
             .props('outlined type=email autocomplete=email').classes('w-full').mark('login-email')
         note = ui.label().classes('text-slate-700').props('role=status').mark('login-note')
 
@@ -112,9 +114,9 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
                          '15 minutes.' + ('' if invite else who_may_join))
 
         email.on('keydown.enter', send)
-        ui.button('E-mail me a sign-in link', on_click=send).props('unelevated no-caps size=lg') \
+        ui.button(_('E-mail me a sign-in link'), on_click=send).props('unelevated no-caps size=lg') \
             .classes('w-full').mark('send-link')
-        ui.link('Privacy', '/privacy').classes('text-sm self-center')
+        ui.link(_('Privacy'), '/privacy').classes('text-sm self-center')
     return None
 
 
@@ -301,13 +303,14 @@ async def onboarding_page(request: Request) -> Response | None:
         return RedirectResponse('/login?next=/onboarding', status_code=303)
     email, suggested, name_value = found.email, found.suggested_username, found.name
     base = get_settings().public_url
-    with frame('Welcome'), ui.card().classes(design.CARD + ' max-w-lg mx-auto w-full gap-4'):
-        heading('Welcome to CloudMeet', 1, design.HEADLINE + ' m-0')
+    with frame(_('Welcome')), ui.card().classes(design.CARD + ' max-w-lg mx-auto w-full gap-4'):
+        heading(_('Welcome to CloudMeet'), 1, design.HEADLINE + ' m-0')
         ui.label(f'Signed in as {email}. Three details and your booking page is ready.').classes(design.SUBTLE)
-        name = ui.input('Your name (shown to invitees)', value=name_value,
+        name = ui.input(_('Your name (shown to invitees)'), value=name_value,
                         validation={'Please enter your name': lambda v: bool((v or '').strip())}) \
             .props('outlined autocomplete=name').classes('w-full').mark('onboarding-name')
-        username = ui.input('Username (your booking link)', value=suggested, validation=validation.username_problem) \
+        username = ui.input(_('Username (your booking link)'), value=suggested,
+                            validation=validation.username_problem) \
             .props('outlined autocomplete=username').classes('w-full').mark('onboarding-username')
         link = ui.label().classes(design.SUBTLE).mark('onboarding-link')
         username.on_value_change(lambda e: link.set_text(f'{base}/{(e.value or "").strip().lower()}'))
@@ -329,7 +332,7 @@ async def onboarding_page(request: Request) -> Response | None:
                 return
             ui.navigate.to('/dashboard')
 
-        ui.button('Create my booking page', on_click=create).props('unelevated no-caps size=lg') \
+        ui.button(_('Create my booking page'), on_click=create).props('unelevated no-caps size=lg') \
             .classes('w-full').mark('onboarding-submit')
     return None
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlmodel import Session
 
+from app.i18n import _
 from components import design
 from components.confirm import confirm
 from components.headings import heading
@@ -52,10 +53,10 @@ async def availability_page(request: Request, schedule: int = 0) -> Response | N
     chosen = next((s for s in data['schedules'] if s['id'] == schedule), None) or \
         next((s for s in data['schedules'] if s['is_default']), data['schedules'][0] if data['schedules'] else None)
     ui.add_css(PHONE_TIME_CSS)
-    with host_frame('Availability', active='/availability', brand=who.host.brand_color):
+    with host_frame(_('Availability'), active='/availability', brand=who.host.brand_color):
         with ui.row().classes('w-full items-center justify-between'):
-            heading('Availability', 1, design.HEADLINE + ' m-0')
-            ui.button('New schedule', icon='add', on_click=lambda: _new_schedule(who)).props('outline no-caps') \
+            heading(_('Availability'), 1, design.HEADLINE + ' m-0')
+            ui.button(_('New schedule'), icon='add', on_click=lambda: _new_schedule(who)).props('outline no-caps') \
                 .mark('new-schedule')
         if len(data['schedules']) > 1:
             with ui.row().classes('gap-2').mark('schedule-list'):
@@ -101,25 +102,26 @@ class ScheduleEditor:
         self.overrides: list[dict[str, Any]] = [dict(o) for o in schedule['overrides']]
         with ui.card().classes(design.CARD).mark('schedule'):
             with ui.row().classes('w-full items-center gap-3'):
-                self.name = ui.input('Schedule name', value=schedule['name']).props('outlined').classes('flex-grow') \
+                self.name = ui.input(_('Schedule name'), value=schedule['name']).props('outlined') \
+                    .classes('flex-grow') \
                     .mark('schedule-name')
                 self.zone = timezone_select(schedule['timezone'], lambda _: None, now=datetime.now(timezone.utc))
-                self.default = ui.switch('Default', value=schedule['is_default']).mark('schedule-default')
-            heading('Weekly hours', 2, design.TITLE + ' m-0')
+                self.default = ui.switch(_('Default'), value=schedule['is_default']).mark('schedule-default')
+            heading(_('Weekly hours'), 2, design.TITLE + ' m-0')
             self.week_box = ui.column().classes('w-full gap-2').mark('weekly')
-            heading('Date overrides', 2, design.TITLE + ' m-0 mt-2')
-            ui.label('Days off, or different hours on particular dates.').classes(design.SUBTLE)
+            heading(_('Date overrides'), 2, design.TITLE + ' m-0 mt-2')
+            ui.label(_('Days off, or different hours on particular dates.')).classes(design.SUBTLE)
             self.override_box = ui.column().classes('w-full gap-2').mark('overrides')
             with ui.row().classes('items-center gap-2'):
-                self.new_date = ui.input('Date', placeholder='YYYY-MM-DD').props('outlined dense type=date') \
+                self.new_date = ui.input(_('Date'), placeholder=_('YYYY-MM-DD')).props('outlined dense type=date') \
                     .mark('override-date')
-                ui.button('Add override', on_click=self._add_override).props('flat no-caps').mark('add-override')
+                ui.button(_('Add override'), on_click=self._add_override).props('flat no-caps').mark('add-override')
             self.error = ui.label().classes('text-red-700 whitespace-pre-line').props('role=alert').mark('error')
             self.dialogs = ui.element('div')
             with ui.row().classes('gap-2'):
-                ui.button('Save schedule', on_click=self.save).props('unelevated no-caps').mark('save-schedule')
+                ui.button(_('Save schedule'), on_click=self.save).props('unelevated no-caps').mark('save-schedule')
                 if not schedule['is_default']:
-                    ui.button('Delete schedule', on_click=self.delete).props('flat no-caps color=negative') \
+                    ui.button(_('Delete schedule'), on_click=self.delete).props('flat no-caps color=negative') \
                         .mark('delete-schedule')
         self._render_week()
         self._render_overrides()
@@ -135,7 +137,7 @@ class ScheduleEditor:
                         ui.label(DAY_NAMES[day]).classes('max-sm:sr-only')
                     with ui.column().classes('gap-1 min-w-0 max-sm:row-span-2'):
                         if not self.weekly[day]:
-                            ui.label('Unavailable').classes(design.SUBTLE + ' pt-2')
+                            ui.label(_('Unavailable')).classes(design.SUBTLE + ' pt-2')
                         for index, interval in enumerate(self.weekly[day]):
                             self._interval_row(self.weekly[day], index, interval, self._render_week)
                     with ui.row().classes('gap-0 flex-nowrap'):
@@ -149,18 +151,18 @@ class ScheduleEditor:
     def _interval_row(self, intervals: list[dict[str, str]], index: int, interval: dict[str, str],
                       redraw: Any) -> None:
         with ui.row().classes('w-full items-center gap-1 sm:gap-2 flex-nowrap').mark('interval'):
-            ui.input('From', value=interval['start'], on_change=lambda e: interval.__setitem__('start', e.value)) \
+            ui.input(_('From'), value=interval['start'], on_change=lambda e: interval.__setitem__('start', e.value)) \
                 .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-start')
-            ui.input('To', value=interval['end'], on_change=lambda e: interval.__setitem__('end', e.value)) \
+            ui.input(_('To'), value=interval['end'], on_change=lambda e: interval.__setitem__('end', e.value)) \
                 .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-end')
             ui.button(icon='close', on_click=lambda: (intervals.pop(index), redraw())) \
-                .props('flat round dense aria-label="Remove these hours"').tooltip('Remove these hours') \
+                .props('flat round dense aria-label="Remove these hours"').tooltip(_('Remove these hours')) \
                 .mark('remove-interval')
 
     def _add(self, intervals: list[dict[str, str]], redraw: Any) -> None:
         start = max((i['end'] for i in intervals), default='09:00')
         if start >= '23:00':
-            ui.notify('There is no room left on this day for more hours', type='warning')
+            ui.notify(_('There is no room left on this day for more hours'), type='warning')
             return
         hour = int(start[:2]) + 1
         intervals.append({'start': start, 'end': f'{hour:02d}:{start[3:]}' if hour < 24 else '23:59'})
@@ -177,10 +179,10 @@ class ScheduleEditor:
         try:
             day = date.fromisoformat(self.new_date.value or '')
         except ValueError:
-            ui.notify('Pick a date first', type='warning')
+            ui.notify(_('Pick a date first'), type='warning')
             return
         if any(o['date'] == day.isoformat() for o in self.overrides):
-            ui.notify('That date already has an override', type='warning')
+            ui.notify(_('That date already has an override'), type='warning')
             return
         self.overrides.append({'date': day.isoformat(), 'intervals': []})
         self.overrides.sort(key=lambda o: o['date'])
@@ -194,21 +196,21 @@ class ScheduleEditor:
         self.override_box.clear()
         with self.override_box:
             if not self.overrides:
-                ui.label('No overrides.').classes(design.SUBTLE)
+                ui.label(_('No overrides.')).classes(design.SUBTLE)
             for override in self.overrides:
                 with ui.row().classes('w-full items-start gap-3').mark('override'):
                     ui.label(format_day(date.fromisoformat(override['date']))) \
                         .classes('w-full sm:w-56 pt-2 font-medium')
                     with ui.column().classes('gap-1 flex-grow min-w-0'):
                         if not override['intervals']:
-                            ui.label('Unavailable all day').classes(design.SUBTLE + ' pt-2')
+                            ui.label(_('Unavailable all day')).classes(design.SUBTLE + ' pt-2')
                         for index, interval in enumerate(override['intervals']):
                             self._interval_row(override['intervals'], index, interval, self._render_overrides)
-                    ui.button('Add hours', on_click=lambda o=override: self._add(o['intervals'],
+                    ui.button(_('Add hours'), on_click=lambda o=override: self._add(o['intervals'],
                                                                                self._render_overrides)) \
                         .props('flat dense no-caps')
                     ui.button(icon='delete', on_click=lambda o=override: self._remove_override(o)) \
-                        .props('flat round dense aria-label="Remove this override"').tooltip('Remove this override')
+                        .props('flat round dense aria-label="Remove this override"').tooltip(_('Remove this override'))
 
     def data(self) -> dict[str, Any]:
         return {'name': self.name.value or '', 'timezone': self.zone.value, 'is_default': self.default.value,
@@ -230,8 +232,8 @@ class ScheduleEditor:
             if await act(self.who, _delete, self.id, done='Schedule deleted'):
                 ui.navigate.to('/availability')
 
-        confirm(self.dialogs, title='Delete this schedule?', action='Delete', mark='confirm-delete-schedule',
-                text='Event types that use it must be moved to another schedule first.', on_confirm=delete)
+        confirm(self.dialogs, title=_('Delete this schedule?'), action='Delete', mark='confirm-delete-schedule',
+                text=_('Event types that use it must be moved to another schedule first.'), on_confirm=delete)
 
 
 FIELD_NAMES = {'name': 'Schedule name', 'timezone': 'Time zone', 'weekly': 'Weekly hours',
@@ -261,12 +263,12 @@ class Preview:
     def __init__(self, who: SignedIn, types: dict[int, str]) -> None:
         self.who, self.types = who, types
         with ui.card().classes(design.CARD).mark('preview'):
-            heading('Preview: what invitees see next week', 2, design.TITLE + ' m-0')
+            heading(_('Preview: what invitees see next week'), 2, design.TITLE + ' m-0')
             if not types:
-                ui.label('Create an event type to preview its free times.').classes(design.SUBTLE)
+                ui.label(_('Create an event type to preview its free times.')).classes(design.SUBTLE)
                 return
             with ui.row().classes('w-full items-center gap-3'):
-                self.event_type = ui.select(types, value=next(iter(types)), label='Event type',
+                self.event_type = ui.select(types, value=next(iter(types)), label=_('Event type'),
                                             on_change=lambda _: self.refresh()).props('outlined dense') \
                     .classes('w-64').mark('preview-event-type')
                 self.zone = timezone_select(who.host.timezone, lambda _: self.refresh(),
@@ -282,7 +284,7 @@ class Preview:
         self.box.clear()
         with self.box:
             if not any(days.values()):
-                ui.label('No free times next week.').classes(design.SUBTLE)
+                ui.label(_('No free times next week.')).classes(design.SUBTLE)
             for day, starts in days.items():
                 with ui.row().classes('gap-2 items-baseline'):
                     ui.label(format_day(day)).classes('w-56 font-medium')

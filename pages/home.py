@@ -5,6 +5,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
+from app.i18n import _
 from components import design
 from components.frame import frame
 from pages.auth import signed_in_host
@@ -21,9 +22,9 @@ async def home(request: Request) -> Response | None:
     database, its hosts and the operator's hints are for the owner's dashboard)."""
     if auth.session_token(request) and await off_loop(signed_in_host, request) is not None:
         return RedirectResponse('/dashboard', status_code=303)
-    with frame('CloudMeet'):
-        ui.label('CloudMeet').classes(design.HEADLINE)
-        ui.label('Booking pages, calendar checks and reminders.').classes(design.SUBTLE)
-        ui.button('Sign in', on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps size=lg') \
+    with frame(_('CloudMeet')):
+        ui.label(_('CloudMeet')).classes(design.HEADLINE)
+        ui.label(_('Booking pages, calendar checks and reminders.')).classes(design.SUBTLE)
+        ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps size=lg') \
             .mark('sign-in')
     return None
