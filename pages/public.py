@@ -145,7 +145,8 @@ class BookingFlow:
                     with ui.row().classes('items-center gap-2'):
                         ui.label(_('Duration')).classes('font-medium text-slate-700')
                         toggle = ui.toggle({m: _('{minutes} min', minutes=m) for m in event_type.durations},
-                                           value=self.duration, on_change=self._choose_duration).mark('durations')
+                                           value=self.duration, on_change=self._choose_duration).props('no-caps') \
+                            .mark('durations')
                         toggle.props['aria-label'] = _('Duration')
                 self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
                                          on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url, t=t)
