@@ -4,6 +4,7 @@ once when a delivery is given up; and the endpoint is reached only as checked (n
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,7 @@ from tests.fakes.webhook_receiver import Receiver, Reply, serve
 
 pytestmark = pytest.mark.usefixtures('database')
 NOW = datetime.now(timezone.utc)
+real_getaddrinfo = socket.getaddrinfo
 GRACE = Invitee(name='Grace Hopper', email='grace@example.com', timezone='America/New_York')
 
 
@@ -347,3 +349,54 @@ def test_a_deleted_subscription_gets_nothing_more_and_others_cannot_touch_it(set
                                           subscription_id=created.subscription.id or 0)
     assert drain().skipped >= 1
     assert receiver.received == []
+
+
+def test_requests_emit_pending_then_confirmed_or_declined(setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    with session_scope(write=True) as session:
+        asks = make_event_type(session, setup['host'], slug='asks', title='Ask first', requires_confirmation=True)
+    monday, host_id = setup['monday'], setup['host'].id
+
+    def request(clock: str) -> str:
+        return use_cases.book(event_type_id=asks.id, start=at(monday, clock, 'Europe/Berlin'), invitee=GRACE, now=NOW,
+                              address='192.0.2.1').booking.uid
+    confirmed, declined, lapsed = request('09:00'), request('10:00'), request('11:00')
+    use_cases.confirm_as_host(host_id=host_id, uid=confirmed, now=NOW)
+    use_cases.decline_as_host(host_id=host_id, uid=declined, reason='Fully booked', now=NOW)
+    use_cases.decline_expired_requests(now=at(monday, '11:30', 'Europe/Berlin'))  # its start passed undecided
+    assert [(e.event, e.booking_uid) for e in log(created)] == [
+        ('booking.pending', confirmed), ('booking.pending', declined), ('booking.pending', lapsed),
+        ('booking.confirmed', confirmed), ('booking.declined', declined), ('booking.declined', lapsed)]
+    with time_machine.travel(at(monday, '11:30', 'Europe/Berlin')):  # when the upkeep job declined the last one
+        drain()
+    statuses = sorted((json.loads(r.body)['type'], json.loads(r.body)['data']['status']) for r in receiver.received)
+    assert statuses == [('booking.confirmed', 'confirmed'), ('booking.declined', 'declined'),
+                        ('booking.declined', 'declined'), ('booking.pending', 'pending'),
+                        ('booking.pending', 'pending'), ('booking.pending', 'pending')]
+
+
+def test_the_endpoint_is_contacted_at_exactly_the_address_that_was_checked(
+        setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = receiver.url.split(':')[2].split('/')[0]
+    created = subscribe(setup, receiver.url)
+    answers = ['127.0.0.1', '192.0.2.66']  # a rebinding name: a second lookup would answer elsewhere
+    asked: list[str] = []
+
+    def rebinding(host: object, port: object, *args: object, **kwargs: object) -> list[object]:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name != 'hooks.example':
+            return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        asked.append(name)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', (answers.pop(0), int(port or 0)))]  # type: ignore
+    with session_scope(write=True) as session:  # the stored address names a host (the form checked it then)
+        subscription = subscriptions.get_subscription(session=session, host_id=setup['host'].id,
+                                                      subscription_id=created.subscription.id or 0)
+        subscription.url = f'http://hooks.example:{port}/hooks/cloudmeet'
+        session.add(subscription)
+    monkeypatch.setattr(socket, 'getaddrinfo', rebinding)
+    book(setup)
+    drain()
+    assert asked == ['hooks.example']  # looked up once for the attempt...
+    [request] = receiver.received  # ...and reached there, under its own name
+    assert request.headers['host'] == f'hooks.example:{port}'
+    assert [e.status for e in log(created)] == ['delivered']
