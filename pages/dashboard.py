@@ -238,7 +238,7 @@ class Dashboard:
                     else:
                         ui.label(f'{booking.invitee_name} · {booking.invitee_email}') \
                             .classes('break-words max-w-full').mark('invitee')
-                    if booking.invitee_timezone != self.host.timezone:
+                    if booking.invitee_timezone != self.host.timezone and not row.attendees:
                         ui.label(f"Invitee's time zone: {city_name(booking.invitee_timezone)}").classes(design.SUBTLE)
                     if event_type and event_type.location_kind != 'none':
                         value = event_type.location_value
@@ -286,7 +286,8 @@ class Dashboard:
 
     def _actions(self, row: Row) -> None:
         booking = row.booking
-        upcoming = booking.status == 'confirmed' and booking.end_at > now()
+        # a seated meeting's seats are cancelled one by one beside each attendee
+        upcoming = booking.status == 'confirmed' and booking.end_at > now() and not row.attendees
         with ui.row().classes('gap-1'):
             if booking.status == 'pending' and booking.end_at > now():
                 ui.button(_('Confirm'), on_click=lambda: self._decide(booking, True)) \
