@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_read_path
 	$(BIN)/python -m tests.bench.bench_outbox
 	$(BIN)/python -m tests.bench.bench_calendars
+	$(BIN)/python -m tests.bench.bench_caldav
 	$(BIN)/python -m tests.bench.bench_growth
 	$(BIN)/python -m tests.bench.bench_burst
 	$(BIN)/python -m tests.bench.bench_scale_out
