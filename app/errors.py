@@ -1,4 +1,5 @@
 """The small vocabulary of domain errors, translated to HTTP or notifications at the edge."""
+from app.i18n import N_
 
 
 class DomainError(Exception):
@@ -36,7 +37,7 @@ class Conflict(DomainError):
 class SlotUnavailable(Conflict):
     """The requested time is not offered (any more)."""
 
-    def __init__(self, detail: str = 'That time is no longer available. Please pick another time.') -> None:
+    def __init__(self, detail: str = N_('That time is no longer available. Please pick another time.')) -> None:
         super().__init__(detail)
 
 

@@ -142,7 +142,7 @@ class SlotPicker:
         self.banner.clear()
         if self.data.degraded:
             with self.banner:
-                ui.label(self.data.degraded).classes(design.WARNING).props('role=alert').mark('degraded')
+                ui.label(self.t.gettext(self.data.degraded)).classes(design.WARNING).props('role=alert').mark('degraded')
         self.calendar_box.clear()
         self.day_buttons = {}
         if self.loading and not self.loaded_once:

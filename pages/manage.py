@@ -36,7 +36,8 @@ async def manage_page(request: Request, uid: str, token: str = '', action: str =
     try:
         view = await off_loop(_guarded_view, _client_address(request), uid, token)
     except RateLimited as exc:
-        not_found(exc.detail, t=page_translator(request, lang))
+        t = page_translator(request, lang)
+        not_found(t.gettext(exc.detail), t=t)
         ui.context.client.status_code = 429
         return
     except NotFound:
@@ -184,7 +185,7 @@ class ManageFlow:
             self._open_picker()
             return
         except (Conflict, NotFound) as exc:
-            ui.notify(exc.detail, type='negative')
+            ui.notify(self.t.gettext(exc.detail), type='negative')
             self.view = await off_loop(_guarded_view, self.address, self.view.uid, self.view.token)
             self._render()
             return
@@ -280,7 +281,7 @@ class ManageFlow:
                 await self.picker.reload()
             return
         except (Conflict, NotFound) as exc:
-            ui.notify(exc.detail, type='negative')
+            ui.notify(self.t.gettext(exc.detail), type='negative')
             return
         except OperationalError:
             ui.notify(_('The meeting could not be moved right now. Please try again.'), type='negative')

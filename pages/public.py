@@ -306,7 +306,7 @@ class BookingFlow:
             self._back(self.t.gettext('Sorry, that time was just taken. Here are the times that are still free.'))
             return
         except (InvalidInput, NotFound, Conflict, RateLimited) as exc:
-            self.form.show_error(exc.detail)
+            self.form.show_error(self.t.gettext(exc.detail))  # the known messages are in the catalogs
             return
         except OperationalError:
             self.form.show_error(

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import Unavailable
+from app.i18n import N_
 from app.models import HOLDING, LONGEST_BOOKING, Booking, BookingStatus, EventType, Schedule
 from services import event_types, offer_cache, schedules, slots
 from services.calendars import busy
@@ -17,8 +18,9 @@ MARGIN = timedelta(days=2)  # room for buffers and windows that run through midn
 YEARS = (1971, 9000)
 
 
-CALENDARS_UNCHECKED = ("Some of the host's calendars can't be checked right now, so those times aren't offered. "
-                      'Please try again in a few minutes.')
+CALENDARS_UNCHECKED = N_("Some of the host's calendars can't be checked right now, so those times aren't offered. "
+                         'Please try again in a few minutes.')
+CALENDAR_UNCHECKED = N_("The host's calendar can't be checked right now. Please try again in a few minutes.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def is_offered(*, session: Session, event_type: EventType, start: datetime, now:
     found = offer(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1), now=now,
                   exclude_uid=exclude_uid, mode='locked', duration=duration)  # under the write lock: cache only
     if found.problem:
-        raise Unavailable("The host's calendar can't be checked right now. Please try again in a few minutes.")
+        raise Unavailable(CALENDAR_UNCHECKED)
     return next((slot for slot in found.slots if slot.start == start), None)
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app import crypto, db, events
 from app.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.i18n import N_
 from app.models import (
     BOOKING_CANCELLED,
     BOOKING_CONFIRMED,
@@ -64,7 +65,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
             return replay
     if not availability.is_offered(session=session, event_type=event_type, start=start, now=now, duration=minutes):
         if event_type.seats > 1:
-            raise SlotUnavailable('All seats at this time were just taken. Please pick another time.')
+            raise SlotUnavailable(N_('All seats at this time were just taken. Please pick another time.'))
         raise SlotUnavailable()
     token, uid = crypto.new_token(), secrets.token_urlsafe(16)
     pending = event_type.requires_confirmation

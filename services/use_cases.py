@@ -14,12 +14,13 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, DomainError, NotFound, RateLimited, SlotUnavailable
+from app.i18n import N_
 from app.metrics import BOOKINGS
 from app.models import Booking, EventType, utcnow
 from services import attempts, availability, booking_limits, bookings, event_types, public, team_use_cases, validation
 from services.bookings import Invitee, Receipt
 
-TOO_MANY_GUESSES = 'Too many attempts; please wait a few minutes and use the link from your e-mail.'
+TOO_MANY_GUESSES = N_('Too many attempts; please wait a few minutes and use the link from your e-mail.')
 
 
 # --- invitees ------------------------------------------------------------------------------------------------

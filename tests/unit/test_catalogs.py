@@ -19,7 +19,8 @@ INVITEE_FILES = ('pages/public.py', 'pages/manage.py', 'pages/language.py', 'com
                  'components/event_header.py', 'components/frame.py', 'components/language_picker.py',
                  'components/month_calendar.py', 'components/slot_picker.py', 'components/timezone_select.py',
                  'services/notifications/templates.py', 'services/notifications/preferences.py',
-                 'services/notifications/worker.py', 'services/public.py')
+                 'services/notifications/worker.py', 'services/public.py', 'services/availability.py',
+                 'services/bookings.py', 'services/use_cases.py', 'app/errors.py', 'pages/team_public.py')
 PLACEHOLDER = re.compile(r'\{[a-z_]*\}')
 
 
