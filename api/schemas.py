@@ -364,6 +364,16 @@ class ApiKeyExport(Public):
     revoked: bool
 
 
+class WebhookPublic(Public):
+    """A webhook subscription (never its secret)."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: Time
+
+
 class AccountExport(Public):
     """Everything stored about a host, without secrets."""
 
@@ -375,6 +385,7 @@ class AccountExport(Public):
     bookings: list[BookingPublic]
     sign_in: list[IdentityExport]
     api_keys: list[ApiKeyExport]
+    webhooks: list[WebhookPublic]
 
 
 # --- errors -----------------------------------------------------------------------------------------------------

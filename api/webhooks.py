@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.host import HostId
-from api.schemas import Time, problems
+from api.schemas import Time, WebhookPublic, problems
 from app.db import session_scope
 from services import validation
 from services.webhooks import EVENTS, subscriptions
@@ -24,16 +24,6 @@ class WebhookRequest(BaseModel):
     url: str = Field(max_length=subscriptions.MAX_URL_LENGTH, description='https on a public address')
     events: list[str] | None = Field(default=None, max_length=len(EVENTS),
                                      description=f"Any of {', '.join(EVENTS)}; all of them when left out")
-
-
-class WebhookPublic(BaseModel):
-    model_config = ConfigDict(extra='forbid')
-
-    id: int
-    url: str
-    events: list[str]
-    active: bool
-    created_at: Time
 
 
 class WebhookCreatedPublic(WebhookPublic):

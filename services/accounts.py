@@ -33,6 +33,7 @@ from app.models import (
 )
 from services import bookings, event_types, hosts, schedules, validation
 from services.event_types import EventTypeInput
+from services.webhooks import subscriptions as webhook_subscriptions
 
 T = TypeVar('T')
 log = logging.getLogger(__name__)
@@ -347,6 +348,8 @@ def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
         'api_keys': [{'label': k.label, 'prefix': k.prefix, 'created_at': k.created_at.isoformat(),
                       'revoked': k.revoked_at is not None}
                      for k in session.exec(select(ApiKey).where(ApiKey.host_id == host_id))],
+        'webhooks': [webhook_subscriptions.subscription_json(s)
+                     for s in webhook_subscriptions.list_subscriptions(session=session, host_id=host_id)],
     }
 
 

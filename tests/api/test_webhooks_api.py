@@ -115,3 +115,12 @@ def test_deleting_a_webhook_and_other_hosts_get_404(client: TestClient, ada: dic
     assert client.delete(f"/webhooks/{hook['id']}", headers=ada['auth']).status_code == 404
     assert client.get('/webhooks', headers=ada['auth']).json() == []
     assert client.get('/webhooks/99999999999999999999/deliveries', headers=ada['auth']).status_code == 422
+
+
+def test_the_account_export_lists_webhooks_without_their_secret(client: TestClient, ada: dict) -> None:
+    hook = client.post('/webhooks', headers=ada['auth'], json={'url': 'https://93.184.216.34/hook',
+                                                               'events': ['booking.created']}).json()
+    exported = client.get('/me/export', headers=ada['auth'])
+    assert exported.status_code == 200
+    assert exported.json()['webhooks'] == [{k: v for k, v in hook.items() if k != 'secret'}]
+    assert hook['secret'] not in exported.text and hook['secret'][len('whsec_'):] not in exported.text
