@@ -104,3 +104,28 @@ def test_a_subject_the_host_typed_stays_as_typed(booked: bookings.Receipt) -> No
     mailer = Recorder()
     drain(mailer)
     assert subject(by_kind(mailer)['confirmation']) == 'See you soon, Grete Hopper!'
+
+
+def test_a_german_request_and_its_decline_are_german(booked: bookings.Receipt) -> None:
+    with session_scope(write=True) as session:
+        host = session.get(Host, booked.booking.host_id)
+        assert host is not None
+        review = make_event_type(session, host, slug='review', title='Review', requires_confirmation=True,
+                                 location={'kind': 'phone', 'value': ''})
+    with session_scope(write=True) as session:
+        request = bookings.book_slot(session=session, event_type=review, now=NOW, invitee=GRETE,
+                                     start=at(next_monday(), '11:00', 'Europe/Berlin'))
+    mailer = Recorder()
+    drain(mailer)
+    asked = next(m for _, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'request')
+    assert subject(asked).startswith('Angefragt: Review mit Ada Lovelace am Montag, ')
+    assert subject(asked).endswith('(Bestätigung ausstehend)')
+    assert 'Status: Wartet auf die Bestätigung durch Ada Lovelace' in str(parts(asked)['text/plain'])
+    with session_scope(write=True) as session:
+        bookings.decline_booking(session=session, booking=session.get(Booking, request.booking.id),
+                                 reason='Ausgebucht', now=NOW)
+    drain(mailer)
+    declined = next(m for _, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'declined')
+    assert subject(declined).startswith('Abgelehnt: Review mit Ada Lovelace am Montag, ')
+    text = str(parts(declined)['text/plain'])
+    assert 'Status: Abgelehnt von Ada Lovelace' in text and 'Grund: Ausgebucht' in text and 'Erneut buchen' in text
