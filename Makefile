@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_growth
 	$(BIN)/python -m tests.bench.bench_burst
 	$(BIN)/python -m tests.bench.bench_scale_out
+	$(BIN)/python -m tests.bench.bench_teams
 
 lint: install
 	$(BIN)/ruff check .

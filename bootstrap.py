@@ -21,7 +21,7 @@ from app.db import init_engine, migrate, session_scope
 from app.models import utcnow
 from jobs import OutboxJobs
 from pages import live, register_pages
-from services import hosts, keys, offer_cache, use_cases
+from services import hosts, keys, offer_cache, team_slots, use_cases
 from services.calendars import busy
 from services.notifications import mailers, worker
 from web import failures, logs
@@ -53,7 +53,7 @@ def prepare(settings: Settings) -> None:
 def listen() -> Callable[[], None]:
     """Subscribe the in-process listeners, live pages' change counter first (it must count a change before any
     page refreshes); returns the function that unsubscribes them all."""
-    stops = [live.listen(), busy.listen(), offer_cache.listen()]
+    stops = [live.listen(), busy.listen(), offer_cache.listen(), team_slots.listen()]
 
     def stop() -> None:
         for unsubscribe in stops:

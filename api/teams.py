@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.host import HostId
@@ -152,7 +153,7 @@ def list_slots(team_slug: str, slug: str, start: Annotated[str, Query(descriptio
                timezone_name: Annotated[str, Query(alias='timezone')] = 'UTC',
                duration: Annotated[int | None, Query(description="One of the event type's duration_options, "
                                                                  'in minutes (default: its duration)')] = None,
-               ) -> dict[str, Any]:
+               ) -> Response:
     """Free start times for the invitee's local dates start..end (at most 62 days): a time is offered when a
     member is free (round robin) or every member is (collective)."""
     zone_name = validation.time_zone(timezone_name)
@@ -170,7 +171,9 @@ def list_slots(team_slug: str, slug: str, start: Annotated[str, Query(descriptio
                                                                for s in found.slots]}
     if found.problem:
         answer['notice'] = availability.CALENDARS_UNCHECKED
-    return answer
+    # built to SlotsPublic's shape here and serialised once (a month of a big team holds ~1,000 slots), like a
+    # host's; tests/api/test_teams_api.py checks the shape against the schema
+    return Response(orjson.dumps(answer), media_type='application/json')
 
 
 @public_router.post('/{team_slug}/{slug}/bookings', status_code=201, response_model=TeamBookingPublic,

@@ -119,6 +119,17 @@ def _seated(*, schedule: Schedule, rules: EventRules, now: datetime, start: date
 
 def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
              busy: Iterable[Busy], bookings: Sequence[ExistingBooking]) -> list[Slot]:
+    length, utc = rules.duration * 60, timezone.utc
+    return [Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc))
+            for s in offered_starts(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy,
+                                    bookings=bookings)]
+
+
+def offered_starts(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
+                   busy: Iterable[Busy] = (), bookings: Sequence[ExistingBooking] = (),
+                   shared: dict[tuple[object, ...], list[tuple[int, int]]] | None = None) -> list[int]:
+    """The starts `offered_slots` gives without seats, as POSIX seconds: for merging many hosts' offers (a team)
+    in one pass. `shared` keeps rule 1's windows between calls for hosts of one schedule."""
     zone = ZoneInfo(schedule.timezone)
     step = (rules.interval or rules.duration) * 60
     length = rules.duration * 60
@@ -127,7 +138,12 @@ def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: dat
     hi = min(math.ceil(end.timestamp()), _window_end(now, zone, rules.max_days_ahead))
     if max(lo, earliest) >= hi or step <= 0 or length <= 0:
         return []
-    windows = _windows(schedule, zone, max(lo, earliest), hi, earliest, rules.duration)
+    key = (id(schedule), max(lo, earliest), hi, earliest, rules.duration)
+    windows = shared.get(key) if shared is not None else None
+    if windows is None:
+        windows = _windows(schedule, zone, max(lo, earliest), hi, earliest, rules.duration)
+        if shared is not None:
+            shared[key] = windows
     blocked = _blocked(busy, bookings, rules)
     full_days = _full_periods(bookings, zone, rules)
     alignment = _alignment(step // 60)
@@ -138,13 +154,10 @@ def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: dat
         s = _align(max(r0, earliest), alignment, zone)
         if s < lo:
             s += -(-(lo - s) // step) * step
-        while s + length <= r1 and s < hi:
-            starts.append(s)
-            s += step
+        starts.extend(range(s, min(r1 - length, hi - 1) + 1, step))  # s, s + step, ... while s + D <= r1, s < hi
     if full_days:
         starts = [s for s in starts if not _inside(s, full_days)]
-    utc = timezone.utc
-    return [Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc)) for s in starts]
+    return starts
 
 
 def is_offered(*, start: datetime, schedule: Schedule, rules: EventRules, now: datetime, busy: Iterable[Busy] = (),

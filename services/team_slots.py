@@ -10,16 +10,18 @@ same window, and the merge is one pass over the sorted starts.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app import events
 from app.errors import Unavailable
 from app.models import HOLDING, LONGEST_BOOKING, Booking, EventType, Schedule, TeamEventMember
-from services import event_types, schedules, slots
+from services import event_types, offer_cache, schedules, slots
 from services.availability import CALENDARS_UNCHECKED, MARGIN, YEARS
 from services.calendars import busy as calendar_busy
 
@@ -50,11 +52,34 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
         return TeamOffer([])
     rules = event_types.engine_rules(event_type, duration)
     members = member_times(session=session, event_type=event_type, start=start, end=end, now=now, mode=mode)
-    offered = [slots.offered_slots(schedule=m.schedule, rules=rules, now=now, start=start, end=end, busy=m.busy,
-                                   bookings=m.bookings) for m in members]
-    merged = _union(offered) if event_type.assignment != 'collective' else _intersection(offered)
     problem = '; '.join(m.problem for m in members if m.problem)
-    return TeamOffer(merged, problem)
+    if rules.seats > 1:  # seats left differ per member: the engine's slots, merged by start
+        offered = [slots.offered_slots(schedule=m.schedule, rules=rules, now=now, start=start, end=end, busy=m.busy,
+                                       bookings=m.bookings) for m in members]
+        return TeamOffer(_union(offered) if event_type.assignment != 'collective' else _intersection(offered),
+                         problem)
+    return TeamOffer(merged_slots(members, rules, now, start, end, collective=event_type.assignment == 'collective'),
+                     problem)
+
+
+def merged_slots(members: list[MemberTimes], rules: slots.EventRules, now: datetime, start: datetime, end: datetime,
+                 *, collective: bool) -> list[slots.Slot]:
+    """Each member's starts from the engine as plain seconds (members of one schedule share its windows), merged
+    in one pass: the union, or the starts every member has; only the result becomes slots."""
+    shared: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    found: set[int] | None = None
+    for member in members:
+        starts = slots.offered_starts(schedule=member.schedule, rules=rules, now=now, start=start, end=end,
+                                      busy=member.busy, bookings=member.bookings, shared=shared)
+        if found is None:
+            found = set(starts)
+        elif collective:
+            found.intersection_update(starts)
+        else:
+            found.update(starts)
+    length, utc = rules.duration * 60, timezone.utc
+    return [slots.Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc))
+            for s in sorted(found or ())]
 
 
 def free_members(*, session: Session, event_type: EventType, start: datetime, now: datetime,
@@ -78,20 +103,24 @@ def free_members(*, session: Session, event_type: EventType, start: datetime, no
 def member_times(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
                  mode: str = 'page', host_ids: list[int] | None = None,
                  exclude_uids: set[str] | None = None) -> list[MemberTimes]:
-    """Each member's schedule, calendar busy times and bookings around [start, end), read in one query per kind."""
-    hosting = {r.host_id: r.schedule_id for r in session.exec(
-        select(TeamEventMember).where(TeamEventMember.event_type_id == event_type.id))}
+    """Each member's schedule, calendar busy times and bookings around [start, end), read in one query per kind
+    (a page's read takes the members' schedules and bookings from memory when they are current)."""
+    hosting, chosen = _plan(session, event_type, cached=mode == 'page' and host_ids is None)
     ids = sorted(hosting if host_ids is None else set(host_ids))
     if not ids:
         return []
-    chosen = _schedules(session, ids, hosting)
+    if not set(ids) <= set(chosen):
+        chosen = _schedules(session, ids, hosting)
     calendars = calendar_busy.busy_times_of_hosts(host_ids=ids, start=start - MARGIN, end=end + MARGIN,
                                                   session=session, mode=mode)
     lo, hi = max(start, now) - MARGIN, end + MARGIN
     rules = event_types.engine_rules(event_type)
     if rules.weekly_limit or rules.monthly_limit:
         lo, hi = lo - LIMIT_PERIOD_MARGIN, hi + LIMIT_PERIOD_MARGIN
-    booked = _bookings(session, ids, event_type.id, lo, hi, exclude_uids or set())
+    if mode == 'page' and not exclude_uids and lo == max(start, now) - MARGIN:  # no weekly or monthly counts
+        booked = _cached_bookings(session, ids, event_type.id, lo, hi, now)
+    else:
+        booked = _bookings(session, ids, event_type.id, lo, hi, exclude_uids or set())
     moving = _moving_blocks(session, exclude_uids or set())
     return [MemberTimes(host_id, chosen[host_id], _without(calendars[host_id].busy, moving),
                         booked.get(host_id, []), calendars[host_id].problem) for host_id in ids if host_id in chosen]
@@ -129,6 +158,46 @@ def _intersection(offered: list[list[slots.Slot]]) -> list[slots.Slot]:
         return []
     common = set.intersection(*({s.start for s in found} for found in offered))
     return [s for s in offered[0] if s.start in common]
+
+
+PLAN_SECONDS = 30.0
+_plans: dict[int, tuple[float, dict[int, int | None], dict[int, slots.Schedule]]] = {}
+
+
+def _plan(session: Session, event_type: EventType, *, cached: bool) -> tuple[dict[int, int | None],
+                                                                           dict[int, slots.Schedule]]:
+    """Who hosts the event type and each one's engine schedule; kept for pages until a settings change of anybody
+    (schedules, teams, event types) or PLAN_SECONDS."""
+    found = _plans.get(event_type.id or 0) if cached else None
+    if found is not None and found[0] > time.monotonic():
+        return found[1], found[2]
+    changes = _changes[0]
+    hosting = {r.host_id: r.schedule_id for r in session.exec(
+        select(TeamEventMember).where(TeamEventMember.event_type_id == event_type.id))}
+    chosen = _schedules(session, sorted(hosting), hosting) if hosting else {}
+    if changes == _changes[0]:
+        _plans[event_type.id or 0] = (time.monotonic() + PLAN_SECONDS, hosting, chosen)
+    return hosting, chosen
+
+
+_changes = [0]
+
+
+def listen() -> Callable[[], None]:
+    """Forget the kept plans after every committed settings change (the composition root wires this up)."""
+    def forget(_event: events.SettingsChanged) -> None:
+        _changes[0] += 1
+        _plans.clear()
+    _plans.clear()
+    return events.subscribe_settings(forget)
+
+
+def _cached_bookings(session: Session, ids: list[int], event_type_id: int | None, lo: datetime, hi: datetime,
+                     now: datetime) -> dict[int, list[slots.ExistingBooking]]:
+    cache = offer_cache.get()
+    return {host_id: [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type_id)
+                      for _, start, end, before, after, type_id in cache.bookings(session, host_id, lo, hi, now)]
+            for host_id in ids}
 
 
 def _schedules(session: Session, ids: list[int], hosting: dict[int, int | None]) -> dict[int, slots.Schedule]:

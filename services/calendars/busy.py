@@ -164,28 +164,41 @@ def busy_times_of_hosts(*, host_ids: list[int], start: datetime, end: datetime, 
     in place, only the others fetched (in parallel)."""
     # pages may trust a recent 'no connections'; a booking's re-check always asks the database
     wanted = [h for h in host_ids if mode != 'page' or not surely_without_calendars(h)]
-    found: dict[int, list[Connection]] = {h: [] for h in host_ids}
+    found: dict[int, list[int]] = {h: [] for h in host_ids}
+    lo, hi = _day(start), _day(end) + timedelta(days=1)
+    results: dict[int, tuple[list[Busy], str]] = {}
     if wanted:
-        rows = session.exec(select(CalendarConnection).where(col(CalendarConnection.host_id).in_(wanted))
-                            .order_by(col(CalendarConnection.id))).all()
-        zones = dict(session.exec(select(Host.id, Host.timezone).where(
-            col(Host.id).in_({r.host_id for r in rows}))).all()) if rows else {}
-        for row in rows:
-            found[row.host_id].append(Connection.of(row, zone=zones.get(row.host_id, 'UTC')))
+        rows = session.exec(select(CalendarConnection.id, CalendarConnection.host_id).where(
+            col(CalendarConnection.host_id).in_(wanted)).order_by(col(CalendarConnection.id))).all()
+        for connection_id, host_id in rows:
+            found[host_id].append(connection_id or 0)
+            entry = _cache.find(connection_id or 0, lo, hi)  # fresh cached windows are read in place
+            if entry is not None and time.monotonic() - entry.fetched < get_settings().calendar_fresh_seconds:
+                results[connection_id or 0] = (entry.busy, '')
         for host_id in wanted:
-            _host_connections[host_id] = {c.id for c in found[host_id]}
+            _host_connections[host_id] = set(found[host_id])
             if not found[host_id]:
                 _no_connections[host_id] = time.monotonic() + NO_CONNECTIONS_SECONDS
             else:
                 _no_connections.pop(host_id, None)
-    lo, hi = _day(start), _day(end) + timedelta(days=1)
-    every = [c for connections_ in found.values() for c in connections_]
-    results = dict(zip([c.id for c in every], _pool.map(lambda c: _busy_of(c, lo, hi, mode), every)))
+        results |= _fetch_busy(session, [i for ids in found.values() for i in ids if i not in results], lo, hi, mode)
     answer = {}
-    for host_id, connections_ in found.items():
-        busy = sorted((block for c in connections_ for block in results[c.id][0]), key=lambda b: (b.start, b.end))
-        answer[host_id] = HostBusy(busy, '; '.join(results[c.id][1] for c in connections_ if results[c.id][1]))
+    for host_id, ids in found.items():
+        busy = sorted((block for i in ids for block in results[i][0]), key=lambda b: (b.start, b.end))
+        answer[host_id] = HostBusy(busy, '; '.join(results[i][1] for i in ids if results[i][1]))
     return answer
+
+
+def _fetch_busy(session: Session, connection_ids: list[int], lo: datetime, hi: datetime,
+                mode: str) -> dict[int, tuple[list[Busy], str]]:
+    """Busy times of connections whose cache is not fresh, in parallel (their secrets decrypted only now)."""
+    if not connection_ids:
+        return {}
+    rows = session.exec(select(CalendarConnection).where(col(CalendarConnection.id).in_(connection_ids))).all()
+    zones = dict(session.exec(select(Host.id, Host.timezone).where(
+        col(Host.id).in_({r.host_id for r in rows}))).all())
+    every = [Connection.of(row, zone=zones.get(row.host_id, 'UTC')) for row in rows]
+    return dict(zip([c.id for c in every], _pool.map(lambda c: _busy_of(c, lo, hi, mode), every)))
 
 
 def _busy_of(connection: Connection, start: datetime, end: datetime, mode: str) -> tuple[list[Busy], str]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from api.schemas import SlotsPublic
 from app.db import session_scope
 from services import hosts
 from tests.factories import at, make_event_type, make_host, next_monday
@@ -48,6 +49,7 @@ def book(client: TestClient, slug: str, clock: str, n: int = 0, team: str = 'sup
 def starts(client: TestClient, path: str) -> list[str]:
     r = client.get(path, params={'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(), 'timezone': 'Europe/London'})
     assert r.status_code == 200, r.text
+    SlotsPublic.model_validate(r.json())  # the answer has the host slots' documented shape
     return [s['start'][11:16] for s in r.json()['slots']]
 
 
