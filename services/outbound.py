@@ -50,7 +50,10 @@ class Target:
 def resolve(url: str, *, allow_private: bool, noun: str, plural: str) -> Target:
     """Check a URL and resolve its host once; every address it has must be public unless private ones are allowed.
     `noun` and `plural` name what the URL is in the errors ('calendar feed', 'Calendar feeds')."""
-    parsed = urlparse(url.strip())
+    try:
+        parsed = urlparse(url.strip())
+    except ValueError:  # an unclosed IPv6 bracket, say
+        raise InvalidInput(f'This is not a {noun} address') from None
     if parsed.scheme != 'https' and not (allow_private and parsed.scheme == 'http'):
         raise InvalidInput(f'A {noun} address must start with https://')
     try:

@@ -60,6 +60,10 @@ def test_wrong_passwords_and_addresses_are_a_clear_400(client: TestClient, ada: 
     assert client.post('/calendars', headers=ada['auth'],
                        json={'kind': 'caldav', 'url': caldav_user.url, 'username': 'a'}).status_code == 422
     assert client.post('/calendars', headers=ada['auth'], json={'kind': 'exchange', 'url': 'x'}).status_code == 422
+    for kind, url in (('caldav', 'https://['), ('ics', 'https://['), ('caldav', 'https://exa mple.org/dav')):
+        body = caldav_body(caldav_user, url=url) if kind == 'caldav' else {'kind': 'ics', 'url': url}
+        garbled = client.post('/calendars', headers=ada['auth'], json=body)
+        assert garbled.status_code == 400 and 'address' in garbled.json()['detail'], garbled.text
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', False)
     private = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user))
     assert private.status_code == 400 and 'https://' in private.json()['detail']
