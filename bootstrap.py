@@ -24,6 +24,7 @@ from pages import live, register_pages
 from services import hosts, keys, offer_cache, team_slots, use_cases
 from services.calendars import busy
 from services.notifications import mailers, worker
+from services.webhooks import subscriptions as webhook_subscriptions
 from web import failures, logs
 
 
@@ -91,12 +92,19 @@ def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
     stopping = threading.Event()  # set at shutdown: a pass finishes the messages in hand and gives back the rest
     jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
                       poll_seconds=settings.outbox_poll_seconds, stopping=stopping,
-                      chores=lambda: use_cases.decline_expired_requests(now=utcnow()))
+                      chores=_upkeep)
     nicegui_app.on_startup(worker.take_back_abandoned)  # before the first pass: killed workers' claims come back
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
     nicegui_app.on_shutdown(lambda: jobs.stop())  # no argument: NiceGUI would pass itself to a one-argument handler
     return jobs
+
+
+def _upkeep() -> None:
+    """The periodic chores: requests whose start passed undecided are declined, old webhook deliveries forgotten."""
+    now = utcnow()
+    use_cases.decline_expired_requests(now=now)
+    webhook_subscriptions.prune_log(now=now)
 
 
 def _close_pages() -> None:

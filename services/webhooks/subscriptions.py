@@ -5,21 +5,24 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from app import crypto
 from app.config import get_settings
+from app.db import session_scope
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import WebhookDelivery, WebhookSubscription
 from services import outbound, validation
-from services.webhooks import EVENTS, record_test
+from services.webhooks import CANCELLED, DELIVERED, EVENTS, FAILED, record_test
 
 MAX_SUBSCRIPTIONS = 10
 MAX_URL_LENGTH = 2000
 LOG_LIMIT = 100
+LOG_RETENTION = timedelta(days=30)  # finished deliveries are forgotten after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,16 @@ def deliveries(*, session: Session, host_id: int, subscription_id: int,
     return list(session.exec(select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
                              .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
                              .limit(limit)))
+
+
+def prune_log(*, now: datetime) -> int:
+    """Forget finished deliveries older than LOG_RETENTION (an upkeep chore, in its own unit of work); returns how
+    many. Deliveries still pending or retrying are kept whatever their age."""
+    with session_scope(write=True) as session:
+        result = session.execute(delete(WebhookDelivery).where(
+            col(WebhookDelivery.created_at) < now - LOG_RETENTION,
+            col(WebhookDelivery.status).in_((DELIVERED, FAILED, CANCELLED))))
+    return int(getattr(result, 'rowcount', 0) or 0)
 
 
 def subscription_json(subscription: WebhookSubscription) -> dict[str, Any]:

@@ -400,3 +400,15 @@ def test_the_endpoint_is_contacted_at_exactly_the_address_that_was_checked(
     [request] = receiver.received  # ...and reached there, under its own name
     assert request.headers['host'] == f'hooks.example:{port}'
     assert [e.status for e in log(created)] == ['delivered']
+
+
+def test_finished_deliveries_are_forgotten_after_thirty_days_and_waiting_ones_kept(
+        setup: dict, receiver: Receiver) -> None:
+    created = subscribe(setup, receiver.url)
+    book(setup)  # delivered below
+    receipt = book(setup, at(setup['monday'], '11:00', 'Europe/Berlin'))
+    drain()
+    use_cases.cancel_as_host(host_id=setup['host'].id, uid=receipt.booking.uid, reason='', now=NOW)  # still pending
+    assert subscriptions.prune_log(now=NOW + timedelta(days=29)) == 0
+    assert subscriptions.prune_log(now=NOW + timedelta(days=31)) == 2
+    assert [(e.event, e.status) for e in log(created)] == [('booking.cancelled', 'pending')]
