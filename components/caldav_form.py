@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from app.i18n import _
 from components import design
 
 Presets = dict[str, tuple[str, str, str]]  # key -> (name, address with '{host}', where the app password is made)
@@ -19,25 +20,25 @@ class CalDavForm:
         with ui.column().classes('w-full gap-2').mark('caldav-form'):
             with ui.row().classes('w-full items-start gap-2'):
                 self.preset = ui.select({k: name for k, (name, _, _) in presets.items()}, value=first,
-                                        label='Server', on_change=lambda _: self._preset_chosen()) \
+                                        label=_('Server'), on_change=lambda _: self._preset_chosen()) \
                     .props('outlined').classes('w-56').mark('caldav-preset')
-                self.server = ui.input('Your Nextcloud server (cloud.example.org)',
+                self.server = ui.input(_('Your Nextcloud server (cloud.example.org)'),
                                        on_change=lambda _: self._fill_url()) \
                     .props('outlined').classes('flex-grow').mark('caldav-server')
-            self.url = ui.input('CalDAV address (https://...)').props('outlined').classes('w-full') \
+            self.url = ui.input(_('CalDAV address (https://...)')).props('outlined').classes('w-full') \
                 .mark('caldav-url')
             self.help = ui.label('').classes(design.SUBTLE).mark('caldav-help')
             with ui.row().classes('w-full items-start gap-2'):
-                self.username = ui.input('Username').props('outlined autocomplete=username').classes('flex-grow') \
+                self.username = ui.input(_('Username')).props('outlined autocomplete=username').classes('flex-grow') \
                     .mark('caldav-username')
-                self.password = ui.input('App password', password=True, password_toggle_button=True) \
+                self.password = ui.input(_('App password'), password=True, password_toggle_button=True) \
                     .props('outlined autocomplete=new-password').classes('flex-grow').mark('caldav-password')
             with ui.row().classes('items-center gap-3'):
-                self.button = ui.button('Connect CalDAV calendar', on_click=self.connect) \
+                self.button = ui.button(_('Connect CalDAV calendar'), on_click=self.connect) \
                     .props('unelevated no-caps').mark('connect-caldav')
                 with ui.row().classes('items-center gap-2').mark('caldav-progress') as self.progress:
                     ui.spinner(size='1.5em')
-                    ui.label('Connecting to the server…').props('role=status')
+                    ui.label(_('Connecting to the server…')).props('role=status')
                 self.progress.set_visibility(False)
             self.error = ui.label('').classes('text-red-800').props('role=alert').mark('caldav-error')
         self._preset_chosen()

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.errors import DomainError
+from app.i18n import _
 from components import design
 from components.caldav_form import CalDavForm
 from components.confirm import confirm
@@ -47,9 +48,9 @@ async def integrations_page(request: Request) -> Response | None:
     who = await signed_in(request)
     if who is None:
         return await sign_in_first(request)
-    with host_frame('Integrations', active='/integrations', brand=who.host.brand_color):
-        heading('Integrations', 1, design.HEADLINE + ' m-0')
-        heading('Calendars', 2, design.TITLE + ' m-0')
+    with host_frame(_('Integrations'), active='/integrations', brand=who.host.brand_color):
+        heading(_('Integrations'), 1, design.HEADLINE + ' m-0')
+        heading(_('Calendars'), 2, design.TITLE + ' m-0')
         ui.label('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
                  'end of busy times, briefly, in memory; never titles, descriptions or attendees.') \
             .classes(design.SUBTLE)
@@ -68,14 +69,14 @@ class Integrations:
         self.who = who
         self.box = ui.column().classes('w-full gap-3').mark('connections')
         with ui.card().classes(design.CARD):
-            heading('Add a calendar', 2, design.TITLE + ' m-0')
+            heading(_('Add a calendar'), 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-2'):
                 if 'google' in get_settings().sign_in_providers:
-                    ui.button('Connect Google Calendar', icon='event',
+                    ui.button(_('Connect Google Calendar'), icon='event',
                               on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar')) \
                         .props('outline no-caps').mark('connect-google')
                 if 'microsoft' in get_settings().sign_in_providers:
-                    ui.button('Connect Microsoft 365 / Outlook', icon='event',
+                    ui.button(_('Connect Microsoft 365 / Outlook'), icon='event',
                               on_click=lambda: ui.navigate.to('/auth/login/microsoft?connect=calendar')) \
                         .props('outline no-caps').mark('connect-microsoft')
             for provider, (name, setting) in PROVIDER_SETTINGS.items():
@@ -85,10 +86,10 @@ class Integrations:
             ui.label('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
                      'Nextcloud):').classes(design.SUBTLE)
             with ui.row().classes('w-full items-start gap-2'):
-                self.url = ui.input('Feed address (https://...)').props('outlined').classes('flex-grow') \
+                self.url = ui.input(_('Feed address (https://...)')).props('outlined').classes('flex-grow') \
                     .mark('feed-url')
-                self.label = ui.input('Name').props('outlined').classes('w-48').mark('feed-name')
-                ui.button('Add feed', on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
+                self.label = ui.input(_('Name')).props('outlined').classes('w-48').mark('feed-name')
+                ui.button(_('Add feed'), on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
             ui.label('Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
                      'times count and new bookings can be written to it.').classes(design.SUBTLE)
             self.caldav = CalDavForm({k: (p.name, p.url, p.help) for k, p in caldav.PRESETS.items()},
@@ -116,21 +117,22 @@ class Integrations:
                                 ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
                         ui.badge(label, color=color).mark('status')
                         if item['status'] == 'reconnect_needed' and item['provider'] in PROVIDER_SETTINGS:
-                            ui.button('Reconnect', on_click=lambda p=item['provider']: ui.navigate.to(
+                            ui.button(_('Reconnect'), on_click=lambda p=item['provider']: ui.navigate.to(
                                 f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
                         elif item['status'] == 'reconnect_needed' and item['provider'] == 'caldav':
-                            ui.button('Reconnect', on_click=lambda i=item: self.reconnect_caldav(i)) \
+                            ui.button(_('Reconnect'), on_click=lambda i=item: self.reconnect_caldav(i)) \
                                 .props('unelevated no-caps').mark('reconnect-caldav')
                         if item['provider'] in providers.WRITERS:
-                            ui.button('Calendars…', on_click=lambda i=item: self.choose(i)) \
+                            ui.button(_('Calendars…'), on_click=lambda i=item: self.choose(i)) \
                                 .props('flat no-caps').mark('choose-calendars')
                             if item['id'] == destination:
                                 ui.badge('New bookings go here', color='blue-2', text_color='blue-10') \
                                     .mark('destination')
                             else:
-                                ui.button('Put new bookings here', on_click=lambda i=item: self.make_destination(i)) \
+                                ui.button(_('Put new bookings here'),
+                                          on_click=lambda i=item: self.make_destination(i)) \
                                     .props('flat no-caps').mark('make-destination')
-                        ui.button('Disconnect', on_click=lambda i=item: self.confirm_remove(i)) \
+                        ui.button(_('Disconnect'), on_click=lambda i=item: self.confirm_remove(i)) \
                             .props('flat no-caps color=negative').mark('disconnect')
 
     async def make_destination(self, item: dict[str, Any]) -> None:
@@ -147,7 +149,7 @@ class Integrations:
             return exc.detail
         except OperationalError:
             return 'That could not be saved right now. Please try again.'
-        ui.notify('CalDAV calendar connected', type='positive')
+        ui.notify(_('CalDAV calendar connected'), type='positive')
         await self.refresh()
         return ''
 
@@ -170,7 +172,7 @@ class Integrations:
             await self.refresh()
 
         confirm(self.dialogs, title=f'Disconnect {item["label"]}?', action='Disconnect', mark='confirm-disconnect',
-                text='Its busy times no longer block your booking pages. Google access is revoked.',
+                text=_('Its busy times no longer block your booking pages. Google access is revoked.'),
                 on_confirm=remove)
 
     async def choose(self, item: dict[str, Any]) -> None:
@@ -181,13 +183,13 @@ class Integrations:
             return
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading('Which calendars count as busy?', 2, design.TITLE + ' m-0')
+            heading(_('Which calendars count as busy?'), 2, design.TITLE + ' m-0')
             default = calendars[0]['id'] if calendars else ''
             every = item['provider'] == 'caldav'  # until the host chooses, all of a CalDAV account's calendars count
             boxes = {c['id']: ui.checkbox(c['name'], value=c['id'] in item['busy_calendars'] or (
                 not item['busy_calendars'] and (every or c['id'] in ('primary', default)))).mark('calendar-choice')
                 for c in calendars}
-            target = ui.select({c['id']: c['name'] for c in calendars}, label='New bookings are written to',
+            target = ui.select({c['id']: c['name'] for c in calendars}, label=_('New bookings are written to'),
                                value=item['target_calendar'] or ('primary' if item['provider'] == 'google'
                                                                  else default) or None) \
                 .props('outlined').classes('w-full').mark('target-calendar')
@@ -199,8 +201,8 @@ class Integrations:
                     await self.refresh()
 
             with ui.row().classes('gap-2'):
-                ui.button('Save', on_click=save).props('unelevated no-caps').mark('save-calendars')
-                ui.button('Close', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Save'), on_click=save).props('unelevated no-caps').mark('save-calendars')
+                ui.button(_('Close'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
 

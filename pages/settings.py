@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.errors import DomainError
+from app.i18n import _
 from components import design
 from components.headings import heading
 from components.host_frame import host_frame, sign_out_form
@@ -36,8 +37,8 @@ async def settings_page(request: Request) -> Response | None:
     if who is None:
         return await sign_in_first(request)
     data = await read(who, _load)
-    with host_frame('Settings', active='/settings', brand=who.host.brand_color):
-        heading('Settings', 1, design.HEADLINE + ' m-0')
+    with host_frame(_('Settings'), active='/settings', brand=who.host.brand_color):
+        heading(_('Settings'), 1, design.HEADLINE + ' m-0')
         Profile(who, data['host'])
         Notifications(who, data['notifications'])
         ApiKeys(who, data['keys'])
@@ -71,15 +72,15 @@ class Profile:
     def __init__(self, who: SignedIn, host: Any) -> None:
         self.who = who
         with ui.card().classes(design.CARD).mark('profile'):
-            heading('Profile', 2, design.TITLE + ' m-0')
-            self.name = ui.input('Name', value=host.name, validation={
+            heading(_('Profile'), 2, design.TITLE + ' m-0')
+            self.name = ui.input(_('Name'), value=host.name, validation={
                 'Please enter your name': lambda v: bool((v or '').strip()),
                 'At most 120 characters': lambda v: len(v or '') <= 120}).props('outlined').classes('w-full') \
                 .mark('profile-name')
-            self.username = ui.input('Username (your booking link)', value=host.username,
+            self.username = ui.input(_('Username (your booking link)'), value=host.username,
                                      validation=validation.username_problem) \
                 .props('outlined').classes('w-full').mark('profile-username')
-            self.intro = ui.textarea('Short introduction (shown on your public page)', value=host.intro,
+            self.intro = ui.textarea(_('Short introduction (shown on your public page)'), value=host.intro,
                                      validation={'At most 500 characters': lambda v: len(v or '') <= 500}) \
                 .props('outlined autogrow').classes('w-full').mark('profile-intro')
             with ui.row().classes('w-full items-center gap-4'):
@@ -90,10 +91,10 @@ class Profile:
                 self.color = ui.color_input('Brand colour', value=host.brand_color or '#1d4ed8',
                                             on_change=lambda e: self._contrast(e.value)) \
                     .props('outlined').classes('w-48').mark('profile-color')
-                self.color.button.props('aria-label="Pick a colour"').tooltip('Pick a colour')
+                self.color.button.props('aria-label="Pick a colour"').tooltip(_('Pick a colour'))
                 self.contrast = ui.label().mark('contrast')
                 self._contrast(self.color.value)
-            ui.button('Save profile', on_click=self.save).props('unelevated no-caps').mark('save-profile')
+            ui.button(_('Save profile'), on_click=self.save).props('unelevated no-caps').mark('save-profile')
             Picture(who, host)
 
     def _contrast(self, color: str | None) -> None:
@@ -129,10 +130,10 @@ class Picture:
     def __init__(self, who: SignedIn, host: Any) -> None:
         self.who, self.present, self.version = who, host.avatar is not None, 0
         self.initials = ''.join(part[0] for part in host.name.split()[:2]).upper() or '?'
-        heading('Picture', 3, 'text-base font-semibold m-0 mt-2')
-        ui.label('PNG, JPEG or WebP, at most 1 MB. Invitees see your initials without one.').classes(design.SUBTLE)
+        heading(_('Picture'), 3, 'text-base font-semibold m-0 mt-2')
+        ui.label(_('PNG, JPEG or WebP, at most 1 MB. Invitees see your initials without one.')).classes(design.SUBTLE)
         self.uploader = ui.upload(on_upload=self.upload, auto_upload=True, max_file_size=1_000_000,
-                                  on_rejected=lambda: ui.notify('That file is larger than 1 MB.', type='negative')) \
+                                  on_rejected=lambda: ui.notify(_('That file is larger than 1 MB.'), type='negative')) \
             .props('accept="image/png,image/jpeg,image/webp"').classes('hidden').mark('avatar-upload')
         self.box = ui.row().classes('w-full items-center gap-3')
         self.show()
@@ -147,11 +148,11 @@ class Picture:
             else:
                 with ui.element('div').classes(design.AVATAR + ' shrink-0').props('aria-hidden=true'):
                     ui.label(self.initials)
-            ui.button('Change picture' if self.present else 'Upload a picture', icon='upload',
+            ui.button(_('Change picture') if self.present else 'Upload a picture', icon='upload',
                       on_click=lambda: self.uploader.run_method('pickFiles')).props('outline no-caps') \
                 .mark('avatar-choose')
             if self.present:
-                ui.button('Remove picture', on_click=self.remove).props('flat no-caps color=negative') \
+                ui.button(_('Remove picture'), on_click=self.remove).props('flat no-caps color=negative') \
                     .mark('avatar-remove')
 
     async def upload(self, event: events.UploadEventArguments) -> None:
@@ -175,28 +176,28 @@ class Notifications:
     def __init__(self, who: SignedIn, data: dict[str, Any]) -> None:
         self.who, self.fields = who, {}
         with ui.card().classes(design.CARD).mark('notifications'):
-            heading('E-mail notifications', 2, design.TITLE + ' m-0')
+            heading(_('E-mail notifications'), 2, design.TITLE + ' m-0')
             ui.label(f'Subjects and messages may use {", ".join(data["variables"])}.').classes(design.SUBTLE)
             for kind, info in data['kinds'].items():
                 with ui.expansion(info['label'], icon='mail').classes('w-full').mark(f'kind-{kind}'):
-                    enabled = ui.switch('Send this e-mail', value=info['enabled']).mark(f'enabled-{kind}')
-                    subject = ui.input('Subject', value=info['subject'], validation={
+                    enabled = ui.switch(_('Send this e-mail'), value=info['enabled']).mark(f'enabled-{kind}')
+                    subject = ui.input(_('Subject'), value=info['subject'], validation={
                         'A single line of at most 200 characters': lambda v: len(v or '') <= 200}) \
                         .props('outlined').classes('w-full').mark(f'subject-{kind}')
-                    message = ui.textarea('Custom message (optional)', value=info['message']) \
+                    message = ui.textarea(_('Custom message (optional)'), value=info['message']) \
                         .props('outlined autogrow').classes('w-full').mark(f'message-{kind}')
                     self.fields[kind] = (enabled, subject, message)
-            self.offsets = ui.input('Reminders, in minutes before the meeting (comma-separated)',
+            self.offsets = ui.input(_('Reminders, in minutes before the meeting (comma-separated)'),
                                     value=', '.join(str(o) for o in data['reminder_offsets_minutes'])) \
                 .props('outlined').classes('w-full').mark('reminder-offsets')
-            ui.button('Save notifications', on_click=self.save).props('unelevated no-caps') \
+            ui.button(_('Save notifications'), on_click=self.save).props('unelevated no-caps') \
                 .mark('save-notifications')
 
     async def save(self) -> None:
         try:
             offsets = [int(part) for part in (self.offsets.value or '').replace(' ', '').split(',') if part]
         except ValueError:
-            ui.notify('Reminder times are whole minutes, such as 1440, 60', type='negative')
+            ui.notify(_('Reminder times are whole minutes, such as 1440, 60'), type='negative')
             return
         kinds = {kind: {'enabled': e.value, 'subject': s.value or '', 'message': m.value or ''}
                  for kind, (e, s, m) in self.fields.items()}
@@ -213,13 +214,13 @@ class ApiKeys:
     def __init__(self, who: SignedIn, keys: list[Any]) -> None:
         self.who = who
         with ui.card().classes(design.CARD).mark('api-keys'):
-            heading('API keys', 2, design.TITLE + ' m-0')
-            ui.label('For scripts and integrations: send "Authorization: Bearer <key>" to /api/v1.') \
+            heading(_('API keys'), 2, design.TITLE + ' m-0')
+            ui.label(_('For scripts and integrations: send "Authorization: Bearer <key>" to /api/v1.')) \
                 .classes(design.SUBTLE)
             self.list = ui.column().classes('w-full gap-1')
             with ui.row().classes('items-center gap-2'):
-                self.label = ui.input('Label (what the key is for)').props('outlined dense').mark('api-key-label')
-                ui.button('Create key', on_click=self.create).props('outline no-caps').mark('create-api-key')
+                self.label = ui.input(_('Label (what the key is for)')).props('outlined dense').mark('api-key-label')
+                ui.button(_('Create key'), on_click=self.create).props('outline no-caps').mark('create-api-key')
             self.secret = ui.column().classes('w-full')
         self.show(keys)
 
@@ -227,15 +228,15 @@ class ApiKeys:
         self.list.clear()
         with self.list:
             if not keys:
-                ui.label('No API keys yet.').classes(design.SUBTLE)
+                ui.label(_('No API keys yet.')).classes(design.SUBTLE)
             for key in keys:
                 with ui.row().classes('items-center gap-3').mark('api-key'):
                     ui.label(f'{key.prefix}… {key.label or "(no label)"}').classes('font-mono')
                     ui.label(f'created {key.created_at:%d %b %Y}').classes(design.SUBTLE)
                     if key.revoked_at:
-                        ui.label('revoked').classes('text-red-700')
+                        ui.label(_('revoked')).classes('text-red-700')
                     else:
-                        ui.button('Revoke', on_click=lambda k=key: self.revoke(k.id)) \
+                        ui.button(_('Revoke'), on_click=lambda k=key: self.revoke(k.id)) \
                             .props('flat dense no-caps color=negative').mark('revoke-api-key')
 
     async def create(self) -> None:
@@ -244,10 +245,10 @@ class ApiKeys:
             return
         self.secret.clear()
         with self.secret:
-            ui.label('Copy this key now; it is shown only once:').classes('font-medium')
+            ui.label(_('Copy this key now; it is shown only once:')).classes('font-medium')
             with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
                 ui.label(secret).classes(design.CODE + ' break-all min-w-0').mark('new-api-key')
-                ui.button('Copy', icon='content_copy', on_click=lambda: copy(secret, 'Key copied')) \
+                ui.button(_('Copy'), icon='content_copy', on_click=lambda: copy(secret, 'Key copied')) \
                     .props('outline no-caps').classes('shrink-0').mark('copy-api-key')
         self.show(await read(self.who, _keys))
 
@@ -272,12 +273,12 @@ class Embedding:
     def __init__(self, who: SignedIn, origins: list[str]) -> None:
         self.who = who
         with ui.card().classes(design.CARD).mark('embedding'):
-            heading('Embedding', 2, design.TITLE + ' m-0')
+            heading(_('Embedding'), 2, design.TITLE + ' m-0')
             ui.label('Sites allowed to show your booking pages in an iframe (add ?embed=1 to the link). One origin '
                      'per line, such as https://www.example.com. None by default.').classes(design.SUBTLE)
-            self.origins = ui.textarea('Allowed origins', value='\n'.join(origins)).props('outlined autogrow') \
+            self.origins = ui.textarea(_('Allowed origins'), value='\n'.join(origins)).props('outlined autogrow') \
                 .classes('w-full').mark('embed-origins')
-            ui.button('Save embedding', on_click=self.save).props('unelevated no-caps').mark('save-embedding')
+            ui.button(_('Save embedding'), on_click=self.save).props('unelevated no-caps').mark('save-embedding')
 
     async def save(self) -> None:
         origins = [line.strip() for line in (self.origins.value or '').splitlines() if line.strip()]
@@ -290,7 +291,7 @@ class SignInMethods:
         settings, host = get_settings(), who.host
         have = {provider for provider, _ in methods}
         with ui.card().classes(design.CARD).mark('sign-in-methods'):
-            heading('How you sign in', 2, design.TITLE + ' m-0')
+            heading(_('How you sign in'), 2, design.TITLE + ' m-0')
             ui.label(f'Account e-mail: {host.email}').classes(design.SUBTLE)
             for provider, email in methods:
                 ui.label(f'{PROVIDER_NAMES.get(provider, settings.oidc_name)}: {email}').mark('sign-in-method')
@@ -305,13 +306,13 @@ class SignInMethods:
             sign_out_form('Sign out everywhere', '/auth/logout-everywhere')
         if host.is_owner and not settings.allowed_email_rules:
             with ui.card().classes(design.CARD).mark('sign-up'):
-                heading('Who can sign up', 2, design.TITLE + ' m-0')
+                heading(_('Who can sign up'), 2, design.TITLE + ' m-0')
                 ui.label('You own this CloudMeet instance. New hosts need an invitation link from you, unless '
                          'sign-up is open to anyone who reaches this site.').classes(design.SUBTLE)
                 self.invitation = ui.column().classes('w-full gap-1')
-                ui.button('Create an invitation link', on_click=self.invite).props('outline no-caps') \
+                ui.button(_('Create an invitation link'), on_click=self.invite).props('outline no-caps') \
                     .mark('create-invitation')
-                ui.switch('Open sign-up to anyone', value=open_signup, on_change=lambda e: self.toggle(e.value)) \
+                ui.switch(_('Open sign-up to anyone'), value=open_signup, on_change=lambda e: self.toggle(e.value)) \
                     .mark('open-signup')
 
     async def allow_links(self) -> None:
@@ -327,9 +328,9 @@ class SignInMethods:
         with self.invitation:
             with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
                 ui.label(link).classes(design.CODE + ' break-all min-w-0').mark('invitation-link')
-                ui.button('Copy', icon='content_copy', on_click=lambda: copy(link, 'Invitation link copied')) \
+                ui.button(_('Copy'), icon='content_copy', on_click=lambda: copy(link, 'Invitation link copied')) \
                     .props('outline no-caps').classes('shrink-0').mark('copy-invitation')
-            ui.label('Valid for 7 days, for one person.').classes(design.SUBTLE)
+            ui.label(_('Valid for 7 days, for one person.')).classes(design.SUBTLE)
 
     async def toggle(self, value: bool) -> None:
         await act(self.who, _set_signup, value,
@@ -353,13 +354,13 @@ class Privacy:
     def __init__(self, who: SignedIn) -> None:
         self.who = who
         with ui.card().classes(design.CARD).mark('privacy-actions'):
-            heading('Your data', 2, design.TITLE + ' m-0')
-            ui.label('Download everything CloudMeet stores about you, or delete your account and all of its data.') \
+            heading(_('Your data'), 2, design.TITLE + ' m-0')
+            ui.label(_('Download everything CloudMeet stores about you, or delete your account and all of its data.')) \
                 .classes(design.SUBTLE)
             with ui.row().classes('gap-2'):
-                ui.button('Download my data (JSON)', on_click=lambda: ui.navigate.to('/account/export.json')) \
+                ui.button(_('Download my data (JSON)'), on_click=lambda: ui.navigate.to('/account/export.json')) \
                     .props('outline no-caps').mark('export')
-                ui.button('Delete my account', on_click=self.confirm).props('outline no-caps color=negative') \
+                ui.button(_('Delete my account'), on_click=self.confirm).props('outline no-caps color=negative') \
                     .mark('delete-account')
             self.dialogs = ui.element('div')
 
@@ -368,7 +369,7 @@ class Privacy:
         upcoming = await read(self.who, _upcoming_count)
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading('Delete your account?', 2, design.TITLE + ' m-0')
+            heading(_('Delete your account?'), 2, design.TITLE + ' m-0')
             ui.label('Your booking pages, event types, schedules and bookings are deleted and connected Google '
                      'access is revoked. This cannot be undone.')
             ui.label(_upcoming_note(upcoming)).classes('font-medium').mark('delete-upcoming')
@@ -394,9 +395,9 @@ class Privacy:
                 ui.navigate.to(f'/login?closed={cancelled}')
 
             with ui.row().classes('gap-2'):
-                button = ui.button('Delete everything', on_click=delete) \
+                button = ui.button(_('Delete everything'), on_click=delete) \
                     .props('unelevated no-caps color=negative').mark('confirm-delete')
-                ui.button('Keep my account', on_click=dialog.close).props('flat no-caps')
+                ui.button(_('Keep my account'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
 

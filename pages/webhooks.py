@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.i18n import _
 from components import design
 from components.confirm import confirm
 from components.headings import heading
@@ -34,18 +35,18 @@ class Webhooks:
     def __init__(self, who: SignedIn) -> None:
         self.who = who
         with ui.card().classes(design.CARD).mark('webhooks'):
-            heading('Webhooks', 2, design.TITLE + ' m-0')
+            heading(_('Webhooks'), 2, design.TITLE + ' m-0')
             ui.label('CloudMeet POSTs booking events to your https endpoint, signed per Standard Webhooks '
                      '(headers webhook-id, webhook-timestamp, webhook-signature). Failed deliveries are retried for '
                      'about a day.').classes(design.SUBTLE)
             self.list = ui.column().classes('w-full gap-2')
             with ui.column().classes('w-full gap-2'):
-                self.url = ui.input('Endpoint address (https://...)', validation=_url_problem) \
+                self.url = ui.input(_('Endpoint address (https://...)'), validation=_url_problem) \
                     .props('outlined dense').classes('w-full').mark('webhook-url')
                 with ui.row().classes('gap-x-4 gap-y-0 flex-wrap'):
                     self.events = {event: ui.checkbox(event, value=True).mark(f'webhook-event-{event}')
                                    for event in EVENTS}
-                ui.button('Add webhook', on_click=self.add).props('outline no-caps').mark('add-webhook')
+                ui.button(_('Add webhook'), on_click=self.add).props('outline no-caps').mark('add-webhook')
             self.secret = ui.column().classes('w-full')
             self.dialogs = ui.element('div')
         self._loading()
@@ -55,7 +56,7 @@ class Webhooks:
         self.list.clear()
         with self.list, ui.row().classes('items-center gap-2').mark('webhooks-loading'):
             ui.spinner(size='1.5em')
-            ui.label('Loading webhooks…').classes(design.SUBTLE)
+            ui.label(_('Loading webhooks…')).classes(design.SUBTLE)
 
     async def refresh(self) -> None:
         try:
@@ -63,13 +64,13 @@ class Webhooks:
         except (DomainError, OperationalError):
             self.list.clear()
             with self.list, ui.row().classes('items-center gap-2').mark('webhooks-error'):
-                ui.label('Your webhooks could not be loaded right now.').classes('text-red-700')
-                ui.button('Try again', on_click=self.refresh).props('flat dense no-caps')
+                ui.label(_('Your webhooks could not be loaded right now.')).classes('text-red-700')
+                ui.button(_('Try again'), on_click=self.refresh).props('flat dense no-caps')
             return
         self.list.clear()
         with self.list:
             if not items:
-                ui.label('No webhooks yet. Add an endpoint below to hear of new, moved and cancelled bookings.') \
+                ui.label(_('No webhooks yet. Add an endpoint below to hear of new, moved and cancelled bookings.')) \
                     .classes(design.SUBTLE).mark('webhooks-empty')
             for item in items:
                 _Subscription(self, item)
@@ -86,10 +87,10 @@ class Webhooks:
         self.url.value = ''
         self.secret.clear()
         with self.secret:
-            ui.label('Copy the signing secret now; it is shown only once:').classes('font-medium')
+            ui.label(_('Copy the signing secret now; it is shown only once:')).classes('font-medium')
             with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
                 ui.label(created.secret).classes(design.CODE + ' break-all min-w-0').mark('new-webhook-secret')
-                ui.button('Copy', icon='content_copy', on_click=lambda: _copy(created.secret)) \
+                ui.button(_('Copy'), icon='content_copy', on_click=lambda: _copy(created.secret)) \
                     .props('outline no-caps').classes('shrink-0').mark('copy-webhook-secret')
         await self.refresh()
 
@@ -101,7 +102,7 @@ class Webhooks:
             await act(self.who, _delete, item['id'], done='Webhook deleted')
             self.secret.clear()
             await self.refresh()
-        confirm(self.dialogs, title='Delete this webhook?', mark='confirm-delete-webhook', action='Delete webhook',
+        confirm(self.dialogs, title=_('Delete this webhook?'), mark='confirm-delete-webhook', action='Delete webhook',
                 text=f"{item['url']} will get no more events, including retries still waiting.", on_confirm=delete)
 
 
@@ -113,10 +114,10 @@ class _Subscription:
         with ui.column().classes('w-full gap-1 border rounded-lg p-3').mark('webhook'):
             with ui.row().classes('w-full items-center gap-2'):
                 ui.label(item['url']).classes('font-mono break-all flex-grow').mark('webhook-address')
-                ui.button('Send test event', on_click=lambda: section.send_test(item)) \
+                ui.button(_('Send test event'), on_click=lambda: section.send_test(item)) \
                     .props('flat dense no-caps').mark('webhook-test')
-                ui.button('Delivery log', on_click=self.show_log).props('flat dense no-caps').mark('webhook-log')
-                ui.button('Delete', on_click=lambda: section.confirm_delete(item)) \
+                ui.button(_('Delivery log'), on_click=self.show_log).props('flat dense no-caps').mark('webhook-log')
+                ui.button(_('Delete'), on_click=lambda: section.confirm_delete(item)) \
                     .props('flat dense no-caps color=negative').mark('webhook-delete')
             ui.label(', '.join(item['events'])).classes(design.SUBTLE + ' text-sm')
             self.log = ui.column().classes('w-full gap-1')
@@ -130,13 +131,13 @@ class _Subscription:
         except (DomainError, OperationalError):
             self.log.clear()
             with self.log:
-                ui.label('The delivery log could not be loaded right now.').classes('text-red-700') \
+                ui.label(_('The delivery log could not be loaded right now.')).classes('text-red-700') \
                     .mark('webhook-log-error')
             return
         self.log.clear()
         with self.log:
             if not entries:
-                ui.label('No deliveries yet.').classes(design.SUBTLE).mark('webhook-log-empty')
+                ui.label(_('No deliveries yet.')).classes(design.SUBTLE).mark('webhook-log-empty')
             for entry in entries:
                 with ui.row().classes('w-full items-center gap-3 text-sm').mark('webhook-delivery'):
                     ui.badge(entry['status'], color=STATUS_COLORS.get(entry['status'], 'grey-6'))
@@ -168,7 +169,7 @@ def _url_problem(value: str | None) -> str | None:
 
 def _copy(secret: str) -> None:
     ui.clipboard.write(secret)
-    ui.notify('Secret copied', type='positive', position='top')
+    ui.notify(_('Secret copied'), type='positive', position='top')
 
 
 def _list(session: Session, host_id: int) -> list[dict[str, Any]]:
