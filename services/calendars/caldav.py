@@ -193,9 +193,10 @@ def _dav(account: Account, settings: Settings) -> Iterator[caldav.DAVClient]:
         raise ProviderError(exc.detail) from None
     except requests.RequestException:
         raise ProviderError('the CalDAV server could not be reached') from None
-    except (dav_error.DAVError, etree.LxmlError, ValueError, KeyError, IndexError, NotImplementedError) as exc:
-        reason = exc.reason if isinstance(exc, dav_error.DAVError) else type(exc).__name__
-        raise ProviderError(f'the CalDAV server gave an answer that cannot be used ({reason})'[:200]) from None
+    except (dav_error.DAVError, etree.LxmlError, ValueError, KeyError, IndexError, NotImplementedError):
+        if adapter.last_status >= 400:
+            raise ProviderError(f'the CalDAV server answered {adapter.last_status}') from None
+        raise ProviderError('this address does not answer like a CalDAV server') from None
     finally:
         session.close()
 

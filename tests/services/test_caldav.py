@@ -24,7 +24,7 @@ from services.calendars import busy, caldav, connections, providers
 from services.calendars.errors import ProviderError
 from services.notifications import worker
 from tests.factories import at, make_event_type, make_host, next_monday
-from tests.fakes import radicale
+from tests.fakes import google_calendar, radicale
 from tests.services.test_notifications import Recorder
 
 pytestmark = pytest.mark.usefixtures('database')
@@ -299,6 +299,12 @@ def test_connecting_checks_address_and_password_and_keeps_the_password_encrypted
                                    password='wrong')
     with pytest.raises(InvalidInput, match='Connecting failed: the CalDAV server could not be reached'):
         connections.connect_caldav(host_id=host_id, url=radicale.closed_url(), username='a', password='b')
+    website, server = google_calendar.serve_ics()  # a web server that is no CalDAV server
+    try:
+        with pytest.raises(InvalidInput, match='Connecting failed: the CalDAV server answered 501'):
+            connections.connect_caldav(host_id=host_id, url=website['url'], username='a', password='b')
+    finally:
+        server.shutdown()
     added = connections.connect_caldav(host_id=host_id, url=caldav_user.url, username=caldav_user.username,
                                        password=caldav_user.password)
     with session_scope() as session:
