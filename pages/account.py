@@ -70,8 +70,8 @@ POLICY = (
         'attendees of your other events.',
         "Bookings: the invitee's name, e-mail address, time zone, notes and answers, and the meeting time (to hold "
         'the meeting, show it to the host and send confirmations and reminders).',
-        'Sign-in and calendar access tokens are stored encrypted (Fernet); session and link tokens are stored only '
-        'as hashes. Server logs contain no tokens or secrets.',
+        'Sign-in and calendar access tokens, calendar feed addresses and CalDAV passwords are stored encrypted '
+        '(Fernet); session and link tokens are stored only as hashes. Server logs contain no tokens or secrets.',
     )),
     ('Google user data', (
         "CloudMeet's use and transfer of information received from Google APIs adheres to the Google API Services "
@@ -81,7 +81,8 @@ POLICY = (
         'where the law requires it.',
     )),
     ('Who else receives data', (
-        'Only the services needed to run the meetings: the calendar providers you connect (Google, Microsoft), the '
+        'Only the services needed to run the meetings: the calendar providers you connect (Google, Microsoft, '
+        'CalDAV servers such as iCloud, Fastmail or Nextcloud), the '
         'e-mail provider this instance sends through, and the operator hosting this instance. Nothing is sold or '
         'shared for advertising.',
     )),
