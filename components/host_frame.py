@@ -10,7 +10,7 @@ from app.i18n import _
 from components.frame import frame
 
 NAV = (('Bookings', '/dashboard'), ('Event types', '/event-types'), ('Availability', '/availability'),
-       ('Integrations', '/integrations'), ('Settings', '/settings'))
+       ('Teams', '/teams'), ('Integrations', '/integrations'), ('Settings', '/settings'))
 
 
 def sign_out_form(label: str = 'Sign out', action: str = '/auth/logout') -> None:

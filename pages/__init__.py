@@ -11,11 +11,12 @@ from pages import (
     public,
     settings,
     team_public,
+    teams,
 )
 
 
 def register_pages() -> None:
     """Register every route (again after a test reset); the catch-all `/{username}` paths come last."""
     for module in (home, auth, account, dashboard, event_types, availability, integrations, settings, manage,
-                   team_public, public):
+                   teams, team_public, public):
         module.register()

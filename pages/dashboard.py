@@ -29,6 +29,7 @@ from pages import slot_loading
 from pages.auth import now
 from pages.live import refresh_on_booking_change
 from pages.signed_in import SignedIn, read, run_as, sign_in_first, signed_in
+from pages.teams import TeamBookings
 from services import bookings, event_types, hosts, use_cases
 from services.calendars import connections as calendar_connections
 from services.notifications import outbox
@@ -109,6 +110,7 @@ class Dashboard:
             self.pager = ui.row().classes('w-full items-center justify-center gap-3')
             self.dialogs = ui.element('div')
             self.instance = ui.column().classes('w-full')  # inside the page column, like the bookings
+            TeamBookings(who)  # shown when the host has upcoming team bookings
         with self.list:
             ui.skeleton().classes('w-full h-24')
         ui.timer(0, self.refresh, once=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -38,6 +38,7 @@ from app.models import (
     EventType,
     Host,
     OutboxMessage,
+    Team,
     TeamEventMember,
 )
 from services import bookings, team_slots
@@ -282,3 +283,31 @@ def _flush(session: Session) -> None:
         session.flush()
     except IntegrityError:
         raise SlotUnavailable() from None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamBookingView:
+    """An upcoming team booking as a member's dashboard shows it."""
+
+    uid: str
+    team: str
+    title: str
+    start: datetime
+    end: datetime
+    status: str
+    invitee: str
+    hosts: list[str]  # usernames: the assigned member (round robin) or every member (collective)
+    reason: str
+
+
+def upcoming_for_member(session: Session, host_id: int, now: datetime, limit: int = 50) -> list[TeamBookingView]:
+    """The member's upcoming team bookings: those assigned to them and the collective ones they hold time for."""
+    held = select(Booking.parent_id).where(Booking.host_id == host_id, col(Booking.parent_id).is_not(None))
+    rows = session.exec(
+        select(Booking, EventType, Team).join(EventType, col(EventType.id) == Booking.event_type_id)
+        .join(Team, col(Team.id) == EventType.team_id)
+        .where(col(Booking.parent_id).is_(None), col(Booking.status).in_(HOLDING), Booking.end_at > now,
+               or_(col(Booking.host_id) == host_id, col(Booking.id).in_(held)))
+        .order_by(col(Booking.start_at)).limit(limit)).all()
+    return [TeamBookingView(b.uid, team.name, e.title, b.start_at, b.end_at, b.status, b.invitee_name,
+                            team_hosts(session, b), b.assignment_reason) for b, e, team in rows]

@@ -126,7 +126,7 @@ async def test_on_a_phone_the_host_navigation_is_a_menu_with_every_page(user: Us
     user.find(marker='nav-menu').click()
     links = sorted(user.find(marker='nav-menu-link').elements, key=lambda e: e.id)
     assert [link.text for link in links] == [
-        'Bookings', 'Event types', 'Availability', 'Integrations', 'Settings']
+        'Bookings', 'Event types', 'Availability', 'Teams', 'Integrations', 'Settings']
     assert [link.text for link in links if link.props.get('aria-current') == 'page'] == ['Bookings']  # read out
     user.find(kind=ui.link, content='Availability', marker='nav-menu-link').click()
     await user.should_see('Weekly hours', retries=40)

@@ -10,9 +10,11 @@ from sqlmodel import col, select
 
 from app.db import session_scope
 from app.models import Booking, EventType
-from services import team_slots, teams
+from services import accounts, team_bookings, team_slots, teams
+from services.accounts import VerifiedIdentity
+from services.bookings import Invitee
 from services.teams import TeamEventTypeInput
-from tests.factories import make_host
+from tests.factories import at, make_host, next_monday
 from tests.ui.conftest import BROWSER_ZONE
 from tests.ui.test_booking_pages import label
 
@@ -69,3 +71,59 @@ async def test_an_invitee_books_a_team_time_which_goes_to_a_free_member(user: Us
     with session_scope() as session:
         booking = session.exec(select(Booking).where(col(Booking.parent_id).is_(None))).one()
     assert booking.start_at == start and booking.assignment_reason.startswith('Round robin: 2 of 2 members were free')
+
+
+@pytest.fixture
+def signed_in_ada(user: User) -> dict:
+    """Ada, signed in (London), and Bob, an account she can invite."""
+    identity = VerifiedIdentity(provider='google', subject='ada', email='ada@example.com', email_verified=True)
+    now = datetime.now(timezone.utc)
+    with session_scope(write=True) as session:
+        signed = accounts.sign_in(session, identity, now=now)
+    with session_scope(write=True) as session:
+        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
+                                            timezone='Europe/London', now=now)
+        make_host(session, username='bob', name='Bob Babbage')
+    user.http_client.cookies.set('cloudmeet_session', signed.token)
+    return {'host': host}
+
+
+async def test_the_teams_page_creates_a_team_invites_a_member_and_makes_a_team_event_type(
+        user: User, signed_in_ada: dict) -> None:
+    await user.open('/teams')
+    await user.should_see('You are in no team yet.')
+    user.find(marker='team-name').type('Support')
+    user.find(marker='team-slug').type('Not a slug!')
+    user.find(marker='create-team').click()
+    await user.should_see('Lowercase letters, digits and hyphens (at most 40)')
+    user.find(marker='team-slug').clear().type('support')
+    user.find(marker='create-team').click()
+    await user.should_see('/team/support')
+    user.find(marker='invite').type('bob@example.com')
+    user.find(marker='add-member').click()
+    await user.should_see('Bob Babbage (@bob)')
+    user.find(marker='type-title').type('Support call')
+    user.find(marker='create-type').click()
+    await user.should_see('Support call · 30 min')
+    await user.should_see('Round robin: one free member · ada, bob')
+    with session_scope() as session:
+        team = teams.team_by_slug(session=session, slug='support')
+        assert [(m.username, m.role) for m in teams.members(session=session, team_id=team.id)] == [
+            ('ada', 'admin'), ('bob', 'member')]
+
+
+async def test_the_dashboard_shows_team_bookings_with_the_member_and_the_reason(user: User,
+                                                                               signed_in_ada: dict) -> None:
+    with session_scope(write=True) as session:
+        team = teams.create_team(session=session, host_id=signed_in_ada['host'].id, slug='crew', name='Crew',
+                                 members=('bob',))
+        intro = teams.create_team_event_type(session=session, host_id=signed_in_ada['host'].id, team_id=team.id,
+                                             data=TeamEventTypeInput(slug='intro', title='Crew intro',
+                                                                     duration_minutes=30, max_days_ahead=120,
+                                                                     assignment='collective'))
+        team_bookings.book(session=session, event_type=intro, start=at(next_monday(), '10:00'),
+                           now=datetime.now(timezone.utc), invitee=Invitee('Grace', 'grace@example.com', 'UTC'))
+    await user.open('/dashboard')
+    await user.should_see('Team bookings')
+    await user.should_see('With: ada, bob')
+    await user.should_see('Collective: every member (2) was free and is booked')
