@@ -353,3 +353,16 @@ def test_a_caldav_password_is_re_encrypted_by_key_rotation_so_the_old_key_can_go
     finally:
         monkeypatch.undo()
         crypto.reset_keys()
+
+
+def test_an_all_day_event_blocks_the_whole_day_in_the_hosts_own_zone(caldav_user: radicale.CalDavUser) -> None:
+    fill(caldav_user)
+    account = caldav.Account(caldav_user.url, caldav_user.username, caldav_user.password)
+    tuesday = MONDAY + timedelta(days=1)
+    start = datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=timezone.utc) - timedelta(days=1)
+    found = caldav.fetch_busy(account, (), start, start + timedelta(days=3), zone='America/New_York',
+                              settings=get_settings())
+    new_york = ZoneInfo('America/New_York')
+    day_off = (datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york),
+               datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york) + timedelta(days=1))
+    assert day_off in [(b.start, b.end) for b in found]  # 05:00 to 05:00 UTC in winter, not UTC midnights
