@@ -366,3 +366,16 @@ def test_an_all_day_event_blocks_the_whole_day_in_the_hosts_own_zone(caldav_user
     day_off = (datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york),
                datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york) + timedelta(days=1))
     assert day_off in [(b.start, b.end) for b in found]  # 05:00 to 05:00 UTC in winter, not UTC midnights
+
+
+def test_a_weekly_event_keeps_its_wall_clock_hour_across_the_clock_change_either_way_it_is_expanded(
+        caldav_user: radicale.CalDavUser) -> None:
+    caldav_user.calendar('Work').save_event(vcalendar(
+        vevent('across-dst', date(2027, 3, 15), '10:00', '11:00', 'RRULE:FREQ=WEEKLY;COUNT=4')))
+    account = caldav.Account(caldav_user.url, caldav_user.username, caldav_user.password)
+    start, end = datetime(2027, 3, 14, tzinfo=timezone.utc), datetime(2027, 4, 14, tzinfo=timezone.utc)
+    for server_expand in (True, False):
+        found = caldav.fetch_busy(account, (), start, end, zone='Europe/London', settings=get_settings(),
+                                  server_expand=server_expand)
+        assert [f'{b.start:%m-%d %H:%M}' for b in found] == ['03-15 10:00', '03-22 10:00', '03-29 09:00',
+                                                              '04-05 09:00']  # UTC: 10:00 GMT, then 10:00 BST
