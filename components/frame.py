@@ -20,6 +20,10 @@ LOADING_BAR_NAME = ('<script>new MutationObserver(() => document.querySelectorAl
                     # NiceGUI's default link blue is 3:1 on white; this one meets WCAG AA (about 6.7:1)
                     '<style>.nicegui-link { color: #1d4ed8 }</style>')
 
+PAGE_LANGUAGE = ('<script>(() => { const keep = () => { if (document.documentElement.lang !== "LANG") '
+                 'document.documentElement.lang = "LANG"; }; keep(); new MutationObserver(keep).observe('
+                 'document.documentElement, {attributes: true, attributeFilter: ["lang"]}); })()</script>')
+
 
 @contextmanager
 def frame(title: str, *, embed: bool = False, brand: str = '', t: Translator = ENGLISH,
@@ -29,8 +33,8 @@ def frame(title: str, *, embed: bool = False, brand: str = '', t: Translator = E
     `on_language` offers a language picker (the invitee's pages)."""
     _ = t.gettext
     ui.page_title(f'{title} · CloudMeet' if title != 'CloudMeet' else title)
-    if not t.english:
-        ui.add_head_html(f'<script>document.documentElement.lang = "{t.locale}"</script>')
+    if not t.english:  # Quasar sets the site's default on start-up: keep the reader's language on <html>
+        ui.add_head_html(PAGE_LANGUAGE.replace('LANG', t.locale))
     ui.colors(primary=accessible_brand(brand, design.BRAND))
     ui.query('body').classes('bg-slate-50')
     ui.add_head_html(LOADING_BAR_NAME)
