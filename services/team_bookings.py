@@ -67,7 +67,8 @@ def book(*, session: Session, event_type: EventType, start: datetime, invitee: I
         if replay is not None:
             return replay
     free = team_slots.free_members(session=session, event_type=event_type, start=start, now=now,
-                                   host_ids=member_ids, duration=duration)
+                                   host_ids=member_ids, duration=duration,
+                                   every=event_type.assignment == 'collective')
     minutes = duration or event_type.duration_minutes
     pending = event_type.requires_confirmation
     if event_type.assignment == 'collective':
@@ -118,7 +119,7 @@ def reschedule(*, session: Session, booking: Booking, start: datetime, now: date
     if event_type.assignment == 'collective':
         wanted = sorted({booking.host_id, *(h.host_id for h in holds)})
         free = team_slots.free_members(session=session, event_type=event_type, start=start, now=now,
-                                       host_ids=wanted, exclude_uids=exclude, duration=minutes)
+                                       host_ids=wanted, exclude_uids=exclude, duration=minutes, every=True)
         if sorted(free) != wanted:
             raise SlotUnavailable()
         return _move(session, booking, hosts[booking.host_id], start, minutes, now, reason)

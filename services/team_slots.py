@@ -84,10 +84,11 @@ def merged_slots(members: list[MemberTimes], rules: slots.EventRules, now: datet
 
 def free_members(*, session: Session, event_type: EventType, start: datetime, now: datetime,
                  host_ids: list[int] | None = None, exclude_uids: Iterable[str] = (),
-                 duration: int | None = None) -> list[int]:
+                 duration: int | None = None, every: bool = False) -> list[int]:
     """The members (of `host_ids`, default every host of the event type) for whom `start` is offered right now:
     the server-side re-check under the write lock (cached calendars only). A member whose calendar cannot be
-    checked is not free; when that leaves nobody free, the answer is 503 rather than a guess."""
+    checked is not free; when that leaves nobody free (or `every` member must be free), the answer is 503 rather
+    than a guess."""
     rules = event_types.engine_rules(event_type, duration)
     members = member_times(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1),
                            now=now, mode='locked', host_ids=host_ids, exclude_uids=set(exclude_uids))
@@ -95,7 +96,7 @@ def free_members(*, session: Session, event_type: EventType, start: datetime, no
             if not m.problem and any(s.start == start for s in slots.offered_slots(
                 schedule=m.schedule, rules=rules, now=now, start=start, end=start + timedelta(seconds=1),
                 busy=m.busy, bookings=m.bookings))]
-    if not free and any(m.problem for m in members):
+    if (not free or every) and any(m.problem for m in members):
         raise Unavailable("A team member's calendar can't be checked right now. Please try again in a few minutes.")
     return free
 

@@ -143,7 +143,8 @@ def delete_event(account: Account, settings: Settings, *, target: str, href: str
 
 
 def event_ics(*, uid: str, title: str, description: str, start: datetime, end: datetime,
-              invitee: tuple[str, str], location: str, sequence: int) -> bytes:
+              invitee: tuple[str, str], location: str, sequence: int,
+              others: tuple[tuple[str, str], ...] = ()) -> bytes:
     """One VEVENT whose UID is the booking's, the invitee as attendee. SCHEDULE-AGENT=CLIENT: CloudMeet sends the
     invitation itself, so the server must not send another."""
     cal = Calendar()
@@ -160,10 +161,11 @@ def event_ics(*, uid: str, title: str, description: str, start: datetime, end: d
         event.add('description', description)
     if location:
         event.add('location', location)
-    attendee = vCalAddress(f'mailto:{invitee[0]}')
-    attendee.params.update({'cn': vText(invitee[1]), 'role': vText('REQ-PARTICIPANT'),
-                            'partstat': vText('ACCEPTED'), 'schedule-agent': vText('CLIENT')})
-    event.add('attendee', attendee)
+    for email, name in (invitee, *others):  # the other members of a collective team booking too
+        attendee = vCalAddress(f'mailto:{email}')
+        attendee.params.update({'cn': vText(name), 'role': vText('REQ-PARTICIPANT'),
+                                'partstat': vText('ACCEPTED'), 'schedule-agent': vText('CLIENT')})
+        event.add('attendee', attendee)
     event.add('status', 'CONFIRMED')
     event.add('transp', 'OPAQUE')
     cal.add_component(event)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType
+from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host
 from services.calendars import providers
 
 EVENT_LOCATIONS = ('in_person', 'phone', 'link')  # location kinds written into the event as its place
@@ -23,6 +23,13 @@ class Synced:
     connection_id: int | None
     meeting_url: str
     pending: bool = False  # the provider is still making the video link: ask again shortly
+
+
+def members_of(session: Session, booking: Booking) -> tuple[tuple[str, str], ...]:
+    """The other members a collective team booking holds time for, as (e-mail, name): attendees of its event."""
+    rows = session.exec(select(Host.email, Host.name).join(Booking, col(Booking.host_id) == Host.id)
+                        .where(Booking.parent_id == booking.id).order_by(col(Host.id))).all()
+    return tuple((email, name) for email, name in rows)
 
 
 def destination(session: Session, *, host_id: int) -> CalendarConnection | None:
@@ -48,8 +55,9 @@ def video_kind(session: Session, *, host_id: int) -> str:
 
 
 def sync(booking: Booking, event_type: EventType | None, connection: CalendarConnection | None,
-         settings: Settings) -> Synced:
-    """Bring the booking's event to the booking's state (no database access: the caller records the result)."""
+         settings: Settings, others: tuple[tuple[str, str], ...] = ()) -> Synced:
+    """Bring the booking's event to the booking's state (no database access: the caller records the result);
+    `others` are more attendees (the other members of a collective team booking, on the organiser's event)."""
     unchanged = Synced(booking.calendar_event_id, booking.calendar_connection_id, booking.meeting_url)
     if connection is None or connection.host_id != booking.host_id:
         return unchanged
@@ -60,11 +68,12 @@ def sync(booking: Booking, event_type: EventType | None, connection: CalendarCon
     if booking.status != BOOKING_CONFIRMED:
         provider.delete_event(account, uid=booking.uid, event_id=booking.calendar_event_id)
         return Synced('', connection.id, booking.meeting_url)
-    written = provider.write_event(account, _event(booking, event_type, provider.video_kind))
+    written = provider.write_event(account, _event(booking, event_type, provider.video_kind, others))
     return Synced(written.event_id, connection.id, written.video_url or booking.meeting_url, written.pending)
 
 
-def _event(booking: Booking, event_type: EventType | None, video_kind: str) -> providers.Event:
+def _event(booking: Booking, event_type: EventType | None, video_kind: str,
+           others: tuple[tuple[str, str], ...] = ()) -> providers.Event:
     kind = event_type.location_kind if event_type else ''
     return providers.Event(
         uid=booking.uid, event_id=booking.calendar_event_id,
@@ -72,4 +81,4 @@ def _event(booking: Booking, event_type: EventType | None, video_kind: str) -> p
         description=f'Booked through CloudMeet.\n\n{booking.notes}'.strip(), start=booking.start_at,
         end=booking.end_at, invitee=(booking.invitee_email, booking.invitee_name),
         location=event_type.location_value if event_type and kind in EVENT_LOCATIONS else '',
-        video=bool(video_kind) and kind == video_kind, sequence=booking.sequence)
+        video=bool(video_kind) and kind == video_kind, sequence=booking.sequence, others=others)

@@ -88,12 +88,13 @@ def create_event(refresh_token: str, calendar_id: str, event_id: str, body: dict
 
 
 def event_body(summary: str, description: str, start: datetime, end: datetime, attendee: tuple[str, str],
-               location: str = '') -> dict[str, Any]:
+               location: str = '', others: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     """An event as the Calendar API takes it (the calendar's default reminders)."""
     body: dict[str, Any] = {
         'summary': summary, 'description': description,
         'start': {'dateTime': utc_z(start)}, 'end': {'dateTime': utc_z(end)},
-        'attendees': [{'email': attendee[0], 'displayName': attendee[1]}], 'reminders': {'useDefault': True}}
+        'attendees': [{'email': email, 'displayName': name} for email, name in (attendee, *others)],
+        'reminders': {'useDefault': True}}
     if location:
         body['location'] = location
     return body

@@ -114,12 +114,13 @@ def delete_event(token: str, event_id: str, settings: Settings) -> None:
 
 
 def event_body(summary: str, description: str, start: datetime, end: datetime, attendee: tuple[str, str],
-               location: str = '') -> dict[str, Any]:
+               location: str = '', others: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     body: dict[str, Any] = {
         'subject': summary, 'body': {'contentType': 'text', 'content': description},
         'start': {'dateTime': _graph_time(start), 'timeZone': 'UTC'},
         'end': {'dateTime': _graph_time(end), 'timeZone': 'UTC'},
-        'attendees': [{'emailAddress': {'address': attendee[0], 'name': attendee[1]}, 'type': 'required'}]}
+        'attendees': [{'emailAddress': {'address': email, 'name': name}, 'type': 'required'}
+                      for email, name in (attendee, *others)]}
     if location:
         body['location'] = {'displayName': location}
     return body

@@ -48,6 +48,7 @@ class Event:
     start: datetime
     end: datetime
     invitee: tuple[str, str]  # (e-mail, name)
+    others: tuple[tuple[str, str], ...] = ()  # more attendees: the other members of a collective team booking
     location: str = ''
     video: bool = False  # ask the provider for its video link (Meet, Teams)
     sequence: int = 0  # raised on every move (CalDAV's SEQUENCE)
@@ -116,7 +117,8 @@ class GoogleCalendar(_Adapter):
 
     def write_event(self, connection: Connection, event: Event) -> Written:
         calendar_id = connection.target or 'primary'
-        body = google.event_body(event.title, event.description, event.start, event.end, event.invitee, event.location)
+        body = google.event_body(event.title, event.description, event.start, event.end, event.invitee, event.location,
+                                 others=event.others)
         if event.event_id:
             link = google.update_event(connection.secret, calendar_id, event.event_id, body, self.settings)
             event_id = event.event_id
@@ -146,7 +148,7 @@ class MicrosoftCalendar(_Adapter):
     def write_event(self, connection: Connection, event: Event) -> Written:
         token = self._token(connection)
         body = microsoft.event_body(event.title, event.description, event.start, event.end, event.invitee,
-                                    event.location)
+                                    event.location, others=event.others)
         if event.event_id:
             return Written(event.event_id, microsoft.update_event(token, event.event_id, body, self.settings))
         event_id, link = microsoft.create_event(token, body, teams=event.video, transaction_id=event.uid,
@@ -189,7 +191,7 @@ class CalDavCalendar(_Adapter):
     def write_event(self, connection: Connection, event: Event) -> Written:
         ical = caldav.event_ics(uid=event.uid, title=event.title, description=event.description, start=event.start,
                                 end=event.end, invitee=event.invitee, location=event.location,
-                                sequence=event.sequence)
+                                sequence=event.sequence, others=event.others)
         return Written(caldav.put_event(caldav.Account.of(connection.secret), self.settings, target=connection.target,
                                         href=event.event_id, uid=event.uid, ical=ical))
 

@@ -5,7 +5,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from app.models import (
     EventType,
     Host,
     OutboxMessage,
+    Team,
     utcnow,
 )
 from services import calendar_links, webhooks
@@ -141,6 +142,7 @@ class _Work:
     bookings: dict[int, Booking]
     hosts: dict[int, Host]
     event_types: dict[int, EventType]
+    team_slugs: dict[int, str] = field(default_factory=dict)  # team id -> slug (links to team booking pages)
 
 
 def _load(session: Session, ids: list[int]) -> _Work:
@@ -152,7 +154,9 @@ def _load(session: Session, ids: list[int]) -> _Work:
     hosts = {h.id: h for h in session.exec(select(Host).where(Host.id.in_(host_ids)))}  # type: ignore
     type_ids = {b.event_type_id for b in bookings.values() if b.event_type_id}
     types = {e.id: e for e in session.exec(select(EventType).where(EventType.id.in_(type_ids)))}  # type: ignore
-    return _Work(messages, bookings, hosts, types)  # type: ignore[arg-type]
+    team_ids = {e.team_id for e in types.values() if e.team_id}
+    slugs = dict(session.exec(select(Team.id, Team.slug).where(col(Team.id).in_(team_ids))).all()) if team_ids else {}
+    return _Work(messages, bookings, hosts, types, slugs)  # type: ignore[arg-type]
 
 
 def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Settings) -> outbox.Outcome:
@@ -167,7 +171,8 @@ def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Sett
     assert booking is not None and host is not None
     event_type = work.event_types.get(booking.event_type_id or -1)
     try:
-        mailer.send(render(letter_for(message, booking, host, event_type, settings)), message.key)
+        team_slug = work.team_slugs.get(event_type.team_id or -1, '') if event_type else ''
+        mailer.send(render(letter_for(message, booking, host, event_type, settings, team_slug)), message.key)
     except DeliveryError as exc:
         outcome = outbox.delivery_failed(message, str(exc), permanent=exc.permanent, now=now)
         log.warning('outbox %s attempt %d failed: %s%s', message.key, message.attempts, exc,
@@ -192,9 +197,10 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
             return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
         connection = session.get(CalendarConnection, booking.calendar_connection_id) \
             if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
+        others = calendar_events.members_of(session, booking)
     try:
         synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
-                                      settings)
+                                      settings, others)
     except ReconnectNeeded as exc:
         calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
@@ -246,7 +252,7 @@ def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, n
 
 
 def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type: EventType | None,
-               settings: Settings) -> Letter:
+               settings: Settings, team_slug: str = '') -> Letter:
     """What one outbox row says, in its recipient's zone, from the booking as it was when the change happened."""
     kind = KINDS[message.kind]
     ctx: dict[str, Any] = message.context
@@ -262,6 +268,8 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     manage_url = ''
     if kind.to_host:
         manage_url = f'{settings.public_url}/dashboard'
+    elif message.kind in ('cancellation', 'declined') and event_type and event_type.active and team_slug:
+        manage_url = f"{settings.public_url}/team/{quote(team_slug)}/{quote(event_type.slug.rsplit('.', 1)[0])}"
     elif message.kind in ('cancellation', 'declined') and event_type and event_type.active:
         manage_url = f'{settings.public_url}/{quote(host.username)}/{quote(event_type.slug)}'
     elif message.kind not in ('cancellation', 'declined'):

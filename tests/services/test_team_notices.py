@@ -1,0 +1,71 @@
+"""A collective team booking's calendar event and e-mails: one event in the organiser's calendar with every member
+as attendee (one Meet link), every member told, and the invitee's cancellation e-mail leading back to the team's
+booking page."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.models import Booking
+from services import bookings, team_bookings, team_use_cases, teams
+from services.calendars import connections
+from services.teams import TeamEventTypeInput
+from tests.factories import at, make_host, next_monday
+from tests.fakes import google_calendar
+from tests.services.test_calendar_events import drain
+from tests.services.test_notifications import parts
+
+pytestmark = pytest.mark.usefixtures('database')
+NOW = datetime.now(timezone.utc)
+MONDAY = next_monday()
+
+
+@pytest.fixture
+def panel(google: google_calendar.FakeGoogle) -> team_bookings.TeamReceipt:
+    """Ada (organiser, Google connected), Bob and Cyd book a collective 'panel' with Google Meet."""
+    with session_scope(write=True) as session:
+        ada = make_host(session, name='Ada Lovelace')
+        for name in ('bob', 'cyd'):
+            make_host(session, username=name, name=f'{name.title()} Member')
+        connections.add_account(session, provider='google', host_id=ada.id, email='ada@example.com',
+                                refresh_token='rt-1')
+        team = teams.create_team(session=session, host_id=ada.id, slug='crew', name='Crew', members=('bob', 'cyd'))
+        event_type = teams.create_team_event_type(session=session, host_id=ada.id, team_id=team.id,
+                                                  data=TeamEventTypeInput(
+                                                      slug='panel', title='Panel', duration_minutes=30,
+                                                      max_days_ahead=120, assignment='collective',
+                                                      location={'kind': 'google_meet'}))
+    return team_use_cases.book(event_type_id=event_type.id, start=at(MONDAY, '10:00'), now=NOW, address='192.0.2.1',
+                               invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+
+
+def test_the_organisers_event_invites_every_member_and_every_member_is_told(
+        panel: team_bookings.TeamReceipt, google: google_calendar.FakeGoogle) -> None:
+    mailer = drain()
+    [event] = google.events.values()
+    assert event['attendees'] == [{'email': 'grace@example.com', 'displayName': 'Grace Hopper'},
+                                  {'email': 'bob@example.com', 'displayName': 'Bob Member'},
+                                  {'email': 'cyd@example.com', 'displayName': 'Cyd Member'}]
+    told = sorted(str(m['To']) for _, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'host_booking')
+    assert told == ['Ada Lovelace <ada@example.com>', 'Bob Member <bob@example.com>', 'Cyd Member <cyd@example.com>']
+    with session_scope() as session:
+        booking = session.exec(select(Booking).where(Booking.uid == panel.receipt.booking.uid)).one()
+    assert booking.meeting_url  # one Meet link, from the organiser's account
+
+
+def test_cancelling_tells_every_member_and_offers_the_team_page_to_book_again(
+        panel: team_bookings.TeamReceipt, google: google_calendar.FakeGoogle) -> None:
+    drain()
+    with session_scope(write=True) as session:
+        booking = session.get(Booking, panel.receipt.booking.id)
+        bookings.cancel_booking(session=session, booking=booking, reason='Sorry', now=NOW)
+    mailer = drain()
+    assert google.events == {} or all(e.get('status') == 'cancelled' for e in google.events.values())
+    told = sorted(str(m['To']).split('<')[1][:3] for _, m in mailer.sent
+                  if str(m['X-CloudMeet-Kind']) == 'host_cancellation')
+    assert told == ['ada', 'bob', 'cyd']
+    [(_, letter)] = [(k, m) for k, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'cancellation']
+    assert '/team/crew/panel' in str(parts(letter)['text/plain'])
