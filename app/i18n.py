@@ -80,7 +80,7 @@ class Translator:
         """The zone's city in this language ('America/New_York': 'New York', 'Nowy Jork')."""
         if self.english or zone == 'UTC':
             return zone.rsplit('/', 1)[-1].replace('_', ' ')
-        return get_timezone_location(zone, locale=self.locale, return_city=True)
+        return _city(self.locale, zone)
 
     def zone_name(self, moment: datetime) -> str:
         """The zone's name at `moment` in this language ('Mitteleuropäische Normalzeit'); English keeps the
@@ -153,6 +153,12 @@ def _preferred(header: str) -> list[str]:
         if tag and tag != '*' and quality > 0:
             weighted.append((-quality, position, tag.replace('_', '-')))
     return [tag for _q, _p, tag in sorted(weighted)]
+
+
+@lru_cache(maxsize=4096)
+def _city(locale: str, zone: str) -> str:
+    """CLDR's exemplar city (a zone picker asks for ~420 of them at once)."""
+    return get_timezone_location(zone, locale=locale, return_city=True)
 
 
 @lru_cache(maxsize=len(LOCALES))

@@ -136,10 +136,11 @@ def _header(value: str) -> str:
 
 def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes: int) -> Message:
     """The e-mailed sign-in link (no host or booking involved)."""
-    intro = (f'Sign in to CloudMeet with the link in this e-mail. It works once, within {expires_minutes} minutes. '
-             'If you did not ask for it, ignore this e-mail.')
-    return notice_message(to_email=to_email, subject='Your CloudMeet sign-in link', intro=intro,
-                          button=('Sign in', url), mail_from=mail_from, kind='sign_in')
+    _ = translator(DEFAULT_LOCALE).gettext  # hosts read English for now, through the same catalogs
+    intro = _('Sign in to CloudMeet with the link in this e-mail. It works once, within {minutes} minutes. '
+              'If you did not ask for it, ignore this e-mail.', minutes=expires_minutes)
+    return notice_message(to_email=to_email, subject=_('Your CloudMeet sign-in link'), intro=intro,
+                          button=(_('Sign in'), url), mail_from=mail_from, kind='sign_in')
 
 
 def notice_message(*, to_email: str, subject: str, intro: str, button: tuple[str, str], mail_from: str,
