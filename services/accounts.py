@@ -31,7 +31,7 @@ from app.models import (
     Schedule,
     UserSession,
 )
-from services import bookings, event_types, hosts, schedules, validation
+from services import bookings, event_types, hosts, schedules, teams, validation
 from services.event_types import EventTypeInput
 from services.webhooks import subscriptions as webhook_subscriptions
 
@@ -417,6 +417,7 @@ def delete_account(session: Session, *, host_id: int) -> None:
     """Remove every row of the host (sessions end with them); the instance's ownership passes to the longest-
     standing other host."""
     host = hosts.get_host(session=session, host_id=host_id)
+    teams.leave_all(session=session, host_id=host_id)  # the teams and their event types stay with the others
     for model in (UserSession, Identity, OutboxMessage, Booking, EventType, Schedule, ApiKey):
         session.execute(delete(model).where(col(model.host_id) == host_id))
     session.execute(delete(Invitation).where(Invitation.created_by == host_id))  # type: ignore[arg-type]

@@ -173,6 +173,36 @@ def remove_member(*, session: Session, host_id: int, team_id: int, username: str
     _changed(session, session.get(Team, team_id))
 
 
+def leave_all(*, session: Session, host_id: int) -> None:
+    """Before an account goes: it leaves every team. A team left without members goes too; one left without an
+    admin makes its longest-standing member admin; event types the account owned pass to an admin."""
+    for membership in list(session.exec(select(TeamMember).where(TeamMember.host_id == host_id))):
+        team = session.get(Team, membership.team_id)
+        others = list(session.exec(select(TeamMember).where(TeamMember.team_id == membership.team_id,
+                                                            TeamMember.host_id != host_id)
+                                   .order_by(col(TeamMember.id))))
+        if team is None:
+            continue
+        if not others:
+            for event_type in session.exec(select(EventType).where(EventType.team_id == team.id)):
+                _delete_event_type(session, event_type)
+            session.delete(team)
+            session.flush()
+            continue
+        if not any(m.role == 'admin' for m in others):
+            others[0].role = 'admin'
+            session.add(others[0])
+            session.flush()
+        heir = next(m.host_id for m in others if m.role == 'admin')
+        for event_type in session.exec(select(EventType).where(EventType.team_id == team.id,
+                                                               EventType.host_id == host_id)):
+            event_type.host_id = heir
+            session.add(event_type)
+        session.delete(membership)
+        session.flush()
+        _changed(session, team)
+
+
 def role_of(*, session: Session, team_id: int, host_id: int) -> str | None:
     return _role(session, team_id, host_id)
 

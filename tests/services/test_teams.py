@@ -13,7 +13,7 @@ from app import crypto
 from app.db import session_scope
 from app.errors import SlotUnavailable, Unavailable
 from app.models import Booking, CalendarConnection, OutboxMessage
-from services import bookings, team_bookings, team_slots, teams
+from services import accounts, bookings, team_bookings, team_slots, teams
 from services.bookings import Invitee
 from services.calendars import busy
 from services.teams import TeamEventTypeInput
@@ -173,3 +173,15 @@ def holders(clock: str) -> list[str]:
         rows = session.exec(select(teams.Host.username).join(Booking, col(Booking.host_id) == teams.Host.id).where(
             col(Booking.status).in_(('confirmed', 'pending')), Booking.start_at == start)).all()
     return sorted(rows)
+
+
+def test_an_owner_who_deletes_their_account_leaves_the_team_and_its_event_types_to_the_others(crew: dict) -> None:
+    with session_scope(write=True) as session:
+        accounts.delete_account(session, host_id=crew['ids']['ada'])
+    with session_scope() as session:
+        team = teams.team_by_slug(session=session, slug='crew')
+        assert [(m.username, m.role) for m in teams.members(session=session, team_id=team.id)] == [
+            ('bob', 'admin'), ('cyd', 'member')]
+        assert [teams.public_slug(e) for e in teams.list_team_event_types(session=session, team_id=team.id)] == [
+            'intro', 'panel']
+    assert book(crew, 'intro', '09:00').hosts == ['bob']
