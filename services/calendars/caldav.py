@@ -117,7 +117,7 @@ def fetch_busy(account: Account, chosen: Sequence[str], start: datetime, end: da
             found: list[caldav.CalendarObjectResource] = calendar.search(
                 start=start, end=end, event=True, split_expanded=False, expand='server' if server_expand else False)
             for item in found:
-                busy += feeds.busy_from_ics(_bytes(item.data), start, end, zone=zone)
+                busy += _busy_of(_bytes(item.data), start, end, zone)
     return sorted(busy, key=lambda b: (b.start, b.end))
 
 
@@ -244,6 +244,14 @@ def _put(client: caldav.DAVClient, href: str, ical: bytes, *, create: bool) -> b
     if status not in (200, 201, 204):
         raise ProviderError(f'the CalDAV server refused the event ({status})')
     return True
+
+
+def _busy_of(data: bytes, start: datetime, end: datetime, zone: str) -> list[Busy]:
+    """One calendar object's busy times, expanded (again, harmlessly) the way feeds are."""
+    try:
+        return feeds.busy_from_ics(data, start, end, zone=zone)
+    except ProviderError:
+        raise ProviderError('an event on the CalDAV server cannot be read') from None
 
 
 def _bytes(data: str | bytes | None) -> bytes:
