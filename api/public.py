@@ -139,8 +139,9 @@ def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str
 
 
 def _slot_json(slot: slots.Slot, zone: ZoneInfo) -> dict[str, Any]:
-    found: dict[str, Any] = {'start': slot.start.astimezone(zone).isoformat(),
-                             'end': slot.end.astimezone(zone).isoformat()}
+    """One slot for orjson, which writes aware times as ISO 8601 with their offset (the same text as
+    `isoformat()`, in a fraction of the time: a 60-day answer holds about a thousand of them)."""
+    found: dict[str, Any] = {'start': slot.start.astimezone(zone), 'end': slot.end.astimezone(zone)}
     if slot.seats_left is not None:
         found['seats_left'] = slot.seats_left
     return found
