@@ -46,12 +46,14 @@ class TeamOffer:
 
 
 def offer(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-          duration: int | None = None, mode: str = 'page') -> TeamOffer:
-    """The starts in [start, end) a team event type offers: union (round robin) or intersection (collective)."""
+          duration: int | None = None, mode: str = 'page', exclude_uid: str | None = None) -> TeamOffer:
+    """The starts in [start, end) a team event type offers: union (round robin) or intersection (collective);
+    `exclude_uid`: a booking being moved (it and its holds block nothing)."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
         return TeamOffer([])
     rules = event_types.engine_rules(event_type, duration)
-    members = member_times(session=session, event_type=event_type, start=start, end=end, now=now, mode=mode)
+    members = member_times(session=session, event_type=event_type, start=start, end=end, now=now, mode=mode,
+                           exclude_uids=_with_holds(session, exclude_uid))
     problem = '; '.join(m.problem for m in members if m.problem)
     if rules.seats > 1:  # seats left differ per member: the engine's slots, merged by start
         offered = [slots.offered_slots(schedule=m.schedule, rules=rules, now=now, start=start, end=end, busy=m.busy,
@@ -136,11 +138,20 @@ def by_local_day(found: TeamOffer, zone: str) -> tuple[dict[date, list[slots.Slo
 
 
 def month(*, session: Session, event_type: EventType, first: date, last: date, zone: str, now: datetime,
-          duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+          duration: int | None = None, exclude_uid: str | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
     """Free times of the invitee's local dates first..last, grouped by those dates."""
     lo, hi = slots.local_dates_span(first, last, zone)
     return by_local_day(offer(session=session, event_type=event_type, start=lo, end=hi, now=now,
-                              duration=duration), zone)
+                              duration=duration, exclude_uid=exclude_uid), zone)
+
+
+def _with_holds(session: Session, uid: str | None) -> set[str] | None:
+    """A booking's uid with its holds' uids (None when no booking is named)."""
+    if not uid:
+        return None
+    held = session.exec(select(Booking.uid).where(Booking.parent_id == select(Booking.id).where(
+        Booking.uid == uid).scalar_subquery())).all()
+    return {uid, *held}
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

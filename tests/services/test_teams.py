@@ -13,7 +13,7 @@ from app import crypto
 from app.db import session_scope
 from app.errors import SlotUnavailable, Unavailable
 from app.models import Booking, CalendarConnection, OutboxMessage
-from services import accounts, bookings, team_bookings, team_slots, teams
+from services import accounts, availability, bookings, team_bookings, team_slots, teams
 from services.bookings import Invitee
 from services.calendars import busy
 from services.teams import TeamEventTypeInput
@@ -185,3 +185,19 @@ def test_an_owner_who_deletes_their_account_leaves_the_team_and_its_event_types_
         assert [teams.public_slug(e) for e in teams.list_team_event_types(session=session, team_id=team.id)] == [
             'intro', 'panel']
     assert book(crew, 'intro', '09:00').hosts == ['bob']
+
+
+def test_a_proposed_new_time_for_a_collective_booking_moves_every_hold_once_accepted(crew: dict) -> None:
+    made = book(crew, 'panel', '09:00')
+    with session_scope() as session:  # the manage page's picker: the team's times, the booking's own not blocking
+        event_type = session.get(teams.EventType, crew['types']['panel'])
+        days, _ = availability.month_offer(session=session, event_type=event_type, first=MONDAY, last=MONDAY,
+                                           zone='Europe/London', now=NOW, exclude_uid=made.receipt.booking.uid)
+    assert at(MONDAY, '09:00') in [s.start for s in days[MONDAY]]
+    with session_scope(write=True) as session:
+        booking = session.get(Booking, made.receipt.booking.id)
+        bookings.propose_time(session=session, booking=booking, start=at(MONDAY, '16:00'), message='Later?', now=NOW)
+    with session_scope(write=True) as session:
+        booking = session.get(Booking, made.receipt.booking.id)
+        bookings.accept_proposal(session=session, booking=booking, now=NOW)
+    assert holders('09:00') == [] and holders('16:00') == ['ada', 'bob', 'cyd']
