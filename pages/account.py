@@ -56,7 +56,7 @@ def privacy_page() -> None:
                     ui.label(paragraph).classes('text-slate-800')
             heading(_('Contact'), 2, design.TITLE + ' m-0 mt-2')
             if contact:
-                ui.label(f'Questions and requests: {contact}').mark('privacy-contact')
+                ui.label(_('Questions and requests: {contact}', contact=contact)).mark('privacy-contact')
             else:
                 ui.label(_('Questions and requests: please contact the operator of this site.')).mark('privacy-contact')
 

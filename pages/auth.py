@@ -88,7 +88,8 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
             ui.label(_('You were invited to CloudMeet: sign in to create your account.')).classes(design.SUBTLE)
         for key, label in settings.sign_in_providers.items():
             query = '?' + urlencode({'next': target, **({'invite': invite} if invite else {})})
-            ui.button(f'Continue with {label}', on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}')) \
+            ui.button(_('Continue with {provider}', provider=label),
+                      on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}')) \
                 .props('outline no-caps size=lg').classes('w-full').mark(f'provider-{key}')
         if settings.sign_in_providers:
             ui.label(_('or get a sign-in link by e-mail')).classes(design.SUBTLE + ' self-center')
@@ -305,7 +306,8 @@ async def onboarding_page(request: Request) -> Response | None:
     base = get_settings().public_url
     with frame(_('Welcome')), ui.card().classes(design.CARD + ' max-w-lg mx-auto w-full gap-4'):
         heading(_('Welcome to CloudMeet'), 1, design.HEADLINE + ' m-0')
-        ui.label(f'Signed in as {email}. Three details and your booking page is ready.').classes(design.SUBTLE)
+        ui.label(_('Signed in as {email}. Three details and your booking page is ready.', email=email)) \
+            .classes(design.SUBTLE)
         name = ui.input(_('Your name (shown to invitees)'), value=name_value,
                         validation={'Please enter your name': lambda v: bool((v or '').strip())}) \
             .props('outlined autocomplete=name').classes('w-full').mark('onboarding-name')

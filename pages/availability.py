@@ -143,10 +143,10 @@ class ScheduleEditor:
                     with ui.row().classes('gap-0 flex-nowrap'):
                         ui.button(icon='add', on_click=lambda d=day: self._add(self.weekly[d], self._render_week)) \
                             .props(f'flat round dense aria-label="Add hours on {DAY_NAMES[day]}"') \
-                            .tooltip(f'Add hours on {DAY_NAMES[day]}').mark(f'add-{day}')
+                            .tooltip(_('Add hours on {day}', day=DAY_NAMES[day])).mark(f'add-{day}')
                         ui.button(icon='content_copy', on_click=lambda d=day: self._copy(d)) \
                             .props(f'flat round dense aria-label="Copy {DAY_NAMES[day]} to every weekday"') \
-                            .tooltip(f'Copy {DAY_NAMES[day]} to every weekday').mark(f'copy-{day}')
+                            .tooltip(_('Copy {day} to every weekday', day=DAY_NAMES[day])).mark(f'copy-{day}')
 
     def _interval_row(self, intervals: list[dict[str, str]], index: int, interval: dict[str, str],
                       redraw: Any) -> None:

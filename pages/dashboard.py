@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app import events
 from app.config import get_settings
 from app.errors import DomainError
-from app.i18n import _
+from app.i18n import N_, _
 from app.models import Booking, EventType
 from components import design
 from components.confirm import confirm
@@ -37,7 +37,7 @@ from services.public import LOCATION_LABELS
 from services.slots import Slot
 
 PAGE_SIZE = 20
-TABS = {'upcoming': 'Upcoming', 'pending': 'Requests', 'past': 'Past', 'cancelled': 'Cancelled'}
+TABS = {'upcoming': N_('Upcoming'), 'pending': N_('Requests'), 'past': N_('Past'), 'cancelled': N_('Cancelled')}
 STATUS_WORDS = {'pending': 'queued', 'sending': 'sending', 'sent': 'sent', 'failed': 'failed', 'skipped': 'not needed',
                 'cancelled': 'withdrawn'}
 
@@ -101,7 +101,8 @@ class Dashboard:
             self.banner = ui.column().classes('w-full')
             self._header()
             with ui.row().classes('w-full items-center gap-3'):
-                ui.toggle(TABS, value='upcoming', on_change=lambda e: self._switch(e.value)) \
+                ui.toggle({tab: _(name) for tab, name in TABS.items()}, value='upcoming',
+                          on_change=lambda e: self._switch(e.value)) \
                     .props('no-caps aria-label="Which bookings"').mark('tabs')
                 ui.element('div').classes('flex-grow')
                 ui.input(_('Search name or e-mail'), on_change=lambda e: self._find(e.value or '')) \
@@ -189,7 +190,8 @@ class Dashboard:
             with self.pager:
                 ui.button(_('Previous'), on_click=lambda: self._turn(-1)).props('flat no-caps') \
                     .set_enabled(self.page > 0)
-                ui.label(f'Page {self.page + 1} of {pages} ({listing.total} bookings)').mark('page')
+                ui.label(_('Page {page} of {pages} ({total} bookings)', page=self.page + 1, pages=pages,
+                           total=listing.total)).mark('page')
                 ui.button(_('Next'), on_click=lambda: self._turn(1)).props('flat no-caps') \
                     .set_enabled(self.page + 1 < pages)
 
@@ -207,9 +209,9 @@ class Dashboard:
     def _empty(self, listing: Listing) -> None:
         with ui.card().classes(design.CARD).mark('empty'):
             if self.search:
-                ui.label(f'No {TABS[self.status].lower()} bookings match "{self.search}".')
+                ui.label(_('No {tab} bookings match "{search}".', tab=_(TABS[self.status]).lower(), search=self.search))
             elif self.status != 'upcoming':
-                ui.label(f'No {TABS[self.status].lower()} bookings.')
+                ui.label(_('No {tab} bookings.', tab=_(TABS[self.status]).lower()))
             elif listing.event_types == 0:
                 ui.label(_('You have no event types yet. Create one, then share its link.'))
                 ui.link(_('Create an event type'), '/event-types')
@@ -255,14 +257,17 @@ class Dashboard:
                         ui.label(f'{labels.get(key, key)}: {answer}').classes('whitespace-pre-line break-words') \
                             .mark('answer')
                     if booking.notes:
-                        ui.label(f'Notes: {booking.notes}').classes('whitespace-pre-line break-words').mark('notes')
+                        ui.label(_('Notes: {notes}', notes=booking.notes)) \
+                            .classes('whitespace-pre-line break-words').mark('notes')
                     if booking.cancel_reason:
-                        ui.label(f'Cancelled: {booking.cancel_reason}').classes('text-slate-700').mark('reason')
+                        ui.label(_('Cancelled: {reason}', reason=booking.cancel_reason)).classes('text-slate-700') \
+                            .mark('reason')
                     proposal = bookings.pending_proposal(booking, now())
                     if proposal:
                         local = proposal.start.astimezone(self.zone)
-                        ui.label(f'New time proposed: {format_day(local.date())}, {format_time(local, clock24)} '
-                                 '(waiting for the invitee)').classes('text-amber-800').mark('proposal')
+                        ui.label(_('New time proposed: {when} (waiting for the invitee)',
+                                   when=f'{format_day(local.date())}, {format_time(local, clock24)}')) \
+                            .classes('text-amber-800').mark('proposal')
                 self._actions(row)
             if row.messages:
                 with ui.column().classes('w-full gap-0 text-sm').mark('deliveries'):
@@ -311,7 +316,7 @@ class Dashboard:
     def _cancel(self, booking: Booking) -> None:
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading(f'Cancel the meeting with {booking.invitee_name}?', 2, design.TITLE + ' m-0')
+            heading(_('Cancel the meeting with {name}?', name=booking.invitee_name), 2, design.TITLE + ' m-0')
             message = ui.textarea(_('Message to the invitee (optional)'), validation={
                 'Please keep it under 1000 characters': lambda v: len(v or '') <= 1000}) \
                 .props('outlined autogrow').classes('w-full').mark('cancel-message')
@@ -356,9 +361,9 @@ class Dashboard:
         self.dialogs.clear()
         with self.dialogs, ui.dialog().props('maximized=false') as dialog, \
                 ui.card().classes('gap-3 w-full max-w-3xl'):
-            heading(f'Propose a new time to {booking.invitee_name}', 2, design.TITLE + ' m-0')
-            ui.label('Pick a free time. They get an e-mail to accept it, decline (which cancels) or pick another '
-                     'time; the proposal expires after 7 days.').classes(design.SUBTLE)
+            heading(_('Propose a new time to {name}', name=booking.invitee_name), 2, design.TITLE + ' m-0')
+            ui.label(_('Pick a free time. They get an e-mail to accept it, decline (which cancels) or pick another '
+                       'time; the proposal expires after 7 days.')).classes(design.SUBTLE)
             message = ui.textarea(_('Message (optional)')).props('outlined autogrow').classes('w-full') \
                 .mark('proposal-message')
             chosen = ui.label().classes('font-medium').mark('proposal-choice')
@@ -375,7 +380,8 @@ class Dashboard:
             def pick(slot: Slot, zone: str) -> None:
                 picked[:] = [slot]
                 local = slot.start.astimezone(ZoneInfo(zone))
-                chosen.text = f'Proposing {format_day(local.date())}, {format_time(local, self.host.clock24)} ({zone})'
+                chosen.text = _('Proposing {when} ({zone})', zone=zone,
+                                when=f'{format_day(local.date())}, {format_time(local, self.host.clock24)}')
                 send.enable()
 
             picker = SlotPicker(zone=self.host.timezone, load=load, find_next=find_next, on_pick=pick,

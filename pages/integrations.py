@@ -81,10 +81,11 @@ class Integrations:
                         .props('outline no-caps').mark('connect-microsoft')
             for provider, (name, setting) in PROVIDER_SETTINGS.items():
                 if provider not in get_settings().sign_in_providers:
-                    ui.label(f'{name} is not set up on this server. The operator turns it on with the settings '
-                             f'{setting}.').classes(design.SUBTLE).mark(f'unconfigured-{provider}')
-            ui.label('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
-                     'Nextcloud):').classes(design.SUBTLE)
+                    ui.label(_('{provider} is not set up on this server. The operator turns it on with the settings '
+                               '{settings}.', provider=name, settings=setting)).classes(design.SUBTLE) \
+                        .mark(f'unconfigured-{provider}')
+            ui.label(_('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
+                       'Nextcloud):')).classes(design.SUBTLE)
             with ui.row().classes('w-full items-start gap-2'):
                 self.url = ui.input(_('Feed address (https://...)')).props('outlined').classes('flex-grow') \
                     .mark('feed-url')
@@ -162,7 +163,8 @@ class Integrations:
             return
         self.url.value, self.label.value = '', ''
         problem = await read(self.who, _check)
-        ui.notify(f'Feed added, but it could not be read yet: {problem}' if problem else 'Feed added',
+        ui.notify(_('Feed added, but it could not be read yet: {problem}', problem=problem) if problem
+                  else _('Feed added'),
                   type='warning' if problem else 'positive')
         await self.refresh()
 
@@ -179,7 +181,7 @@ class Integrations:
         try:
             calendars = await read(self.who, _calendars, item['id'])
         except ProviderError as exc:
-            ui.notify(f'The calendars could not be listed: {exc}', type='warning')
+            ui.notify(_('The calendars could not be listed: {problem}', problem=exc), type='warning')
             return
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):

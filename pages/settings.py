@@ -177,7 +177,8 @@ class Notifications:
         self.who, self.fields = who, {}
         with ui.card().classes(design.CARD).mark('notifications'):
             heading(_('E-mail notifications'), 2, design.TITLE + ' m-0')
-            ui.label(f'Subjects and messages may use {", ".join(data["variables"])}.').classes(design.SUBTLE)
+            ui.label(_('Subjects and messages may use {variables}.', variables=', '.join(data['variables']))) \
+                .classes(design.SUBTLE)
             for kind, info in data['kinds'].items():
                 with ui.expansion(info['label'], icon='mail').classes('w-full').mark(f'kind-{kind}'):
                     enabled = ui.switch(_('Send this e-mail'), value=info['enabled']).mark(f'enabled-{kind}')
@@ -292,16 +293,16 @@ class SignInMethods:
         have = {provider for provider, _ in methods}
         with ui.card().classes(design.CARD).mark('sign-in-methods'):
             heading(_('How you sign in'), 2, design.TITLE + ' m-0')
-            ui.label(f'Account e-mail: {host.email}').classes(design.SUBTLE)
+            ui.label(_('Account e-mail: {email}', email=host.email)).classes(design.SUBTLE)
             for provider, email in methods:
                 ui.label(f'{PROVIDER_NAMES.get(provider, settings.oidc_name)}: {email}').mark('sign-in-method')
             with ui.row().classes('gap-2'):
                 for key, label in settings.sign_in_providers.items():
                     if key not in have:
-                        ui.button(f'Connect {label}', on_click=lambda k=key: ui.navigate.to(
+                        ui.button(_('Connect {provider}', provider=label), on_click=lambda k=key: ui.navigate.to(
                             f'/auth/login/{k}?connect=1')).props('outline no-caps').mark(f'connect-{key}')
                 if 'email' not in have:
-                    ui.button(f'Allow sign-in links to {host.email}', on_click=self.allow_links) \
+                    ui.button(_('Allow sign-in links to {email}', email=host.email), on_click=self.allow_links) \
                         .props('outline no-caps').mark('connect-email')
             sign_out_form('Sign out everywhere', '/auth/logout-everywhere')
         if host.is_owner and not settings.allowed_email_rules:
@@ -373,7 +374,7 @@ class Privacy:
             ui.label('Your booking pages, event types, schedules and bookings are deleted and connected Google '
                      'access is revoked. This cannot be undone.')
             ui.label(_upcoming_note(upcoming)).classes('font-medium').mark('delete-upcoming')
-            typed = ui.input(f'Type your username ({username}) to confirm').props('outlined') \
+            typed = ui.input(_('Type your username ({username}) to confirm', username=username)).props('outlined') \
                 .classes('w-full').mark('delete-confirm-input')
             problem = ui.label().classes('text-red-700').props('role=alert')
 
