@@ -26,6 +26,12 @@ class MemberAdd(Strict):
     role: Annotated[str, Field(pattern='^(admin|member)$')] = 'member'
 
 
+class ScheduleChoice(Strict):
+    """Which of the member's own schedules applies to a team event type they host (null: their default)."""
+
+    schedule_id: Annotated[int, Field(ge=1)] | None = None
+
+
 class TeamMemberPublic(Public):
     username: str
     name: str

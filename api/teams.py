@@ -14,6 +14,7 @@ from api.public import MAX_RANGE_DAYS, _invitee_view
 from api.schemas import BookingRequest, OfferedEventTypePublic, SlotsPublic, problems
 from api.team_schemas import (
     MemberAdd,
+    ScheduleChoice,
     TeamBookingPublic,
     TeamCreate,
     TeamEventTypePublic,
@@ -130,6 +131,17 @@ def delete_event_type(host_id: HostId, team_id: int, event_type_id: int) -> Resp
     with session_scope(write=True) as session:
         teams.delete_team_event_type(session=session, host_id=host_id, team_id=team_id,
                                      event_type_id=event_type_id)
+    return Response(status_code=204)
+
+
+@router.put('/{team_id}/event-types/{event_type_id}/my-schedule', status_code=204, responses=problems(404, 422))
+def choose_schedule(host_id: HostId, team_id: int, event_type_id: int, body: ScheduleChoice) -> Response:
+    """Pick which of your own schedules applies to a team event type you host (null: your default schedule)."""
+    with session_scope(write=True) as session:
+        teams.team_for_member(session=session, host_id=host_id, team_id=team_id)
+        teams.get_team_event_type(session=session, team_id=team_id, event_type_id=event_type_id)
+        teams.choose_schedule(session=session, host_id=host_id, event_type_id=event_type_id,
+                              schedule_id=body.schedule_id)
     return Response(status_code=204)
 
 

@@ -169,3 +169,16 @@ def test_public_team_links_that_do_not_exist_are_404(client: TestClient, crew: d
     assert client.get('/public/teams/nobody/event-types').status_code == 404
     assert client.get('/public/teams/support/nothing/slots', params=params).status_code == 404
     assert book(client, 'nothing', '09:00')['code'] == 404
+
+
+def test_a_member_picks_which_of_their_schedules_a_team_event_type_uses(client: TestClient, crew: dict) -> None:
+    made = event_type(client, crew, 'intro', 'round_robin', ['bob'])
+    early = client.post('/schedules', headers=crew['bob'], json={
+        'name': 'Early', 'timezone': 'Europe/London', 'weekly': {'monday': [{'start': '07:00', 'end': '08:00'}]},
+        'overrides': []}).json()
+    path = f"/teams/{crew['team']['id']}/event-types/{made['id']}/my-schedule"
+    assert client.put(path, json={'schedule_id': early['id']}, headers=crew['bob']).status_code == 204
+    assert starts(client, '/public/teams/support/intro/slots') == ['07:00', '07:30']
+    assert client.put(path, json={'schedule_id': early['id']}, headers=crew['cyd']).status_code == 404
+    assert client.put(path, json={'schedule_id': None}, headers=crew['bob']).status_code == 204
+    assert starts(client, '/public/teams/support/intro/slots')[0] == '09:00'
