@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from nicegui import app, ui
 from sqlalchemy.exc import OperationalError
 
-from app.errors import Conflict, NotFound, RateLimited, SlotUnavailable
+from app.errors import Conflict, InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.i18n import N_, Translator, translator
 from components import design
 from components.frame import frame, not_found
@@ -86,9 +86,16 @@ class ManageFlow:
         self._render()
         refresh_on_booking_change(view.host.id, self._refresh_picker)
 
-    def _switch_language(self, locale: str) -> None:
-        if locale != self.t.locale:
-            reload_in(locale, f'/booking/{self.view.uid}', {'token': self.view.token})
+    async def _switch_language(self, locale: str) -> None:
+        """Show the page in another language and keep it with the booking for its later e-mails."""
+        if locale == self.t.locale:
+            return
+        try:
+            await off_loop(use_cases.choose_language_by_token, uid=self.view.uid, token=self.view.token,
+                           locale=locale, now=slot_loading.now(), address=self.address)
+        except (NotFound, RateLimited, InvalidInput, OperationalError):
+            pass  # the page still changes language; the e-mails keep the booking's
+        reload_in(locale, f'/booking/{self.view.uid}', {'token': self.view.token})
 
     def _render(self) -> None:
         self.body.clear()

@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, DomainError, NotFound, RateLimited, SlotUnavailable
-from app.i18n import N_
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited, SlotUnavailable
+from app.i18n import N_, supported
 from app.metrics import BOOKINGS
 from app.models import Booking, EventType, utcnow
 from services import attempts, availability, booking_limits, bookings, event_types, public, team_use_cases, validation
@@ -104,6 +104,19 @@ def decline_proposal_by_token(*, uid: str, token: str, now: datetime, address: s
     with session_scope(write=True) as session:
         booking = _guarded(session, uid, token, address)
         return bookings.decline_proposal(session=session, booking=booking, now=now)
+
+
+def choose_language_by_token(*, uid: str, token: str, locale: str, now: datetime, address: str) -> str:
+    """The invitee picked another language on the manage page: their later e-mails, reminders and invitations of
+    this booking use it (messages still queued are written when they are sent). Returns the language kept."""
+    chosen = supported(locale)
+    if chosen is None:
+        raise InvalidInput(f'Unknown language {locale!r}')
+    with session_scope(write=True) as session:
+        booking = _guarded(session, uid, token, address)
+        if booking.locale != chosen:
+            booking.locale, booking.updated_at = chosen, now
+    return chosen
 
 
 # --- hosts (the caller has checked who is signed in or which API key is used) -------------------------------

@@ -107,3 +107,18 @@ async def test_the_manage_page_speaks_the_bookings_language(user: User, ada: dic
     await user.should_see('Cancelar reunión')
     await user.open(f'/booking/{receipt.booking.uid}?token={receipt.token}&lang=de')  # the invitee's own choice
     await user.should_see('Ihr Termin steht')
+
+
+async def test_a_language_picked_on_the_manage_page_is_kept_for_the_bookings_e_mails(user: User, ada: dict) -> None:
+    from services import bookings
+    from services.bookings import Invitee
+    _, start = first_offer(ada['call'])
+    with session_scope(write=True) as session:
+        receipt = bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(NY),
+                                     invitee=Invitee('Juana', 'juana@example.com', 'America/New_York', locale='es'))
+    await user.open(f'/booking/{receipt.booking.uid}?token={receipt.token}')
+    await user.should_see('Su cita está confirmada')
+    user.find(marker='language').elements.pop().value = 'pt'  # type: ignore[attr-defined]
+    await user.should_see('Seu horário está agendado', retries=40)
+    with session_scope() as session:
+        assert session.exec(select(Booking)).one().locale == 'pt'
