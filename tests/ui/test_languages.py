@@ -122,3 +122,18 @@ async def test_a_language_picked_on_the_manage_page_is_kept_for_the_bookings_e_m
     await user.should_see('Seu horário está agendado', retries=40)
     with session_scope() as session:
         assert session.exec(select(Booking)).one().locale == 'pt'
+
+
+async def test_the_downloaded_invitation_speaks_the_bookings_language(user: User, ada: dict) -> None:
+    from services import bookings
+    from services.bookings import Invitee
+    _, start = first_offer(ada['call'])
+    with session_scope(write=True) as session:
+        receipt = bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(NY),
+                                     invitee=Invitee('Grete', 'grete@example.com', 'Europe/Berlin', locale='de'))
+    response = await user.http_client.get(f'/booking/{receipt.booking.uid}/invite.ics',
+                                          params={'token': receipt.token})
+    text = response.text.replace('\r\n ', '')  # unfold
+    assert response.status_code == 200
+    assert 'SUMMARY:Intro call mit Ada Lovelace' in text
+    assert 'DESCRIPTION:Verschieben oder absagen: ' in text and 'LOCATION:Telefonat' in text
