@@ -1,6 +1,7 @@
 """Availability: gathers a host's schedule and busy times from the database and asks the slot engine."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -73,10 +74,14 @@ def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetim
         return None
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
         return Offer([])
+    minutes = event_types.chosen_duration(plan.event_type, duration)
+    kept = cache.peek_window(_window_key(plan, minutes), start, end)
+    if kept is not None:
+        return Offer(kept)
     rows = cache.peek_bookings(plan.host_id, max(start, now) - MARGIN, end + MARGIN)
     if rows is None:
         return None
-    return _plan_offer(plan, rows, [], '', start, end, now, event_types.chosen_duration(plan.event_type, duration))
+    return _plan_offer(plan, rows, [], '', start, end, now, minutes)
 
 
 ANSWER_SECONDS = 30.0
@@ -102,11 +107,14 @@ def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now:
     """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
     come from the offer cache, so a warm request asks the database only for the host's calendar connections."""
     cache = offer_cache.get()
+    changes = cache.changes
     with session_scope() as session:
         plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
         minutes = event_types.chosen_duration(plan.event_type, duration)
         if not (YEARS[0] <= start.year and end.year <= YEARS[1]):
             return Offer([])
+        if busy.surely_without_calendars(plan.host_id) and not _counts_periods(plan):
+            return _window_offer(session, plan, minutes, start, end, now, changes)
         calendars = busy.busy_times(host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
                                     mode='page')
         if _counts_periods(plan):  # whole weeks or months count, also before the cached horizon
@@ -115,6 +123,31 @@ def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now:
         else:
             rows = cache.bookings(session, plan.host_id, max(start, now) - MARGIN, end + MARGIN, now)
     return _plan_offer(plan, rows, calendars.busy, calendars.problem, start, end, now, minutes)
+
+
+def _window_key(plan: offer_cache.Plan, minutes: int) -> tuple[object, ...]:
+    return ('window', plan.host_id, plan.event_type_id, minutes)
+
+
+def _window_offer(session: Session, plan: offer_cache.Plan, minutes: int, start: datetime, end: datetime,
+                  now: datetime, changes: int) -> Offer:
+    """For a host without calendars: the slots of the link's whole booking window, computed once and kept like a
+    finished answer (a change drops it; it lives until its first slot falls inside the notice, at most
+    ANSWER_SECONDS), so that every new question (another zone, another range) is a slice of it."""
+    cache = offer_cache.get()
+    kept = cache.peek_window(_window_key(plan, minutes), start, end)
+    if kept is not None:
+        return Offer(kept)
+    last = now + timedelta(days=plan.rules.max_days_ahead + 2)  # past the window's last local midnight
+    rows = cache.bookings(session, plan.host_id, now - MARGIN, last + MARGIN, now)
+    whole = _plan_offer(plan, rows, [], '', now, last, now, minutes).slots
+    seconds = ANSWER_SECONDS
+    if whole:
+        seconds = min(seconds, (whole[0].start - timedelta(minutes=plan.rules.min_notice) - now).total_seconds())
+    if seconds > 1:
+        cache.keep_window(_window_key(plan, minutes), plan.host_id, whole, seconds, changes)
+    first, stop = bisect.bisect_left(whole, (start,)), bisect.bisect_left(whole, (end,))
+    return Offer(whole[first:stop])
 
 
 def _counts_periods(plan: offer_cache.Plan) -> bool:

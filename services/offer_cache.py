@@ -53,6 +53,8 @@ class OfferCache:
         self._changes = 0  # any change: plans loaded before it are not kept
         self._pages: dict[tuple[str, str], tuple[float, int, object]] = {}
         self._answers: dict[tuple[object, ...], tuple[float, int, bytes]] = {}  # whole public answers
+        # a link's offer over its whole booking window, sliced for each new question (another zone or range)
+        self._windows: dict[tuple[object, ...], tuple[float, int, list[datetime], list[slots.Slot]]] = {}
 
     def plan(self, username: str, slug: str, load: Callable[[], Plan]) -> Plan:
         key = (username.lower(), slug.lower())
@@ -93,6 +95,23 @@ class OfferCache:
                     self._answers.clear()
                 self._answers[key] = (time.monotonic() + seconds, host_id, body)
 
+    def peek_window(self, key: tuple[object, ...], start: datetime, end: datetime) -> list[slots.Slot] | None:
+        """The kept slots starting in [start, end) of a whole-window offer, if one is kept."""
+        found = self._windows.get(key)
+        if found is None or found[0] <= time.monotonic():
+            return None
+        starts, kept = found[2], found[3]
+        return kept[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+
+    def keep_window(self, key: tuple[object, ...], host_id: int, found: list[slots.Slot], seconds: float,
+                    changes: int) -> None:
+        """Keep a whole-window offer for `seconds`, unless something changed since `changes` was read."""
+        with self._lock:
+            if self._changes == changes:
+                if len(self._windows) > 1000:
+                    self._windows.clear()
+                self._windows[key] = (time.monotonic() + seconds, host_id, [slot.start for slot in found], found)
+
     @property
     def changes(self) -> int:
         return self._changes
@@ -132,6 +151,7 @@ class OfferCache:
             self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
             self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
             self._answers = {k: v for k, v in self._answers.items() if v[1] != host_id}
+            self._windows = {k: v for k, v in self._windows.items() if v[1] != host_id}
             self._changes += 1
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
@@ -241,3 +242,17 @@ def test_the_slots_answer_has_exactly_the_documented_shape(client: TestClient, a
     r = client.get(SLOTS, params={'start': day, 'end': day, 'timezone': 'Asia/Tokyo'})
     assert r.headers['content-type'] == 'application/json'
     SlotsPublic.model_validate(r.json())  # its models forbid keys they do not document
+
+
+def test_a_new_question_after_a_booking_never_offers_the_booked_time(client: TestClient, ada: dict) -> None:
+    """New questions (another zone, another range) are sliced from the link's kept offer: a booking drops it."""
+    day = {'start': MONDAY.isoformat(), 'end': (MONDAY + timedelta(days=13)).isoformat()}
+    before = client.get(SLOTS, params={**day, 'timezone': 'Asia/Tokyo'}).json()['slots']
+    assert client.get(SLOTS, params={**day, 'timezone': 'Europe/Lisbon'}).json()['slots']  # kept for slicing
+    taken = at(MONDAY, '10:00')
+    assert taken.astimezone(ZoneInfo('Asia/Tokyo')).isoformat() in [s['start'] for s in before]
+    assert client.post(BOOK, json=booking_body('10:00')).status_code == 201
+    for zone in ('Europe/Paris', 'America/Chicago', 'Asia/Tokyo'):
+        after = client.get(SLOTS, params={**day, 'timezone': zone}).json()['slots']
+        assert taken.astimezone(ZoneInfo(zone)).isoformat() not in [s['start'] for s in after]
+        assert len(after) == len(before) - 1
