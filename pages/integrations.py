@@ -29,8 +29,10 @@ from services.calendars import busy, caldav, connections, providers
 from services.calendars import events as calendar_events
 from services.calendars.errors import ProviderError
 
-STATUS = {'ok': ('Working', 'positive'), 'error': ('Cannot be read right now', 'warning'),
-          'reconnect_needed': ('Reconnect needed', 'negative')}
+# (label, background, text): light backgrounds with dark text, which pass WCAG AA contrast (Quasar's positive,
+# warning and negative with white text do not)
+STATUS = {'ok': ('Working', 'green-2', 'green-10'), 'error': ('Cannot be read right now', 'amber-2', 'amber-10'),
+          'reconnect_needed': ('Reconnect needed', 'red-2', 'red-10')}
 
 
 def register() -> None:
@@ -107,7 +109,7 @@ class Integrations:
                     ui.label('No calendars connected yet: only your schedule and your CloudMeet bookings decide '
                              'what is free.')
             for item in items:
-                label, color = STATUS.get(item['status'], (item['status'], 'grey'))
+                label, color, text_color = STATUS.get(item['status'], (item['status'], 'grey-3', 'grey-10'))
                 with ui.card().classes(design.CARD).mark('connection'):
                     with ui.row().classes('w-full items-center gap-3'):
                         ui.icon('event' if item['provider'] != 'ics' else 'rss_feed').props('aria-hidden=true')
@@ -116,7 +118,7 @@ class Integrations:
                             ui.label(f'{name[:1].upper()}{name[1:]}: {item["label"]}').classes('font-semibold')
                             if item['status_detail']:
                                 ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
-                        ui.badge(label, color=color).mark('status')
+                        ui.badge(label, color=color, text_color=text_color).mark('status')
                         if item['status'] == 'reconnect_needed' and item['provider'] in PROVIDER_SETTINGS:
                             ui.button(_('Reconnect'), on_click=lambda p=item['provider']: ui.navigate.to(
                                 f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
