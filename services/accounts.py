@@ -32,6 +32,7 @@ from app.models import (
     UserSession,
 )
 from services import bookings, event_types, hosts, schedules, teams, validation
+from services.calendars import connections as calendar_connections
 from services.event_types import EventTypeInput
 from services.webhooks import subscriptions as webhook_subscriptions
 
@@ -350,6 +351,7 @@ def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
                      for k in session.exec(select(ApiKey).where(ApiKey.host_id == host_id))],
         'webhooks': [webhook_subscriptions.subscription_json(s)
                      for s in webhook_subscriptions.list_subscriptions(session=session, host_id=host_id)],
+        'calendars': calendar_connections.overview(session, host_id=host_id),  # never a token or password
     }
 
 

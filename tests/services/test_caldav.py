@@ -379,3 +379,14 @@ def test_a_weekly_event_keeps_its_wall_clock_hour_across_the_clock_change_either
                                   server_expand=server_expand)
         assert [f'{b.start:%m-%d %H:%M}' for b in found] == ['03-15 10:00', '03-22 10:00', '03-29 09:00',
                                                               '04-05 09:00']  # UTC: 10:00 GMT, then 10:00 BST
+
+
+def test_the_account_export_lists_the_caldav_connection_without_its_password(
+        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    from services import accounts
+    connection = connect(ada, caldav_user)
+    with session_scope() as session:
+        exported = accounts.export_account(session, host_id=ada['host'].id)
+    assert [(c['id'], c['kind'], c['label']) for c in exported['calendars']] == [
+        (connection.id, 'caldav', f'{caldav_user.username} at 127.0.0.1')]
+    assert caldav_user.password not in str(exported)
