@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_burst
 	$(BIN)/python -m tests.bench.bench_scale_out
 	$(BIN)/python -m tests.bench.bench_teams
+	$(BIN)/python -m tests.bench.bench_webhooks
 
 lint: install
 	$(BIN)/ruff check .

@@ -45,7 +45,8 @@ def fetch_busy(url: str, start: datetime, end: datetime, *, zone: str, allow_pri
         except InvalidInput as exc:
             raise ProviderError(exc.detail) from None
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client, \
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                              verify=outbound.tls_context()) as client, \
                     client.stream('GET', target.direct_url, headers={'Host': target.host_header},
                                   extensions={'sni_hostname': target.host}) as response:
                 if response.is_redirect and response.headers.get('location'):

@@ -91,7 +91,8 @@ def post(url: str, body: str, *, webhook_id: str, secret: str, allow_private: bo
                'webhook-id': webhook_id, 'webhook-timestamp': str(int(sent_at.timestamp())),
                'webhook-signature': Webhook(secret).sign(webhook_id, sent_at, body)}
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client, \
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False,
+                          verify=outbound.tls_context()) as client, \
                 client.stream('POST', target.direct_url, content=body.encode(), headers=headers,
                               extensions={'sni_hostname': target.host}) as response:
             data = _first_kilobyte(response, deadline=started + TIMEOUT_SECONDS)
