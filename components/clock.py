@@ -14,8 +14,10 @@ def format_time(moment: datetime, clock24: bool, t: Translator = ENGLISH) -> str
 
 
 def format_day(day: date, t: Translator = ENGLISH) -> str:
-    """'Tuesday 8 December 2026' (in the reader's language)."""
-    return t.day(day)
+    """'Tuesday 8 December 2026' (in the reader's language); it starts a heading or a line on the pages, so it starts
+    with a capital ('Mercredi 2 décembre 2026', where a sentence in an e-mail keeps CLDR's 'mercredi')."""
+    text = t.day(day)
+    return text[:1].upper() + text[1:]
 
 
 def clock24_for(accept_language: str | None) -> bool:
