@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from tests.fakes.http import JsonHandler, start
@@ -44,7 +45,7 @@ class Receiver:
             self.server.shutdown()
 
 
-def serve(replies: list[Reply] | None = None) -> Receiver:
+def serve(replies: list[Reply] | None = None, *, tls: tuple[Path, Path] | None = None) -> Receiver:
     receiver = Receiver(replies)
 
     class Handler(JsonHandler):
@@ -58,6 +59,6 @@ def serve(replies: list[Reply] | None = None) -> Receiver:
         def log_message(self, *args: Any) -> None:
             pass
 
-    receiver.server, base = start(Handler)
+    receiver.server, base = start(Handler, tls=tls)
     receiver.url = f'{base}/hooks/cloudmeet'
     return receiver

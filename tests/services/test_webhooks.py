@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.message import Message
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -19,11 +21,12 @@ from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput, NotFound, SlotUnavailable
 from app.models import OutboxMessage, WebhookDelivery
-from services import bookings, use_cases
+from services import bookings, outbound, use_cases
 from services.bookings import Invitee
 from services.notifications import worker
 from services.webhooks import EVENTS, sender, subscriptions
 from tests.factories import at, make_event_type, make_host, next_monday
+from tests.fakes.tls import self_signed
 from tests.fakes.webhook_receiver import Receiver, Reply, serve
 
 pytestmark = pytest.mark.usefixtures('database')
@@ -412,3 +415,34 @@ def test_finished_deliveries_are_forgotten_after_thirty_days_and_waiting_ones_ke
     assert subscriptions.prune_log(now=NOW + timedelta(days=29)) == 0
     assert subscriptions.prune_log(now=NOW + timedelta(days=31)) == 2
     assert [(e.event, e.status) for e in log(created)] == [('booking.cancelled', 'pending')]
+
+
+@pytest.mark.parametrize(('certified', 'delivered'), [(('hooks.example',), True), (('other.example',), False)])
+def test_an_https_endpoint_is_reached_under_its_name_and_its_certificate_checked_for_that_name(
+        setup: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certified: tuple[str, ...],
+        delivered: bool) -> None:
+    cert, key = self_signed(tmp_path, names=certified)
+    secure = serve(tls=(cert, key))
+    try:
+        port = secure.url.split(':')[2].split('/')[0]
+        trusting = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(outbound, 'tls_context', lambda: trusting)  # the test CA instead of the public ones
+
+        def resolver(host: object, port: object, *args: object, **kwargs: object) -> list[object]:
+            if host in ('hooks.example', b'hooks.example'):
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', ('127.0.0.1', int(port or 0)))]  # type: ignore
+            return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(socket, 'getaddrinfo', resolver)
+        created = subscribe(setup, f'https://hooks.example:{port}/hooks/cloudmeet')
+        book(setup)
+        drain()
+        [entry] = log(created)
+        if delivered:
+            [request] = secure.received
+            assert request.headers['host'] == f'hooks.example:{port}' and entry.status == 'delivered'
+            Webhook(created.secret).verify(request.body, request.headers)
+        else:  # a certificate for another name: no request is sent at all
+            assert secure.received == [] and entry.status == 'retrying'
+            assert entry.error == 'could not connect (ConnectError)'
+    finally:
+        secure.stop()
