@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import Field
 
 from api.host import HostId
-from api.schemas import Public, Strict, Time, problems
+from api.schemas import CalendarPublic, Strict, problems
 from app.db import session_scope
 from app.errors import NotFound
 from services import accounts, validation
@@ -38,19 +38,6 @@ class CalDavCalendarRequest(Strict):
 
 
 CalendarRequest = Annotated[FeedCalendarRequest | CalDavCalendarRequest, Field(discriminator='kind')]
-
-
-class CalendarPublic(Public):
-    id: int
-    kind: str = Field(description='google | microsoft | ics | caldav')
-    label: str = Field(description="The account's address, the feed's name, or 'username at server' for CalDAV")
-    status: str = Field(description='ok | error (cannot be read right now) | reconnect_needed')
-    status_detail: str
-    busy_calendars: list[str] = Field(description='The calendars that count as busy (empty: the default, every '
-                                                  "CalDAV calendar or the account's main one)")
-    target_calendar: str = Field(description="The calendar new bookings are written to ('' = the default)")
-    receives_events: bool = Field(description='Whether new bookings are written to this connection')
-    created_at: Time
 
 
 @router.get('/calendars', response_model=list[CalendarPublic])

@@ -374,6 +374,21 @@ class WebhookPublic(Public):
     created_at: Time
 
 
+class CalendarPublic(Public):
+    """A connected calendar of any kind; never its token, feed address or password."""
+
+    id: int
+    kind: str = Field(description='google | microsoft | ics | caldav')
+    label: str = Field(description="The account's address, the feed's name, or 'username at server' for CalDAV")
+    status: str = Field(description='ok | error (cannot be read right now) | reconnect_needed')
+    status_detail: str
+    busy_calendars: list[str] = Field(description='The calendars that count as busy (empty: the default, every '
+                                                  "CalDAV calendar or the account's main one)")
+    target_calendar: str = Field(description="The calendar new bookings are written to ('' = the default)")
+    receives_events: bool = Field(description='Whether new bookings are written to this connection')
+    created_at: Time
+
+
 class AccountExport(Public):
     """Everything stored about a host, without secrets."""
 
@@ -386,6 +401,7 @@ class AccountExport(Public):
     sign_in: list[IdentityExport]
     api_keys: list[ApiKeyExport]
     webhooks: list[WebhookPublic]
+    calendars: list[CalendarPublic]
 
 
 # --- errors -----------------------------------------------------------------------------------------------------
