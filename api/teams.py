@@ -178,9 +178,9 @@ def list_slots(team_slug: str, slug: str, start: Annotated[str, Query(descriptio
     found = team_use_cases.link_offer(team_slug=team_slug, slug=slug, start=lo, end=hi, now=_now(),
                                       duration=duration)
     zone = ZoneInfo(zone_name)
-    answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone).isoformat(),
-                                                                'end': s.end.astimezone(zone).isoformat()}
-                                                               for s in found.slots]}
+    # orjson writes aware times as ISO 8601 with their offset, the text isoformat() gives, in a fraction of the time
+    answer: dict[str, Any] = {'timezone': zone_name, 'slots': [{'start': s.start.astimezone(zone),
+                                                                'end': s.end.astimezone(zone)} for s in found.slots]}
     if found.problem:
         answer['notice'] = availability.CALENDARS_UNCHECKED
     # built to SlotsPublic's shape here and serialised once (a month of a big team holds ~1,000 slots), like a
