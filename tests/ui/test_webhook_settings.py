@@ -17,7 +17,7 @@ from services import accounts
 from services.accounts import VerifiedIdentity
 from services.notifications import worker
 from services.webhooks import subscriptions
-from tests.fakes.webhook_receiver import Receiver, serve
+from tests.fakes.webhook_receiver import Receiver, Reply, serve
 
 NOW = datetime.now(timezone.utc)
 
@@ -112,3 +112,22 @@ async def test_a_list_that_cannot_be_loaded_says_so_and_can_be_tried_again(user:
         await user.should_see('Your webhooks could not be loaded right now.', retries=40)
     user.find('Try again').click()
     await user.should_see('No webhooks yet', retries=40)
+
+
+async def test_a_failing_endpoint_shows_its_answer_and_the_next_try_in_the_log(user: User, ada: int) -> None:
+    get_settings().allow_private_webhook_urls = True
+    failing = serve([Reply(status=500, body=b'oops')])
+    try:
+        with session_scope(write=True) as session:
+            subscriptions.subscribe(session=session, host_id=ada, url=failing.url, events=None, now=NOW)
+        await user.open('/settings')
+        await user.should_see(marker='webhook-address', retries=40)
+        user.find(marker='webhook-test').click()
+        await user.should_see('Test event queued', retries=40)
+        await asyncio.to_thread(worker.drain, mailer=Quiet(), settings=get_settings())  # type: ignore[arg-type]
+        user.find(marker='webhook-log').click()
+        await user.should_see('retrying', retries=40)
+        await user.should_see('HTTP 500', retries=40)
+        await user.should_see('next try', retries=40)
+    finally:
+        failing.stop()
