@@ -57,7 +57,7 @@ class Translator:
 
     def day(self, day: date) -> str:
         """'Tuesday 8 December 2026', 'Dienstag, 8. Dezember 2026', 'mardi 8 décembre 2026'."""
-        return format_date(day, 'EEEE d MMMM y' if self.english else 'full', locale=self.locale)
+        return _day(self.locale, day if type(day) is date else date(day.year, day.month, day.day))
 
     def month(self, month: date) -> str:
         """'December 2026', 'Dezember 2026', 'grudzień 2026' (the stand-alone month name)."""
@@ -153,6 +153,12 @@ def _preferred(header: str) -> list[str]:
         if tag and tag != '*' and quality > 0:
             weighted.append((-quality, position, tag.replace('_', '-')))
     return [tag for _q, _p, tag in sorted(weighted)]
+
+
+@lru_cache(maxsize=4096)
+def _day(locale: str, day: date) -> str:
+    """A day in words (cached: a month calendar names each of its days on every redraw)."""
+    return format_date(day, 'EEEE d MMMM y' if locale == DEFAULT_LOCALE else 'full', locale=locale)
 
 
 @lru_cache(maxsize=4096)
