@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import crypto, db, events
 from app.config import get_settings
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import CalendarConnection, OutboxMessage, utcnow
 from services import validation
 from services.calendars import busy, caldav, feeds, providers
@@ -85,6 +85,40 @@ def add_caldav(session: Session, *, host_id: int, account: caldav.Account, label
             return _renew(session, existing, account.secret())
     name = validation.single_line(label, 'Name', 120) if label.strip() else account.label
     return _add(session, host_id, 'caldav', name, account.secret(), [])
+
+
+def choices(*, host_id: int, connection_id: int) -> list[dict[str, str]]:
+    """The calendars (`id`, `name`) the host may choose among for a connection (none for a feed); the provider is
+    asked outside any transaction (Unavailable when it cannot answer)."""
+    with db.session_scope() as session:
+        connection = providers.Connection.of(get_connection(session, host_id=host_id, connection_id=connection_id))
+    try:
+        return providers.provider_for(connection.provider, get_settings()).calendars(connection)
+    except ProviderError as exc:
+        raise Unavailable(f'The calendars could not be listed: {exc}') from None
+
+
+def choose(*, host_id: int, connection_id: int, busy_calendars: list[str] | None = None,
+           target_calendar: str | None = None, receives_events: bool = False) -> None:
+    """The host's choices for a connection: which of its calendars count as busy and which receives new bookings
+    (each one the provider lists), and whether new bookings go to this connection."""
+    if busy_calendars is not None or target_calendar:
+        known = {c['id'] for c in choices(host_id=host_id, connection_id=connection_id)}
+        unknown = [c for c in [*(busy_calendars or []), *([target_calendar] if target_calendar else [])]
+                   if c not in known]
+        if unknown:
+            raise InvalidInput(f'Unknown calendar: {unknown[0][:200]} (see the choices of this connection)')
+    with db.session_scope(write=True) as session:
+        if busy_calendars is not None:
+            set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=busy_calendars,
+                               target=target_calendar)
+        elif target_calendar is not None:
+            connection = get_connection(session, host_id=host_id, connection_id=connection_id)
+            connection.target_calendar = target_calendar[:300]
+            session.add(connection)
+            db.after_commit(session, events.SettingsChanged(host_id))
+        if receives_events:
+            receive_events(session, host_id=host_id, connection_id=connection_id)
 
 
 def caldav_details(session: Session, *, host_id: int, connection_id: int) -> tuple[str, str]:

@@ -112,3 +112,45 @@ def test_another_host_cannot_see_or_remove_a_calendar(client: TestClient, ada: d
     assert client.delete(f'/calendars/{added["id"]}', headers=bob_auth).status_code == 404
     assert client.delete('/calendars/0', headers=ada['auth']).status_code == 422
     assert [c['id'] for c in client.get('/calendars', headers=ada['auth']).json()] == [added['id']]
+
+
+def test_the_host_chooses_which_calendars_count_and_which_receives_bookings(
+        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    busy_at_ten(caldav_user)  # in Work
+    home = str(caldav_user.calendar('Home').url)
+    added = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user)).json()
+    choices = client.get(f'/calendars/{added["id"]}/choices', headers=ada['auth'])
+    assert sorted(c['name'] for c in choices.json()) == ['Home', 'Work']
+    assert '10:00' not in starts(client)
+    chosen = client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
+                          json={'busy_calendars': [home], 'target_calendar': home})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()['busy_calendars'] == [home] and chosen.json()['target_calendar'] == home
+    assert '10:00' in starts(client)  # Work no longer counts
+    unknown = client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
+                           json={'busy_calendars': ['https://elsewhere.example/cal/']})
+    assert unknown.status_code == 400 and 'Unknown calendar' in unknown.json()['detail']
+    assert client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
+                        json={'busy_calendars': []}).status_code == 422
+
+
+def test_a_feed_cannot_receive_bookings_and_choices_of_a_server_that_is_down_are_a_503(
+        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    from services.calendars import caldav
+    with session_scope(write=True) as session:
+        feed = connections.add_feed(session, host_id=ada['host'].id, url='https://93.184.216.34/feed.ics')
+        connections.add_account(session, host_id=ada['host'].id, provider='google', email='ada@example.com',
+                                refresh_token='rt')  # the first that can take bookings, until the host chooses
+        down = connections.add_caldav(session, host_id=ada['host'].id, account=caldav.Account(
+            radicale.closed_url(), caldav_user.username, caldav_user.password))
+    refused = client.patch(f'/calendars/{feed.id}', headers=ada['auth'], json={'receives_events': True})
+    assert refused.status_code == 400 and 'CalDAV' in refused.json()['detail']
+    assert client.get(f'/calendars/{feed.id}/choices', headers=ada['auth']).json() == []
+    unavailable = client.get(f'/calendars/{down.id}/choices', headers=ada['auth'])
+    assert unavailable.status_code == 503 and 'could not be reached' in unavailable.json()['detail']
+    assert [c['kind'] for c in client.get('/calendars', headers=ada['auth']).json() if c['receives_events']] == [
+        'google']
+    moved = client.patch(f'/calendars/{down.id}', headers=ada['auth'], json={'receives_events': True})
+    assert moved.status_code == 200 and moved.json()['receives_events'] is True
+    assert [c['kind'] for c in client.get('/calendars', headers=ada['auth']).json() if c['receives_events']] == [
+        'caldav']
