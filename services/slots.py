@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 ALIGNMENTS = (60, 30, 20, 15, 10, 5)
@@ -127,9 +127,10 @@ def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: dat
 
 def offered_starts(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
                    busy: Iterable[Busy] = (), bookings: Sequence[ExistingBooking] = (),
-                   shared: dict[tuple[object, ...], list[tuple[int, int]]] | None = None) -> list[int]:
+                   shared: dict[tuple[object, ...], Any] | None = None) -> list[int]:
     """The starts `offered_slots` gives without seats, as POSIX seconds: for merging many hosts' offers (a team)
-    in one pass. `shared` keeps rule 1's windows between calls for hosts of one schedule."""
+    in one pass. `shared` keeps rule 1's windows, and rule 4's aligned instants, between calls for hosts of one
+    schedule (most free ranges of a team's members start at the same instants)."""
     zone = ZoneInfo(schedule.timezone)
     step = (rules.interval or rules.duration) * 60
     length = rules.duration * 60
@@ -151,7 +152,7 @@ def offered_starts(*, schedule: Schedule, rules: EventRules, now: datetime, star
     for r0, r1 in _subtract(windows, blocked):
         if r1 <= lo or r0 >= hi:
             continue
-        s = _align(max(r0, earliest), alignment, zone)
+        s = _aligned(max(r0, earliest), alignment, zone, shared)
         if s < lo:
             s += -(-(lo - s) // step) * step
         starts.extend(range(s, min(r1 - length, hi - 1) + 1, step))  # s, s + step, ... while s + D <= r1, s < hi
@@ -316,6 +317,16 @@ def _subtract(windows: list[tuple[int, int]], blocked: list[tuple[int, int]]) ->
         if cursor < w1:
             free.append((cursor, w1))
     return free
+
+
+def _aligned(ts: int, alignment: int | None, zone: ZoneInfo, shared: dict[tuple[object, ...], Any] | None) -> int:
+    if shared is None:
+        return _align(ts, alignment, zone)
+    key = ('align', zone.key, alignment, ts)
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = _align(ts, alignment, zone)
+    return int(found)
 
 
 def _align(ts: int, alignment: int | None, zone: ZoneInfo) -> int:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -68,7 +69,7 @@ def merged_slots(members: list[MemberTimes], rules: slots.EventRules, now: datet
                  *, collective: bool) -> list[slots.Slot]:
     """Each member's starts from the engine as plain seconds (members of one schedule share its windows), merged
     in one pass: the union, or the starts every member has; only the result becomes slots."""
-    shared: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    shared: dict[tuple[object, ...], Any] = {}
     found: set[int] | None = None
     for member in members:
         starts = slots.offered_starts(schedule=member.schedule, rules=rules, now=now, start=start, end=end,
