@@ -275,6 +275,8 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     elif message.kind not in ('cancellation', 'declined'):
         token = crypto.decrypt(booking.manage_token_encrypted)
         manage_url = f'{settings.public_url}/booking/{booking.uid}?token={token}'
+    if manage_url and not kind.to_host and message.kind in ('cancellation', 'declined') and locale != DEFAULT_LOCALE:
+        manage_url += f'?lang={locale}'  # booking again opens in the invitee's language
     ics = b''
     if kind.ics:
         meeting = _('{event_name} with {name}', event_name=title, name=booking.invitee_name if kind.to_host
@@ -305,7 +307,7 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
         manage_url = ''
     if message.kind == 'host_request':  # the host decides on a page that asks first
         decide = f'{settings.public_url}/dashboard/requests/{booking.uid}'
-        links, manage_url = (('Confirm', f'{decide}?action=confirm'), ('Decline', f'{decide}?action=decline')), ''
+        links, manage_url = ((_('Confirm'), f'{decide}?action=confirm'), (_('Decline'), f'{decide}?action=decline')), ''
     return Letter(
         kind=message.kind, key=message.key,
         to_name=host.name if kind.to_host else booking.invitee_name,

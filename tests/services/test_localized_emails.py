@@ -91,7 +91,8 @@ def test_the_reminder_and_the_cancellation_are_german_too(booked: bookings.Recei
     cancellation = by_kind(mailer)['cancellation']
     assert subject(cancellation).startswith('Abgesagt: Intro call mit Ada Lovelace am Montag, ')
     text = str(parts(cancellation)['text/plain'])
-    assert 'Grund: Krank' in text and 'Erneut buchen' in text
+    assert 'Grund: Krank' in text and 'Erneut buchen: ' in text
+    assert text.split('Erneut buchen: ')[1].split()[0].endswith('/ada/call?lang=de')  # books again in German
     calendar, event = one_event(parts(cancellation)['ics'])  # type: ignore[arg-type]
     assert str(calendar['METHOD']) == 'CANCEL' and str(event['SUMMARY']) == 'Intro call mit Ada Lovelace'
 
