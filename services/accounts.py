@@ -30,6 +30,7 @@ from app.models import (
     OutboxMessage,
     Schedule,
     UserSession,
+    WebhookSubscription,
 )
 from services import bookings, event_types, hosts, schedules, teams, validation
 from services.calendars import connections as calendar_connections
@@ -452,6 +453,10 @@ def rotate_keys(session: Session) -> int:
     for connection in session.exec(select(CalendarConnection)):  # tokens, feed addresses, CalDAV passwords
         connection.secret_encrypted = crypto.rotate(connection.secret_encrypted)
         session.add(connection)
+        count += 1
+    for subscription in session.exec(select(WebhookSubscription)):  # webhook signing secrets
+        subscription.secret_encrypted = crypto.rotate(subscription.secret_encrypted)
+        session.add(subscription)
         count += 1
     for pending in session.exec(select(UserSession).where(UserSession.host_id.is_(None))):  # type: ignore
         if pending.pending.get('refresh_token'):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from cryptography.fernet import InvalidToken
 from sqlalchemy import CursorResult, update
 from sqlmodel import col
 from standardwebhooks.webhooks import Webhook
@@ -58,9 +59,13 @@ def deliver(message: OutboxMessage, mailer: Mailer, settings: Settings) -> outbo
         host = session.get(Host, message.host_id)
     if subscription is None or host is None or not subscription.active:
         return outbox.Outcome(message.id, outbox.SKIPPED, 'the webhook was deleted')
-    answer = post(subscription.url, ctx['body'], webhook_id=ctx['webhook_id'],
-                  secret=crypto.decrypt(subscription.secret_encrypted),
-                  allow_private=settings.allow_private_webhook_urls)
+    try:
+        secret = crypto.decrypt(subscription.secret_encrypted)
+    except InvalidToken:  # keys dropped before `rotate-keys` ran: retried, in case the old key is put back
+        answer = Answer(None, '', 0, 'the signing secret cannot be read with the configured encryption keys')
+    else:
+        answer = post(subscription.url, ctx['body'], webhook_id=ctx['webhook_id'], secret=secret,
+                      allow_private=settings.allow_private_webhook_urls)
     if answer.ok:
         outcome = outbox.Outcome(message.id, outbox.SENT)
     elif message.attempts > len(RETRY_DELAYS):

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
 from sqlmodel import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app import crypto
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import InvalidInput, NotFound, SlotUnavailable
 from app.models import OutboxMessage, WebhookDelivery
-from services import bookings, outbound, use_cases
+from services import accounts, bookings, outbound, use_cases
 from services.bookings import Invitee
 from services.notifications import worker
 from services.webhooks import EVENTS, sender, subscriptions
@@ -446,3 +448,30 @@ def test_an_https_endpoint_is_reached_under_its_name_and_its_certificate_checked
             assert entry.error == 'could not connect (ConnectError)'
     finally:
         secure.stop()
+
+
+def test_rotating_keys_keeps_the_signing_secret_and_an_unreadable_one_is_retried_not_crashed(
+        setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    created = subscribe(setup, receiver.url)
+    old, new = get_settings().encryption_keys, Fernet.generate_key().decode()
+    try:
+        monkeypatch.setattr(get_settings(), 'encryption_keys', f'{new},{old}')
+        crypto.reset_keys()
+        with session_scope(write=True) as session:
+            accounts.rotate_keys(session)
+        monkeypatch.setattr(get_settings(), 'encryption_keys', new)  # the old key is gone
+        crypto.reset_keys()
+        book(setup)
+        drain()
+        [request] = receiver.received
+        assert Webhook(created.secret).verify(request.body, request.headers)['type'] == 'booking.created'
+        monkeypatch.setattr(get_settings(), 'encryption_keys', Fernet.generate_key().decode())  # a wrong key
+        crypto.reset_keys()
+        use_cases.cancel_as_host(host_id=setup['host'].id, uid=json.loads(request.body)['data']['uid'], reason='',
+                                 now=NOW)
+        assert drain().retried == 1
+        assert len(receiver.received) == 1
+        assert log(created)[-1].error == 'the signing secret cannot be read with the configured encryption keys'
+    finally:
+        monkeypatch.undo()
+        crypto.reset_keys()
