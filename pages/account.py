@@ -48,8 +48,8 @@ def privacy_page() -> None:
     with frame(_('Privacy')):
         with ui.card().classes(design.CARD + ' gap-3').mark('privacy'):
             heading(_('Privacy policy'), 1, design.HEADLINE + ' m-0')
-            ui.label('This CloudMeet instance is run by its operator; this page states exactly what it stores, '
-                     'why, who else sees it, and what you can ask for.').classes(design.SUBTLE)
+            ui.label(_('This CloudMeet instance is run by its operator; this page states exactly what it stores, '
+                       'why, who else sees it, and what you can ask for.')).classes(design.SUBTLE)
             for title, paragraphs in POLICY:
                 heading(title, 2, design.TITLE + ' m-0 mt-2')
                 for paragraph in paragraphs:

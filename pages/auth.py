@@ -70,8 +70,9 @@ def clients() -> OAuth:
 async def login_page(request: Request, next: str = '', invite: str = '', sent: str = '',
                      closed: str = '') -> Response | None:
     if next and auth.safe_next(next, default='') != next:
-        return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
-                            'it was refused. Open the sign-in page directly.', 400)
+        return message_page(_('Sign-in refused'), _('This sign-in link would send you on to another site '
+                                                    'afterwards, so it was refused. Open the sign-in page directly.'),
+                            400)
     if await off_loop(signed_in_host, request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
@@ -157,10 +158,11 @@ async def start_provider_sign_in(request: Request, provider: str, next: str = ''
                                  connect: str = '') -> Response:
     settings = get_settings()
     if provider not in settings.sign_in_providers:
-        return message_page('Unknown sign-in provider', 'This way of signing in is not set up here.', 404)
+        return message_page(_('Unknown sign-in provider'), _('This way of signing in is not set up here.'), 404)
     if next and auth.safe_next(next, default='') != next:
-        return message_page('Sign-in refused', 'This sign-in link would send you on to another site afterwards, so '
-                            'it was refused. Open the sign-in page directly.', 400)
+        return message_page(_('Sign-in refused'), _('This sign-in link would send you on to another site '
+                                                    'afterwards, so it was refused. Open the sign-in page directly.'),
+                            400)
     request.session['cloudmeet_next'] = auth.safe_next(next)
     request.session['cloudmeet_invite'] = invite[:100]
     request.session['cloudmeet_connect'] = connect if connect in ('1', 'calendar') else ''
@@ -179,18 +181,18 @@ async def start_provider_sign_in(request: Request, provider: str, next: str = ''
 async def finish_provider_sign_in(request: Request, provider: str) -> Response:
     settings = get_settings()
     if provider not in settings.sign_in_providers:
-        return message_page('Unknown sign-in provider', 'This way of signing in is not set up here.', 404)
+        return message_page(_('Unknown sign-in provider'), _('This way of signing in is not set up here.'), 404)
     client = clients().create_client(provider)
     try:
         token = await client.authorize_access_token(request, claims_options=auth.claims_options(provider, settings))
         claims = auth.checked_claims(provider, token)
     except OAuthError as exc:
-        return message_page('Sign-in failed', _oauth_problem(exc), 400)
+        return message_page(_('Sign-in failed'), _oauth_problem(exc), 400)
     except auth.SignInFailed as exc:
-        return message_page('Sign-in failed', str(exc), 400)
+        return message_page(_('Sign-in failed'), str(exc), 400)
     except Exception as exc:  # noqa: BLE001 - signature, claim and transport errors of the ID token check
         log.warning('%s sign-in refused: %s', provider, type(exc).__name__)
-        return message_page('Sign-in failed', 'The answer from the sign-in provider could not be verified '
+        return message_page(_('Sign-in failed'), 'The answer from the sign-in provider could not be verified '
                             f'({type(exc).__name__}). Please try again.', 400)
     identity = accounts.VerifiedIdentity(
         provider=provider, subject=claims.subject, email=claims.email, email_verified=claims.email_verified,
@@ -210,25 +212,26 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
 def _connect_calendar(request: Request, provider: str, identity: accounts.VerifiedIdentity) -> Response:
     host = signed_in_host(request)
     if host is None or host.id is None:
-        return message_page('Please sign in first', 'Sign in, then connect your calendar from Integrations.', 401)
+        return message_page(_('Please sign in first'), _('Sign in, then connect your calendar from Integrations.'), 401)
     if provider not in ('google', 'microsoft') or not identity.refresh_token:
-        return message_page('Calendar not connected', 'The provider did not grant lasting access to the calendar. '
-                            'Please try again and allow CloudMeet to see your free and busy times.', 400)
+        return message_page(_('Calendar not connected'), _('The provider did not grant lasting access to the calendar. '
+                            'Please try again and allow CloudMeet to see your free and busy times.'), 400)
     try:
         sign_in.connect_calendar(host_id=host.id, provider=provider, identity=identity)
     except DomainError as exc:
-        return message_page('Calendar not connected', exc.detail, 400)
+        return message_page(_('Calendar not connected'), exc.detail, 400)
     return RedirectResponse('/integrations', status_code=303)
 
 
 def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:
     host = signed_in_host(request)
     if host is None or host.id is None:
-        return message_page('Please sign in first', 'Sign in, then connect another account from your settings.', 401)
+        return message_page(_('Please sign in first'),
+                            _('Sign in, then connect another account from your settings.'), 401)
     try:
         sign_in.connect_identity(host_id=host.id, identity=identity, now=now())
     except accounts.SignInRefused as exc:
-        return message_page('Could not connect', exc.detail, 403)
+        return message_page(_('Could not connect'), exc.detail, 403)
     return RedirectResponse('/settings', status_code=303)
 
 
@@ -246,7 +249,7 @@ def _signed_in(start: Callable[[], accounts.SignedIn], target: str) -> Response:
     try:
         signed = start()
     except accounts.SignInRefused as exc:
-        return message_page('Sign-in not possible', exc.detail, 403)
+        return message_page(_('Sign-in not possible'), exc.detail, 403)
     response = RedirectResponse(target if signed.host_id else '/onboarding', status_code=303)
     auth.set_session_cookie(response, signed.token, get_settings(), int(accounts.SESSION_LIFETIME.total_seconds()))
     return response
@@ -260,13 +263,13 @@ def email_link_page(token: str) -> Response:
     body = (f'<form method="post" action="/auth/email/{html.escape(token, quote=True)}">'
             '<p>Continue to sign in to CloudMeet in this browser.</p>'
             '<button type="submit" class="button">Sign in</button></form>')
-    return message_page('Sign in to CloudMeet', '', 200, body_html=body, referrer_policy='no-referrer')
+    return message_page(_('Sign in to CloudMeet'), '', 200, body_html=body, referrer_policy='no-referrer')
 
 
 def sign_in_with_email_link(request: Request, token: str) -> Response:
     settings = get_settings()
     if not auth.same_origin(request, settings):
-        return message_page('Sign-in refused', 'This request did not come from this site.', 403)
+        return message_page(_('Sign-in refused'), _('This request did not come from this site.'), 403)
     previous = auth.session_token(request)
     return _signed_in(lambda: sign_in.with_link(token, now=now(), previous=previous), '/dashboard')
 
@@ -285,7 +288,7 @@ def sign_out_everywhere(request: Request) -> Response:
 def _end(request: Request, *, everywhere: bool) -> Response:
     settings = get_settings()
     if not auth.same_origin(request, settings):
-        return message_page('Sign-out refused', 'This request did not come from this site.', 403)
+        return message_page(_('Sign-out refused'), _('This request did not come from this site.'), 403)
     sign_in.sign_out(auth.session_token(request), everywhere=everywhere, now=now())
     response = RedirectResponse('/login', status_code=303)
     auth.clear_session_cookie(response, settings)

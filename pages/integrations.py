@@ -53,8 +53,8 @@ async def integrations_page(request: Request) -> Response | None:
     with host_frame(_('Integrations'), active='/integrations', brand=who.host.brand_color):
         heading(_('Integrations'), 1, design.HEADLINE + ' m-0')
         heading(_('Calendars'), 2, design.TITLE + ' m-0')
-        ui.label('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
-                 'end of busy times, briefly, in memory; never titles, descriptions or attendees.') \
+        ui.label(_('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
+                   'end of busy times, briefly, in memory; never titles, descriptions or attendees.')) \
             .classes(design.SUBTLE)
         Integrations(who)
     return None
@@ -93,8 +93,8 @@ class Integrations:
                     .mark('feed-url')
                 self.label = ui.input(_('Name')).props('outlined').classes('w-48').mark('feed-name')
                 ui.button(_('Add feed'), on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
-            ui.label('Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
-                     'times count and new bookings can be written to it.').classes(design.SUBTLE)
+            ui.label(_('Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
+                       'times count and new bookings can be written to it.')).classes(design.SUBTLE)
             self.caldav = CalDavForm({k: (p.name, p.url, p.help) for k, p in caldav.PRESETS.items()},
                                      self.connect_caldav)
         self.dialogs = ui.element('div')
@@ -106,8 +106,8 @@ class Integrations:
         with self.box:
             if not items:
                 with ui.card().classes(design.CARD).mark('empty'):
-                    ui.label('No calendars connected yet: only your schedule and your CloudMeet bookings decide '
-                             'what is free.')
+                    ui.label(_('No calendars connected yet: only your schedule and your CloudMeet bookings decide '
+                               'what is free.'))
             for item in items:
                 label, color, text_color = STATUS.get(item['status'], (item['status'], 'grey-3', 'grey-10'))
                 with ui.card().classes(design.CARD).mark('connection'):

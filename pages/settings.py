@@ -275,8 +275,8 @@ class Embedding:
         self.who = who
         with ui.card().classes(design.CARD).mark('embedding'):
             heading(_('Embedding'), 2, design.TITLE + ' m-0')
-            ui.label('Sites allowed to show your booking pages in an iframe (add ?embed=1 to the link). One origin '
-                     'per line, such as https://www.example.com. None by default.').classes(design.SUBTLE)
+            ui.label(_('Sites allowed to show your booking pages in an iframe (add ?embed=1 to the link). One origin '
+                       'per line, such as https://www.example.com. None by default.')).classes(design.SUBTLE)
             self.origins = ui.textarea(_('Allowed origins'), value='\n'.join(origins)).props('outlined autogrow') \
                 .classes('w-full').mark('embed-origins')
             ui.button(_('Save embedding'), on_click=self.save).props('unelevated no-caps').mark('save-embedding')
@@ -308,8 +308,8 @@ class SignInMethods:
         if host.is_owner and not settings.allowed_email_rules:
             with ui.card().classes(design.CARD).mark('sign-up'):
                 heading(_('Who can sign up'), 2, design.TITLE + ' m-0')
-                ui.label('You own this CloudMeet instance. New hosts need an invitation link from you, unless '
-                         'sign-up is open to anyone who reaches this site.').classes(design.SUBTLE)
+                ui.label(_('You own this CloudMeet instance. New hosts need an invitation link from you, unless '
+                           'sign-up is open to anyone who reaches this site.')).classes(design.SUBTLE)
                 self.invitation = ui.column().classes('w-full gap-1')
                 ui.button(_('Create an invitation link'), on_click=self.invite).props('outline no-caps') \
                     .mark('create-invitation')
@@ -371,8 +371,8 @@ class Privacy:
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading(_('Delete your account?'), 2, design.TITLE + ' m-0')
-            ui.label('Your booking pages, event types, schedules and bookings are deleted and connected Google '
-                     'access is revoked. This cannot be undone.')
+            ui.label(_('Your booking pages, event types, schedules and bookings are deleted and connected Google '
+                       'access is revoked. This cannot be undone.'))
             ui.label(_upcoming_note(upcoming)).classes('font-medium').mark('delete-upcoming')
             typed = ui.input(_('Type your username ({username}) to confirm', username=username)).props('outlined') \
                 .classes('w-full').mark('delete-confirm-input')

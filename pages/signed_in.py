@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.i18n import _
 from app.models import Host
 from pages.auth import now
 from pages.blocking import off_loop
@@ -83,7 +84,7 @@ async def _notified(work: Awaitable[T], done: str) -> T | None:
         ui.notify(exc.detail, type='negative')
         return None
     except OperationalError:
-        ui.notify('That could not be saved right now. Please try again.', type='negative')
+        ui.notify(_('That could not be saved right now. Please try again.'), type='negative')
         return None
     if done:
         ui.notify(done, type='positive')

@@ -38,9 +38,9 @@ class Webhooks:
         self.who = who
         with ui.card().classes(design.CARD).mark('webhooks'):
             heading(_('Webhooks'), 2, design.TITLE + ' m-0')
-            ui.label('CloudMeet POSTs booking events to your https endpoint, signed per Standard Webhooks '
-                     '(headers webhook-id, webhook-timestamp, webhook-signature). Failed deliveries are retried for '
-                     'about a day.').classes(design.SUBTLE)
+            ui.label(_('CloudMeet POSTs booking events to your https endpoint, signed per Standard Webhooks '
+                       '(headers webhook-id, webhook-timestamp, webhook-signature). Failed deliveries are retried for '
+                       'about a day.')).classes(design.SUBTLE)
             self.list = ui.column().classes('w-full gap-2')
             with ui.column().classes('w-full gap-2'):
                 self.url = ui.input(_('Endpoint address (https://...)'), validation=_url_problem) \
