@@ -41,7 +41,7 @@ from app.models import (
     Team,
     TeamEventMember,
 )
-from services import bookings, team_slots
+from services import bookings, team_slots, webhooks
 from services.bookings import Invitee, Receipt
 from services.notifications import outbox
 from services.notifications.preferences import preference
@@ -171,12 +171,16 @@ def follow(session: Session, booking: Booking, change: str, now: datetime, *, ma
         # the member's open pages and caches hear of it like of their own booking
         db.after_commit(session, events.BookingChanged(hold.host_id, booking.uid, change))
     _flush(session)
-    if not mail or change not in HOST_NOTICES or not holds:
+    if not holds or change == 'proposed':
         return
     members = {h.id: h for h in session.exec(select(Host).where(col(Host.id).in_([h.host_id for h in holds])))}
     for hold in holds:
-        _notify_member(session, booking, members[hold.host_id], change, now, reason=reason, old_start=old_start,
-                       old_end=old_end)
+        member = members[hold.host_id]
+        # every member's webhooks hear of the team booking, like the organiser's (the body is the booking itself)
+        webhooks.record(session, booking=booking, host=member, event=webhooks.event_for(change, booking), now=now)
+        if mail:
+            _notify_member(session, booking, member, change, now, reason=reason, old_start=old_start,
+                           old_end=old_end)
 
 
 def lock_members(session: Session, host_ids: list[int]) -> dict[int, Host]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from app.config import get_settings
 from app.db import session_scope
-from app.models import Booking
+from app.models import Booking, WebhookDelivery, WebhookSubscription
 from services import bookings, team_bookings, team_use_cases, teams
 from services.calendars import connections
 from services.teams import TeamEventTypeInput
+from services.webhooks import subscriptions
 from tests.factories import at, make_host, next_monday
 from tests.fakes import google_calendar
 from tests.services.test_calendar_events import drain
@@ -69,3 +71,31 @@ def test_cancelling_tells_every_member_and_offers_the_team_page_to_book_again(
     assert told == ['ada', 'bob', 'cyd']
     [(_, letter)] = [(k, m) for k, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'cancellation']
     assert '/team/crew/panel' in str(parts(letter)['text/plain'])
+
+
+def test_every_members_webhooks_hear_of_a_collective_booking_and_its_cancellation(
+        google: google_calendar.FakeGoogle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', True)
+    with session_scope(write=True) as session:
+        ada = make_host(session, name='Ada Lovelace')
+        bob = make_host(session, username='bob', name='Bob Member')
+        for host in (ada, bob):
+            subscriptions.subscribe(session=session, host_id=host.id, url='https://127.0.0.1:9/hook', events=None,
+                                    now=NOW)
+        team = teams.create_team(session=session, host_id=ada.id, slug='crew', name='Crew', members=('bob',))
+        event_type = teams.create_team_event_type(session=session, host_id=ada.id, team_id=team.id,
+                                                  data=TeamEventTypeInput(slug='panel', title='Panel',
+                                                                          duration_minutes=30, max_days_ahead=120,
+                                                                          assignment='collective'))
+    made = team_use_cases.book(event_type_id=event_type.id, start=at(MONDAY, '10:00'), now=NOW, address='192.0.2.1',
+                               invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+    with session_scope(write=True) as session:
+        bookings.cancel_booking(session=session, booking=session.get(Booking, made.receipt.booking.id), reason='',
+                                now=NOW)
+    with session_scope() as session:
+        logged = session.exec(select(WebhookSubscription.host_id, WebhookDelivery.event, WebhookDelivery.booking_uid)
+                              .join(WebhookSubscription, col(WebhookSubscription.id) == WebhookDelivery.subscription_id)
+                              .order_by(col(WebhookDelivery.id))).all()
+    uid = made.receipt.booking.uid
+    assert sorted(logged) == sorted([(ada.id, 'booking.created', uid), (bob.id, 'booking.created', uid),
+                                     (ada.id, 'booking.cancelled', uid), (bob.id, 'booking.cancelled', uid)])
