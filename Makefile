@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench demo lint clean
+.PHONY: install run test bench demo lint clean translations
 
 install: $(STAMP)
 
@@ -37,6 +37,13 @@ bench: install
 	$(BIN)/python -m tests.bench.bench_scale_out
 	$(BIN)/python -m tests.bench.bench_teams
 	$(BIN)/python -m tests.bench.bench_webhooks
+
+# Refresh the message template from the code and merge it into every language's catalog (then translate the new
+# empty entries in locales/<lang>/LC_MESSAGES/messages.po).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -o locales/messages.pot --no-location --sort-by-file --project=CloudMeet \
+		--copyright-holder="CloudMeet contributors" .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 lint: install
 	$(BIN)/ruff check .
