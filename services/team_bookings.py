@@ -82,9 +82,9 @@ def book(*, session: Session, event_type: EventType, start: datetime, invitee: I
             raise SlotUnavailable()
         organiser, reason = pick(session, event_type, free, hosts, len(member_ids))
         others = []
-    token = crypto.new_token()
-    booking = Booking(
-        uid=secrets.token_urlsafe(16), host_id=organiser, event_type_id=event_type.id, start_at=start,
+    token, uid = crypto.new_token(), secrets.token_urlsafe(16)
+    booking = Booking(  # its own seat key: team event types offer one seat per start
+        uid=uid, seat_key=uid, host_id=organiser, event_type_id=event_type.id, start_at=start,
         end_at=start + timedelta(minutes=minutes), buffer_before_minutes=event_type.buffer_before_minutes,
         buffer_after_minutes=event_type.buffer_after_minutes, invitee_name=invitee.name, invitee_email=invitee.email,
         invitee_timezone=invitee.timezone, clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
@@ -235,8 +235,9 @@ def _organiser(event_type: EventType, member_ids: list[int]) -> int:
 
 
 def _hold(booking: Booking, member_id: int) -> Booking:
+    uid = secrets.token_urlsafe(16)
     return Booking(
-        uid=secrets.token_urlsafe(16), host_id=member_id, parent_id=booking.id, event_type_id=booking.event_type_id,
+        uid=uid, seat_key=uid, host_id=member_id, parent_id=booking.id, event_type_id=booking.event_type_id,
         start_at=booking.start_at, end_at=booking.end_at, buffer_before_minutes=booking.buffer_before_minutes,
         buffer_after_minutes=booking.buffer_after_minutes, status=booking.status, invitee_name=booking.invitee_name,
         invitee_email=booking.invitee_email, invitee_timezone=booking.invitee_timezone,

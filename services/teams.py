@@ -316,6 +316,8 @@ def team_json(session: Session, team: Team) -> dict[str, Any]:
 
 def _save(session: Session, event_type: EventType, data: TeamEventTypeInput) -> EventType:
     assert event_type.team_id is not None
+    if getattr(data, 'seats', 1) > 1:
+        raise InvalidInput('A team event type takes one invitee per time (seats: 1)')
     fields = data.model_dump(exclude={'location', 'questions', 'slug', 'assignment', 'members', 'schedule_id'})
     for key, value in fields.items():
         setattr(event_type, key, value)

@@ -182,3 +182,9 @@ def test_a_member_picks_which_of_their_schedules_a_team_event_type_uses(client: 
     assert client.put(path, json={'schedule_id': early['id']}, headers=crew['cyd']).status_code == 404
     assert client.put(path, json={'schedule_id': None}, headers=crew['bob']).status_code == 204
     assert starts(client, '/public/teams/support/intro/slots')[0] == '09:00'
+
+
+def test_team_event_types_take_one_invitee_per_time(client: TestClient, crew: dict) -> None:
+    r = client.post(f"/teams/{crew['team']['id']}/event-types", headers=crew['ada'],
+                    json={'title': 'Class', 'assignment': 'round_robin', 'seats': 5})
+    assert r.status_code == 400 and 'one invitee per time' in r.json()['detail']
