@@ -255,6 +255,9 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     booking.buffer_after_minutes = event_type.buffer_after_minutes
     _record_change(session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end,
                    reason=reason.strip()[:1000])
+    if booking.seat_key != booking.uid:  # a seat moved to another start joins that start's event
+        booking.calendar_event_id = ''
+        session.add(booking)
     return booking
 
 

@@ -6,6 +6,7 @@ event to the booking's current state, and creation uses an id fixed per booking,
 event. The provider is whichever adapter the connection names (services/calendars/providers.py)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -70,6 +71,54 @@ def sync(booking: Booking, event_type: EventType | None, connection: CalendarCon
         return Synced('', connection.id, booking.meeting_url)
     written = provider.write_event(account, _event(booking, event_type, provider.video_kind, others))
     return Synced(written.event_id, connection.id, written.video_url or booking.meeting_url, written.pending)
+
+
+def seat_group_uid(host_id: int, seat_key: str) -> str:
+    """The fixed identity of a seated start's one event (its bookings share it; retries never make a second)."""
+    return 'seats-' + hashlib.sha256(f'{host_id}/{seat_key}'.encode()).hexdigest()[:32]
+
+
+def seated(session: Session, *, host_id: int, seat_key: str) -> tuple[list[Booking], str]:
+    """The confirmed bookings of one seated start (oldest first) and its event's id once written ('' before)."""
+    rows = list(session.exec(select(Booking).where(Booking.host_id == host_id, Booking.seat_key == seat_key)
+                             .order_by(col(Booking.id))))
+    event_id = next((b.calendar_event_id for b in rows if b.calendar_event_id), '')
+    return [b for b in rows if b.status == BOOKING_CONFIRMED], event_id
+
+
+def sync_seats(attendees: list[Booking], *, uid: str, event_id: str, event_type: EventType | None,
+               connection: CalendarConnection | None, settings: Settings) -> Synced:
+    """Bring a seated start's one event to its attendees: every confirmed booking of it as an attendee, deleted
+    with the last of them (no database access: the caller records the result on each booking)."""
+    unchanged = Synced(event_id, connection.id if connection else None, '')
+    if connection is None:
+        return unchanged
+    provider = providers.registry(settings).get(connection.provider)
+    if provider is None or not provider.writes:
+        return unchanged
+    account = providers.Connection.of(connection)
+    if not attendees:
+        provider.delete_event(account, uid=uid, event_id=event_id)
+        return Synced('', connection.id, '')
+    first = attendees[0]
+    title = event_type.title if event_type else 'Meeting'
+    kind = event_type.location_kind if event_type else ''
+    written = provider.write_event(account, providers.Event(
+        uid=uid, event_id=event_id, title=f'{title} ({len(attendees)} booked)',
+        description='Booked through CloudMeet.', start=first.start_at, end=first.end_at,
+        invitee=(first.invitee_email, first.invitee_name),
+        others=tuple((b.invitee_email, b.invitee_name) for b in attendees[1:]),
+        location=event_type.location_value if event_type and kind in EVENT_LOCATIONS else '',
+        video=bool(provider.video_kind) and kind == provider.video_kind,
+        sequence=max(b.sequence for b in attendees) + len(attendees)))
+    return Synced(written.event_id, connection.id, written.video_url or first.meeting_url, written.pending)
+
+
+def remove(connection: CalendarConnection, *, uid: str, event_id: str, settings: Settings) -> None:
+    """Delete a booking's event from a calendar it no longer belongs in (a team booking gone to another member)."""
+    provider = providers.registry(settings).get(connection.provider)
+    if provider is not None and provider.writes:
+        provider.delete_event(providers.Connection.of(connection), uid=uid, event_id=event_id)
 
 
 def _event(booking: Booking, event_type: EventType | None, video_kind: str,

@@ -43,8 +43,9 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
     assert booking.id is not None and host.id is not None
     context: dict[str, Any] = {'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
                                'sequence': booking.sequence}
-    if old_start and old_end:
-        context |= {'old_start': old_start.isoformat(), 'old_end': old_end.isoformat()}
+    if old_start and old_end:  # with the event it had there (a seated booking leaves its start's event)
+        context |= {'old_start': old_start.isoformat(), 'old_end': old_end.isoformat(),
+                    'old_event_id': booking.calendar_event_id}
     if reason:
         context['reason'] = reason
     kinds = CHANGE_KINDS[change]

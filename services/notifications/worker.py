@@ -191,6 +191,8 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
     booking, host = work.bookings.get(message.booking_id or -1), work.hosts.get(message.host_id)
     if booking is None or host is None:
         return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
+    if message.context.get('remove_from'):  # a team booking went to another member: its event leaves this calendar
+        return _remove_event(message, booking, settings)
     with session_scope() as session:
         booking = session.get(Booking, booking.id)  # the latest state: a later change may have been committed
         if booking is None:
@@ -198,6 +200,8 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         connection = session.get(CalendarConnection, booking.calendar_connection_id) \
             if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
         others = calendar_events.members_of(session, booking)
+    if booking.seat_key != booking.uid:  # one of the bookings of a seated start: they share one event
+        return _sync_seats(message, booking, work, settings, connection)
     try:
         synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
                                       settings, others)
@@ -221,6 +225,60 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         work.bookings[booking.id].meeting_url = synced.meeting_url  # for the e-mails of this batch
     if synced.pending:  # saved the event; the video link is asked for again, with the outbox's backoff
         return outbox.delivery_failed(message, 'waiting for the video link', permanent=False, now=now)
+    return outbox.Outcome(message.id, outbox.SENT)
+
+
+def _sync_seats(message: OutboxMessage, booking: Booking, work: _Work, settings: Settings,
+                connection: CalendarConnection | None) -> outbox.Outcome:
+    """The one event of each seated start the change touched (a move leaves one start for another), its attendees
+    the start's confirmed bookings."""
+    assert message.id is not None
+    now, event_type = utcnow(), work.event_types.get(booking.event_type_id or -1)
+    keys = [booking.seat_key]
+    if message.context.get('old_start') and booking.event_type_id is not None:
+        old = f'{booking.event_type_id}@{int(datetime.fromisoformat(message.context["old_start"]).timestamp())}'
+        keys += [old] if old != booking.seat_key else []
+    for key in keys:
+        with session_scope() as session:
+            attendees, event_id = calendar_events.seated(session, host_id=booking.host_id, seat_key=key)
+            session.expunge_all()
+        if key != booking.seat_key:  # the start the booking left: its event, also when it was the only seat
+            event_id = event_id or str(message.context.get('old_event_id') or '')
+        uid = calendar_events.seat_group_uid(booking.host_id, key)
+        try:
+            synced = calendar_events.sync_seats(attendees, uid=uid, event_id=event_id, event_type=event_type,
+                                                connection=connection, settings=settings)
+        except ReconnectNeeded as exc:
+            calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
+            return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
+        except ProviderError as exc:
+            log.warning('calendar event for the seats of %s not written yet: %s', booking.uid, exc)
+            return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
+        with session_scope(write=True) as session:
+            session.execute(update(Booking).where(col(Booking.host_id) == booking.host_id,
+                                                  col(Booking.seat_key) == key).values(
+                calendar_event_id=synced.event_id, calendar_connection_id=synced.connection_id,
+                **({'meeting_url': synced.meeting_url} if synced.meeting_url else {})))
+    calendar_busy.reset_cache(booking.host_id)
+    return outbox.Outcome(message.id, outbox.SENT)
+
+
+def _remove_event(message: OutboxMessage, booking: Booking, settings: Settings) -> outbox.Outcome:
+    """Delete the booking's event from the connection it was written to before the booking was re-assigned."""
+    assert message.id is not None
+    with session_scope() as session:
+        connection = session.get(CalendarConnection, message.context['remove_from'])
+    if connection is None:
+        return outbox.Outcome(message.id, outbox.SKIPPED, 'the calendar connection is gone')
+    try:
+        calendar_events.remove(connection, uid=booking.uid, event_id=message.context.get('event_id', ''),
+                               settings=settings)
+    except ReconnectNeeded as exc:
+        calendar_status.mark_reconnect_needed(connection.id or 0, str(exc))
+        return outbox.delivery_failed(message, str(exc), permanent=True, now=utcnow())
+    except ProviderError as exc:
+        return outbox.delivery_failed(message, str(exc), permanent=False, now=utcnow())
+    calendar_busy.reset_cache(connection.host_id)
     return outbox.Outcome(message.id, outbox.SENT)
 
 

@@ -256,3 +256,39 @@ def test_erasing_an_invitee_removes_the_event_from_the_hosts_calendar_and_tells_
     erased = stored(receipt.booking.uid)
     assert erased.sequence == receipt.booking.sequence + 1 and erased.invitee_email == bookings.ERASED_EMAIL
     assert [(e.uid, e.kind) for e in seen] == [(receipt.booking.uid, 'cancelled')]
+
+
+def test_a_seated_start_is_one_event_listing_its_attendees_until_the_last_seat_goes(
+        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    with session_scope(write=True) as session:
+        seminar = make_event_type(session, ada['host'], slug='seminar', title='Seminar', duration_minutes=60, seats=3)
+
+    def seat(name: str, clock: str = '10:00') -> Booking:
+        with session_scope(write=True) as session:
+            return bookings.book_slot(session=session, event_type=seminar, start=at(MONDAY, clock), now=NOW,
+                                      invitee=bookings.Invitee(name, f'{name.lower()}@example.com', 'UTC')).booking
+
+    def cancel(booking: Booking) -> None:
+        with session_scope(write=True) as session:
+            bookings.cancel_booking(session=session, booking=session.get(Booking, booking.id), reason='', now=NOW)
+
+    grace, alan = seat('Grace'), seat('Alan')
+    drain()
+    [event] = google.events.values()
+    assert [a['email'] for a in event['attendees']] == ['grace@example.com', 'alan@example.com']
+    assert event['summary'] == 'Seminar (2 booked)'
+    assert stored(grace.uid).calendar_event_id == stored(alan.uid).calendar_event_id != ''
+    cancel(grace)
+    drain()
+    [event] = google.events.values()
+    assert [a['email'] for a in event['attendees']] == ['alan@example.com']
+    with session_scope(write=True) as session:  # Alan moves to another start: its own event; the old one goes
+        bookings.reschedule_booking(session=session, booking=session.get(Booking, alan.id),
+                                    start=at(MONDAY, '14:00'), now=NOW)
+    drain()
+    [event] = google.events.values()
+    assert event['start'] == {'dateTime': at(MONDAY, '14:00').strftime('%Y-%m-%dT%H:%M:%SZ')}
+    assert [a['email'] for a in event['attendees']] == ['alan@example.com']
+    cancel(alan)
+    drain()
+    assert google.events == {}
