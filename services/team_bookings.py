@@ -138,6 +138,12 @@ def reschedule(*, session: Session, booking: Booking, start: datetime, now: date
     db.after_commit(session, events.BookingChanged(previous.id or 0, booking.uid, 'cancelled'))
     booking.host_id = chosen
     booking.assignment_reason = f'Re-assigned on reschedule ({previous.username} was not free). {why}'[:300]
+    if booking.calendar_connection_id and booking.calendar_event_id:  # its event leaves the old member's calendar
+        session.execute(insert(OutboxMessage), [{
+            'key': f'{booking.uid}.calendar-remove.{booking.sequence}', 'host_id': previous.id,
+            'booking_id': booking.id, 'kind': outbox.CALENDAR_SYNC, 'status': outbox.PENDING, 'due_at': now,
+            'context': {'remove_from': booking.calendar_connection_id, 'event_id': booking.calendar_event_id},
+            'attempts': 0, 'claimed_by': '', 'last_error': '', 'created_at': now}])
     booking.calendar_event_id, booking.calendar_connection_id, booking.meeting_url = '', None, ''
     return _move(session, booking, hosts[chosen], start, minutes, now, reason)
 

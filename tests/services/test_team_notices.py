@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Booking, WebhookDelivery, WebhookSubscription
-from services import bookings, team_bookings, team_use_cases, teams
-from services.calendars import connections
+from services import bookings, team_bookings, team_use_cases, teams, use_cases
+from services.calendars import busy, connections
 from services.teams import TeamEventTypeInput
 from services.webhooks import subscriptions
 from tests.factories import at, make_host, next_monday
@@ -99,3 +99,31 @@ def test_every_members_webhooks_hear_of_a_collective_booking_and_its_cancellatio
     uid = made.receipt.booking.uid
     assert sorted(logged) == sorted([(ada.id, 'booking.created', uid), (bob.id, 'booking.created', uid),
                                      (ada.id, 'booking.cancelled', uid), (bob.id, 'booking.cancelled', uid)])
+
+
+def test_a_round_robin_booking_re_assigned_on_reschedule_leaves_the_old_members_calendar(
+        google: google_calendar.FakeGoogle) -> None:
+    with session_scope(write=True) as session:
+        ada = make_host(session, name='Ada Lovelace')
+        make_host(session, username='bob', name='Bob Member')
+        connections.add_account(session, provider='google', host_id=ada.id, email='ada@example.com',
+                                refresh_token='rt-1')
+        team = teams.create_team(session=session, host_id=ada.id, slug='crew', name='Crew', members=('bob',))
+        intro = teams.create_team_event_type(session=session, host_id=ada.id, team_id=team.id,
+                                             data=TeamEventTypeInput(slug='intro', title='Intro', duration_minutes=30,
+                                                                     max_days_ahead=120, assignment='round_robin'))
+    made = team_use_cases.book(event_type_id=intro.id, start=at(MONDAY, '10:00'), now=NOW, address='192.0.2.1',
+                               invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+    assert made.hosts == ['ada']
+    drain()
+    assert len(google.events) == 1  # in Ada's calendar
+    google.busy['primary'] = [{'start': at(MONDAY, '14:00').isoformat(), 'end': at(MONDAY, '15:00').isoformat()}]
+    busy.reset_cache()
+    token = made.receipt.token
+    use_cases.reschedule_by_token(uid=made.receipt.booking.uid, token=token, start=at(MONDAY, '14:00'), now=NOW,
+                                  address='192.0.2.1')
+    drain()
+    with session_scope() as session:
+        moved = session.get(Booking, made.receipt.booking.id)
+        assert team_bookings.team_hosts(session, moved) == ['bob']
+    assert google.events == {}  # gone from Ada's calendar; Bob has no calendar connected
