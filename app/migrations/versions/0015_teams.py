@@ -74,11 +74,24 @@ def _add_reference(table: str, column: str, target: str) -> None:
     op.create_foreign_key(f'fk_{table}_{column}_{target}', table, target, [column], ['id'], ondelete='CASCADE')
 
 
+# SQLite's copy-and-move of the booking table (dropping its columns) loses its triggers: the guard of 0013 comes back.
+HOLDING = "('confirmed', 'pending')"
+SQLITE_NO_OVERLAP = f"""CREATE TRIGGER booking_no_overlap_{{event}} BEFORE {{event}} ON booking
+WHEN NEW.status IN {HOLDING} AND EXISTS (
+    SELECT 1 FROM booking b WHERE b.host_id = NEW.host_id AND b.id IS NOT NEW.id AND b.status IN {HOLDING}
+    AND b.seat_key IS NOT NEW.seat_key AND b.start_at < NEW.end_at AND NEW.start_at < b.end_at)
+BEGIN SELECT RAISE(ABORT, 'booking overlaps'); END"""
+
+
 def downgrade() -> None:
     op.drop_index(op.f('ix_booking_parent_id'), table_name='booking')
     with op.batch_alter_table('booking') as batch_op:
         batch_op.drop_column('assignment_reason')
         batch_op.drop_column('parent_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        for event in ('INSERT', 'UPDATE'):
+            op.execute(f'DROP TRIGGER IF EXISTS booking_no_overlap_{event}')
+            op.execute(SQLITE_NO_OVERLAP.format(event=event))
     op.drop_table('team_event_member')
     op.drop_index(op.f('ix_event_type_team_id'), table_name='event_type')
     with op.batch_alter_table('event_type') as batch_op:
