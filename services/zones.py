@@ -81,6 +81,9 @@ def abbreviation(zone: str, now: datetime) -> str:
 
 def search_text(zone: str, now: datetime, t: Translator = ENGLISH) -> str:
     """What a picker shows and searches: 'Tokyo · Japan · JST · UTC+09:00' (in German 'Tokio · Japan · ...')."""
-    city = city_name(zone) if t.english else t.city(canonical(zone))
+    city = city_name(zone)
+    if not t.english:  # the city in the reader's words, and in English too, as people often type it
+        local = t.city(canonical(zone))
+        city = local if local == city else f'{local} ({city})'
     parts = [city, country(zone, t.locale), abbreviation(zone, now), offset_text(zone, now)]
     return ' · '.join(dict.fromkeys(p for p in parts if p))

@@ -69,3 +69,13 @@ def test_messages_are_translated_with_their_fields_and_plural_forms() -> None:
         ['1 wolny termin', '3 wolne terminy', '5 wolnych terminów', '22 wolne terminy']
     assert translator('xx').locale == 'en'
     assert ENGLISH.gettext('A message nobody translated') == 'A message nobody translated'
+
+
+def test_the_zone_picker_names_places_in_the_language_and_finds_them_in_english_too() -> None:
+    from services import zones
+    winter = datetime(2026, 12, 8, 12, 0, tzinfo=ZoneInfo('UTC'))
+    vienna = zones.search_text('Europe/Vienna', winter, translator('de'))
+    assert vienna == 'Wien (Vienna) · Österreich · CET · UTC+01:00'
+    assert zones.search_text('America/New_York', winter, translator('pl')).startswith('Nowy Jork (New York) · Stany')
+    assert zones.search_text('Europe/Berlin', winter, translator('fr')) == 'Berlin · Allemagne · CET · UTC+01:00'
+    assert zones.search_text('Asia/Tokyo', winter) == 'Tokyo · Japan · JST · UTC+09:00'  # English as before
