@@ -92,9 +92,6 @@ class Translator:
     def country(self, territory: str) -> str:
         return Locale.parse(self.locale).territories.get(territory, '') if territory else ''
 
-    def language_name(self) -> str:
-        """This language in its own words ('Deutsch', 'français')."""
-        return Locale.parse(self.locale).get_display_name(self.locale) or self.locale
 
 
 def translator(locale: str | None) -> Translator:
@@ -134,7 +131,12 @@ def choose(*candidates: str | None, accept_language: str | None = None) -> str:
 
 def languages() -> list[tuple[str, str]]:
     """(code, name in its own words) for a language picker."""
-    return [(code, Locale.parse(code).get_display_name(code) or code) for code in LOCALES]
+    return [(code, language_name(code)) for code in LOCALES]
+
+
+def language_name(locale: str) -> str:
+    """A language in its own words ('Deutsch', 'français'), for the picker and the host's view of a booking."""
+    return (Locale.parse(locale).get_display_name(locale) or locale) if locale in LOCALES else locale
 
 
 def _preferred(header: str) -> list[str]:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app import events
 from app.config import get_settings
 from app.errors import DomainError
-from app.i18n import N_, _
+from app.i18n import DEFAULT_LOCALE, N_, _, language_name
 from app.models import Booking, EventType
 from components import design
 from components.confirm import confirm
@@ -71,11 +71,11 @@ def load_listing(session: Session, host_id: int, status: str, search: str, page:
     types = {e.id: e for e in event_types.list_event_types(session=session, host_id=host_id)}
     seated: dict[str, list[Booking]] = {}
     for b in found:  # the bookings of one seated start are one meeting with its attendees
-        if b.seat_key != b.uid:
+        if bookings.is_seated(b):
             seated.setdefault(b.seat_key, []).append(b)
     rows = [Row(b, types.get(b.event_type_id), outbox.deliveries(session, booking_id=b.id),
                 tuple(seated.get(b.seat_key, ())))
-            for b in found if b.seat_key == b.uid or seated[b.seat_key][0] is b]
+            for b in found if not bookings.is_seated(b) or seated[b.seat_key][0] is b]
     total = bookings.count_bookings(session=session, host_id=host_id, status=status, now=now(), search=search)
     problems = [f'{c.label}: {c.status_detail or "reconnect needed"}'
                 for c in calendar_connections.list_connections(session, host_id=host_id)
@@ -243,7 +243,11 @@ class Dashboard:
                         ui.label(f'{booking.invitee_name} · {booking.invitee_email}') \
                             .classes('break-words max-w-full').mark('invitee')
                     if booking.invitee_timezone != self.host.timezone and not row.attendees:
-                        ui.label(f"Invitee's time zone: {city_name(booking.invitee_timezone)}").classes(design.SUBTLE)
+                        ui.label(_("Invitee's time zone: {city}", city=city_name(booking.invitee_timezone))) \
+                            .classes(design.SUBTLE)
+                    if booking.locale != DEFAULT_LOCALE and not row.attendees:  # their e-mails are in it
+                        ui.label(_("Invitee's language: {language}", language=language_name(booking.locale))) \
+                            .classes(design.SUBTLE).mark('invitee-language')
                     if event_type and event_type.location_kind != 'none':
                         value = event_type.location_value
                         if value.startswith(('https://', 'http://')):

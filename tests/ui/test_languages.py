@@ -137,3 +137,29 @@ async def test_the_downloaded_invitation_speaks_the_bookings_language(user: User
     assert response.status_code == 200
     assert 'SUMMARY:Intro call mit Ada Lovelace' in text
     assert 'DESCRIPTION:Verschieben oder absagen: ' in text and 'LOCATION:Telefonat' in text
+
+
+async def test_the_host_sees_which_language_an_invitee_reads(user: User) -> None:
+    from datetime import timezone
+
+    from services import accounts, bookings
+    from services.accounts import VerifiedIdentity
+    from services.bookings import Invitee
+    from tests.factories import at, next_monday
+    now = datetime.now(timezone.utc)
+    identity = VerifiedIdentity(provider='google', subject='ada', email='ada@example.com', email_verified=True)
+    with session_scope(write=True) as session:
+        signed = accounts.sign_in(session, identity, now=now)
+    with session_scope(write=True) as session:
+        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
+                                            timezone='Europe/London', now=now)
+        call = make_event_type(session, host, slug='chat', title='Chat')
+    for name, clock, locale in (('Grete', '10:00', 'de'), ('Grace', '11:00', 'en')):
+        with session_scope(write=True) as session:
+            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), clock), now=now,
+                               invitee=Invitee(name, f'{name.lower()}@example.com', 'Europe/London', locale=locale))
+    user.http_client.cookies.set('cloudmeet_session', signed.token)
+    await user.open('/dashboard')
+    await user.should_see('Grete · grete@example.com', retries=40)
+    await user.should_see("Invitee's language: Deutsch")
+    assert len(user.find(marker='invitee-language').elements) == 1  # English needs no mention
