@@ -92,6 +92,11 @@ def seat_key(event_type: EventType, start: datetime) -> str:
     return f'{event_type.id}@{int(start.timestamp())}'
 
 
+def is_seated(booking: Booking) -> bool:
+    """One of the bookings of a seated start (any other booking's seat key is its own uid or random)."""
+    return '@' in booking.seat_key
+
+
 def confirm_booking(*, session: Session, booking: Booking, now: datetime) -> Booking:
     """The host accepts a pending request. Its time was held, yet the re-check runs again under the lock (a
     calendar event may have appeared since): a time that is no longer free is refused and the request stays
@@ -255,7 +260,7 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
     booking.buffer_after_minutes = event_type.buffer_after_minutes
     _record_change(session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end,
                    reason=reason.strip()[:1000])
-    if booking.seat_key != booking.uid:  # a seat moved to another start joins that start's event
+    if is_seated(booking):  # a seat moved to another start joins that start's event
         booking.calendar_event_id = ''
         session.add(booking)
     return booking

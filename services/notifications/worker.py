@@ -28,7 +28,7 @@ from app.models import (
     Team,
     utcnow,
 )
-from services import calendar_links, webhooks
+from services import bookings, calendar_links, webhooks
 from services.calendars import busy as calendar_busy
 from services.calendars import events as calendar_events
 from services.calendars import status as calendar_status
@@ -200,7 +200,7 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         connection = session.get(CalendarConnection, booking.calendar_connection_id) \
             if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
         others = calendar_events.members_of(session, booking)
-    if booking.seat_key != booking.uid:  # one of the bookings of a seated start: they share one event
+    if bookings.is_seated(booking):  # one of the bookings of a seated start: they share one event
         return _sync_seats(message, booking, work, settings, connection)
     try:
         synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
