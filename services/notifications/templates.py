@@ -272,7 +272,7 @@ def _where(letter: Letter, to_host: bool, t: Translator) -> str:
 def _text(lines: list[_Line], custom: str, t: Translator) -> str:
     body = [custom, ''] if custom else []
     for line in lines:
-        body.append(f'{line.label}: {line.text}')
+        body.append(t.gettext('{label}: {value}', label=line.label, value=line.text))  # French puts a space first
     body += ['', '-- ', t.gettext('Sent by CloudMeet')]
     return '\n'.join(body) + '\n'
 
