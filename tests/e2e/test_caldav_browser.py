@@ -86,6 +86,8 @@ def test_a_host_connects_a_caldav_account_in_a_real_browser(browser: Browser, si
     assert page.evaluate('document.documentElement.scrollWidth') <= width
     assert critical_accessibility_problems(page) == []
     page.get_by_role('button', name='Disconnect').first.click()
-    page.get_by_role('button', name='Disconnect').last.click()
+    confirm = page.locator('.q-dialog').get_by_role('button', name='Disconnect')  # the dialog asks first
+    expect(confirm).to_be_visible(timeout=10000)
+    confirm.click()
     expect(page.get_by_text('Calendar disconnected')).to_be_visible(timeout=10000)
     context.close()
