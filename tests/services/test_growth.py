@@ -1,6 +1,7 @@
 """Past bookings cost nothing: the slots and the upcoming list read only the bookings that can still matter."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -60,8 +61,10 @@ def test_slots_and_the_upcoming_list_search_a_bounded_index_range_on_sqlite(data
         bookings.count_bookings(session=session, host_id=host_with_history['host_id'], status='upcoming', now=NOW)
     plans = [_plan(database, statement, parameters) for statement, parameters in seen]
     assert len(plans) == 3
-    for plan in plans:  # a search by host and status with start_at bounded from below, never a scan of history
-        assert 'USING' in plan and 'INDEX ix_booking_host_status_start (host_id=? AND status=? AND start_at>' in plan
+    for plan in plans:  # a search by host (and status) with start_at bounded from below, never a scan of history
+        # (with two holding statuses, confirmed and pending, SQLite may prefer the host-and-time index)
+        assert re.search(r'USING (COVERING )?INDEX ix_booking_host_(status_start \(host_id=\? AND status=\? AND|'
+                         r'time \(host_id=\? AND) start_at>', plan), plan
 
 
 def _insert(event_type: object, start: datetime, end: datetime) -> None:

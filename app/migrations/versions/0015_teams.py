@@ -68,7 +68,8 @@ def _add_reference(table: str, column: str, target: str) -> None:
     """A nullable column referencing `target` (deleted with it); SQLite takes the reference inline, as ALTER TABLE
     cannot add a constraint there."""
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER REFERENCES {target} (id) ON DELETE CASCADE')
+        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT fk_{table}_{column}_{target} '
+                   f'REFERENCES {target} (id) ON DELETE CASCADE')
         return
     op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
     op.create_foreign_key(f'fk_{table}_{column}_{target}', table, target, [column], ['id'], ondelete='CASCADE')
