@@ -71,7 +71,20 @@ def merged_slots(members: list[MemberTimes], rules: slots.EventRules, now: datet
     in one pass: the union, or the starts every member has; only the result becomes slots."""
     shared: dict[tuple[object, ...], Any] = {}
     found: set[int] | None = None
+    # When the grid is the wall clock's own (the step is one of the alignments), a member can only offer starts of
+    # their schedule's unblocked grid: once the union holds all of those, that member (and any other member of the
+    # schedule) adds nothing and is skipped.
+    on_clock_grid = not collective and slots.alignment_for(rules.interval or rules.duration) == \
+        (rules.interval or rules.duration)
+    grids: dict[int, set[int]] = {}
     for member in members:
+        if on_clock_grid and found is not None:
+            grid = grids.get(id(member.schedule))
+            if grid is None:
+                grid = grids[id(member.schedule)] = set(slots.offered_starts(
+                    schedule=member.schedule, rules=rules, now=now, start=start, end=end, shared=shared))
+            if grid <= found:
+                continue
         starts = slots.offered_starts(schedule=member.schedule, rules=rules, now=now, start=start, end=end,
                                       busy=member.busy, bookings=member.bookings, shared=shared)
         if found is None:

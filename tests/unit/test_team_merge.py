@@ -46,3 +46,17 @@ def test_the_merge_is_the_union_or_intersection_of_the_members_engine_offers(see
     assert [s.start for s in common] == sorted(set.intersection(*each[:3]))
     assert union and common  # neither side is trivially empty
     assert all(s.end - s.start == timedelta(minutes=rules.duration) for s in union)
+
+
+@pytest.mark.parametrize('seed', range(3))
+@pytest.mark.parametrize('rules', [EventRules(duration=30), EventRules(duration=45, interval=15, daily_limit=3),
+                                   EventRules(duration=45)])
+def test_a_large_round_robin_whose_union_fills_its_grids_is_still_exactly_the_union(seed: int,
+                                                                                   rules: EventRules) -> None:
+    """Members whose schedule's grid the union already holds are skipped; the answer stays the exact union."""
+    team = members(seed, 60)
+    start, end = NOW, NOW + timedelta(days=31)
+    each = [{s.start for s in slots.offered_slots(schedule=m.schedule, rules=rules, now=NOW, start=start, end=end,
+                                                  busy=m.busy, bookings=m.bookings)} for m in team]
+    assert [s.start for s in merged_slots(team, rules, NOW, start, end, collective=False)] == \
+        sorted(set().union(*each))
