@@ -53,10 +53,18 @@ class EventRules:
 
 @dataclass(frozen=True, slots=True)
 class Busy:
-    """An opaque busy block from a connected calendar."""
+    """An opaque busy block from a connected calendar. Its bounds as POSIX seconds (start floored, end ceiled: a
+    partial second counts as busy) are worked out once, when it is made: a block is kept in the calendar cache and
+    read by every answer that needs it."""
 
     start: datetime
     end: datetime
+    first: int = field(init=False, repr=False, compare=False)
+    last: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, 'first', int(self.start.timestamp()))
+        object.__setattr__(self, 'last', -int(-self.end.timestamp()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +234,7 @@ def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: E
     """Rule 2: busy blocks, each widened so that the new meeting's own buffers clear it."""
     before, after = rules.buffer_before * 60, rules.buffer_after * 60
     # int() floors and -int(-x) ceils the (positive) timestamps: a partial second counts as busy.
-    spans = [(int(b.start.timestamp()) - after, -int(-b.end.timestamp()) + before)
-             for b in busy if b.end > b.start]
+    spans = [(b.first - after, b.last + before) for b in busy if b.last > b.first]
     spans += [(int(b.start.timestamp()) - b.buffer_before * 60 - after,
                -int(-b.end.timestamp()) + b.buffer_after * 60 + before) for b in bookings if b.end > b.start]
     return _merge(spans)

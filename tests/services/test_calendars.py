@@ -19,6 +19,7 @@ from tests.factories import at, make_event_type, make_host, next_monday
 from tests.fakes import google_calendar
 
 pytestmark = pytest.mark.usefixtures('database')
+BUSY_FIELDS = {'start', 'end', 'first', 'last'}  # a busy block's two instants (also as POSIX seconds), nothing else
 NOW = datetime.now(timezone.utc)
 MONDAY = next_monday()
 
@@ -87,7 +88,7 @@ def test_a_feed_expands_recurrences_and_ignores_free_and_cancelled_events() -> N
     allday = at(MONDAY + timedelta(days=1), '00:00')
     expected = sorted([(s, s + timedelta(hours=1)) for s in [*weekly, moved]] + [(allday, allday + timedelta(days=1))])
     assert [(b.start, b.end) for b in found] == expected, as_text
-    assert all(set(type(b).__slots__) == {'start', 'end'} for b in found)  # no titles, no attendees
+    assert all(set(type(b).__slots__) == BUSY_FIELDS for b in found)  # no titles, no attendees
 
 
 @pytest.mark.parametrize('url', ['http://calendar.example/feed.ics', 'https://127.0.0.1/feed.ics',
@@ -215,7 +216,7 @@ def test_only_start_and_end_of_busy_times_are_kept_and_tokens_are_encrypted(
     assert b'rt-secret' not in row.secret_encrypted
     for entries in busy._cache.entries.values():
         for entry in entries:
-            assert all(set(type(block).__slots__) == {'start', 'end'} for block in entry.busy)
+            assert all(set(type(block).__slots__) == BUSY_FIELDS for block in entry.busy)
 
 
 def test_the_public_answer_checks_a_calendar_connected_after_it_was_served_from_memory(
