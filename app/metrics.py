@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timezone
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from app.db import get_engine
+from app.errors import Conflict, DomainError
 from app.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -71,3 +73,21 @@ REGISTRY.register(OutboxCollector())
 def exposition() -> bytes:
     """Every metric in Prometheus's text format (reads the database: call it off the event loop)."""
     return generate_latest(REGISTRY)
+
+
+R = TypeVar('R')
+
+
+def count_booking(make: Callable[[], R], replayed: Callable[[R], bool]) -> R:
+    """Make a new booking (a host's or a team's) and count it in BOOKINGS by outcome; a replay counts nothing."""
+    try:
+        receipt = make()
+    except Conflict:
+        BOOKINGS.labels('conflict').inc()
+        raise
+    except DomainError:
+        BOOKINGS.labels('refused').inc()
+        raise
+    if not replayed(receipt):
+        BOOKINGS.labels('created').inc()
+    return receipt

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, DomainError, NotFound, SlotUnavailable
-from app.metrics import BOOKINGS
+from app.errors import NotFound, SlotUnavailable
+from app.metrics import count_booking
 from app.models import Booking, EventType, Host, Team, TeamEventMember
 from services import booking_limits, event_types, slots, team_bookings, team_slots, teams, validation
 from services.availability import MARGIN, YEARS
@@ -47,18 +47,9 @@ def event_type_for_link(*, team_slug: str, slug: str) -> int:
 def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
          idempotency_key: str | None = None, duration: int | None = None) -> TeamReceipt:
     """Book `start` with a team; counted against the address's booking rate and in the metrics like any booking."""
-    try:
-        receipt = _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now, address=address,
-                        idempotency_key=idempotency_key, duration=duration)
-    except Conflict:
-        BOOKINGS.labels('conflict').inc()
-        raise
-    except DomainError:
-        BOOKINGS.labels('refused').inc()
-        raise
-    if not receipt.receipt.replayed:
-        BOOKINGS.labels('created').inc()
-    return receipt
+    return count_booking(lambda: _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now,
+                                           address=address, idempotency_key=idempotency_key, duration=duration),
+                             lambda r: r.receipt.replayed)
 
 
 def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,

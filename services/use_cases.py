@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited, SlotUnavailable
+from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.i18n import N_, supported
-from app.metrics import BOOKINGS
+from app.metrics import count_booking
 from app.models import Booking, EventType, utcnow
 from services import attempts, availability, booking_limits, bookings, event_types, public, team_use_cases, validation
 from services.bookings import Invitee, Receipt
@@ -38,18 +38,9 @@ def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime
          idempotency_key: str | None = None, duration: int | None = None) -> Receipt:
     """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
     the same request counts nothing), and in the metrics by outcome."""
-    try:
-        receipt = _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now, address=address,
-                        idempotency_key=idempotency_key, duration=duration)
-    except Conflict:
-        BOOKINGS.labels('conflict').inc()
-        raise
-    except DomainError:
-        BOOKINGS.labels('refused').inc()
-        raise
-    if not receipt.replayed:
-        BOOKINGS.labels('created').inc()
-    return receipt
+    return count_booking(lambda: _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now,
+                                       address=address, idempotency_key=idempotency_key, duration=duration),
+                         lambda r: r.replayed)
 
 
 def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
