@@ -43,7 +43,7 @@ def offer(*, session: Session, event_type: EventType, start: datetime, end: date
         own = session.exec(select(Booking.start_at, Booking.end_at, Booking.status)
                            .where(Booking.uid == exclude_uid)).first()
         if own is not None and own[2] == BookingStatus.CONFIRMED:  # a pending request has no event there yet
-            calendar_busy = _without(calendar_busy, own[0], own[1])
+            calendar_busy = without(calendar_busy, [(own[0], own[1])])
     rules = event_types.engine_rules(event_type, duration)
     schedule = schedules.engine_schedule(schedule_of(session=session, event_type=event_type))
     lo, hi = counted_span(rules, schedule.timezone, max(start, now) - MARGIN, end + MARGIN)
@@ -203,18 +203,20 @@ def warm_for_booking(*, uid: str, start: datetime | None = None, current: bool =
         warm_calendars(host_id=host_id, start=moment)
 
 
-def _without(blocks: list[slots.Busy], start: datetime, end: datetime) -> list[slots.Busy]:
-    """Busy blocks with [start, end) cut out of them."""
-    kept = []
-    for block in blocks:
-        if block.end <= start or end <= block.start:
-            kept.append(block)
-            continue
-        if block.start < start:
-            kept.append(slots.Busy(block.start, start))
-        if end < block.end:
-            kept.append(slots.Busy(end, block.end))
-    return kept
+def without(blocks: list[slots.Busy], cuts: list[tuple[datetime, datetime]]) -> list[slots.Busy]:
+    """Busy blocks with each [start, end) of `cuts` cut out of them (bookings being moved: their own events)."""
+    for start, end in cuts:
+        kept = []
+        for block in blocks:
+            if block.end <= start or end <= block.start:
+                kept.append(block)
+                continue
+            if block.start < start:
+                kept.append(slots.Busy(block.start, start))
+            if end < block.end:
+                kept.append(slots.Busy(end, block.end))
+        blocks = kept
+    return blocks
 
 
 def schedule_of(*, session: Session, event_type: EventType) -> Schedule:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from app import events
 from app.errors import Unavailable
 from app.models import HOLDING, LONGEST_BOOKING, Booking, EventType, Schedule, TeamEventMember
 from services import event_types, offer_cache, schedules, slots
-from services.availability import CALENDARS_UNCHECKED, MARGIN, YEARS
+from services.availability import CALENDARS_UNCHECKED, MARGIN, YEARS, without
 from services.calendars import busy as calendar_busy
 
 LIMIT_PERIOD_MARGIN = timedelta(days=32)  # weekly and monthly limits count every meeting of the period
@@ -139,7 +139,7 @@ def member_times(*, session: Session, event_type: EventType, start: datetime, en
     else:
         booked = _bookings(session, ids, event_type.id, lo, hi, exclude_uids or set())
     moving = _moving_blocks(session, exclude_uids or set())
-    return [MemberTimes(host_id, chosen[host_id], _without(calendars[host_id].busy, moving),
+    return [MemberTimes(host_id, chosen[host_id], without(calendars[host_id].busy, moving),
                         booked.get(host_id, []), calendars[host_id].problem) for host_id in ids if host_id in chosen]
 
 
@@ -262,18 +262,3 @@ def _moving_blocks(session: Session, uids: set[str]) -> list[tuple[datetime, dat
         return []
     return [(s, e) for s, e in session.exec(select(Booking.start_at, Booking.end_at)
                                             .where(col(Booking.uid).in_(uids)))]
-
-
-def _without(blocks: list[slots.Busy], cuts: list[tuple[datetime, datetime]]) -> list[slots.Busy]:
-    for start, end in cuts:
-        kept = []
-        for block in blocks:
-            if block.end <= start or end <= block.start:
-                kept.append(block)
-                continue
-            if block.start < start:
-                kept.append(replace(block, end=start))
-            if end < block.end:
-                kept.append(replace(block, start=end))
-        blocks = kept
-    return blocks

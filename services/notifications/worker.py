@@ -205,12 +205,8 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
     try:
         synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
                                       settings, others)
-    except ReconnectNeeded as exc:
-        calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
-        return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
     except ProviderError as exc:
-        log.warning('calendar event for %s not written yet: %s', booking.uid, exc)
-        return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
+        return _not_written(message, connection, exc, booking.uid, now)
     with session_scope(write=True) as session:  # compare and set: a sync that ran meanwhile is not overwritten
         written = session.execute(update(Booking).where(
             Booking.id == booking.id, Booking.calendar_event_id == booking.calendar_event_id).values(  # type: ignore
@@ -226,6 +222,16 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
     if synced.pending:  # saved the event; the video link is asked for again, with the outbox's backoff
         return outbox.delivery_failed(message, 'waiting for the video link', permanent=False, now=now)
     return outbox.Outcome(message.id, outbox.SENT)
+
+
+def _not_written(message: OutboxMessage, connection: CalendarConnection | None, exc: ProviderError, what: str,
+                 now: datetime) -> outbox.Outcome:
+    """A calendar write that failed: refused credentials mark the connection (no retry), anything else retries."""
+    if isinstance(exc, ReconnectNeeded):
+        calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
+        return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
+    log.warning('calendar event for %s not written yet: %s', what, exc)
+    return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
 
 
 def _sync_seats(message: OutboxMessage, booking: Booking, work: _Work, settings: Settings,
@@ -248,12 +254,8 @@ def _sync_seats(message: OutboxMessage, booking: Booking, work: _Work, settings:
         try:
             synced = calendar_events.sync_seats(attendees, uid=uid, event_id=event_id, event_type=event_type,
                                                 connection=connection, settings=settings)
-        except ReconnectNeeded as exc:
-            calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
-            return outbox.delivery_failed(message, str(exc), permanent=True, now=now)
         except ProviderError as exc:
-            log.warning('calendar event for the seats of %s not written yet: %s', booking.uid, exc)
-            return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
+            return _not_written(message, connection, exc, f'the seats of {booking.uid}', now)
         with session_scope(write=True) as session:
             session.execute(update(Booking).where(col(Booking.host_id) == booking.host_id,
                                                   col(Booking.seat_key) == key).values(
