@@ -64,7 +64,7 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         if replay is not None:
             return replay
     if not availability.is_offered(session=session, event_type=event_type, start=start, now=now, duration=minutes):
-        if event_type.seats > 1:
+        if event_type.seats > 1 and _seats_taken(session, event_type, start) >= event_type.seats:
             raise SlotUnavailable(N_('All seats at this time were just taken. Please pick another time.'))
         raise SlotUnavailable()
     token, uid = crypto.new_token(), secrets.token_urlsafe(16)
@@ -81,6 +81,12 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
     _record_change(session, booking, host, 'requested' if pending else 'created', now)
     return Receipt(booking, token)
+
+
+def _seats_taken(session: Session, event_type: EventType, start: datetime) -> int:
+    return int(session.exec(select(func.count()).select_from(Booking).where(
+        Booking.host_id == event_type.host_id, Booking.seat_key == seat_key(event_type, start),
+        col(Booking.status).in_(HOLDING))).one())
 
 
 def _minutes(booking: Booking) -> int:

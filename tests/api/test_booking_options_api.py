@@ -35,6 +35,8 @@ def test_seated_slots_carry_the_seats_left_and_plain_ones_do_not(client, ada: di
     assert client.post('/public/ada/class/bookings', json=body('09:00', 2)).status_code == 201
     full = client.post('/public/ada/class/bookings', json=body('09:00', 3))
     assert full.status_code == 409 and 'seats' in full.json()['detail']
+    never = client.post('/public/ada/class/bookings', json=body('09:30', 4))  # not on the grid: no seat talk
+    assert never.status_code == 409 and 'seats' not in never.json()['detail']
     assert 'seats_left' not in client.get('/public/ada/call/slots', params=DAY).json()['slots'][0]
     offered = client.get('/public/ada/event-types').json()
     assert {e['slug']: e['seats'] for e in offered}['class'] == 2
