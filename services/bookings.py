@@ -79,7 +79,8 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
         clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
         manage_token_hash=crypto.hash_token(token),
         manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
-    _record_change(session, booking, host, 'requested' if pending else 'created', now)
+    _record_change(session, booking, host, 'requested' if pending else 'created', now,
+                   held=event_type.team_id is not None)
     return Receipt(booking, token)
 
 
@@ -211,11 +212,12 @@ Change = Literal['created', 'requested', 'confirmed', 'declined', 'rescheduled',
 
 def _record_change(session: Session, booking: Booking, host: Host, change: Change, now: datetime, *,
                    mail: bool = True, reason: str = '', old_start: datetime | None = None,
-                   old_end: datetime | None = None, calendar: bool | None = None) -> None:
+                   old_end: datetime | None = None, calendar: bool | None = None, held: bool = True) -> None:
     """The one transition every booking change ends in (book, move, accept, cancel, decline, erase, propose): the
     .ics sequence raised when the meeting moves or ends (a pending proposal then withdrawn), the row written under
     the database's overlap guarantee, its outbox rows (e-mails, the calendar event) recorded in the same transaction,
-    and the change published once that transaction commits."""
+    and the change published once that transaction commits. `held=False`: a new booking that surely has no team
+    holds (a host's own event type), so none are looked for."""
     booking.updated_at = now
     if change in ('rescheduled', 'cancelled', 'declined'):
         booking.sequence += 1
@@ -227,7 +229,7 @@ def _record_change(session: Session, booking: Booking, host: Host, change: Chang
     else:
         outbox.record(session, booking=booking, host=host, change=change, now=now, mail=mail, reason=reason,
                       old_start=old_start, old_end=old_end, calendar=calendar)
-        if booking.parent_id is None:  # a collective team booking's holds (and notices to its members) follow
+        if held and booking.parent_id is None:  # a collective team booking's holds (and its members' notices)
             from services import team_bookings  # (team bookings build on this module)
             team_bookings.follow(session, booking, change, now, mail=mail, reason=reason, old_start=old_start,
                                  old_end=old_end)

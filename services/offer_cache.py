@@ -50,7 +50,8 @@ class OfferCache:
         self._plans: dict[tuple[str, str], tuple[float, Plan]] = {}
         self._booked: dict[int, tuple[float, _Booked]] = {}
         self._generation: dict[int, int] = {}  # per host: bookings loaded before a change are not kept
-        self._changes = 0  # any change: plans loaded before it are not kept
+        self._changes = 0  # any change: answers and windows computed before it are not kept
+        self._settings_changes = 0  # a change of settings: plans and pages loaded before it are not kept
         self._pages: dict[tuple[str, str], tuple[float, int, object]] = {}
         self._answers: dict[tuple[object, ...], tuple[float, int, bytes]] = {}  # whole public answers
         # a link's offer over its whole booking window, sliced for each new question (another zone or range)
@@ -61,10 +62,10 @@ class OfferCache:
         found = self._plans.get(key)
         if found is not None and found[0] > time.monotonic():
             return found[1]
-        changes = self._changes
+        changes = self._settings_changes
         plan = load()
         with self._lock:
-            if self._changes == changes:  # nothing changed while it loaded
+            if self._settings_changes == changes:  # no settings changed while it loaded
                 self._plans[key] = (time.monotonic() + PLAN_SECONDS, plan)
         return plan
 
@@ -75,10 +76,10 @@ class OfferCache:
         found = self._pages.get(key)
         if found is not None and found[0] > time.monotonic():
             return cast(T, found[2])
-        changes = self._changes
+        changes = self._settings_changes
         host_id, value = load()
         with self._lock:
-            if self._changes == changes:
+            if self._settings_changes == changes:
                 self._pages[key] = (time.monotonic() + PLAN_SECONDS, host_id, value)
         return value
 
@@ -144,15 +145,19 @@ class OfferCache:
             booked = found[1]
         return _within(booked, lo, hi)
 
-    def forget(self, host_id: int) -> None:
+    def forget(self, host_id: int, *, settings: bool = True) -> None:
+        """Drop what a change of the host's bookings makes stale (their bookings, finished answers and windows),
+        and with `settings` also their plans and pages (a booking changes neither)."""
         with self._lock:
             self._generation[host_id] = self._generation.get(host_id, 0) + 1
             self._booked.pop(host_id, None)
-            self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
-            self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
             self._answers = {k: v for k, v in self._answers.items() if v[1] != host_id}
             self._windows = {k: v for k, v in self._windows.items() if v[1] != host_id}
             self._changes += 1
+            if settings:
+                self._plans = {k: v for k, v in self._plans.items() if v[1].host_id != host_id}
+                self._pages = {k: v for k, v in self._pages.items() if v[1] != host_id}
+                self._settings_changes += 1
 
 
 def _within(booked: _Booked, lo: datetime, hi: datetime) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
@@ -213,7 +218,7 @@ def listen() -> Callable[[], None]:
     (the composition root wires this up; without it the entries only expire)."""
     global _cache
     cache = _cache = OfferCache()
-    stops = [events.subscribe(lambda event: cache.forget(event.host_id)),
+    stops = [events.subscribe(lambda event: cache.forget(event.host_id, settings=False)),
              events.subscribe_settings(lambda event: cache.forget(event.host_id))]
 
     def stop() -> None:

@@ -17,8 +17,9 @@ from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
 from app.i18n import N_, supported
 from app.metrics import count_booking
 from app.models import Booking, EventType, utcnow
-from services import attempts, availability, booking_limits, bookings, event_types, public, team_use_cases, validation
+from services import attempts, availability, booking_limits, bookings, offer_cache, public, team_use_cases, validation
 from services.bookings import Invitee, Receipt
+from services.calendars import busy
 
 TOO_MANY_GUESSES = N_('Too many attempts; please wait a few minutes and use the link from your e-mail.')
 
@@ -27,11 +28,14 @@ TOO_MANY_GUESSES = N_('Too many attempts; please wait a few minutes and use the 
 
 
 def event_type_for_link(*, username: str, slug: str) -> int:
-    """The id of the bookable event type behind `/{username}/{slug}` (NotFound otherwise)."""
-    with session_scope() as session:
-        event_type = event_types.bookable_event_type(session=session, username=username, slug=slug)[1]
-        assert event_type.id is not None
-        return event_type.id
+    """The id of the bookable event type behind `/{username}/{slug}` (NotFound otherwise), from the plan the
+    link's read path keeps (the booking's write re-reads the event type under its lock)."""
+    cache = offer_cache.get()
+    plan = cache.peek_plan(username, slug)
+    if plan is None:
+        with session_scope() as session:
+            plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
+    return plan.event_type_id
 
 
 def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
@@ -46,15 +50,25 @@ def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime
 def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
           idempotency_key: str | None, duration: int | None) -> Receipt:
     start = _offerable(start)
-    with session_scope() as session:  # the host's calendars are asked before the write lock is taken
-        availability.warm_calendars(host_id=_bookable(session, event_type_id).host_id, start=start, session=session)
+    host_id = _hosts.get(event_type_id)
+    if host_id is None or not busy.surely_without_calendars(host_id):
+        with session_scope() as session:  # the host's calendars are asked before the write lock is taken
+            host_id = _hosts[event_type_id] = _bookable(session, event_type_id).host_id
+            availability.warm_calendars(host_id=host_id, start=start, session=session)
     with session_scope(write=True) as session:
         counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
-        receipt = bookings.book_slot(session=session, event_type=_bookable(session, event_type_id), start=start,
+        event_type = _bookable(session, event_type_id)
+        _hosts[event_type_id] = event_type.host_id
+        receipt = bookings.book_slot(session=session, event_type=event_type, start=start,
                                      invitee=invitee, now=now, idempotency_key=idempotency_key, warmed=True,
                                      duration=duration)
         booking_limits.uncount(session, counted if receipt.replayed else None)
         return receipt
+
+
+# The host of each event type booked lately: with it, a host known to have no calendar connection is booked without
+# first opening a read to warm calendars (the write reads the event type anew, and notes its host again).
+_hosts: dict[int, int] = {}
 
 
 def manage_view(*, uid: str, token: str, address: str, now: datetime) -> public.ManageView:

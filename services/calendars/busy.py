@@ -121,14 +121,24 @@ def reset_cache(host_id: int | None = None) -> None:
         _failures.pop(connection_id, None)
 
 
+_NONE_READ = 'cloudmeet_hosts_without_connections'
+
+
+def read_none(session: Session, host_id: int) -> bool:
+    """Whether this unit of work already read that the host has no calendar connection."""
+    return host_id in session.info.get(_NONE_READ, ())
+
+
 def connections(session: Session, *, host_id: int) -> list[Connection]:
     rows = session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
                         .order_by(CalendarConnection.id)).all()  # type: ignore[arg-type]
     if not rows:  # most hosts: one cheap query and done
         _host_connections[host_id] = set()
         _no_connections[host_id] = time.monotonic() + NO_CONNECTIONS_SECONDS
+        session.info.setdefault(_NONE_READ, set()).add(host_id)
         return []
     _no_connections.pop(host_id, None)
+    session.info.get(_NONE_READ, set()).discard(host_id)
     host = session.get(Host, host_id)
     found = [Connection.of(r, zone=host.timezone if host else 'UTC') for r in rows]
     _host_connections[host_id] = {c.id for c in found}

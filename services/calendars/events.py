@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import BOOKING_CONFIRMED, Booking, CalendarConnection, EventType, Host
-from services.calendars import providers
+from services.calendars import busy, providers
 
 EVENT_LOCATIONS = ('in_person', 'phone', 'link')  # location kinds written into the event as its place
 
@@ -42,7 +42,10 @@ def destination(session: Session, *, host_id: int) -> CalendarConnection | None:
 
 
 def has_writer(session: Session, *, host_id: int) -> bool:
-    """Whether some connection of the host can take bookings (one indexed look-up, no rows decrypted)."""
+    """Whether some connection of the host can take bookings (one indexed look-up, no rows decrypted; none when
+    this unit of work already read that the host has no connection at all)."""
+    if busy.read_none(session, host_id):
+        return False
     found = session.exec(select(CalendarConnection.id).where(
         CalendarConnection.host_id == host_id, col(CalendarConnection.provider).in_(providers.WRITERS)).limit(1))
     return found.first() is not None

@@ -256,3 +256,20 @@ def test_a_new_question_after_a_booking_never_offers_the_booked_time(client: Tes
         after = client.get(SLOTS, params={**day, 'timezone': zone}).json()['slots']
         assert taken.astimezone(ZoneInfo(zone)).isoformat() not in [s['start'] for s in after]
         assert len(after) == len(before) - 1
+
+
+def test_a_booking_keeps_the_links_plan_and_a_settings_change_drops_it(client: TestClient, ada: dict) -> None:
+    """Bookings change no plan (event type, schedule, rules), so booking after booking reads none anew; a host's
+    change of settings drops it at once, and the write re-reads the event type under its lock anyway."""
+    from app.db import session_scope
+    from services import event_types, offer_cache
+    assert client.post(BOOK, json=booking_body('10:00')).status_code == 201
+    assert offer_cache.get().peek_plan('ada', 'call') is not None
+    assert client.post(BOOK, json=booking_body('11:00')).status_code == 201
+    assert offer_cache.get().peek_plan('ada', 'call') is not None  # kept across the booking
+    with session_scope(write=True) as session:  # the host switches the link off
+        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
+                                      changes={'active': False})
+    assert offer_cache.get().peek_plan('ada', 'call') is None
+    refused = client.post(BOOK, json=booking_body('12:00'))
+    assert refused.status_code == 404, refused.text
