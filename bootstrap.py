@@ -3,6 +3,7 @@
 `main.py` calls `bootstrap()` and serves; the tests call `listen()` for the in-process listeners (and `bootstrap()`
 through main.py in the page tests). No module subscribes to the event bus or builds a mailer at import time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,10 @@ def prepare(settings: Settings) -> None:
     """What even an operator command needs: private data files, logging, the database engine. Several processes
     on PostgreSQL must share their secrets, so there they must be set, not generated per data dir."""
     if settings.sqlalchemy_url.startswith('postgresql') and settings.generated_secrets:
-        raise CannotStart(f'on PostgreSQL set {" and ".join(settings.generated_secrets)} (every process sharing '
-                          'the database needs the same values; see the README)')
+        raise CannotStart(
+            f'on PostgreSQL set {" and ".join(settings.generated_secrets)} (every process sharing '
+            'the database needs the same values; see the README)'
+        )
     files.make_private(settings.data_dir)  # whatever the umask: the database, outbox and secrets are owner-only
     logs.configure(level=settings.log_level, log_format=settings.log_format)
     init_engine(settings.sqlalchemy_url)
@@ -59,6 +62,7 @@ def listen() -> Callable[[], None]:
     def stop() -> None:
         for unsubscribe in stops:
             unsubscribe()
+
     return stop
 
 
@@ -79,8 +83,9 @@ def bootstrap(settings: Settings) -> Runtime:
         listener = bus.Listener(settings.sqlalchemy_url)
         nicegui_app.on_startup(listener.start)
         nicegui_app.on_shutdown(listener.stop)
-    web.install(nicegui_app, create_api(), _embed_origins, max_body_bytes=settings.max_body_bytes,
-                hsts=settings.secure_cookies)
+    web.install(
+        nicegui_app, create_api(), _embed_origins, max_body_bytes=settings.max_body_bytes, hsts=settings.secure_cookies
+    )
     failures.install(nicegui_app)
     nicegui_app.on_shutdown(_close_pages)
     register_pages()
@@ -90,9 +95,12 @@ def bootstrap(settings: Settings) -> Runtime:
 
 def _jobs(settings: Settings, mailer: mailers.Mailer) -> OutboxJobs:
     stopping = threading.Event()  # set at shutdown: a pass finishes the messages in hand and gives back the rest
-    jobs = OutboxJobs(lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
-                      poll_seconds=settings.outbox_poll_seconds, stopping=stopping,
-                      chores=_upkeep)
+    jobs = OutboxJobs(
+        lambda: worker.deliver_due(mailer=mailer, settings=settings, stop=stopping),
+        poll_seconds=settings.outbox_poll_seconds,
+        stopping=stopping,
+        chores=_upkeep,
+    )
     nicegui_app.on_startup(worker.take_back_abandoned)  # before the first pass: killed workers' claims come back
     nicegui_app.on_startup(jobs.start)
     nicegui_app.on_startup(lambda: mailers.report_reachability(mailer))
@@ -116,7 +124,9 @@ def _close_pages() -> None:
 
 async def _embed_origins(username: str) -> list[str]:
     """The origins a host allows to frame their booking pages (read off the event loop)."""
+
     def read() -> list[str]:
         with session_scope() as session:
             return hosts.embed_origins(session=session, username=username)
+
     return await asyncio.to_thread(read)

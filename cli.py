@@ -1,4 +1,5 @@
 """Operator commands: `python main.py host create|api-key create|team create|demo|migrate`."""
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument('--label', default='')
     key_create.set_defaults(handler=_create_api_key)
     team = commands.add_parser('team', help='manage teams').add_subparsers(required=True, metavar='ACTION')
-    team_create = team.add_parser('create', help='create a team (the first member listed is its admin) and print '
-                                                 'it as JSON')
+    team_create = team.add_parser(
+        'create', help='create a team (the first member listed is its admin) and print it as JSON'
+    )
     team_create.add_argument('--slug', required=True)
     team_create.add_argument('--name', required=True)
     team_create.add_argument('--members', required=True, help='usernames or e-mails, comma-separated')
@@ -56,15 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--timezone', default='Europe/Berlin')
     demo.set_defaults(handler=_demo)
     commands.add_parser('migrate', help='apply database migrations and exit').set_defaults(handler=lambda _: 0)
-    commands.add_parser('rotate-keys', help='re-encrypt every stored token under the newest encryption key') \
-        .set_defaults(handler=_rotate_keys)
+    commands.add_parser(
+        'rotate-keys', help='re-encrypt every stored token under the newest encryption key'
+    ).set_defaults(handler=_rotate_keys)
     return parser
 
 
 def _create_host(args: argparse.Namespace) -> int:
     with session_scope(write=True) as session:
-        host = hosts.create_host(session=session, email=args.email, name=args.name, username=args.username,
-                                 timezone=args.timezone)
+        host = hosts.create_host(
+            session=session, email=args.email, name=args.name, username=args.username, timezone=args.timezone
+        )
         assert host.id is not None
         accounts.allow_email_links(session, host_id=host.id, now=datetime.now(timezone.utc))  # the operator vouches
         if not accounts.has_owner(session):  # the first host an operator creates owns the instance
@@ -81,18 +85,26 @@ def _create_team(args: argparse.Namespace) -> int:
     with session_scope(write=True) as session:
         admin = teams.account(session, names[0])
         assert admin.id is not None
-        team = teams.create_team(session=session, host_id=admin.id, slug=args.slug, name=args.name,
-                                 members=tuple(names[1:]))
-        print(json.dumps({'id': team.id, 'slug': team.slug, 'name': team.name,
-                          'members': [m.username for m in teams.members(session=session, team_id=team.id or 0)]}))
+        team = teams.create_team(
+            session=session, host_id=admin.id, slug=args.slug, name=args.name, members=tuple(names[1:])
+        )
+        print(
+            json.dumps(
+                {
+                    'id': team.id,
+                    'slug': team.slug,
+                    'name': team.name,
+                    'members': [m.username for m in teams.members(session=session, team_id=team.id or 0)],
+                }
+            )
+        )
     return 0
 
 
 def _rotate_keys(_: argparse.Namespace) -> int:
     with session_scope(write=True) as session:
         count = accounts.rotate_keys(session)
-    print(f'{count} encrypted values now use the newest key; older keys can be removed from '
-          'CLOUDMEET_ENCRYPTION_KEYS.')
+    print(f'{count} encrypted values now use the newest key; older keys can be removed from CLOUDMEET_ENCRYPTION_KEYS.')
     return 0
 
 
@@ -105,13 +117,24 @@ def _create_api_key(args: argparse.Namespace) -> int:
 
 
 DEMO_TYPES = (
-    EventTypeInput(slug='intro', title='30 minute intro call', duration_minutes=30,
-                   description='A short first conversation.', location=Location(kind='google_meet')),
-    EventTypeInput(slug='consultation', title='1 hour consultation', duration_minutes=60, slot_interval_minutes=30,
-                   buffer_after_minutes=15, min_notice_minutes=240, description='A longer working session.',
-                   location=Location(kind='link', value='https://meet.example.com/demo'),
-                   questions=[Question(id='topic', label='What would you like to discuss?', kind='long_text',
-                                       required=True)]),
+    EventTypeInput(
+        slug='intro',
+        title='30 minute intro call',
+        duration_minutes=30,
+        description='A short first conversation.',
+        location=Location(kind='google_meet'),
+    ),
+    EventTypeInput(
+        slug='consultation',
+        title='1 hour consultation',
+        duration_minutes=60,
+        slot_interval_minutes=30,
+        buffer_after_minutes=15,
+        min_notice_minutes=240,
+        description='A longer working session.',
+        location=Location(kind='link', value='https://meet.example.com/demo'),
+        questions=[Question(id='topic', label='What would you like to discuss?', kind='long_text', required=True)],
+    ),
 )
 
 
@@ -120,8 +143,9 @@ def _demo(args: argparse.Namespace) -> int:
     with session_scope(write=True) as session:
         host = session.exec(select(Host).where(Host.username == 'demo')).first()
         if host is None:
-            host = hosts.create_host(session=session, email='demo@example.com', name='Demo Host', username='demo',
-                                     timezone=args.timezone)
+            host = hosts.create_host(
+                session=session, email='demo@example.com', name='Demo Host', username='demo', timezone=args.timezone
+            )
         assert host.id is not None
         have = {e.slug for e in session.exec(select(EventType).where(EventType.host_id == host.id))}
         for data in DEMO_TYPES:
@@ -133,8 +157,10 @@ def _demo(args: argparse.Namespace) -> int:
     print(f'  Public page:     {base}/demo')
     for data in DEMO_TYPES:
         print(f'  Booking page:    {base}/demo/{data.slug}')
-    print(f'  Free times API:  {base}/api/v1/public/demo/intro/slots?start=YYYY-MM-DD&end=YYYY-MM-DD'
-          f'&timezone=Europe/London')
+    print(
+        f'  Free times API:  {base}/api/v1/public/demo/intro/slots?start=YYYY-MM-DD&end=YYYY-MM-DD'
+        f'&timezone=Europe/London'
+    )
     print(f'  API docs:        {base}/api/v1/docs')
     print(f'  Host API key:    {key}   (shown once; try: curl -H "Authorization: Bearer {key}" {base}/api/v1/me)')
     return 0

@@ -4,6 +4,7 @@ The durable state is the outbox table, not the job store: every e-mail and remin
 that causes it. The scheduler only decides *when* to look: at start-up (so anything due while the app was down goes
 out at once), every `poll_seconds`, at the next message's due time, and right after every booking change.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,13 +25,24 @@ Work = Callable[[], 'datetime | None']  # sends what is due; returns when the ne
 
 
 class OutboxJobs:
-    def __init__(self, work: Work, *, poll_seconds: float, gather_seconds: float = 0.25,
-                 stopping: threading.Event | None = None, chores: Callable[[], object] | None = None,
-                 chore_seconds: float = 60.0) -> None:
-        self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
-            'coalesce': True, 'max_instances': 1,
-            'misfire_grace_time': None,  # APScheduler 3 drops a run >1 s late by default; never drop one
-        })
+    def __init__(
+        self,
+        work: Work,
+        *,
+        poll_seconds: float,
+        gather_seconds: float = 0.25,
+        stopping: threading.Event | None = None,
+        chores: Callable[[], object] | None = None,
+        chore_seconds: float = 60.0,
+    ) -> None:
+        self.scheduler = AsyncIOScheduler(
+            timezone=timezone.utc,
+            job_defaults={
+                'coalesce': True,
+                'max_instances': 1,
+                'misfire_grace_time': None,  # APScheduler 3 drops a run >1 s late by default; never drop one
+            },
+        )
         # Changes arriving together are sent in one pass: a burst of bookings then costs a few passes (claims and
         # records in the database's write lock), not one per booking, and e-mails leave a quarter second later.
         self._work, self._poll, self._gather = work, poll_seconds, gather_seconds
@@ -45,12 +57,18 @@ class OutboxJobs:
         if self.scheduler.running:
             return
         self.scheduler.start()
-        self.scheduler.add_job(self.run, 'interval', seconds=self._poll, id='outbox-poll',
-                               next_run_time=datetime.now(timezone.utc))
+        self.scheduler.add_job(
+            self.run, 'interval', seconds=self._poll, id='outbox-poll', next_run_time=datetime.now(timezone.utc)
+        )
         self._unsubscribe = events.subscribe(self.wake)
         if self._chores is not None:
-            self.scheduler.add_job(self._upkeep, 'interval', seconds=self._chore_seconds, id='upkeep',
-                                   next_run_time=datetime.now(timezone.utc))
+            self.scheduler.add_job(
+                self._upkeep,
+                'interval',
+                seconds=self._chore_seconds,
+                id='upkeep',
+                next_run_time=datetime.now(timezone.utc),
+            )
 
     def _upkeep(self) -> None:
         if self.stopping.is_set() or self._chores is None:
@@ -72,8 +90,9 @@ class OutboxJobs:
         """Shut down and wait (off the event loop) until a pass in progress has recorded what it sent."""
         self.shutdown()
         if not await asyncio.to_thread(self._busy.acquire, timeout=timeout):
-            log.warning('outbox: a pass was still sending after %.0f s at shutdown; its claims expire with their lease',
-                        timeout)
+            log.warning(
+                'outbox: a pass was still sending after %.0f s at shutdown; its claims expire with their lease', timeout
+            )
             return
         self._busy.release()
 
@@ -81,8 +100,13 @@ class OutboxJobs:
         """Something was queued: send it shortly, with whatever else comes meanwhile (safe from any thread)."""
         self._again.set()
         if self.scheduler.running and self.scheduler.get_job('outbox-now') is None:
-            self.scheduler.add_job(self.run, 'date', id='outbox-now', replace_existing=True,
-                                   run_date=datetime.now(timezone.utc) + timedelta(seconds=self._gather))
+            self.scheduler.add_job(
+                self.run,
+                'date',
+                id='outbox-now',
+                replace_existing=True,
+                run_date=datetime.now(timezone.utc) + timedelta(seconds=self._gather),
+            )
 
     def run(self) -> None:
         """One pass (in the scheduler's worker thread); a wake-up during the pass makes it go round again."""
@@ -105,6 +129,9 @@ class OutboxJobs:
                 time.sleep(self._gather)  # more came during the pass: let what follows join the next one
         finally:
             self._busy.release()
-        if next_due is not None and self.scheduler.running and \
-                next_due < datetime.now(timezone.utc) + timedelta(seconds=self._poll):
+        if (
+            next_due is not None
+            and self.scheduler.running
+            and next_due < datetime.now(timezone.utc) + timedelta(seconds=self._poll)
+        ):
             self.scheduler.add_job(self.run, 'date', run_date=next_due, id='outbox-next', replace_existing=True)

@@ -1,4 +1,5 @@
 """CloudMeet's entry point: build the process (`bootstrap.py`), then serve, or run an operator command."""
+
 from __future__ import annotations
 
 import re
@@ -31,6 +32,16 @@ except CannotStart as exc:
     sys.exit(f'CloudMeet cannot start: {exc}')
 
 if __name__ in {'__main__', '__mp_main__'}:
-    ui.run(host=settings.host, port=settings.port, title='CloudMeet', storage_secret=settings.secret_key,
-           reload=False, show=False, favicon='📅', language='en-GB', reconnect_timeout=RECONNECT_SECONDS,
-           session_middleware_kwargs=edge.session_cookie_options(settings), **edge.server_options(settings))
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title='CloudMeet',
+        storage_secret=settings.secret_key,
+        reload=False,
+        show=False,
+        favicon='📅',
+        language='en-GB',
+        reconnect_timeout=RECONNECT_SECONDS,
+        session_middleware_kwargs=edge.session_cookie_options(settings),
+        **edge.server_options(settings),
+    )

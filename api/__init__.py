@@ -1,4 +1,5 @@
 """The JSON API v1, a FastAPI sub-application mounted at /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
 from __future__ import annotations
 
 import logging
@@ -21,9 +22,14 @@ STATUS = {InvalidInput: 400, NotAllowed: 401, NotFound: 404, Conflict: 409, Rate
 
 def create_api() -> FastAPI:
     """Build the API application with its routers and error translation."""
-    api = FastAPI(title='CloudMeet API', version='1.0.0', openapi_url='/openapi.json', docs_url=None,
-                  redoc_url=None, description='Scheduling API: public booking endpoints and host endpoints '
-                                              '(Authorization: Bearer <API key>).')
+    api = FastAPI(
+        title='CloudMeet API',
+        version='1.0.0',
+        openapi_url='/openapi.json',
+        docs_url=None,
+        redoc_url=None,
+        description='Scheduling API: public booking endpoints and host endpoints (Authorization: Bearer <API key>).',
+    )
     # No Swagger UI: it loads from a CDN (and packaged copies predate OpenAPI 3.1); the description itself is here.
     api.get('/docs', include_in_schema=False)(_docs)
     ops.install(api)
@@ -80,7 +86,7 @@ async def _invalid_body(_request: Request, exc: Exception) -> JSONResponse:
     """Each mistake in the words the pages use (services/messages), at its dotted place in the request."""
     assert isinstance(exc, RequestValidationError | ValidationError)
     errors = [_field_problem(e, from_request=isinstance(exc, RequestValidationError)) for e in exc.errors()]
-    summary = '; '.join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    summary = '; '.join(f'{e["field"] or "body"}: {e["message"]}' for e in errors)
     return JSONResponse({'detail': f'Invalid request: {summary}', 'errors': errors}, status_code=422)
 
 
@@ -92,5 +98,8 @@ def _field_problem(error: ErrorDetails, *, from_request: bool) -> dict[str, str]
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.warning('database unavailable: %s', type(exc).__name__)
-    return JSONResponse({'detail': 'The service is busy right now; nothing was saved. Please try again.'},
-                        status_code=503, headers={'Retry-After': '2'})
+    return JSONResponse(
+        {'detail': 'The service is busy right now; nothing was saved. Please try again.'},
+        status_code=503,
+        headers={'Retry-After': '2'},
+    )

@@ -2,6 +2,7 @@
 feed or a CalDAV account (checked by connecting: a clear 400 when the address or password does not work), choose
 which of an account's calendars count as busy and which receives new bookings, and disconnect one. Google and
 Microsoft accounts are connected through their sign-in pages."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -30,11 +31,17 @@ class FeedCalendarRequest(Strict):
 
 class CalDavCalendarRequest(Strict):
     kind: Literal['caldav']
-    url: str = Field(max_length=2000, description='The CalDAV address, e.g. https://caldav.icloud.com, '
-                                                  'https://caldav.fastmail.com/dav/ or https://HOST/remote.php/dav')
+    url: str = Field(
+        max_length=2000,
+        description='The CalDAV address, e.g. https://caldav.icloud.com, '
+        'https://caldav.fastmail.com/dav/ or https://HOST/remote.php/dav',
+    )
     username: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=1000, description='An app password where the server offers them; '
-                                                                     'stored encrypted, never shown again')
+    password: str = Field(
+        min_length=1,
+        max_length=1000,
+        description='An app password where the server offers them; stored encrypted, never shown again',
+    )
     name: Name = ''
 
 
@@ -43,10 +50,15 @@ CalendarKey = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class CalendarUpdate(Strict):
-    busy_calendars: list[CalendarKey] | None = Field(default=None, min_length=1, max_length=20, description=(
-        'The ids (from the choices) of the calendars that count as busy'))
-    target_calendar: Annotated[str, Field(max_length=300)] | None = Field(default=None, description=(
-        "The id of the calendar new bookings are written to ('' = the default)"))
+    busy_calendars: list[CalendarKey] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description=('The ids (from the choices) of the calendars that count as busy'),
+    )
+    target_calendar: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description=("The id of the calendar new bookings are written to ('' = the default)")
+    )
     receives_events: Literal[True] | None = Field(default=None, description='New bookings go to this connection')
 
 
@@ -66,15 +78,15 @@ def add_calendar(host_id: HostId, body: CalendarRequest) -> dict[str, Any]:
     """Add a feed or a CalDAV account after connecting to it once; the same CalDAV account again replaces its
     password (a reconnection)."""
     if isinstance(body, CalDavCalendarRequest):
-        added = connections.connect_caldav(host_id=host_id, url=body.url, username=body.username,
-                                           password=body.password, label=body.name, now=_now())
+        added = connections.connect_caldav(
+            host_id=host_id, url=body.url, username=body.username, password=body.password, label=body.name, now=_now()
+        )
     else:
         added = connections.connect_feed(host_id=host_id, url=body.url, label=body.name, now=_now())
     return _listed(host_id, added)
 
 
-@router.get('/calendars/{calendar_id}/choices', response_model=list[CalendarChoicePublic],
-            responses=problems(404, 422))
+@router.get('/calendars/{calendar_id}/choices', response_model=list[CalendarChoicePublic], responses=problems(404, 422))
 def calendar_choices(host_id: HostId, calendar_id: CalendarId) -> list[dict[str, str]]:
     """The account's calendars, asked of the provider now (none for a feed; 503 when it cannot answer)."""
     return connections.choices(host_id=host_id, connection_id=calendar_id)
@@ -84,8 +96,13 @@ def calendar_choices(host_id: HostId, calendar_id: CalendarId) -> list[dict[str,
 def update_calendar(host_id: HostId, calendar_id: CalendarId, body: CalendarUpdate) -> dict[str, Any]:
     """Choose which of the account's calendars count as busy and which receives new bookings (ids from its
     choices), and whether new bookings go to this connection."""
-    connections.choose(host_id=host_id, connection_id=calendar_id, busy_calendars=body.busy_calendars,
-                       target_calendar=body.target_calendar, receives_events=bool(body.receives_events))
+    connections.choose(
+        host_id=host_id,
+        connection_id=calendar_id,
+        busy_calendars=body.busy_calendars,
+        target_calendar=body.target_calendar,
+        receives_events=bool(body.receives_events),
+    )
     return _listed(host_id, calendar_id)
 
 

@@ -1,4 +1,5 @@
 """Host endpoints, authenticated with `Authorization: Bearer <API key>`."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -35,8 +36,9 @@ from web.auth import same_origin, session_token
 bearer = HTTPBearer(auto_error=False, description='An API key made with `python main.py api-key create`')
 
 
-def current_host_id(request: Request,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> int:
+def current_host_id(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> int:
     """The host whose API key the request carries, or whose signed-in session (the dashboard's own calls)."""
     if credentials is None or credentials.scheme.lower() != 'bearer':
         with session_scope() as session:
@@ -98,8 +100,10 @@ def update_notification_settings(host_id: HostId, body: NotificationSettingsRequ
     with session_scope(write=True) as session:
         host = hosts.get_host(session=session, host_id=host_id)
         preferences.update_preferences(
-            host, kinds={k: v.model_dump(exclude_none=True) for k, v in (body.kinds or {}).items()},
-            reminder_offsets_minutes=body.reminder_offsets_minutes)
+            host,
+            kinds={k: v.model_dump(exclude_none=True) for k, v in (body.kinds or {}).items()},
+            reminder_offsets_minutes=body.reminder_offsets_minutes,
+        )
         session.add(host)
         session.flush()
         return preferences.preferences_json(host)
@@ -120,15 +124,17 @@ def create_schedule(host_id: HostId, body: ScheduleInput) -> dict[str, Any]:
 @router.get('/schedules/{schedule_id}', response_model=SchedulePublic, responses=problems(404, 422))
 def get_schedule(host_id: HostId, schedule_id: int) -> dict[str, Any]:
     with session_scope() as session:
-        return schedules.schedule_json(schedules.get_schedule(session=session, host_id=host_id,
-                                                              schedule_id=schedule_id))
+        return schedules.schedule_json(
+            schedules.get_schedule(session=session, host_id=host_id, schedule_id=schedule_id)
+        )
 
 
 @router.put('/schedules/{schedule_id}', response_model=SchedulePublic, responses=problems(400, 404, 409, 422))
 def replace_schedule(host_id: HostId, schedule_id: int, body: ScheduleInput) -> dict[str, Any]:
     with session_scope(write=True) as session:
-        return schedules.schedule_json(schedules.update_schedule(session=session, host_id=host_id,
-                                                                 schedule_id=schedule_id, data=body))
+        return schedules.schedule_json(
+            schedules.update_schedule(session=session, host_id=host_id, schedule_id=schedule_id, data=body)
+        )
 
 
 @router.delete('/schedules/{schedule_id}', status_code=204, responses=problems(404, 409, 422))
@@ -147,22 +153,28 @@ def list_event_types(host_id: HostId) -> list[dict[str, Any]]:
 @router.post('/event-types', status_code=201, response_model=EventTypePublic, responses=problems(400, 404, 409, 422))
 def create_event_type(host_id: HostId, body: EventTypeInput) -> dict[str, Any]:
     with session_scope(write=True) as session:
-        return event_types.event_type_json(event_types.create_event_type(session=session, host_id=host_id,
-                                                                         data=body))
+        return event_types.event_type_json(event_types.create_event_type(session=session, host_id=host_id, data=body))
 
 
 @router.get('/event-types/{event_type_id}', response_model=EventTypePublic, responses=problems(404, 422))
 def get_event_type(host_id: HostId, event_type_id: int) -> dict[str, Any]:
     with session_scope() as session:
-        return event_types.event_type_json(event_types.get_event_type(session=session, host_id=host_id,
-                                                                      event_type_id=event_type_id))
+        return event_types.event_type_json(
+            event_types.get_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
+        )
 
 
 @router.patch('/event-types/{event_type_id}', response_model=EventTypePublic, responses=problems(400, 404, 409, 422))
 def update_event_type(host_id: HostId, event_type_id: int, body: EventTypeUpdate) -> dict[str, Any]:
     with session_scope(write=True) as session:
-        return event_types.event_type_json(event_types.update_event_type(
-            session=session, host_id=host_id, event_type_id=event_type_id, changes=body.model_dump(exclude_unset=True)))
+        return event_types.event_type_json(
+            event_types.update_event_type(
+                session=session,
+                host_id=host_id,
+                event_type_id=event_type_id,
+                changes=body.model_dump(exclude_unset=True),
+            )
+        )
 
 
 @router.delete('/event-types/{event_type_id}', status_code=204, responses=problems(404, 422))
@@ -173,13 +185,16 @@ def delete_event_type(host_id: HostId, event_type_id: int) -> Response:
 
 
 @router.get('/bookings', response_model=list[BookingPublic], responses=problems(422))
-def list_bookings(host_id: HostId,
-                  status: Annotated[str, Query(pattern='^(upcoming|pending|past|cancelled)$')] = 'upcoming',
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  offset: Annotated[int, Query(ge=0, le=validation.MAX_ID)] = 0) -> list[dict[str, Any]]:
+def list_bookings(
+    host_id: HostId,
+    status: Annotated[str, Query(pattern='^(upcoming|pending|past|cancelled)$')] = 'upcoming',
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=validation.MAX_ID)] = 0,
+) -> list[dict[str, Any]]:
     with session_scope() as session:
-        found = bookings.list_bookings(session=session, host_id=host_id, status=status, now=_now(), limit=limit,
-                                       offset=offset)
+        found = bookings.list_bookings(
+            session=session, host_id=host_id, status=status, now=_now(), limit=limit, offset=offset
+        )
         return [bookings.booking_json(b) for b in found]
 
 
@@ -207,16 +222,16 @@ def confirm_booking(host_id: HostId, uid: str, body: EmptyRequest) -> dict[str, 
 @router.post('/bookings/{uid}/decline', response_model=BookingPublic, responses=problems(404, 409, 422))
 def decline_booking(host_id: HostId, uid: str, body: CancelRequest) -> dict[str, Any]:
     """Decline a pending request, with an optional reason the invitee is told."""
-    return bookings.booking_json(use_cases.decline_as_host(host_id=host_id, uid=uid, reason=body.reason,
-                                                           now=_now()))
+    return bookings.booking_json(use_cases.decline_as_host(host_id=host_id, uid=uid, reason=body.reason, now=_now()))
 
 
 @router.post('/bookings/{uid}/propose', response_model=BookingPublic, responses=problems(404, 409, 422))
 def propose_new_time(host_id: HostId, uid: str, body: ProposalRequest) -> dict[str, Any]:
     """Propose another free time; the invitee gets an e-mail to accept, decline (which cancels) or pick another
     time. The proposal expires after 7 days; a new proposal replaces the previous one."""
-    return bookings.booking_json(use_cases.propose_as_host(host_id=host_id, uid=uid, start=body.start,
-                                                           message=body.message, now=_now()))
+    return bookings.booking_json(
+        use_cases.propose_as_host(host_id=host_id, uid=uid, start=body.start, message=body.message, now=_now())
+    )
 
 
 @router.post('/bookings/{uid}/erase', response_model=BookingPublic, responses=problems(404, 409, 422))

@@ -1,4 +1,5 @@
 """Public endpoints: event types, free times, booking, and the invitee's own cancel and reschedule."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -28,30 +29,42 @@ from services import availability, bookings, event_types, hosts, offer_cache, sl
 from web.edge import client_address
 
 router = APIRouter(prefix='/public', tags=['public'], responses=problems(503))
-MOVED: dict[int | str, dict[str, Any]] = {307: {'description': 'The host now goes by another username: the same '
-                                                              'request at their current address'}}
+MOVED: dict[int | str, dict[str, Any]] = {
+    307: {'description': 'The host now goes by another username: the same request at their current address'}
+}
 MAX_RANGE_DAYS = 62
 
 
-@router.get('/{username}/event-types', response_model=list[OfferedEventTypePublic],
-            responses=MOVED | problems(404, 422))
+@router.get(
+    '/{username}/event-types', response_model=list[OfferedEventTypePublic], responses=MOVED | problems(404, 422)
+)
 def list_public_event_types(username: str) -> list[dict[str, Any]]:
     """The host's active, listed event types."""
     with session_scope() as session:
         host = hosts.get_host_by_username(session=session, username=username)
         assert host.id is not None
-        return [event_types.public_event_type_json(e)
-                for e in event_types.public_event_types(session=session, host_id=host.id)]
+        return [
+            event_types.public_event_type_json(e)
+            for e in event_types.public_event_types(session=session, host_id=host.id)
+        ]
 
 
-@router.get('/{username}/{slug}/slots', response_model=SlotsPublic, response_model_exclude_unset=True,
-            responses=MOVED | problems(400, 404, 422))
-async def list_slots(username: str, slug: str, start: Annotated[str, Query(description='YYYY-MM-DD')],
-               end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
-               timezone: Annotated[str, Query(alias='timezone')] = 'UTC',
-               duration: Annotated[int | None, Query(description="One of the event type's duration_options, "
-                                                                 'in minutes (default: its duration)')] = None,
-               ) -> Response:
+@router.get(
+    '/{username}/{slug}/slots',
+    response_model=SlotsPublic,
+    response_model_exclude_unset=True,
+    responses=MOVED | problems(400, 404, 422),
+)
+async def list_slots(
+    username: str,
+    slug: str,
+    start: Annotated[str, Query(description='YYYY-MM-DD')],
+    end: Annotated[str, Query(description='YYYY-MM-DD, inclusive')],
+    timezone: Annotated[str, Query(alias='timezone')] = 'UTC',
+    duration: Annotated[
+        int | None, Query(description="One of the event type's duration_options, in minutes (default: its duration)")
+    ] = None,
+) -> Response:
     """Free start times for the invitee's local dates start..end (at most 62 days), shown in their zone."""
     zone_name = validation.time_zone(timezone)
     first, last = validation.iso_date(start, 'start'), validation.iso_date(end, 'end')
@@ -68,11 +81,15 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
     lo, hi = slots.local_dates_span(first, last, zone_name)
     # A week or less from memory is answered on the event loop (microseconds of work, no thread hop); anything
     # that needs the database or more computing goes to a worker thread.
-    found = availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=now,
-                                           duration=duration) if (last - first).days < 7 else None
+    found = (
+        availability.cached_link_offer(username=username, slug=slug, start=lo, end=hi, now=now, duration=duration)
+        if (last - first).days < 7
+        else None
+    )
     if found is None:
-        found = await run_in_threadpool(availability.link_offer, username=username, slug=slug, start=lo, end=hi,
-                                        now=now, duration=duration)
+        found = await run_in_threadpool(
+            availability.link_offer, username=username, slug=slug, start=lo, end=hi, now=now, duration=duration
+        )
     zone = ZoneInfo(zone_name)
     answer: dict[str, Any] = {'timezone': zone_name, 'slots': [_slot_json(s, zone) for s in found.slots]}
     if found.problem:  # some times could not be checked against the host's calendars: they are left out
@@ -86,18 +103,39 @@ async def list_slots(username: str, slug: str, start: Annotated[str, Query(descr
     return Response(body, media_type='application/json')
 
 
-@router.post('/{username}/{slug}/bookings', status_code=201, response_model=InviteeBookingPublic,
-             responses=MOVED | problems(400, 404, 409, 422, 429))
-def create_booking(username: str, slug: str, body: BookingRequest, request: Request, response: Response,
-                   idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
+@router.post(
+    '/{username}/{slug}/bookings',
+    status_code=201,
+    response_model=InviteeBookingPublic,
+    responses=MOVED | problems(400, 404, 409, 422, 429),
+)
+def create_booking(
+    username: str,
+    slug: str,
+    body: BookingRequest,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
     """Book a start time; 409 when it is not offered (any more), 429 with Retry-After when this address has made
     too many bookings lately (CLOUDMEET_BOOKING_RATE_LIMIT)."""
-    invitee = bookings.Invitee(name=body.name, email=body.email, timezone=body.timezone, notes=body.notes,
-                               answers=body.answers,
-                               locale=i18n.choose(body.locale, accept_language=request.headers.get('accept-language')))
-    receipt = use_cases.book(event_type_id=use_cases.event_type_for_link(username=username, slug=slug),
-                             start=body.start, invitee=invitee, now=_now(), address=client_address(request),
-                             idempotency_key=idempotency_key, duration=body.duration_minutes)
+    invitee = bookings.Invitee(
+        name=body.name,
+        email=body.email,
+        timezone=body.timezone,
+        notes=body.notes,
+        answers=body.answers,
+        locale=i18n.choose(body.locale, accept_language=request.headers.get('accept-language')),
+    )
+    receipt = use_cases.book(
+        event_type_id=use_cases.event_type_for_link(username=username, slug=slug),
+        start=body.start,
+        invitee=invitee,
+        now=_now(),
+        address=client_address(request),
+        idempotency_key=idempotency_key,
+        duration=body.duration_minutes,
+    )
     if receipt.replayed:
         response.headers['Idempotent-Replayed'] = 'true'
     return _invitee_view(receipt.booking, receipt.token)
@@ -106,35 +144,38 @@ def create_booking(username: str, slug: str, body: BookingRequest, request: Requ
 @router.post('/bookings/{uid}/cancel', response_model=InviteeBookingPublic, responses=problems(404, 409, 422, 429))
 def cancel_own_booking(uid: str, body: TokenCancelRequest, request: Request) -> dict[str, Any]:
     """Cancel with the manage token from the confirmation."""
-    booking = use_cases.cancel_by_token(uid=uid, token=body.token, reason=body.reason, now=_now(),
-                                        address=client_address(request))
+    booking = use_cases.cancel_by_token(
+        uid=uid, token=body.token, reason=body.reason, now=_now(), address=client_address(request)
+    )
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/reschedule', response_model=InviteeBookingPublic,
-             responses=problems(404, 409, 422, 429))
+@router.post('/bookings/{uid}/reschedule', response_model=InviteeBookingPublic, responses=problems(404, 409, 422, 429))
 def reschedule_own_booking(uid: str, body: RescheduleRequest, request: Request) -> dict[str, Any]:
     """Move to another offered time; the booking keeps its old time when the new one is refused."""
-    booking = use_cases.reschedule_by_token(uid=uid, token=body.token, start=body.start, now=_now(),
-                                            address=client_address(request))
+    booking = use_cases.reschedule_by_token(
+        uid=uid, token=body.token, start=body.start, now=_now(), address=client_address(request)
+    )
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/proposal/accept', response_model=InviteeBookingPublic,
-             responses=problems(404, 409, 422, 429))
+@router.post(
+    '/bookings/{uid}/proposal/accept', response_model=InviteeBookingPublic, responses=problems(404, 409, 422, 429)
+)
 def accept_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Take the time the host proposed (409 if it is no longer free or the proposal expired)."""
-    booking = use_cases.accept_proposal_by_token(uid=uid, token=body.token, now=_now(),
-                                                 address=client_address(request))
+    booking = use_cases.accept_proposal_by_token(uid=uid, token=body.token, now=_now(), address=client_address(request))
     return _invitee_view(booking, body.token)
 
 
-@router.post('/bookings/{uid}/proposal/decline', response_model=InviteeBookingPublic,
-             responses=problems(404, 409, 422, 429))
+@router.post(
+    '/bookings/{uid}/proposal/decline', response_model=InviteeBookingPublic, responses=problems(404, 409, 422, 429)
+)
 def decline_proposal(uid: str, body: TokenRequest, request: Request) -> dict[str, Any]:
     """Decline the time the host proposed, which cancels the meeting."""
-    booking = use_cases.decline_proposal_by_token(uid=uid, token=body.token, now=_now(),
-                                                  address=client_address(request))
+    booking = use_cases.decline_proposal_by_token(
+        uid=uid, token=body.token, now=_now(), address=client_address(request)
+    )
     return _invitee_view(booking, body.token)
 
 
@@ -154,12 +195,21 @@ def manage_url(booking: Booking, token: str) -> str:
 def _invitee_view(booking: Booking, token: str) -> dict[str, Any]:
     zone = ZoneInfo(booking.invitee_timezone)
     proposal = bookings.pending_proposal(booking, _now())
-    return {'uid': booking.uid, 'start': booking.start_at.astimezone(zone).isoformat(),
-            'end': booking.end_at.astimezone(zone).isoformat(), 'status': booking.status,
-            'manage_url': manage_url(booking, token),
-            'proposal': {'start': proposal.start.astimezone(zone).isoformat(),
-                         'end': proposal.end.astimezone(zone).isoformat(), 'message': proposal.message,
-                         'expires_at': proposal.expires_at.isoformat()} if proposal else None}
+    return {
+        'uid': booking.uid,
+        'start': booking.start_at.astimezone(zone).isoformat(),
+        'end': booking.end_at.astimezone(zone).isoformat(),
+        'status': booking.status,
+        'manage_url': manage_url(booking, token),
+        'proposal': {
+            'start': proposal.start.astimezone(zone).isoformat(),
+            'end': proposal.end.astimezone(zone).isoformat(),
+            'message': proposal.message,
+            'expires_at': proposal.expires_at.isoformat(),
+        }
+        if proposal
+        else None,
+    }
 
 
 def _now() -> datetime:

@@ -2,6 +2,7 @@
 
 Responses describe the services' JSON shapes field for field and forbid anything else, so a key added to a service's
 JSON without its model fails the API tests instead of vanishing from the answer."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -68,10 +69,12 @@ class BookingRequest(Strict):
     timezone: Annotated[str, Field(max_length=64)]
     notes: Annotated[str, Field(max_length=2000)] = ''
     answers: dict[str, Any] = Field(default_factory=dict, max_length=20)
-    duration_minutes: Duration | None = Field(default=None, description="One of the event type's duration_options "
-                                                                        '(default: its duration_minutes)')
+    duration_minutes: Duration | None = Field(
+        default=None, description="One of the event type's duration_options (default: its duration_minutes)"
+    )
     locale: Annotated[str, Field(max_length=35)] | None = Field(
-        default=None, description="The invitee's language, e.g. 'de' (default: from Accept-Language)")
+        default=None, description="The invitee's language, e.g. 'de' (default: from Accept-Language)"
+    )
 
 
 class EmptyRequest(Strict):
@@ -115,14 +118,16 @@ class HostUpdate(Strict):
     """A change to the profile: the fields sent change, a null leaves its field as it is. The profile service
     checks the values (400 for a bad one, like an unknown time zone or a taken username: 409)."""
 
-    model_config = ConfigDict(json_schema_extra={'examples': [
-        {'intro': 'Book a call with me', 'embed_origins': ['https://www.example.com']}]})
+    model_config = ConfigDict(
+        json_schema_extra={'examples': [{'intro': 'Book a call with me', 'embed_origins': ['https://www.example.com']}]}
+    )
 
     name: str | None = None
     intro: str | None = None
     timezone: str | None = None
-    embed_origins: Annotated[list[str] | None, BeforeValidator(
-        lambda v: v if v is None else validation.origins(v))] = None  # the sites allowed to iframe the pages
+    embed_origins: Annotated[list[str] | None, BeforeValidator(lambda v: v if v is None else validation.origins(v))] = (
+        None  # the sites allowed to iframe the pages
+    )
     brand_color: str | None = None
     clock24: bool | None = None
     username: str | None = None
@@ -278,15 +283,18 @@ class OfferedEventTypePublic(Public):
 class SlotPublic(Public):
     start: Time
     end: Time
-    seats_left: int | None = Field(default=None, description='Seats still free at this start (event types with '
-                                                            'more than one seat only)')
+    seats_left: int | None = Field(
+        default=None, description='Seats still free at this start (event types with more than one seat only)'
+    )
 
 
 class SlotsPublic(Public):
     timezone: str
     slots: list[SlotPublic]
-    notice: str | None = Field(default=None, description="Present when some of the host's calendars could not be "
-                                                         'checked: their times are left out')
+    notice: str | None = Field(
+        default=None,
+        description="Present when some of the host's calendars could not be checked: their times are left out",
+    )
 
 
 class ProposalPublic(Public):
@@ -382,8 +390,10 @@ class CalendarPublic(Public):
     label: str = Field(description="The account's address, the feed's name, or 'username at server' for CalDAV")
     status: str = Field(description='ok | error (cannot be read right now) | reconnect_needed')
     status_detail: str
-    busy_calendars: list[str] = Field(description='The calendars that count as busy (empty: the default, every '
-                                                  "CalDAV calendar or the account's main one)")
+    busy_calendars: list[str] = Field(
+        description='The calendars that count as busy (empty: the default, every '
+        "CalDAV calendar or the account's main one)"
+    )
     target_calendar: str = Field(description="The calendar new bookings are written to ('' = the default)")
     receives_events: bool = Field(description='Whether new bookings are written to this connection')
     created_at: Time
@@ -427,7 +437,7 @@ PROBLEMS = {
     401: 'No valid API key ("Authorization: Bearer <key>") or signed-in session',
     404: 'Not found, or not yours',
     409: 'A conflict: the time is not offered (any more), the slug or username is taken, or the change does not '
-         'fit the current state',
+    'fit the current state',
     422: 'An invalid request: each bad field with a sentence saying why',
     429: 'Too many attempts; Retry-After says how many seconds to wait',
     503: 'The database is busy; nothing was saved. Retry-After says when to try again',
@@ -436,5 +446,6 @@ PROBLEMS = {
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entries documenting these error statuses with their JSON bodies."""
-    return {code: {'model': InvalidRequest if code == 422 else Problem, 'description': PROBLEMS[code]}
-            for code in codes}
+    return {
+        code: {'model': InvalidRequest if code == 422 else Problem, 'description': PROBLEMS[code]} for code in codes
+    }

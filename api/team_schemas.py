@@ -1,4 +1,5 @@
 """The teams API's bodies, beside api/schemas.py (whose shapes they extend)."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,5 +1,6 @@
 """Host webhook endpoints: subscribe to booking events, list and delete subscriptions, read a subscription's
 delivery log and send it a test event. The signing secret is in the reply to the POST that creates it, once."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -22,13 +23,15 @@ class WebhookRequest(BaseModel):
     model_config = ConfigDict(extra='forbid')
 
     url: str = Field(max_length=subscriptions.MAX_URL_LENGTH, description='https on a public address')
-    events: list[str] | None = Field(default=None, max_length=len(EVENTS),
-                                     description=f"Any of {', '.join(EVENTS)}; all of them when left out")
+    events: list[str] | None = Field(
+        default=None, max_length=len(EVENTS), description=f'Any of {", ".join(EVENTS)}; all of them when left out'
+    )
 
 
 class WebhookCreatedPublic(WebhookPublic):
-    secret: str = Field(description="The signing secret ('whsec_...'), shown this once; verify with any Standard "
-                                    'Webhooks library')
+    secret: str = Field(
+        description="The signing secret ('whsec_...'), shown this once; verify with any Standard Webhooks library"
+    )
 
 
 class WebhookDeliveryPublic(BaseModel):
@@ -52,8 +55,10 @@ class WebhookDeliveryPublic(BaseModel):
 @router.get('/webhooks', response_model=list[WebhookPublic])
 def list_webhooks(host_id: HostId) -> list[dict[str, Any]]:
     with session_scope() as session:
-        return [subscriptions.subscription_json(s)
-                for s in subscriptions.list_subscriptions(session=session, host_id=host_id)]
+        return [
+            subscriptions.subscription_json(s)
+            for s in subscriptions.list_subscriptions(session=session, host_id=host_id)
+        ]
 
 
 @router.post('/webhooks', status_code=201, response_model=WebhookCreatedPublic, responses=problems(400, 409, 422))
@@ -62,8 +67,9 @@ def create_webhook(host_id: HostId, body: WebhookRequest) -> dict[str, Any]:
     webhook-id, webhook-timestamp, webhook-signature) and retried after about 5 s, 5 min, 30 min, 2 h, 5 h and 10 h.
     To rotate the secret, create a new subscription and delete the old one."""
     with session_scope(write=True) as session:
-        created = subscriptions.subscribe(session=session, host_id=host_id, url=body.url, events=body.events,
-                                          now=_now())
+        created = subscriptions.subscribe(
+            session=session, host_id=host_id, url=body.url, events=body.events, now=_now()
+        )
         return subscriptions.subscription_json(created.subscription) | {'secret': created.secret}
 
 
@@ -74,22 +80,27 @@ def delete_webhook(host_id: HostId, webhook_id: WebhookId) -> Response:
     return Response(status_code=204)
 
 
-@router.get('/webhooks/{webhook_id}/deliveries', response_model=list[WebhookDeliveryPublic],
-            responses=problems(404, 422))
+@router.get(
+    '/webhooks/{webhook_id}/deliveries', response_model=list[WebhookDeliveryPublic], responses=problems(404, 422)
+)
 def list_deliveries(host_id: HostId, webhook_id: WebhookId) -> list[dict[str, Any]]:
     """The latest 100 deliveries, newest first: status, attempts, the last response code, duration and body."""
     with session_scope() as session:
-        return [subscriptions.delivery_json(d) for d in subscriptions.deliveries(
-            session=session, host_id=host_id, subscription_id=webhook_id)]
+        return [
+            subscriptions.delivery_json(d)
+            for d in subscriptions.deliveries(session=session, host_id=host_id, subscription_id=webhook_id)
+        ]
 
 
-@router.post('/webhooks/{webhook_id}/test', status_code=202, response_model=WebhookDeliveryPublic,
-             responses=problems(404, 422))
+@router.post(
+    '/webhooks/{webhook_id}/test', status_code=202, response_model=WebhookDeliveryPublic, responses=problems(404, 422)
+)
 def send_test_event(host_id: HostId, webhook_id: WebhookId) -> dict[str, Any]:
     """Queue a signed 'webhook.test' event to this endpoint now; its delivery appears in the log."""
     with session_scope(write=True) as session:
-        return subscriptions.delivery_json(subscriptions.send_test(
-            session=session, host_id=host_id, subscription_id=webhook_id, now=_now()))
+        return subscriptions.delivery_json(
+            subscriptions.send_test(session=session, host_id=host_id, subscription_id=webhook_id, now=_now())
+        )
 
 
 def _now() -> datetime:

@@ -1,4 +1,5 @@
 """The application's core: settings, database, models, errors, crypto, auth plumbing, events, jobs, API, CLI."""
+
 import warnings
 
 from authlib.deprecate import AuthlibDeprecationWarning  # importing it installs authlib's own 'always' filter

@@ -6,6 +6,7 @@ when, and only when, it commits. Each process listens on one connection of its o
 from the others on its local bus (open pages refresh, caches drop stale entries). SQLite deployments are one
 process: nothing to send there.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ ORIGIN = f'{os.getpid()}-{id(object())}'  # this process (a restarted process wi
 def notify(connection: sa.Connection, collected: Iterable[object]) -> None:
     """Queue the events for the other processes; PostgreSQL delivers them when this transaction commits."""
     for event in collected:
-        connection.execute(sa.text('SELECT pg_notify(:channel, :payload)'),
-                           {'channel': CHANNEL, 'payload': _payload(event)})
+        connection.execute(
+            sa.text('SELECT pg_notify(:channel, :payload)'), {'channel': CHANNEL, 'payload': _payload(event)}
+        )
 
 
 def _payload(event: object) -> str:

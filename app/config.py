@@ -1,4 +1,5 @@
 """The one settings object: environment variables (prefix CLOUDMEET_) or a `.env` file."""
+
 from __future__ import annotations
 
 import json

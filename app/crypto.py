@@ -1,4 +1,5 @@
 """Secrets at rest: random tokens, their hashes, and MultiFernet encryption with rotatable keys."""
+
 from __future__ import annotations
 
 import hashlib

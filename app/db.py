@@ -1,4 +1,5 @@
 """The one owner of the database: the engine, `session_scope()`, the UTC column type and migrations."""
+
 from __future__ import annotations
 
 import contextvars
@@ -47,8 +48,9 @@ def create_db_engine(url: str) -> Engine:
     if not url.startswith('sqlite'):
         return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
     _private_sqlite_files(url)
-    engine = sa.create_engine(url, connect_args={'timeout': 15, 'check_same_thread': False}, pool_size=20,
-                              max_overflow=20)
+    engine = sa.create_engine(
+        url, connect_args={'timeout': 15, 'check_same_thread': False}, pool_size=20, max_overflow=20
+    )
 
     @sa.event.listens_for(engine, 'connect')
     def _pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -1,4 +1,5 @@
 """The small vocabulary of domain errors, translated to HTTP or notifications at the edge."""
+
 from app.i18n import N_
 
 

@@ -1,5 +1,6 @@
-""""A booking changed" and "a host's settings changed": in-process signals that open pages, caches and jobs
+""" "A booking changed" and "a host's settings changed": in-process signals that open pages, caches and jobs
 subscribe to (app/bus.py carries them between processes on PostgreSQL)."""
+
 from __future__ import annotations
 
 import logging

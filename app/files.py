@@ -1,5 +1,6 @@
 """The data dir is private whatever the umask: the directory 700, every file in it 600 (the database and its WAL,
 the generated secrets, the outbox with its live sign-in and manage links, NiceGUI's storage)."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ methods format values the way that language writes them. English keeps the wordi
 Messages are Python format strings with named fields (`'{host_name} will send you the details'`), filled in after
 translation, so a translation may move a field but must keep every one (a test checks).
 """
+
 from __future__ import annotations
 
 import io
@@ -91,7 +92,6 @@ class Translator:
 
     def country(self, territory: str) -> str:
         return Locale.parse(self.locale).territories.get(territory, '') if territory else ''
-
 
 
 def translator(locale: str | None) -> Translator:

@@ -1,4 +1,5 @@
 """The stored data. Every timestamp is UTC and comes back time-zone aware (see `app.db.UTCDateTime`)."""
+
 from __future__ import annotations
 
 import secrets
@@ -17,7 +18,6 @@ SQLModel.metadata.naming_convention = {
     'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
     'pk': 'pk_%(table_name)s',
 }
-
 
 
 class BookingStatus(StrEnum):
@@ -128,8 +128,12 @@ class Booking(SQLModel, table=True):
     end_at: datetime = _utc()
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
-    status: BookingStatus = Field(default=BookingStatus.CONFIRMED, sa_type=sa.Enum(
-        BookingStatus, native_enum=False, length=20, values_callable=lambda kinds: [k.value for k in kinds]))
+    status: BookingStatus = Field(
+        default=BookingStatus.CONFIRMED,
+        sa_type=sa.Enum(
+            BookingStatus, native_enum=False, length=20, values_callable=lambda kinds: [k.value for k in kinds]
+        ),
+    )
     sequence: int = 0  # the .ics SEQUENCE: raised on every reschedule and on cancellation
     invitee_name: str = Field(max_length=120)
     invitee_email: str = Field(max_length=254)
@@ -283,8 +287,10 @@ class BookingRateEvent(SQLModel, table=True):
     in the database, so that every process shares the count."""
 
     __tablename__ = 'booking_rate_event'
-    __table_args__ = (sa.Index('ix_booking_rate_event_client_at', 'client', 'created_at'),
-                      sa.Index('ix_booking_rate_event_created_at', 'created_at'))
+    __table_args__ = (
+        sa.Index('ix_booking_rate_event_client_at', 'client', 'created_at'),
+        sa.Index('ix_booking_rate_event_created_at', 'created_at'),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     client: str = Field(max_length=64)
@@ -307,8 +313,10 @@ class RateEvent(SQLModel, table=True):
     every process shares the count."""
 
     __tablename__ = 'rate_event'
-    __table_args__ = (sa.Index('ix_rate_event_kind_key_at', 'kind', 'key', 'created_at'),
-                      sa.Index('ix_rate_event_kind_at', 'kind', 'created_at'))
+    __table_args__ = (
+        sa.Index('ix_rate_event_kind_key_at', 'kind', 'key', 'created_at'),
+        sa.Index('ix_rate_event_kind_at', 'kind', 'created_at'),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)

@@ -1,6 +1,7 @@
 """The CalDAV connect form: a server preset (its address filled in, Nextcloud's from the host's server name), the
 username and an app password. `on_connect(url, username, password)` answers '' when connected, else the reason,
 which stays under the form; while it runs the button spins and says that the server is being asked."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -19,23 +20,46 @@ class CalDavForm:
         first = next(iter(presets))
         with ui.column().classes('w-full gap-2').mark('caldav-form'):
             with ui.row().classes('w-full items-start gap-2'):
-                self.preset = ui.select({k: name for k, (name, _, _) in presets.items()}, value=first,
-                                        label=_('Server'), on_change=lambda _: self._preset_chosen()) \
-                    .props('outlined').classes('w-56').mark('caldav-preset')
-                self.server = ui.input(_('Your Nextcloud server (cloud.example.org)'),
-                                       on_change=lambda _: self._fill_url()) \
-                    .props('outlined').classes('flex-grow').mark('caldav-server')
-            self.url = ui.input(_('CalDAV address (https://...)')).props('outlined').classes('w-full') \
-                .mark('caldav-url')
+                self.preset = (
+                    ui.select(
+                        {k: name for k, (name, _, _) in presets.items()},
+                        value=first,
+                        label=_('Server'),
+                        on_change=lambda _: self._preset_chosen(),
+                    )
+                    .props('outlined')
+                    .classes('w-56')
+                    .mark('caldav-preset')
+                )
+                self.server = (
+                    ui.input(_('Your Nextcloud server (cloud.example.org)'), on_change=lambda _: self._fill_url())
+                    .props('outlined')
+                    .classes('flex-grow')
+                    .mark('caldav-server')
+                )
+            self.url = (
+                ui.input(_('CalDAV address (https://...)')).props('outlined').classes('w-full').mark('caldav-url')
+            )
             self.help = ui.label('').classes(design.SUBTLE).mark('caldav-help')
             with ui.row().classes('w-full items-start gap-2'):
-                self.username = ui.input(_('Username')).props('outlined autocomplete=username').classes('flex-grow') \
+                self.username = (
+                    ui.input(_('Username'))
+                    .props('outlined autocomplete=username')
+                    .classes('flex-grow')
                     .mark('caldav-username')
-                self.password = ui.input(_('App password'), password=True, password_toggle_button=True) \
-                    .props('outlined autocomplete=new-password').classes('flex-grow').mark('caldav-password')
+                )
+                self.password = (
+                    ui.input(_('App password'), password=True, password_toggle_button=True)
+                    .props('outlined autocomplete=new-password')
+                    .classes('flex-grow')
+                    .mark('caldav-password')
+                )
             with ui.row().classes('items-center gap-3'):
-                self.button = ui.button(_('Connect CalDAV calendar'), on_click=self.connect) \
-                    .props('unelevated no-caps').mark('connect-caldav')
+                self.button = (
+                    ui.button(_('Connect CalDAV calendar'), on_click=self.connect)
+                    .props('unelevated no-caps')
+                    .mark('connect-caldav')
+                )
                 with ui.row().classes('items-center gap-2').mark('caldav-progress') as self.progress:
                     ui.spinner(size='1.5em')
                     ui.label(_('Connecting to the server…')).props('role=status')
@@ -51,8 +75,11 @@ class CalDavForm:
         self.password.run_method('focus')
 
     async def connect(self) -> None:
-        url, username, password = (self.url.value or '').strip(), (self.username.value or '').strip(), \
-            self.password.value or ''
+        url, username, password = (
+            (self.url.value or '').strip(),
+            (self.username.value or '').strip(),
+            self.password.value or '',
+        )
         if not url or not username or not password:
             self.error.text = 'Enter the CalDAV address, the username and the app password.'
             return

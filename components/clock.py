@@ -1,4 +1,5 @@
 """How times and days read on the pages: the 12- or 24-hour clock, and which one a browser's language expects."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """A confirmation before a destructive action: a title, what will happen, and the two choices."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -9,8 +10,16 @@ from components import design
 from components.headings import heading
 
 
-def confirm(parent: ui.element, *, title: str, text: str, action: str, on_confirm: Callable[[], Awaitable[None]],
-            mark: str, keep: str = 'Keep it') -> None:
+def confirm(
+    parent: ui.element,
+    *,
+    title: str,
+    text: str,
+    action: str,
+    on_confirm: Callable[[], Awaitable[None]],
+    mark: str,
+    keep: str = 'Keep it',
+) -> None:
     """Open the dialog inside `parent` (a stable element, so live redraws never delete an open dialog)."""
     parent.clear()
     with parent, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):

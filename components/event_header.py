@@ -1,4 +1,5 @@
 """The host and event header of booking pages, and the host's avatar."""
+
 from __future__ import annotations
 
 from nicegui import ui
@@ -9,15 +10,25 @@ from components.headings import heading
 from components.rich_text import rich_text
 from services.public import PublicEventType, PublicHost
 
-LOCATION_ICONS = {'google_meet': 'videocam', 'teams': 'videocam', 'link': 'link', 'phone': 'call',
-                  'in_person': 'place', 'none': 'event'}
+LOCATION_ICONS = {
+    'google_meet': 'videocam',
+    'teams': 'videocam',
+    'link': 'link',
+    'phone': 'call',
+    'in_person': 'place',
+    'none': 'event',
+}
 
 
 def avatar(host: PublicHost) -> ui.element:
     """The host's picture, or their initials."""
     if host.has_avatar:
-        return ui.image(f'/avatar/{host.username}').classes(design.AVATAR + ' overflow-hidden') \
-            .props('alt="" no-spinner').mark('avatar')
+        return (
+            ui.image(f'/avatar/{host.username}')
+            .classes(design.AVATAR + ' overflow-hidden')
+            .props('alt="" no-spinner')
+            .mark('avatar')
+        )
     with ui.element('div').classes(design.AVATAR).props('aria-hidden=true') as element:
         ui.label(host.initials)
     return element
@@ -32,8 +43,11 @@ def event_header(host: PublicHost, event_type: PublicEventType, t: Translator = 
         with ui.row().classes('gap-x-4 gap-y-1 text-slate-700 max-w-full'):
             with ui.row().classes('items-center gap-1'):
                 ui.icon('schedule').props('aria-hidden=true')
-                minutes = ' / '.join(str(m) for m in event_type.durations) if len(event_type.durations) > 1 \
+                minutes = (
+                    ' / '.join(str(m) for m in event_type.durations)
+                    if len(event_type.durations) > 1
                     else str(event_type.duration_minutes)
+                )
                 ui.label(t.gettext('{minutes} min', minutes=minutes)).mark('duration')
             with ui.row().classes('items-center gap-1 flex-nowrap min-w-0'):
                 ui.icon(LOCATION_ICONS.get(event_type.location_kind, 'event')).props('aria-hidden=true')
@@ -41,13 +55,15 @@ def event_header(host: PublicHost, event_type: PublicEventType, t: Translator = 
             if event_type.seats > 1:
                 with ui.row().classes('items-center gap-1'):
                     ui.icon('groups').props('aria-hidden=true')
-                    ui.label(t.ngettext('{count} seat per time', '{count} seats per time', event_type.seats)) \
-                        .mark('seats')
+                    ui.label(t.ngettext('{count} seat per time', '{count} seats per time', event_type.seats)).mark(
+                        'seats'
+                    )
             if event_type.requires_confirmation:
                 with ui.row().classes('items-center gap-1'):
                     ui.icon('how_to_reg').props('aria-hidden=true')
-                    ui.label(t.gettext('{host_name} confirms each request', host_name=host.name)) \
-                        .mark('requires-confirmation')
+                    ui.label(t.gettext('{host_name} confirms each request', host_name=host.name)).mark(
+                        'requires-confirmation'
+                    )
         if event_type.description:
             rich_text(event_type.description).mark('description')
     return root

@@ -1,4 +1,5 @@
 """The shared page layout: header, content column and footer (left out when embedded in another site)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -14,20 +15,30 @@ from components.language_picker import language_picker
 from services.contrast import accessible_brand
 
 # Quasar's page-wide loading bar is a progressbar without a name; screen readers (and axe-core) need one.
-LOADING_BAR_NAME = ('<script>new MutationObserver(() => document.querySelectorAll(".q-loading-bar:not([aria-label])")'
-                    '.forEach(e => e.setAttribute("aria-label", "Loading"))).observe(document.documentElement, '
-                    '{childList: true, subtree: true})</script>'
-                    # NiceGUI's default link blue is 3:1 on white; this one meets WCAG AA (about 6.7:1)
-                    '<style>.nicegui-link { color: #1d4ed8 }</style>')
+LOADING_BAR_NAME = (
+    '<script>new MutationObserver(() => document.querySelectorAll(".q-loading-bar:not([aria-label])")'
+    '.forEach(e => e.setAttribute("aria-label", "Loading"))).observe(document.documentElement, '
+    '{childList: true, subtree: true})</script>'
+    # NiceGUI's default link blue is 3:1 on white; this one meets WCAG AA (about 6.7:1)
+    '<style>.nicegui-link { color: #1d4ed8 }</style>'
+)
 
-PAGE_LANGUAGE = ('<script>(() => { const keep = () => { if (document.documentElement.lang !== "LANG") '
-                 'document.documentElement.lang = "LANG"; }; keep(); new MutationObserver(keep).observe('
-                 'document.documentElement, {attributes: true, attributeFilter: ["lang"]}); })()</script>')
+PAGE_LANGUAGE = (
+    '<script>(() => { const keep = () => { if (document.documentElement.lang !== "LANG") '
+    'document.documentElement.lang = "LANG"; }; keep(); new MutationObserver(keep).observe('
+    'document.documentElement, {attributes: true, attributeFilter: ["lang"]}); })()</script>'
+)
 
 
 @contextmanager
-def frame(title: str, *, embed: bool = False, brand: str = '', t: Translator = ENGLISH,
-          on_language: Callable[[str], Any] | None = None) -> Iterator[ui.column]:
+def frame(
+    title: str,
+    *,
+    embed: bool = False,
+    brand: str = '',
+    t: Translator = ENGLISH,
+    on_language: Callable[[str], Any] | None = None,
+) -> Iterator[ui.column]:
     """Render the site frame and yield the content column; `brand` (a host's colour) is adjusted to meet WCAG AA;
     `t` is the reader's language (the page's `lang` says it too, for screen readers and spelling), and
     `on_language` offers a language picker (the invitee's pages)."""

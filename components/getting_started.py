@@ -1,4 +1,5 @@
 """The instance's status card, shown to its owner on the dashboard."""
+
 from __future__ import annotations
 
 from nicegui import ui

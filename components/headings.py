@@ -1,4 +1,5 @@
 """Real heading elements (h1-h3) with plain text, so screen readers get the page outline."""
+
 from __future__ import annotations
 
 from nicegui.elements.mixins.text_element import TextElement

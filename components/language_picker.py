@@ -1,4 +1,5 @@
 """The invitee's language picker: each language named in its own words; choosing one reloads the page in it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,5 +19,6 @@ def language_picker(t: Translator, on_change: Callable[[str], Any]) -> ui.select
 
 def remember_language(locale: str) -> None:
     """Keep a language the invitee chose for their next pages (a year-long cookie, like the zone's)."""
-    ui.add_head_html(f'<script>document.cookie="{LOCALE_COOKIE}={locale};path=/;max-age=31536000;samesite=lax"'
-                     '</script>')
+    ui.add_head_html(
+        f'<script>document.cookie="{LOCALE_COOKIE}={locale};path=/;max-age=31536000;samesite=lax"</script>'
+    )

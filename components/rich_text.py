@@ -1,6 +1,7 @@
 """A host's description in a safe subset of Markdown: paragraphs, bullet and numbered lists, **bold**, *italic*,
 `code` and [links](https://...). Built from text elements, never from HTML, so nothing typed can run or inject
 markup; links are http(s) or mailto only and open in a new tab."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,10 @@ import re
 from nicegui import ui
 from nicegui.elements.mixins.text_element import TextElement
 
-INLINE = re.compile(r'\*\*(?P<bold>.+?)\*\*|(?<![\w*])\*(?P<italic>[^*\s][^*]*?)\*(?![\w*])|`(?P<code>[^`]+)`'
-                    r'|\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]+)\)')
+INLINE = re.compile(
+    r'\*\*(?P<bold>.+?)\*\*|(?<![\w*])\*(?P<italic>[^*\s][^*]*?)\*(?![\w*])|`(?P<code>[^`]+)`'
+    r'|\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]+)\)'
+)
 ITEM = re.compile(r'^\s*(?:[-*+]|\d+[.)])\s+')
 SAFE_URL = re.compile(r'^(https?://|mailto:)', re.IGNORECASE)
 
@@ -27,7 +30,8 @@ def rich_text(source: str) -> ui.element:
             if lines and all(ITEM.match(line) for line in lines):
                 ordered = bool(re.match(r'^\s*\d', lines[0]))
                 with ui.element('ol' if ordered else 'ul').classes(
-                        'm-0 pl-6 ' + ('list-decimal' if ordered else 'list-disc')):
+                    'm-0 pl-6 ' + ('list-decimal' if ordered else 'list-disc')
+                ):
                     for line in lines:
                         with ui.element('li'):
                             _inline(ITEM.sub('', line, count=1))
@@ -41,7 +45,7 @@ def _inline(text: str) -> None:
     position = 0
     for match in INLINE.finditer(text):
         if match.start() > position:
-            _Text('span', text[position:match.start()])
+            _Text('span', text[position : match.start()])
         if match['bold']:
             _Text('strong', match['bold'])
         elif match['italic']:
@@ -59,6 +63,8 @@ def _inline(text: str) -> None:
 
 def plain_text(source: str) -> str:
     """The description without its Markdown marks (for one-line summaries)."""
+
     def unmark(match: re.Match[str]) -> str:
         return match['bold'] or match['italic'] or match['code'] or match['label'] or match[0]
+
     return '\n'.join(INLINE.sub(unmark, ITEM.sub('• ', line, count=1)) for line in source.splitlines())

@@ -2,6 +2,7 @@
 
 Data arrives through callbacks (`load`, `find_next`), so the same picker books, reschedules and previews.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -36,9 +37,17 @@ def _counts(data: MonthSlots) -> dict[date, int]:
 class SlotPicker:
     """The interactive picker; call `reload()` when the host's bookings change."""
 
-    def __init__(self, *, zone: str, load: Callable[[date, str], Awaitable[MonthSlots]],
-                 find_next: Callable[[date, str], Awaitable[date | None]], on_pick: Callable[[Slot, str], Any],
-                 clock24: bool = True, on_view: Callable[[], Any] | None = None, t: Translator = ENGLISH) -> None:
+    def __init__(
+        self,
+        *,
+        zone: str,
+        load: Callable[[date, str], Awaitable[MonthSlots]],
+        find_next: Callable[[date, str], Awaitable[date | None]],
+        on_pick: Callable[[Slot, str], Any],
+        clock24: bool = True,
+        on_view: Callable[[], Any] | None = None,
+        t: Translator = ENGLISH,
+    ) -> None:
         self.zone, self.clock24, self.t = zone, clock24, t
         _ = t.gettext
         self.load, self.find_next, self.on_pick = load, find_next, on_pick
@@ -51,10 +60,16 @@ class SlotPicker:
         self.time_buttons: dict[datetime, ui.button] = {}
         with ui.column().classes('w-full gap-4') as self.root:
             with ui.row().classes('w-full items-center gap-3'):
-                self.zone_select = timezone_select(zone, self.set_zone, now=datetime.now(timezone.utc),
-                                                   clock24=clock24, t=t)
-                clock = ui.toggle({False: _('12h'), True: _('24h')}, value=clock24,
-                                  on_change=lambda e: self.set_clock(e.value)).props('no-caps').mark('clock-format')
+                self.zone_select = timezone_select(
+                    zone, self.set_zone, now=datetime.now(timezone.utc), clock24=clock24, t=t
+                )
+                clock = (
+                    ui.toggle(
+                        {False: _('12h'), True: _('24h')}, value=clock24, on_change=lambda e: self.set_clock(e.value)
+                    )
+                    .props('no-caps')
+                    .mark('clock-format')
+                )
                 clock.props['aria-label'] = _('Clock format')
             self.banner = ui.column().classes('w-full')
             with ui.row().classes('w-full gap-6 items-start'):
@@ -87,9 +102,13 @@ class SlotPicker:
             return
         self._restyle_changed_days(_counts(before), before_selected)
         now_day = self.slots_of_selected_day()
-        if self.selected == before_selected and now_day and set(now_day) < set(before_day) and \
-                set(self.time_buttons) == {s.start for s in before_day} and \
-                not any(b.is_deleted for b in self.time_buttons.values()):
+        if (
+            self.selected == before_selected
+            and now_day
+            and set(now_day) < set(before_day)
+            and set(self.time_buttons) == {s.start for s in before_day}
+            and not any(b.is_deleted for b in self.time_buttons.values())
+        ):
             for slot in set(before_day) - set(now_day):  # a time was taken: remove just its button
                 self.time_buttons.pop(slot.start).delete()
         elif now_day != before_day or self.selected != before_selected:
@@ -132,8 +151,10 @@ class SlotPicker:
         self._restyle_changed_days(_counts(self.data), before)
         self._render_times()
         # on a phone the times are below the calendar: bring them into view
-        self.root.client.run_javascript(f'if (window.innerWidth < 640) document.getElementById("c{self.times_box.id}")'
-                          '?.scrollIntoView({behavior: "smooth", block: "start"})')
+        self.root.client.run_javascript(
+            f'if (window.innerWidth < 640) document.getElementById("c{self.times_box.id}")'
+            '?.scrollIntoView({behavior: "smooth", block: "start"})'
+        )
 
     def _today(self) -> date:
         return datetime.now(ZoneInfo(self.zone)).date()
@@ -142,7 +163,9 @@ class SlotPicker:
         self.banner.clear()
         if self.data.degraded:
             with self.banner:
-                ui.label(self.t.gettext(self.data.degraded)).classes(design.WARNING).props('role=alert').mark('degraded')
+                ui.label(self.t.gettext(self.data.degraded)).classes(design.WARNING).props('role=alert').mark(
+                    'degraded'
+                )
         self.calendar_box.clear()
         self.day_buttons = {}
         if self.loading and not self.loaded_once:
@@ -151,8 +174,15 @@ class SlotPicker:
         self.loaded_once = True
         with self.calendar_box:
             self.day_buttons = month_calendar(
-                month=self.month, free_days=_counts(self.data), selected=self.selected, today=self._today(),
-                on_select=self.select_day, on_month=self.change_month, loading=self.loading, t=self.t)
+                month=self.month,
+                free_days=_counts(self.data),
+                selected=self.selected,
+                today=self._today(),
+                on_select=self.select_day,
+                on_month=self.change_month,
+                loading=self.loading,
+                t=self.t,
+            )
         self._render_times()
 
     def _render_times(self) -> None:
@@ -177,17 +207,20 @@ class SlotPicker:
                     text = format_time(local, self.clock24, t)
                     if slot.seats_left is not None:  # a class or webinar: how many can still join
                         text += ' · ' + t.ngettext('{count} seat left', '{count} seats left', slot.seats_left)
-                    self.time_buttons[slot.start] = ui.button(
-                        text, on_click=lambda s=slot: self.on_pick(s, self.zone)) \
-                        .classes(design.TIME).props(f'outline no-caps aria-label="{format_day(local.date(), t)}, '
-                                                    f'{text}"').mark('time')
+                    self.time_buttons[slot.start] = (
+                        ui.button(text, on_click=lambda s=slot: self.on_pick(s, self.zone))
+                        .classes(design.TIME)
+                        .props(f'outline no-caps aria-label="{format_day(local.date(), t)}, {text}"')
+                        .mark('time')
+                    )
 
     def _render_empty_month(self) -> None:
         if self.data.degraded:
             return
         _ = self.t.gettext
-        ui.label(_('No free times in {month}.', month=self.t.month(self.month))).classes(design.SUBTLE) \
-            .mark('empty-month')
+        ui.label(_('No free times in {month}.', month=self.t.month(self.month))).classes(design.SUBTLE).mark(
+            'empty-month'
+        )
 
         async def jump() -> None:
             button.props('loading')
@@ -196,8 +229,9 @@ class SlotPicker:
             if found is None:
                 button.delete()
                 with self.times_box:
-                    ui.label(_('There are no free times in the booking window.')).classes(design.SUBTLE) \
-                        .mark('no-times')
+                    ui.label(_('There are no free times in the booking window.')).classes(design.SUBTLE).mark(
+                        'no-times'
+                    )
                 return
             await self.jump_to(found)
 

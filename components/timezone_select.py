@@ -1,4 +1,5 @@
 """A searchable time-zone picker: one entry per place, found by city, country, abbreviation or offset."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -38,12 +39,18 @@ def label(zone: str, now: datetime, clock24: bool = True, t: Translator = ENGLIS
 city_name = zones.city_name
 
 
-def timezone_select(value: str, on_change: Callable[[str], Any], *, now: datetime, clock24: bool = True,
-                    t: Translator = ENGLISH) -> ui.select:
+def timezone_select(
+    value: str, on_change: Callable[[str], Any], *, now: datetime, clock24: bool = True, t: Translator = ENGLISH
+) -> ui.select:
     """The picker starts with its own value only; all zones load when it opens (building them costs ~30 ms)."""
     value = zones.canonical(value)
-    select = ui.select({value: label(value, now, clock24, t)}, value=value, with_input=True,
-                       label=t.gettext('Time zone'), on_change=lambda e: on_change(e.value) if e.value else None)
+    select = ui.select(
+        {value: label(value, now, clock24, t)},
+        value=value,
+        with_input=True,
+        label=t.gettext('Time zone'),
+        on_change=lambda e: on_change(e.value) if e.value else None,
+    )
     loaded = False
 
     def load_all() -> None:

@@ -1,4 +1,5 @@
 """NiceGUI pages: thin functions that read arguments, call services and render components."""
+
 from pages import (
     account,
     auth,
@@ -17,6 +18,18 @@ from pages import (
 
 def register_pages() -> None:
     """Register every route (again after a test reset); the catch-all `/{username}` paths come last."""
-    for module in (home, auth, account, dashboard, event_types, availability, integrations, settings, manage,
-                   teams, team_public, public):
+    for module in (
+        home,
+        auth,
+        account,
+        dashboard,
+        event_types,
+        availability,
+        integrations,
+        settings,
+        manage,
+        teams,
+        team_public,
+        public,
+    ):
         module.register()

@@ -1,5 +1,6 @@
 """Sign-in: `/login`, the provider round trip (`/auth/login/{provider}`, `/auth/callback/{provider}`), e-mailed
 links (`/auth/email/{token}`: a page with a button; only its POST signs in), sign-out, and `/onboarding`."""
+
 from __future__ import annotations
 
 import html
@@ -67,12 +68,18 @@ def clients() -> OAuth:
 # --- the sign-in page ------------------------------------------------------------------------------------------
 
 
-async def login_page(request: Request, next: str = '', invite: str = '', sent: str = '',
-                     closed: str = '') -> Response | None:
+async def login_page(
+    request: Request, next: str = '', invite: str = '', sent: str = '', closed: str = ''
+) -> Response | None:
     if next and auth.safe_next(next, default='') != next:
-        return message_page(_('Sign-in refused'), _('This sign-in link would send you on to another site '
-                                                    'afterwards, so it was refused. Open the sign-in page directly.'),
-                            400)
+        return message_page(
+            _('Sign-in refused'),
+            _(
+                'This sign-in link would send you on to another site '
+                'afterwards, so it was refused. Open the sign-in page directly.'
+            ),
+            400,
+        )
     if await off_loop(signed_in_host, request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     settings = get_settings()
@@ -80,23 +87,32 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
     who_may_join = await off_loop(_sign_up_note)
     with frame(_('Sign in')), ui.card().classes(design.CARD + ' max-w-md mx-auto w-full gap-4'):
         if closed.isdigit():
-            ui.label(_('Your account was deleted.') + (
-                f' {closed} upcoming meeting{"s were" if closed != "1" else " was"} cancelled and the invitees were '
-                'told by e-mail.' if closed != '0' else '')).classes(design.WARNING).props('role=status') \
-                .mark('account-closed')
+            ui.label(
+                _('Your account was deleted.')
+                + (
+                    f' {closed} upcoming meeting{"s were" if closed != "1" else " was"} cancelled'
+                    ' and the invitees were told by e-mail.'
+                    if closed != '0'
+                    else ''
+                )
+            ).classes(design.WARNING).props('role=status').mark('account-closed')
         heading(_('Sign in to CloudMeet'), 1, design.HEADLINE + ' m-0')
         if invite:
             ui.label(_('You were invited to CloudMeet: sign in to create your account.')).classes(design.SUBTLE)
         for key, label in settings.sign_in_providers.items():
             query = '?' + urlencode({'next': target, **({'invite': invite} if invite else {})})
-            ui.button(_('Continue with {provider}', provider=label),
-                      on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}')) \
-                .props('outline no-caps size=lg').classes('w-full').mark(f'provider-{key}')
+            ui.button(
+                _('Continue with {provider}', provider=label),
+                on_click=lambda k=key, q=query: ui.navigate.to(f'/auth/login/{k}{q}'),
+            ).props('outline no-caps size=lg').classes('w-full').mark(f'provider-{key}')
         if settings.sign_in_providers:
             ui.label(_('or get a sign-in link by e-mail')).classes(design.SUBTLE + ' self-center')
-        email = ui.input(_('E-mail address'),
-                         validation={_('Please enter an e-mail address'): lambda v: '@' in (v or '')}) \
-            .props('outlined type=email autocomplete=email').classes('w-full').mark('login-email')
+        email = (
+            ui.input(_('E-mail address'), validation={_('Please enter an e-mail address'): lambda v: '@' in (v or '')})
+            .props('outlined type=email autocomplete=email')
+            .classes('w-full')
+            .mark('login-email')
+        )
         note = ui.label().classes('text-slate-700').props('role=status').mark('login-note')
 
         async def send() -> None:
@@ -112,22 +128,29 @@ async def login_page(request: Request, next: str = '', invite: str = '', sent: s
                 return
             # The answer is the same, and as quick, whether or not the address may sign in.
             background_tasks.create(off_loop(send_sign_in_link, email.value or '', invite), name='sign-in-link')
-            note.text = (f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '
-                         '15 minutes.' + ('' if invite else who_may_join))
+            note.text = (
+                f'If {email.value} may sign in here, a sign-in link is on its way. It works once, within '
+                '15 minutes.' + ('' if invite else who_may_join)
+            )
 
         email.on('keydown.enter', send)
-        ui.button(_('E-mail me a sign-in link'), on_click=send).props('unelevated no-caps size=lg') \
-            .classes('w-full').mark('send-link')
+        ui.button(_('E-mail me a sign-in link'), on_click=send).props('unelevated no-caps size=lg').classes(
+            'w-full'
+        ).mark('send-link')
         ui.link(_('Privacy'), '/privacy').classes('text-sm self-center')
     return None
 
 
 SIGN_UP_NOTES = {
     'open': '',
-    'allowed': (' New accounts are open to the addresses the operator allows; if yours is not one of them, no link '
-                'comes. Ask the person who runs this CloudMeet.'),
-    'invitation': (' New accounts here are by invitation: if you have no account yet, ask the person who runs this '
-                   'CloudMeet for an invitation link.'),
+    'allowed': (
+        ' New accounts are open to the addresses the operator allows; if yours is not one of them, no link '
+        'comes. Ask the person who runs this CloudMeet.'
+    ),
+    'invitation': (
+        ' New accounts here are by invitation: if you have no account yet, ask the person who runs this '
+        'CloudMeet for an invitation link.'
+    ),
 }
 
 
@@ -144,8 +167,12 @@ def send_sign_in_link(email: str, invitation: str = '') -> None:
         token = sign_in.request_link(email, now=now(), invitation=invitation)
         if token is None:
             return
-        message = sign_in_message(to_email=validation.email(email), url=f'{settings.public_url}/auth/email/{token}',
-                                  mail_from=settings.mail_from, expires_minutes=15)
+        message = sign_in_message(
+            to_email=validation.email(email),
+            url=f'{settings.public_url}/auth/email/{token}',
+            mail_from=settings.mail_from,
+            expires_minutes=15,
+        )
         mailers.mailer_from_settings(settings).send(message, f'sign-in.{secrets.token_hex(8)}')
     except (DomainError, OperationalError, mailers.DeliveryError) as exc:
         log.warning('a sign-in link could not be sent: %s', type(exc).__name__)
@@ -154,27 +181,39 @@ def send_sign_in_link(email: str, invitation: str = '') -> None:
 # --- provider round trip ---------------------------------------------------------------------------------------
 
 
-async def start_provider_sign_in(request: Request, provider: str, next: str = '', invite: str = '',
-                                 connect: str = '') -> Response:
+async def start_provider_sign_in(
+    request: Request, provider: str, next: str = '', invite: str = '', connect: str = ''
+) -> Response:
     settings = get_settings()
     if provider not in settings.sign_in_providers:
         return message_page(_('Unknown sign-in provider'), _('This way of signing in is not set up here.'), 404)
     if next and auth.safe_next(next, default='') != next:
-        return message_page(_('Sign-in refused'), _('This sign-in link would send you on to another site '
-                                                    'afterwards, so it was refused. Open the sign-in page directly.'),
-                            400)
+        return message_page(
+            _('Sign-in refused'),
+            _(
+                'This sign-in link would send you on to another site '
+                'afterwards, so it was refused. Open the sign-in page directly.'
+            ),
+            400,
+        )
     request.session['cloudmeet_next'] = auth.safe_next(next)
     request.session['cloudmeet_invite'] = invite[:100]
     request.session['cloudmeet_connect'] = connect if connect in ('1', 'calendar') else ''
     client = clients().create_client(provider)
     redirect = f'{settings.public_url}/auth/callback/{provider}'
     if connect == 'calendar' and provider == 'google':  # incremental consent: calendar access only when connecting
-        return await client.authorize_redirect(request, redirect, scope=' '.join(('openid email profile',
-                                                                                  *google_calendar.SCOPES)),
-                                               access_type='offline', prompt='consent', include_granted_scopes='true')
+        return await client.authorize_redirect(
+            request,
+            redirect,
+            scope=' '.join(('openid email profile', *google_calendar.SCOPES)),
+            access_type='offline',
+            prompt='consent',
+            include_granted_scopes='true',
+        )
     if connect == 'calendar' and provider == 'microsoft':
-        return await client.authorize_redirect(request, redirect,
-                                               scope='openid email profile offline_access Calendars.ReadWrite')
+        return await client.authorize_redirect(
+            request, redirect, scope='openid email profile offline_access Calendars.ReadWrite'
+        )
     return await client.authorize_redirect(request, redirect)
 
 
@@ -192,11 +231,19 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
         return message_page(_('Sign-in failed'), str(exc), 400)
     except Exception as exc:  # noqa: BLE001 - signature, claim and transport errors of the ID token check
         log.warning('%s sign-in refused: %s', provider, type(exc).__name__)
-        return message_page(_('Sign-in failed'), 'The answer from the sign-in provider could not be verified '
-                            f'({type(exc).__name__}). Please try again.', 400)
+        return message_page(
+            _('Sign-in failed'),
+            f'The answer from the sign-in provider could not be verified ({type(exc).__name__}). Please try again.',
+            400,
+        )
     identity = accounts.VerifiedIdentity(
-        provider=provider, subject=claims.subject, email=claims.email, email_verified=claims.email_verified,
-        name=claims.name, refresh_token=str(token.get('refresh_token') or ''))
+        provider=provider,
+        subject=claims.subject,
+        email=claims.email,
+        email_verified=claims.email_verified,
+        name=claims.name,
+        refresh_token=str(token.get('refresh_token') or ''),
+    )
     target = auth.safe_next(request.session.pop('cloudmeet_next', ''))
     invitation = request.session.pop('cloudmeet_invite', '')
     connect = request.session.pop('cloudmeet_connect', '')
@@ -205,8 +252,9 @@ async def finish_provider_sign_in(request: Request, provider: str) -> Response:
     if connect:
         return await off_loop(_connect, request, identity)
     previous = auth.session_token(request)
-    return await off_loop(_signed_in, lambda: sign_in.with_provider(identity, now=now(), invitation=invitation,
-                                                                    previous=previous), target)
+    return await off_loop(
+        _signed_in, lambda: sign_in.with_provider(identity, now=now(), invitation=invitation, previous=previous), target
+    )
 
 
 def _connect_calendar(request: Request, provider: str, identity: accounts.VerifiedIdentity) -> Response:
@@ -214,8 +262,14 @@ def _connect_calendar(request: Request, provider: str, identity: accounts.Verifi
     if host is None or host.id is None:
         return message_page(_('Please sign in first'), _('Sign in, then connect your calendar from Integrations.'), 401)
     if provider not in ('google', 'microsoft') or not identity.refresh_token:
-        return message_page(_('Calendar not connected'), _('The provider did not grant lasting access to the calendar. '
-                            'Please try again and allow CloudMeet to see your free and busy times.'), 400)
+        return message_page(
+            _('Calendar not connected'),
+            _(
+                'The provider did not grant lasting access to the calendar. '
+                'Please try again and allow CloudMeet to see your free and busy times.'
+            ),
+            400,
+        )
     try:
         sign_in.connect_calendar(host_id=host.id, provider=provider, identity=identity)
     except DomainError as exc:
@@ -226,8 +280,9 @@ def _connect_calendar(request: Request, provider: str, identity: accounts.Verifi
 def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:
     host = signed_in_host(request)
     if host is None or host.id is None:
-        return message_page(_('Please sign in first'),
-                            _('Sign in, then connect another account from your settings.'), 401)
+        return message_page(
+            _('Please sign in first'), _('Sign in, then connect another account from your settings.'), 401
+        )
     try:
         sign_in.connect_identity(host_id=host.id, identity=identity, now=now())
     except accounts.SignInRefused as exc:
@@ -237,8 +292,10 @@ def _connect(request: Request, identity: accounts.VerifiedIdentity) -> Response:
 
 def _oauth_problem(exc: OAuthError) -> str:
     if exc.error in ('mismatching_state', 'missing_state') or 'state' in (exc.error or ''):
-        return ('This sign-in attempt is not valid any more (it was already used, or started in another browser). '
-                'Please start again.')
+        return (
+            'This sign-in attempt is not valid any more (it was already used, or started in another browser). '
+            'Please start again.'
+        )
     if exc.error == 'access_denied':
         return 'Sign-in was cancelled at the provider.'
     return f'The sign-in provider refused: {exc.error}.'
@@ -260,9 +317,11 @@ def _signed_in(start: Callable[[], accounts.SignedIn], target: str) -> Response:
 
 def email_link_page(token: str) -> Response:
     """Opening the link changes nothing (mail scanners open links too): the button's POST signs in."""
-    body = (f'<form method="post" action="/auth/email/{html.escape(token, quote=True)}">'
-            '<p>Continue to sign in to CloudMeet in this browser.</p>'
-            '<button type="submit" class="button">Sign in</button></form>')
+    body = (
+        f'<form method="post" action="/auth/email/{html.escape(token, quote=True)}">'
+        '<p>Continue to sign in to CloudMeet in this browser.</p>'
+        '<button type="submit" class="button">Sign in</button></form>'
+    )
     return message_page(_('Sign in to CloudMeet'), '', 200, body_html=body, referrer_policy='no-referrer')
 
 
@@ -309,14 +368,25 @@ async def onboarding_page(request: Request) -> Response | None:
     base = get_settings().public_url
     with frame(_('Welcome')), ui.card().classes(design.CARD + ' max-w-lg mx-auto w-full gap-4'):
         heading(_('Welcome to CloudMeet'), 1, design.HEADLINE + ' m-0')
-        ui.label(_('Signed in as {email}. Three details and your booking page is ready.', email=email)) \
-            .classes(design.SUBTLE)
-        name = ui.input(_('Your name (shown to invitees)'), value=name_value,
-                        validation={'Please enter your name': lambda v: bool((v or '').strip())}) \
-            .props('outlined autocomplete=name').classes('w-full').mark('onboarding-name')
-        username = ui.input(_('Username (your booking link)'), value=suggested,
-                            validation=validation.username_problem) \
-            .props('outlined autocomplete=username').classes('w-full').mark('onboarding-username')
+        ui.label(_('Signed in as {email}. Three details and your booking page is ready.', email=email)).classes(
+            design.SUBTLE
+        )
+        name = (
+            ui.input(
+                _('Your name (shown to invitees)'),
+                value=name_value,
+                validation={'Please enter your name': lambda v: bool((v or '').strip())},
+            )
+            .props('outlined autocomplete=name')
+            .classes('w-full')
+            .mark('onboarding-name')
+        )
+        username = (
+            ui.input(_('Username (your booking link)'), value=suggested, validation=validation.username_problem)
+            .props('outlined autocomplete=username')
+            .classes('w-full')
+            .mark('onboarding-username')
+        )
         link = ui.label().classes(design.SUBTLE).mark('onboarding-link')
         username.on_value_change(lambda e: link.set_text(f'{base}/{(e.value or "").strip().lower()}'))
         link.text = f'{base}/{suggested}'
@@ -337,8 +407,9 @@ async def onboarding_page(request: Request) -> Response | None:
                 return
             ui.navigate.to('/dashboard')
 
-        ui.button(_('Create my booking page'), on_click=create).props('unelevated no-caps size=lg') \
-            .classes('w-full').mark('onboarding-submit')
+        ui.button(_('Create my booking page'), on_click=create).props('unelevated no-caps size=lg').classes(
+            'w-full'
+        ).mark('onboarding-submit')
     return None
 
 
@@ -358,8 +429,9 @@ def _onboard(token: str, name: str, username: str, zone: str) -> None:
 # --- plain pages for the HTTP-only steps ----------------------------------------------------------------------
 
 
-def message_page(title: str, message: str, status: int, *, body_html: str = '',
-                 referrer_policy: str = '') -> HTMLResponse:
+def message_page(
+    title: str, message: str, status: int, *, body_html: str = '', referrer_policy: str = ''
+) -> HTMLResponse:
     """A small page for steps that happen outside NiceGUI (redirect targets and form posts)."""
     text = f'<p>{html.escape(message)}</p>' if message else ''
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

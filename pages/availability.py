@@ -1,5 +1,6 @@
 """`/availability`: the host's schedules (one default) with their time zone, weekly hours (several intervals a
 day, copied to other days) and date overrides, plus a preview of what an invitee in a chosen zone sees next week."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -27,12 +28,16 @@ from services import availability, event_types, messages, schedules
 from services.schedules import WEEKDAYS, ScheduleInput
 
 DAY_NAMES = {day: day.title() for day in WEEKDAYS}
-WEEK_ROW = ('w-full grid gap-x-2 gap-y-1 sm:gap-x-3 items-start grid-cols-[4.5rem_minmax(0,1fr)] '
-            'sm:grid-cols-[7rem_minmax(0,1fr)_auto]')
+WEEK_ROW = (
+    'w-full grid gap-x-2 gap-y-1 sm:gap-x-3 items-start grid-cols-[4.5rem_minmax(0,1fr)] '
+    'sm:grid-cols-[7rem_minmax(0,1fr)_auto]'
+)
 TIME_FIELD = 'time-field min-w-0 flex-1 sm:flex-none sm:w-32'
 # On a phone a tap on the field opens the system's time picker, so its clock icon only takes room from the time.
-PHONE_TIME_CSS = ('@media (max-width: 639.98px) { .time-field input::-webkit-calendar-picker-indicator '
-                  '{ display: none } .time-field .q-field__control { padding: 0 8px } }')
+PHONE_TIME_CSS = (
+    '@media (max-width: 639.98px) { .time-field input::-webkit-calendar-picker-indicator '
+    '{ display: none } .time-field .q-field__control { padding: 0 8px } }'
+)
 
 
 def register() -> None:
@@ -40,9 +45,10 @@ def register() -> None:
 
 
 def _load(session: Session, host_id: int) -> dict[str, Any]:
-    return {'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session,
-                                                                                        host_id=host_id)],
-            'event_types': {e.id: e.title for e in event_types.list_event_types(session=session, host_id=host_id)}}
+    return {
+        'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session, host_id=host_id)],
+        'event_types': {e.id: e.title for e in event_types.list_event_types(session=session, host_id=host_id)},
+    }
 
 
 async def availability_page(request: Request, schedule: int = 0) -> Response | None:
@@ -50,14 +56,16 @@ async def availability_page(request: Request, schedule: int = 0) -> Response | N
     if who is None:
         return await sign_in_first(request)
     data = await read(who, _load)
-    chosen = next((s for s in data['schedules'] if s['id'] == schedule), None) or \
-        next((s for s in data['schedules'] if s['is_default']), data['schedules'][0] if data['schedules'] else None)
+    chosen = next((s for s in data['schedules'] if s['id'] == schedule), None) or next(
+        (s for s in data['schedules'] if s['is_default']), data['schedules'][0] if data['schedules'] else None
+    )
     ui.add_css(PHONE_TIME_CSS)
     with host_frame(_('Availability'), active='/availability', brand=who.host.brand_color):
         with ui.row().classes('w-full items-center justify-between'):
             heading(_('Availability'), 1, design.HEADLINE + ' m-0')
-            ui.button(_('New schedule'), icon='add', on_click=lambda: _new_schedule(who)).props('outline no-caps') \
-                .mark('new-schedule')
+            ui.button(_('New schedule'), icon='add', on_click=lambda: _new_schedule(who)).props('outline no-caps').mark(
+                'new-schedule'
+            )
         if len(data['schedules']) > 1:
             with ui.row().classes('gap-2').mark('schedule-list'):
                 for item in data['schedules']:
@@ -83,8 +91,9 @@ def _create(session: Session, host_id: int, zone: str) -> int | None:
 
 
 def _save(session: Session, host_id: int, schedule_id: int, data: dict[str, Any]) -> bool:
-    schedules.update_schedule(session=session, host_id=host_id, schedule_id=schedule_id,
-                              data=ScheduleInput.model_validate(data))
+    schedules.update_schedule(
+        session=session, host_id=host_id, schedule_id=schedule_id, data=ScheduleInput.model_validate(data)
+    )
     return True
 
 
@@ -94,17 +103,20 @@ def _delete(session: Session, host_id: int, schedule_id: int) -> bool:
 
 
 class ScheduleEditor:
-    def __init__(self, who: SignedIn, schedule: dict[str, Any], *,
-                 on_saved: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, who: SignedIn, schedule: dict[str, Any], *, on_saved: Callable[[], Awaitable[None]]) -> None:
         self.who, self.id, self.on_saved = who, schedule['id'], on_saved
-        self.weekly: dict[str, list[dict[str, str]]] = {d: [dict(i) for i in schedule['weekly'].get(d, [])]
-                                                        for d in WEEKDAYS}
+        self.weekly: dict[str, list[dict[str, str]]] = {
+            d: [dict(i) for i in schedule['weekly'].get(d, [])] for d in WEEKDAYS
+        }
         self.overrides: list[dict[str, Any]] = [dict(o) for o in schedule['overrides']]
         with ui.card().classes(design.CARD).mark('schedule'):
             with ui.row().classes('w-full items-center gap-3'):
-                self.name = ui.input(_('Schedule name'), value=schedule['name']).props('outlined') \
-                    .classes('flex-grow') \
+                self.name = (
+                    ui.input(_('Schedule name'), value=schedule['name'])
+                    .props('outlined')
+                    .classes('flex-grow')
                     .mark('schedule-name')
+                )
                 self.zone = timezone_select(schedule['timezone'], lambda _: None, now=datetime.now(timezone.utc))
                 self.default = ui.switch(_('Default'), value=schedule['is_default']).mark('schedule-default')
             heading(_('Weekly hours'), 2, design.TITLE + ' m-0')
@@ -113,16 +125,20 @@ class ScheduleEditor:
             ui.label(_('Days off, or different hours on particular dates.')).classes(design.SUBTLE)
             self.override_box = ui.column().classes('w-full gap-2').mark('overrides')
             with ui.row().classes('items-center gap-2'):
-                self.new_date = ui.input(_('Date'), placeholder=_('YYYY-MM-DD')).props('outlined dense type=date') \
+                self.new_date = (
+                    ui.input(_('Date'), placeholder=_('YYYY-MM-DD'))
+                    .props('outlined dense type=date')
                     .mark('override-date')
+                )
                 ui.button(_('Add override'), on_click=self._add_override).props('flat no-caps').mark('add-override')
             self.error = ui.label().classes('text-red-700 whitespace-pre-line').props('role=alert').mark('error')
             self.dialogs = ui.element('div')
             with ui.row().classes('gap-2'):
                 ui.button(_('Save schedule'), on_click=self.save).props('unelevated no-caps').mark('save-schedule')
                 if not schedule['is_default']:
-                    ui.button(_('Delete schedule'), on_click=self.delete).props('flat no-caps color=negative') \
-                        .mark('delete-schedule')
+                    ui.button(_('Delete schedule'), on_click=self.delete).props('flat no-caps color=negative').mark(
+                        'delete-schedule'
+                    )
         self._render_week()
         self._render_overrides()
 
@@ -141,23 +157,26 @@ class ScheduleEditor:
                         for index, interval in enumerate(self.weekly[day]):
                             self._interval_row(self.weekly[day], index, interval, self._render_week)
                     with ui.row().classes('gap-0 flex-nowrap'):
-                        ui.button(icon='add', on_click=lambda d=day: self._add(self.weekly[d], self._render_week)) \
-                            .props(f'flat round dense aria-label="Add hours on {DAY_NAMES[day]}"') \
-                            .tooltip(_('Add hours on {day}', day=DAY_NAMES[day])).mark(f'add-{day}')
-                        ui.button(icon='content_copy', on_click=lambda d=day: self._copy(d)) \
-                            .props(f'flat round dense aria-label="Copy {DAY_NAMES[day]} to every weekday"') \
-                            .tooltip(_('Copy {day} to every weekday', day=DAY_NAMES[day])).mark(f'copy-{day}')
+                        ui.button(
+                            icon='add', on_click=lambda d=day: self._add(self.weekly[d], self._render_week)
+                        ).props(f'flat round dense aria-label="Add hours on {DAY_NAMES[day]}"').tooltip(
+                            _('Add hours on {day}', day=DAY_NAMES[day])
+                        ).mark(f'add-{day}')
+                        ui.button(icon='content_copy', on_click=lambda d=day: self._copy(d)).props(
+                            f'flat round dense aria-label="Copy {DAY_NAMES[day]} to every weekday"'
+                        ).tooltip(_('Copy {day} to every weekday', day=DAY_NAMES[day])).mark(f'copy-{day}')
 
-    def _interval_row(self, intervals: list[dict[str, str]], index: int, interval: dict[str, str],
-                      redraw: Any) -> None:
+    def _interval_row(self, intervals: list[dict[str, str]], index: int, interval: dict[str, str], redraw: Any) -> None:
         with ui.row().classes('w-full items-center gap-1 sm:gap-2 flex-nowrap').mark('interval'):
-            ui.input(_('From'), value=interval['start'], on_change=lambda e: interval.__setitem__('start', e.value)) \
-                .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-start')
-            ui.input(_('To'), value=interval['end'], on_change=lambda e: interval.__setitem__('end', e.value)) \
-                .props('outlined dense type=time').classes(TIME_FIELD).mark('interval-end')
-            ui.button(icon='close', on_click=lambda: (intervals.pop(index), redraw())) \
-                .props('flat round dense aria-label="Remove these hours"').tooltip(_('Remove these hours')) \
-                .mark('remove-interval')
+            ui.input(
+                _('From'), value=interval['start'], on_change=lambda e: interval.__setitem__('start', e.value)
+            ).props('outlined dense type=time').classes(TIME_FIELD).mark('interval-start')
+            ui.input(_('To'), value=interval['end'], on_change=lambda e: interval.__setitem__('end', e.value)).props(
+                'outlined dense type=time'
+            ).classes(TIME_FIELD).mark('interval-end')
+            ui.button(icon='close', on_click=lambda: (intervals.pop(index), redraw())).props(
+                'flat round dense aria-label="Remove these hours"'
+            ).tooltip(_('Remove these hours')).mark('remove-interval')
 
     def _add(self, intervals: list[dict[str, str]], redraw: Any) -> None:
         start = max((i['end'] for i in intervals), default='09:00')
@@ -199,22 +218,29 @@ class ScheduleEditor:
                 ui.label(_('No overrides.')).classes(design.SUBTLE)
             for override in self.overrides:
                 with ui.row().classes('w-full items-start gap-3').mark('override'):
-                    ui.label(format_day(date.fromisoformat(override['date']))) \
-                        .classes('w-full sm:w-56 pt-2 font-medium')
+                    ui.label(format_day(date.fromisoformat(override['date']))).classes(
+                        'w-full sm:w-56 pt-2 font-medium'
+                    )
                     with ui.column().classes('gap-1 flex-grow min-w-0'):
                         if not override['intervals']:
                             ui.label(_('Unavailable all day')).classes(design.SUBTLE + ' pt-2')
                         for index, interval in enumerate(override['intervals']):
                             self._interval_row(override['intervals'], index, interval, self._render_overrides)
-                    ui.button(_('Add hours'), on_click=lambda o=override: self._add(o['intervals'],
-                                                                               self._render_overrides)) \
-                        .props('flat dense no-caps')
-                    ui.button(icon='delete', on_click=lambda o=override: self._remove_override(o)) \
-                        .props('flat round dense aria-label="Remove this override"').tooltip(_('Remove this override'))
+                    ui.button(
+                        _('Add hours'), on_click=lambda o=override: self._add(o['intervals'], self._render_overrides)
+                    ).props('flat dense no-caps')
+                    ui.button(icon='delete', on_click=lambda o=override: self._remove_override(o)).props(
+                        'flat round dense aria-label="Remove this override"'
+                    ).tooltip(_('Remove this override'))
 
     def data(self) -> dict[str, Any]:
-        return {'name': self.name.value or '', 'timezone': self.zone.value, 'is_default': self.default.value,
-                'weekly': {d: i for d, i in self.weekly.items() if i}, 'overrides': self.overrides}
+        return {
+            'name': self.name.value or '',
+            'timezone': self.zone.value,
+            'is_default': self.default.value,
+            'weekly': {d: i for d, i in self.weekly.items() if i},
+            'overrides': self.overrides,
+        }
 
     async def save(self) -> None:
         data = self.data()
@@ -232,12 +258,22 @@ class ScheduleEditor:
             if await act(self.who, _delete, self.id, done='Schedule deleted'):
                 ui.navigate.to('/availability')
 
-        confirm(self.dialogs, title=_('Delete this schedule?'), action='Delete', mark='confirm-delete-schedule',
-                text=_('Event types that use it must be moved to another schedule first.'), on_confirm=delete)
+        confirm(
+            self.dialogs,
+            title=_('Delete this schedule?'),
+            action='Delete',
+            mark='confirm-delete-schedule',
+            text=_('Event types that use it must be moved to another schedule first.'),
+            on_confirm=delete,
+        )
 
 
-FIELD_NAMES = {'name': 'Schedule name', 'timezone': 'Time zone', 'weekly': 'Weekly hours',
-               'overrides': 'Date overrides'}
+FIELD_NAMES = {
+    'name': 'Schedule name',
+    'timezone': 'Time zone',
+    'weekly': 'Weekly hours',
+    'overrides': 'Date overrides',
+}
 
 
 def _reason(error: ErrorDetails, data: dict[str, Any]) -> str:
@@ -268,11 +304,13 @@ class Preview:
                 ui.label(_('Create an event type to preview its free times.')).classes(design.SUBTLE)
                 return
             with ui.row().classes('w-full items-center gap-3'):
-                self.event_type = ui.select(types, value=next(iter(types)), label=_('Event type'),
-                                            on_change=lambda _: self.refresh()).props('outlined dense') \
-                    .classes('w-64').mark('preview-event-type')
-                self.zone = timezone_select(who.host.timezone, lambda _: self.refresh(),
-                                            now=datetime.now(timezone.utc))
+                self.event_type = (
+                    ui.select(types, value=next(iter(types)), label=_('Event type'), on_change=lambda _: self.refresh())
+                    .props('outlined dense')
+                    .classes('w-64')
+                    .mark('preview-event-type')
+                )
+                self.zone = timezone_select(who.host.timezone, lambda _: self.refresh(), now=datetime.now(timezone.utc))
             self.box = ui.column().classes('w-full gap-1').mark('preview-times')
         ui.timer(0, self.refresh, once=True)
 
@@ -288,16 +326,17 @@ class Preview:
             for day, starts in days.items():
                 with ui.row().classes('gap-2 items-baseline'):
                     ui.label(format_day(day)).classes('w-56 font-medium')
-                    ui.label(', '.join(format_time(s.astimezone(ZoneInfo(zone)), self.who.host.clock24)
-                                       for s in starts) or '—').classes('text-slate-700') \
-                        .mark(f'preview-day preview-{WEEKDAYS[day.weekday()]}')
+                    ui.label(
+                        ', '.join(format_time(s.astimezone(ZoneInfo(zone)), self.who.host.clock24) for s in starts)
+                        or '—'
+                    ).classes('text-slate-700').mark(f'preview-day preview-{WEEKDAYS[day.weekday()]}')
 
 
 def _next_week(session: Session, host_id: int, event_type_id: int, zone: str) -> dict[date, list[datetime]]:
     event_type = event_types.get_event_type(session=session, host_id=host_id, event_type_id=event_type_id)
     today = now().astimezone(ZoneInfo(zone)).date()
     monday = today + timedelta(days=7 - today.weekday())
-    found = availability.slots_by_local_day(session=session, event_type=event_type, first=monday,
-                                            last=monday + timedelta(days=6), zone=zone, now=now())
-    return {monday + timedelta(days=n): [s.start for s in found.get(monday + timedelta(days=n), [])]
-            for n in range(7)}
+    found = availability.slots_by_local_day(
+        session=session, event_type=event_type, first=monday, last=monday + timedelta(days=6), zone=zone, now=now()
+    )
+    return {monday + timedelta(days=n): [s.start for s in found.get(monday + timedelta(days=n), [])] for n in range(7)}

@@ -3,6 +3,7 @@
 `run.io_bound` answers None instead of the result when the app is stopping (an interim shape NiceGUI 4 replaces
 with CancelledError); pages unpack results, so this raises CancelledError already, and is typed as the callback.
 """
+
 from __future__ import annotations
 
 import asyncio

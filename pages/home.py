@@ -1,4 +1,5 @@
 """`/`: what an operator sees first."""
+
 from __future__ import annotations
 
 from fastapi import Request
@@ -25,6 +26,7 @@ async def home(request: Request) -> Response | None:
     with frame(_('CloudMeet')):
         ui.label(_('CloudMeet')).classes(design.HEADLINE)
         ui.label(_('Booking pages, calendar checks and reminders.')).classes(design.SUBTLE)
-        ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps size=lg') \
-            .mark('sign-in')
+        ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps size=lg').mark(
+            'sign-in'
+        )
     return None

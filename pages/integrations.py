@@ -1,6 +1,7 @@
 """`/integrations`: the calendars that decide when the host is busy: Google and Microsoft accounts (connected with
 calendar consent), CalDAV accounts (iCloud, Fastmail, Nextcloud, ... with an app password) and ICS feeds, each with
 its status; choose which calendars count and which receives new bookings; disconnect."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,8 +32,11 @@ from services.calendars.errors import ProviderError
 
 # (label, background, text): light backgrounds with dark text, which pass WCAG AA contrast (Quasar's positive,
 # warning and negative with white text do not)
-STATUS = {'ok': ('Working', 'green-2', 'green-10'), 'error': ('Cannot be read right now', 'amber-2', 'amber-10'),
-          'reconnect_needed': ('Reconnect needed', 'red-2', 'red-10')}
+STATUS = {
+    'ok': ('Working', 'green-2', 'green-10'),
+    'error': ('Cannot be read right now', 'amber-2', 'amber-10'),
+    'reconnect_needed': ('Reconnect needed', 'red-2', 'red-10'),
+}
 
 
 def register() -> None:
@@ -53,9 +57,12 @@ async def integrations_page(request: Request) -> Response | None:
     with host_frame(_('Integrations'), active='/integrations', brand=who.host.brand_color):
         heading(_('Integrations'), 1, design.HEADLINE + ' m-0')
         heading(_('Calendars'), 2, design.TITLE + ' m-0')
-        ui.label(_('Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
-                   'end of busy times, briefly, in memory; never titles, descriptions or attendees.')) \
-            .classes(design.SUBTLE)
+        ui.label(
+            _(
+                'Times that are busy in these calendars are never offered. CloudMeet keeps only the start and '
+                'end of busy times, briefly, in memory; never titles, descriptions or attendees.'
+            )
+        ).classes(design.SUBTLE)
         Integrations(who)
     return None
 
@@ -74,29 +81,48 @@ class Integrations:
             heading(_('Add a calendar'), 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-2'):
                 if 'google' in get_settings().sign_in_providers:
-                    ui.button(_('Connect Google Calendar'), icon='event',
-                              on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar')) \
-                        .props('outline no-caps').mark('connect-google')
+                    ui.button(
+                        _('Connect Google Calendar'),
+                        icon='event',
+                        on_click=lambda: ui.navigate.to('/auth/login/google?connect=calendar'),
+                    ).props('outline no-caps').mark('connect-google')
                 if 'microsoft' in get_settings().sign_in_providers:
-                    ui.button(_('Connect Microsoft 365 / Outlook'), icon='event',
-                              on_click=lambda: ui.navigate.to('/auth/login/microsoft?connect=calendar')) \
-                        .props('outline no-caps').mark('connect-microsoft')
+                    ui.button(
+                        _('Connect Microsoft 365 / Outlook'),
+                        icon='event',
+                        on_click=lambda: ui.navigate.to('/auth/login/microsoft?connect=calendar'),
+                    ).props('outline no-caps').mark('connect-microsoft')
             for provider, (name, setting) in PROVIDER_SETTINGS.items():
                 if provider not in get_settings().sign_in_providers:
-                    ui.label(_('{provider} is not set up on this server. The operator turns it on with the settings '
-                               '{settings}.', provider=name, settings=setting)).classes(design.SUBTLE) \
-                        .mark(f'unconfigured-{provider}')
-            ui.label(_('Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
-                       'Nextcloud):')).classes(design.SUBTLE)
+                    ui.label(
+                        _(
+                            '{provider} is not set up on this server. The operator turns it on with the settings '
+                            '{settings}.',
+                            provider=name,
+                            settings=setting,
+                        )
+                    ).classes(design.SUBTLE).mark(f'unconfigured-{provider}')
+            ui.label(
+                _(
+                    'Or subscribe to a calendar feed (the secret iCal address from iCloud, Fastmail, Proton or '
+                    'Nextcloud):'
+                )
+            ).classes(design.SUBTLE)
             with ui.row().classes('w-full items-start gap-2'):
-                self.url = ui.input(_('Feed address (https://...)')).props('outlined').classes('flex-grow') \
-                    .mark('feed-url')
+                self.url = (
+                    ui.input(_('Feed address (https://...)')).props('outlined').classes('flex-grow').mark('feed-url')
+                )
                 self.label = ui.input(_('Name')).props('outlined').classes('w-48').mark('feed-name')
                 ui.button(_('Add feed'), on_click=self.add_feed).props('unelevated no-caps').mark('add-feed')
-            ui.label(_('Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
-                       'times count and new bookings can be written to it.')).classes(design.SUBTLE)
-            self.caldav = CalDavForm({k: (p.name, p.url, p.help) for k, p in caldav.PRESETS.items()},
-                                     self.connect_caldav)
+            ui.label(
+                _(
+                    'Or connect a CalDAV account (iCloud, Fastmail, Nextcloud or any CalDAV server): its busy '
+                    'times count and new bookings can be written to it.'
+                )
+            ).classes(design.SUBTLE)
+            self.caldav = CalDavForm(
+                {k: (p.name, p.url, p.help) for k, p in caldav.PRESETS.items()}, self.connect_caldav
+            )
         self.dialogs = ui.element('div')
         ui.timer(0, self.refresh, once=True)
 
@@ -106,8 +132,12 @@ class Integrations:
         with self.box:
             if not items:
                 with ui.card().classes(design.CARD).mark('empty'):
-                    ui.label(_('No calendars connected yet: only your schedule and your CloudMeet bookings decide '
-                               'what is free.'))
+                    ui.label(
+                        _(
+                            'No calendars connected yet: only your schedule and your CloudMeet bookings decide '
+                            'what is free.'
+                        )
+                    )
             for item in items:
                 label, color, text_color = STATUS.get(item['status'], (item['status'], 'grey-3', 'grey-10'))
                 with ui.card().classes(design.CARD).mark('connection'):
@@ -120,23 +150,29 @@ class Integrations:
                                 ui.label(item['status_detail']).classes(design.SUBTLE).mark('status-detail')
                         ui.badge(label, color=color, text_color=text_color).mark('status')
                         if item['status'] == 'reconnect_needed' and item['provider'] in PROVIDER_SETTINGS:
-                            ui.button(_('Reconnect'), on_click=lambda p=item['provider']: ui.navigate.to(
-                                f'/auth/login/{p}?connect=calendar')).props('unelevated no-caps')
+                            ui.button(
+                                _('Reconnect'),
+                                on_click=lambda p=item['provider']: ui.navigate.to(f'/auth/login/{p}?connect=calendar'),
+                            ).props('unelevated no-caps')
                         elif item['status'] == 'reconnect_needed' and item['provider'] == 'caldav':
-                            ui.button(_('Reconnect'), on_click=lambda i=item: self.reconnect_caldav(i)) \
-                                .props('unelevated no-caps').mark('reconnect-caldav')
+                            ui.button(_('Reconnect'), on_click=lambda i=item: self.reconnect_caldav(i)).props(
+                                'unelevated no-caps'
+                            ).mark('reconnect-caldav')
                         if item['provider'] in providers.WRITERS:
-                            ui.button(_('Calendars…'), on_click=lambda i=item: self.choose(i)) \
-                                .props('flat no-caps').mark('choose-calendars')
+                            ui.button(_('Calendars…'), on_click=lambda i=item: self.choose(i)).props(
+                                'flat no-caps'
+                            ).mark('choose-calendars')
                             if item['id'] == destination:
-                                ui.badge('New bookings go here', color='blue-2', text_color='blue-10') \
-                                    .mark('destination')
+                                ui.badge('New bookings go here', color='blue-2', text_color='blue-10').mark(
+                                    'destination'
+                                )
                             else:
-                                ui.button(_('Put new bookings here'),
-                                          on_click=lambda i=item: self.make_destination(i)) \
-                                    .props('flat no-caps').mark('make-destination')
-                        ui.button(_('Disconnect'), on_click=lambda i=item: self.confirm_remove(i)) \
-                            .props('flat no-caps color=negative').mark('disconnect')
+                                ui.button(
+                                    _('Put new bookings here'), on_click=lambda i=item: self.make_destination(i)
+                                ).props('flat no-caps').mark('make-destination')
+                        ui.button(_('Disconnect'), on_click=lambda i=item: self.confirm_remove(i)).props(
+                            'flat no-caps color=negative'
+                        ).mark('disconnect')
 
     async def make_destination(self, item: dict[str, Any]) -> None:
         await act(self.who, _receive_events, item['id'], done='New bookings will be written there')
@@ -146,8 +182,16 @@ class Integrations:
         """Connect (the server is asked first, outside any transaction); '' when done, else the reason."""
         try:
             await read(self.who, lambda _session, _host_id: None)  # still signed in, as `run_as` checks
-            await off_loop(partial(connections.connect_caldav, host_id=self.who.host_id, url=url, username=username,
-                                   password=password, now=now()))
+            await off_loop(
+                partial(
+                    connections.connect_caldav,
+                    host_id=self.who.host_id,
+                    url=url,
+                    username=username,
+                    password=password,
+                    now=now(),
+                )
+            )
         except DomainError as exc:
             return exc.detail
         except OperationalError:
@@ -165,9 +209,10 @@ class Integrations:
             return
         self.url.value, self.label.value = '', ''
         problem = await read(self.who, _check)
-        ui.notify(_('Feed added, but it could not be read yet: {problem}', problem=problem) if problem
-                  else _('Feed added'),
-                  type='warning' if problem else 'positive')
+        ui.notify(
+            _('Feed added, but it could not be read yet: {problem}', problem=problem) if problem else _('Feed added'),
+            type='warning' if problem else 'positive',
+        )
         await self.refresh()
 
     def confirm_remove(self, item: dict[str, Any]) -> None:
@@ -175,9 +220,14 @@ class Integrations:
             await act(self.who, _remove, item['id'], done='Calendar disconnected')
             await self.refresh()
 
-        confirm(self.dialogs, title=f'Disconnect {item["label"]}?', action='Disconnect', mark='confirm-disconnect',
-                text=_('Its busy times no longer block your booking pages. Google access is revoked.'),
-                on_confirm=remove)
+        confirm(
+            self.dialogs,
+            title=f'Disconnect {item["label"]}?',
+            action='Disconnect',
+            mark='confirm-disconnect',
+            text=_('Its busy times no longer block your booking pages. Google access is revoked.'),
+            on_confirm=remove,
+        )
 
     async def choose(self, item: dict[str, Any]) -> None:
         try:
@@ -190,13 +240,24 @@ class Integrations:
             heading(_('Which calendars count as busy?'), 2, design.TITLE + ' m-0')
             default = calendars[0]['id'] if calendars else ''
             every = item['provider'] == 'caldav'  # until the host chooses, all of a CalDAV account's calendars count
-            boxes = {c['id']: ui.checkbox(c['name'], value=c['id'] in item['busy_calendars'] or (
-                not item['busy_calendars'] and (every or c['id'] in ('primary', default)))).mark('calendar-choice')
-                for c in calendars}
-            target = ui.select({c['id']: c['name'] for c in calendars}, label=_('New bookings are written to'),
-                               value=item['target_calendar'] or ('primary' if item['provider'] == 'google'
-                                                                 else default) or None) \
-                .props('outlined').classes('w-full').mark('target-calendar')
+            boxes = {
+                c['id']: ui.checkbox(
+                    c['name'],
+                    value=c['id'] in item['busy_calendars']
+                    or (not item['busy_calendars'] and (every or c['id'] in ('primary', default))),
+                ).mark('calendar-choice')
+                for c in calendars
+            }
+            target = (
+                ui.select(
+                    {c['id']: c['name'] for c in calendars},
+                    label=_('New bookings are written to'),
+                    value=item['target_calendar'] or ('primary' if item['provider'] == 'google' else default) or None,
+                )
+                .props('outlined')
+                .classes('w-full')
+                .mark('target-calendar')
+            )
 
             async def save() -> None:
                 chosen = [calendar_id for calendar_id, box in boxes.items() if box.value]
@@ -240,6 +301,7 @@ def _receive_events(session: Session, host_id: int, connection_id: int) -> bool:
 
 
 def _set_busy(session: Session, host_id: int, connection_id: int, calendars: list[str], target: str) -> bool:
-    connections.set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=calendars,
-                                   target=target)
+    connections.set_busy_calendars(
+        session, host_id=host_id, connection_id=connection_id, calendars=calendars, target=target
+    )
     return True

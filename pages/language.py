@@ -1,5 +1,6 @@
 """The invitee's language on a page: chosen by `?lang=`, then the remembered choice, then the booking's language,
 then the browser's `Accept-Language`; English when none is supported."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -13,8 +14,9 @@ from components.language_picker import remember_language
 
 def page_translator(request: Request, lang: str = '', kept: str = '') -> Translator:
     """The page's language; a language named in the address is remembered for the next pages."""
-    locale = choose(lang, request.cookies.get(LOCALE_COOKIE), kept,
-                    accept_language=request.headers.get('accept-language'))
+    locale = choose(
+        lang, request.cookies.get(LOCALE_COOKIE), kept, accept_language=request.headers.get('accept-language')
+    )
     if supported(lang):
         remember_language(locale)
     return translator(locale)

@@ -1,4 +1,5 @@
 """Live pages: run a page's refresh on its own event loop whenever a host's bookings change."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,9 @@ from app.metrics import LIVE_PAGES
 log = logging.getLogger(__name__)
 
 
-def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None]],
-                              notice: Callable[[events.BookingChanged], None] | None = None) -> None:
+def refresh_on_booking_change(
+    host_id: int, refresh: Callable[[], Awaitable[None]], notice: Callable[[events.BookingChanged], None] | None = None
+) -> None:
     """Call `refresh` (coalescing bursts) after every committed booking change of the host, until the page closes;
     `notice` hears of every change itself (for a notification), after the refresh."""
     loop = asyncio.get_running_loop()
@@ -31,8 +33,9 @@ def refresh_on_booking_change(host_id: int, refresh: Callable[[], Awaitable[None
             if notice is not None:
                 with client:
                     notice(event)
-            log.debug('live refresh of %s sent %.0f ms after %s', client.id, (time.monotonic() - event.at) * 1000,
-                      event.uid)
+            log.debug(
+                'live refresh of %s sent %.0f ms after %s', client.id, (time.monotonic() - event.at) * 1000, event.uid
+            )
 
     missed: list[events.BookingChanged] = []
 
@@ -71,6 +74,7 @@ def _counted(unsubscribe: Callable[[], None]) -> Callable[[], None]:
             done = True
             LIVE_PAGES.dec()
             unsubscribe()
+
     return stop
 
 

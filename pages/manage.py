@@ -1,4 +1,5 @@
 """`/booking/{uid}?token=...`: the invitee's confirmation, with add-to-calendar, cancel and reschedule."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -57,8 +58,11 @@ def download_invite(request: Request, uid: str, token: str = '') -> Response:
         return Response(exc.detail, status_code=429, media_type='text/plain')
     except NotFound:
         return Response(LINK_NOT_VALID, status_code=404, media_type='text/plain')
-    return Response(invitation(view), media_type='text/calendar; charset=utf-8',
-                    headers={'Content-Disposition': 'attachment; filename="invite.ics"'})
+    return Response(
+        invitation(view),
+        media_type='text/calendar; charset=utf-8',
+        headers={'Content-Disposition': 'attachment; filename="invite.ics"'},
+    )
 
 
 def invitation(view: public.ManageView) -> bytes:
@@ -67,11 +71,21 @@ def invitation(view: public.ManageView) -> bytes:
     t = translator(view.locale)
     link = calendar_links.manage_url(view.uid, view.token) if view.confirmed else ''
     return calendar_links.invitation(
-        uid=view.uid, title=_title(view, t), start=view.start, end=view.end, host_name=view.host.name,
-        host_email=view.host_email, invitee_name=view.invitee_name, invitee_email=view.invitee_email,
-        location=_location_text(view, t), url=link,
+        uid=view.uid,
+        title=_title(view, t),
+        start=view.start,
+        end=view.end,
+        host_name=view.host.name,
+        host_email=view.host_email,
+        invitee_name=view.invitee_name,
+        invitee_email=view.invitee_email,
+        location=_location_text(view, t),
+        url=link,
         description=t.gettext('Reschedule or cancel: {link}', link=link) if link else '',
-        sequence=view.sequence, cancelled=not view.confirmed, published=True)
+        sequence=view.sequence,
+        cancelled=not view.confirmed,
+        published=True,
+    )
 
 
 class ManageFlow:
@@ -79,8 +93,9 @@ class ManageFlow:
         self.view, self.address = view, address  # the client's address: manage-link guesses are counted by it
         self.t = t or translator(view.locale)
         self.picker: SlotPicker | None = None
-        with frame(self.t.gettext('Your booking'), brand=view.host.brand_color, t=self.t,
-                   on_language=self._switch_language):
+        with frame(
+            self.t.gettext('Your booking'), brand=view.host.brand_color, t=self.t, on_language=self._switch_language
+        ):
             self.body = ui.column().classes('w-full gap-4')
             self.dialogs = ui.element('div')  # stable parent: live refreshes never delete an open dialog
         self._render()
@@ -91,8 +106,14 @@ class ManageFlow:
         if locale == self.t.locale:
             return
         try:
-            await off_loop(use_cases.choose_language_by_token, uid=self.view.uid, token=self.view.token,
-                           locale=locale, now=slot_loading.now(), address=self.address)
+            await off_loop(
+                use_cases.choose_language_by_token,
+                uid=self.view.uid,
+                token=self.view.token,
+                locale=locale,
+                now=slot_loading.now(),
+                address=self.address,
+            )
         except (NotFound, RateLimited, InvalidInput, OperationalError):
             pass  # the page still changes language; the e-mails keep the booking's
         reload_in(locale, f'/booking/{self.view.uid}', {'token': self.view.token})
@@ -107,25 +128,42 @@ class ManageFlow:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
                         heading(_('You are scheduled'), 1, design.HEADLINE + ' m-0').mark('status')
-                    ui.label(_("Booked for {name} ({email}). Keep this page's address: it lets you reschedule or "
-                               'cancel.', name=view.invitee_name, email=view.invitee_email)).classes(design.SUBTLE)
+                    ui.label(
+                        _(
+                            "Booked for {name} ({email}). Keep this page's address: it lets you reschedule or cancel.",
+                            name=view.invitee_name,
+                            email=view.invitee_email,
+                        )
+                    ).classes(design.SUBTLE)
                 elif view.pending:
                     with ui.row().classes('items-center gap-2'):
                         ui.icon('hourglass_top', color='warning', size='md').props('aria-hidden=true')
                         heading(_('Awaiting confirmation'), 1, design.HEADLINE + ' m-0').mark('status')
-                    ui.label(_('{host_name} will confirm or decline your request; you will get an e-mail either '
-                               "way. The time is held for you meanwhile. Keep this page's address: it lets you "
-                               'reschedule or cancel.', host_name=view.host.name)).classes(design.SUBTLE)
+                    ui.label(
+                        _(
+                            '{host_name} will confirm or decline your request; you will get an e-mail either '
+                            "way. The time is held for you meanwhile. Keep this page's address: it lets you "
+                            'reschedule or cancel.',
+                            host_name=view.host.name,
+                        )
+                    ).classes(design.SUBTLE)
                 else:
-                    heading(_('This request was declined') if view.status == 'declined' else
-                            _('This meeting was cancelled'), 1, design.HEADLINE + ' m-0').mark('status')
+                    heading(
+                        _('This request was declined')
+                        if view.status == 'declined'
+                        else _('This meeting was cancelled'),
+                        1,
+                        design.HEADLINE + ' m-0',
+                    ).mark('status')
                     if view.cancel_reason:
-                        ui.label(_('Reason: {reason}', reason=view.cancel_reason)).classes('text-slate-700') \
-                            .mark('cancel-reason')
+                        ui.label(_('Reason: {reason}', reason=view.cancel_reason)).classes('text-slate-700').mark(
+                            'cancel-reason'
+                        )
                 _details(view, start, end, t)
                 if view.confirmed and view.confirmation_message:
-                    rich_text(view.confirmation_message).classes('border-l-4 border-slate-300 pl-3') \
-                        .mark('confirmation-message')
+                    rich_text(view.confirmation_message).classes('border-l-4 border-slate-300 pl-3').mark(
+                        'confirmation-message'
+                    )
             if view.confirmed and view.proposal:
                 self._proposal(view.proposal, zone)
             if view.confirmed:
@@ -140,22 +178,28 @@ class ManageFlow:
         t, _ = self.t, self.t.gettext
         with ui.card().classes(design.CARD + ' border-l-4 border-amber-500').mark('proposal'):
             heading(_('{host_name} proposes a new time', host_name=self.view.host.name), 2, design.TITLE + ' m-0')
-            ui.label(f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}') \
-                .classes('font-medium').mark('proposed-when')
+            ui.label(
+                f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}'
+            ).classes('font-medium').mark('proposed-when')
             if proposal.message:
                 ui.label(proposal.message).classes('whitespace-pre-line text-slate-700').mark('proposal-message')
             expires = proposal.expires_at.astimezone(zone)
-            ui.label(_('Please answer by {when}.', when=f'{format_day(expires.date(), t)}, '
-                                                        f'{format_time(expires, clock, t)}')).classes(design.SUBTLE)
+            ui.label(
+                _('Please answer by {when}.', when=f'{format_day(expires.date(), t)}, {format_time(expires, clock, t)}')
+            ).classes(design.SUBTLE)
             with ui.row().classes('gap-3'):
-                self.accept_button = ui.button(_('Accept the new time'),
-                                               on_click=lambda: self.answer_proposal('accept')) \
-                    .props('unelevated no-caps').mark('accept-proposal')
+                self.accept_button = (
+                    ui.button(_('Accept the new time'), on_click=lambda: self.answer_proposal('accept'))
+                    .props('unelevated no-caps')
+                    .mark('accept-proposal')
+                )
                 if self.view.reschedulable:
-                    ui.button(_('Pick another time'), on_click=lambda: self.answer_proposal('pick')) \
-                        .props('outline no-caps').mark('pick-another')
-                ui.button(_('Decline and cancel'), on_click=lambda: self.answer_proposal('decline')) \
-                    .props('outline no-caps color=negative').mark('decline-proposal')
+                    ui.button(_('Pick another time'), on_click=lambda: self.answer_proposal('pick')).props(
+                        'outline no-caps'
+                    ).mark('pick-another')
+                ui.button(_('Decline and cancel'), on_click=lambda: self.answer_proposal('decline')).props(
+                    'outline no-caps color=negative'
+                ).mark('decline-proposal')
 
     def answer_proposal(self, action: str) -> None:
         """Each answer is confirmed in a dialog (or, to pick another time, opens the time picker)."""
@@ -169,16 +213,24 @@ class ManageFlow:
         accept, t, _ = action == 'accept', self.t, self.t.gettext
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
-            heading(_('Move your meeting to the proposed time?') if accept else _('Decline and cancel the meeting?'), 2,
-                    design.TITLE + ' m-0')
-            when = _('{when} ({city} time)', when=f'{format_day(local.date(), t)}, {format_time(local, clock, t)}',
-                     city=t.city(self.view.invitee_timezone))
+            heading(
+                _('Move your meeting to the proposed time?') if accept else _('Decline and cancel the meeting?'),
+                2,
+                design.TITLE + ' m-0',
+            )
+            when = _(
+                '{when} ({city} time)',
+                when=f'{format_day(local.date(), t)}, {format_time(local, clock, t)}',
+                city=t.city(self.view.invitee_timezone),
+            )
             ui.label(when if accept else _('Your meeting will be cancelled. You can book a new time afterwards.'))
             with ui.row().classes('gap-2'):
-                ui.button(_('Yes, move it') if accept else _('Yes, decline and cancel'),
-                          on_click=lambda: self._answer(dialog, accept)) \
-                    .props('unelevated no-caps' + ('' if accept else ' color=negative')) \
-                    .mark('confirm-accept' if accept else 'confirm-decline')
+                ui.button(
+                    _('Yes, move it') if accept else _('Yes, decline and cancel'),
+                    on_click=lambda: self._answer(dialog, accept),
+                ).props('unelevated no-caps' + ('' if accept else ' color=negative')).mark(
+                    'confirm-accept' if accept else 'confirm-decline'
+                )
                 ui.button(_('Not now'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
@@ -201,8 +253,10 @@ class ManageFlow:
             return
         self.picker = None
         self._render()
-        ui.notify(_('Your meeting was moved.') if accept else _('Your meeting was cancelled.'),
-                  type='positive' if accept else 'info')
+        ui.notify(
+            _('Your meeting was moved.') if accept else _('Your meeting was cancelled.'),
+            type='positive' if accept else 'info',
+        )
 
     def _calendar_links(self) -> None:
         view, _ = self.view, self.t.gettext
@@ -211,14 +265,17 @@ class ManageFlow:
         with ui.card().classes(design.CARD):
             heading(_('Add to your calendar'), 2, design.TITLE + ' m-0')
             with ui.row().classes('gap-3'):
-                google = calendar_links.google_calendar_link(title=title, start=view.start, end=view.end,
-                                                             details=details, location=location)
-                outlook = calendar_links.outlook_calendar_link(title=title, start=view.start, end=view.end,
-                                                               details=details, location=location)
+                google = calendar_links.google_calendar_link(
+                    title=title, start=view.start, end=view.end, details=details, location=location
+                )
+                outlook = calendar_links.outlook_calendar_link(
+                    title=title, start=view.start, end=view.end, details=details, location=location
+                )
                 ui.link('Google Calendar', google, new_tab=True).mark('google')
                 ui.link('Outlook', outlook, new_tab=True).mark('outlook')
-                ui.link(_('Download .ics'), f'/booking/{view.uid}/invite.ics?token={view.token}') \
-                    .props('download=invite.ics').mark('ics')
+                ui.link(_('Download .ics'), f'/booking/{view.uid}/invite.ics?token={view.token}').props(
+                    'download=invite.ics'
+                ).mark('ics')
 
     def _actions(self) -> None:
         _ = self.t.gettext
@@ -227,8 +284,9 @@ class ManageFlow:
             with ui.row().classes('gap-3'):
                 if self.view.reschedulable:
                     ui.button(_('Reschedule'), on_click=self._open_picker).props('outline no-caps').mark('reschedule')
-                ui.button(_('Cancel meeting'), on_click=self._confirm_cancel).props('outline no-caps color=negative') \
-                    .mark('cancel')
+                ui.button(_('Cancel meeting'), on_click=self._confirm_cancel).props(
+                    'outline no-caps color=negative'
+                ).mark('cancel')
             self.picker_box = ui.column().classes('w-full')
 
     def _open_picker(self) -> None:
@@ -237,8 +295,14 @@ class ManageFlow:
         self.picker_box.clear()
         with self.picker_box:
             heading(self.t.gettext('Pick a new time'), 3, 'text-base font-semibold m-0')
-            self.picker = SlotPicker(zone=self.view.invitee_timezone, load=self._load, find_next=self._find_next,
-                                     on_pick=self._confirm_move, clock24=self.view.clock24, t=self.t)
+            self.picker = SlotPicker(
+                zone=self.view.invitee_timezone,
+                load=self._load,
+                find_next=self._find_next,
+                on_pick=self._confirm_move,
+                clock24=self.view.clock24,
+                t=self.t,
+            )
         booked = self.view.start.astimezone(ZoneInfo(self.view.invitee_timezone)).date()
         picker = self.picker
         ui.timer(0, lambda: picker.jump_to(booked), once=True)  # opens on the booked date
@@ -264,14 +328,26 @@ class ManageFlow:
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3'):
             heading(_('Move your meeting?'), 2, design.TITLE + ' m-0')
-            ui.label(_('New time: {when} ({city} time)', when=f'{format_day(local.date(), t)}, '
-                                                              f'{format_time(local, clock, t)}', city=t.city(zone)))
-            reason = ui.textarea(_('Reason for the change (optional, sent to the host)'), validation={
-                _('Keep the reason under 1000 characters.'): lambda v: len(v or '') <= 1000}) \
-                .props('outlined autogrow').classes('w-full').mark('move-reason')
+            ui.label(
+                _(
+                    'New time: {when} ({city} time)',
+                    when=f'{format_day(local.date(), t)}, {format_time(local, clock, t)}',
+                    city=t.city(zone),
+                )
+            )
+            reason = (
+                ui.textarea(
+                    _('Reason for the change (optional, sent to the host)'),
+                    validation={_('Keep the reason under 1000 characters.'): lambda v: len(v or '') <= 1000},
+                )
+                .props('outlined autogrow')
+                .classes('w-full')
+                .mark('move-reason')
+            )
             with ui.row().classes('gap-2'):
-                ui.button(_('Move meeting'), on_click=lambda: self._move(dialog, slot, reason.value or '')) \
-                    .props('unelevated no-caps').mark('confirm-move')
+                ui.button(_('Move meeting'), on_click=lambda: self._move(dialog, slot, reason.value or '')).props(
+                    'unelevated no-caps'
+                ).mark('confirm-move')
                 ui.button(_('Keep the current time'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
@@ -302,12 +378,19 @@ class ManageFlow:
         self.dialogs.clear()
         with self.dialogs, ui.dialog() as dialog, ui.card().classes('gap-3 w-full max-w-md'):
             heading(_('Cancel this meeting?'), 2, design.TITLE + ' m-0')
-            reason = ui.textarea(_('Reason (optional)'), validation={
-                _('Please keep it under 1000 characters'): lambda v: len(v or '') <= 1000}) \
-                .props('outlined autogrow').classes('w-full').mark('cancel-reason-input')
+            reason = (
+                ui.textarea(
+                    _('Reason (optional)'),
+                    validation={_('Please keep it under 1000 characters'): lambda v: len(v or '') <= 1000},
+                )
+                .props('outlined autogrow')
+                .classes('w-full')
+                .mark('cancel-reason-input')
+            )
             with ui.row().classes('gap-2'):
-                ui.button(_('Yes, cancel'), on_click=lambda: self._cancel(dialog, reason.value or '')) \
-                    .props('unelevated no-caps color=negative').mark('confirm-cancel')
+                ui.button(_('Yes, cancel'), on_click=lambda: self._cancel(dialog, reason.value or '')).props(
+                    'unelevated no-caps color=negative'
+                ).mark('confirm-cancel')
                 ui.button(_('Keep the meeting'), on_click=dialog.close).props('flat no-caps')
         dialog.open()
 
@@ -316,8 +399,9 @@ class ManageFlow:
         try:
             self.view = await off_loop(_cancel, self.address, self.view.uid, self.view.token, reason[:1000])
         except (NotFound, OperationalError):
-            ui.notify(self.t.gettext('The meeting could not be cancelled right now. Please try again.'),
-                      type='negative')
+            ui.notify(
+                self.t.gettext('The meeting could not be cancelled right now. Please try again.'), type='negative'
+            )
             return
         self.picker = None
         self._render()
@@ -327,8 +411,9 @@ def _details(view: public.ManageView, start: datetime, end: datetime, t: Transla
     clock, _ = view.clock24, t.gettext
     with ui.column().classes('gap-1 text-slate-800').mark('details'):
         ui.label(_title(view, t)).classes('text-lg font-semibold')
-        ui.label(f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}') \
-            .classes('font-medium').mark('when')
+        ui.label(
+            f'{format_day(start.date(), t)}, {format_time(start, clock, t)} – {format_time(end, clock, t)}'
+        ).classes('font-medium').mark('when')
         ui.label(_('Time zone: {city}', city=t.city(view.invitee_timezone))).classes(design.SUBTLE)
         ui.label(_('Location: {place}', place=_(view.location_label))).mark('where')
         value = view.location_value
@@ -362,8 +447,9 @@ def _guarded_view(address: str, uid: str, token: str) -> public.ManageView:
 
 
 def _reschedule(address: str, uid: str, token: str, start: datetime, reason: str = '') -> public.ManageView:
-    use_cases.reschedule_by_token(uid=uid, token=token, start=start, now=slot_loading.now(), address=address,
-                                  reason=reason)
+    use_cases.reschedule_by_token(
+        uid=uid, token=token, start=start, now=slot_loading.now(), address=address, reason=reason
+    )
     return _guarded_view(address, uid, token)
 
 

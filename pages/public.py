@@ -1,4 +1,5 @@
 """`/{username}` (the host's public page) and `/{username}/{slug}` (the booking page)."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,11 @@ def avatar_image(username: str) -> Response:
         data, kind = public.avatar(username=username)
     except NotFound:
         return Response(status_code=404)
-    return Response(data, media_type=kind, headers={'Cache-Control': 'public, max-age=300',
-                                                    'Content-Security-Policy': "default-src 'none'"})
+    return Response(
+        data,
+        media_type=kind,
+        headers={'Cache-Control': 'public, max-age=300', 'Content-Security-Policy': "default-src 'none'"},
+    )
 
 
 def register() -> None:
@@ -67,8 +71,9 @@ async def host_page(request: Request, username: str, lang: str = '') -> Response
         if host.intro:
             ui.label(host.intro).classes('text-slate-700 whitespace-pre-line').mark('intro')
         if not types:
-            ui.label(_('{host_name} has no meetings to book right now.', host_name=host.name)) \
-                .classes(design.SUBTLE).mark('no-types')
+            ui.label(_('{host_name} has no meetings to book right now.', host_name=host.name)).classes(
+                design.SUBTLE
+            ).mark('no-types')
         for event_type in types:
             target = f'/{host.username}/{event_type.slug}' + (f'?lang={t.locale}' if lang else '')
             with ui.link(target=target).classes('w-full no-underline text-inherit'):
@@ -77,13 +82,23 @@ async def host_page(request: Request, username: str, lang: str = '') -> Response
                     minutes = _('{minutes} min', minutes=event_type.duration_minutes)
                     ui.label(f'{minutes} · {_(event_type.location_label)}').classes(design.SUBTLE)
                     if event_type.description:
-                        ui.label(plain_text(event_type.description)) \
-                            .classes('text-slate-700 whitespace-pre-line line-clamp-3 break-words')
+                        ui.label(plain_text(event_type.description)).classes(
+                            'text-slate-700 whitespace-pre-line line-clamp-3 break-words'
+                        )
     return None
 
 
-async def booking_page(request: Request, username: str, slug: str, embed: str = '', date: str = '', slot: str = '',
-                       tz: str = '', lang: str = '', duration: str = '') -> Response | None:
+async def booking_page(
+    request: Request,
+    username: str,
+    slug: str,
+    embed: str = '',
+    date: str = '',
+    slot: str = '',
+    tz: str = '',
+    lang: str = '',
+    duration: str = '',
+) -> Response | None:
     t = page_translator(request, lang)
     try:
         host, event_type = await off_loop(lambda: public.booking_page(username=username, slug=slug))
@@ -91,15 +106,24 @@ async def booking_page(request: Request, username: str, slug: str, embed: str = 
         query = f'?{request.url.query}' if request.url.query else ''
         return RedirectResponse(f'/{moved.username}/{slug}{query}', status_code=307)
     except NotFound:
-        not_found(t.gettext('This booking page does not exist, or it is not taking bookings right now.'),
-                  embed=embed == '1', t=t)
+        not_found(
+            t.gettext('This booking page does not exist, or it is not taking bookings right now.'),
+            embed=embed == '1',
+            t=t,
+        )
         return None
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
-    state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)),
-                      lang=t.locale if lang else '', duration=int(duration) if duration.isdigit() else None)
-    BookingFlow(host, event_type, embed=embed == '1', known_zone=known_zone, state=state,
-                clock24=_clock24(host, request), t=t)
+    state = FlowState(
+        day=_valid_day(date),
+        slot=_valid_instant(slot),
+        zone_given=bool(_valid_zone(tz)),
+        lang=t.locale if lang else '',
+        duration=int(duration) if duration.isdigit() else None,
+    )
+    BookingFlow(
+        host, event_type, embed=embed == '1', known_zone=known_zone, state=state, clock24=_clock24(host, request), t=t
+    )
     return None
 
 
@@ -116,17 +140,27 @@ class FlowState:
 
 ZONE_COOKIE = 'cloudmeet_tz'
 # Remembers the browser's zone for the next visit, so its times can load without asking the browser first.
-ZONE_COOKIE_SCRIPT = ('<script>document.cookie="cloudmeet_tz="+encodeURIComponent('
-                      'Intl.DateTimeFormat().resolvedOptions().timeZone)+";path=/;max-age=31536000;samesite=lax"'
-                      '</script>')
+ZONE_COOKIE_SCRIPT = (
+    '<script>document.cookie="cloudmeet_tz="+encodeURIComponent('
+    'Intl.DateTimeFormat().resolvedOptions().timeZone)+";path=/;max-age=31536000;samesite=lax"'
+    '</script>'
+)
 
 
 class BookingFlow:
     """Step 1 picks a time, step 2 takes the invitee's details; the times stay live throughout."""
 
-    def __init__(self, host: public.PublicHost, event_type: public.PublicEventType, *, embed: bool,
-                 known_zone: str | None = None, state: FlowState | None = None, clock24: bool = True,
-                 t: Translator = ENGLISH) -> None:
+    def __init__(
+        self,
+        host: public.PublicHost,
+        event_type: public.PublicEventType,
+        *,
+        embed: bool,
+        known_zone: str | None = None,
+        state: FlowState | None = None,
+        clock24: bool = True,
+        t: Translator = ENGLISH,
+    ) -> None:
         self.host, self.event_type, self.t = host, event_type, t
         _ = t.gettext
         self.chosen: Slot | None = None
@@ -135,8 +169,9 @@ class BookingFlow:
         self.state = state or FlowState()
         self.embed = embed
         self.idempotency_key = ''
-        self.duration = self.state.duration if self.state.duration in event_type.durations else \
-            event_type.duration_minutes
+        self.duration = (
+            self.state.duration if self.state.duration in event_type.durations else event_type.duration_minutes
+        )
         with frame(event_type.title, embed=embed, brand=host.brand_color, t=t, on_language=self._switch_language):
             event_header(host, event_type, t)
             with ui.card().classes(design.CARD) as self.pick_step:
@@ -144,16 +179,33 @@ class BookingFlow:
                 if len(event_type.durations) > 1:  # the invitee picks the length first; the times follow it
                     with ui.row().classes('items-center gap-2'):
                         ui.label(_('Duration')).classes('font-medium text-slate-700')
-                        toggle = ui.toggle({m: _('{minutes} min', minutes=m) for m in event_type.durations},
-                                           value=self.duration, on_change=self._choose_duration).props('no-caps') \
+                        toggle = (
+                            ui.toggle(
+                                {m: _('{minutes} min', minutes=m) for m in event_type.durations},
+                                value=self.duration,
+                                on_change=self._choose_duration,
+                            )
+                            .props('no-caps')
                             .mark('durations')
+                        )
                         toggle.props['aria-label'] = _('Duration')
-                self.picker = SlotPicker(zone=self.zone, load=self._load, find_next=self._find_next,
-                                         on_pick=self._pick, clock24=clock24, on_view=self._keep_in_url, t=t)
+                self.picker = SlotPicker(
+                    zone=self.zone,
+                    load=self._load,
+                    find_next=self._find_next,
+                    on_pick=self._pick,
+                    clock24=clock24,
+                    on_view=self._keep_in_url,
+                    t=t,
+                )
             with ui.card().classes(design.CARD) as self.form_step:
                 with ui.row().classes('items-center gap-2'):
-                    back = ui.button(icon='arrow_back', on_click=self._back_pressed).props('flat round') \
-                        .tooltip(_('Back to times')).mark('back')
+                    back = (
+                        ui.button(icon='arrow_back', on_click=self._back_pressed)
+                        .props('flat round')
+                        .tooltip(_('Back to times'))
+                        .mark('back')
+                    )
                     back.props['aria-label'] = _('Back to times')
                     heading(_('Enter your details'), 2, design.TITLE + ' m-0')
                 self.summary = ui.label('').classes('font-medium text-slate-800').mark('chosen-time')
@@ -189,8 +241,11 @@ class BookingFlow:
                     self.form.fill(app.storage.tab.get(self._details_key, {}))
             else:
                 with self.pick_step:
-                    ui.notify(self.t.gettext('That time is no longer free. Here are the times that are.'),
-                              type='warning', position='top')
+                    ui.notify(
+                        self.t.gettext('That time is no longer free. Here are the times that are.'),
+                        type='warning',
+                        position='top',
+                    )
                 self._keep_in_url()
 
     @property
@@ -240,8 +295,9 @@ class BookingFlow:
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
-        return await slot_loading.month_slots(self.host.id, self.event_type.id, month, zone,
-                                              duration=self._chosen_duration)
+        return await slot_loading.month_slots(
+            self.host.id, self.event_type.id, month, zone, duration=self._chosen_duration
+        )
 
     async def _find_next(self, after: date, zone: str) -> date | None:
         return await slot_loading.first_free_day(self.event_type.id, after, zone, duration=self._chosen_duration)
@@ -290,16 +346,23 @@ class BookingFlow:
         await self.picker.reload(quiet=True)
         if self.chosen and self.form_step.visible and not self.picker.is_free(self.chosen):
             self.taken.text = self.t.gettext(
-                'Sorry, this time was just booked by someone else. Please go back and pick another time.')
+                'Sorry, this time was just booked by someone else. Please go back and pick another time.'
+            )
             self.taken.set_visibility(True)
             self.form.set_enabled(False)
 
     async def _submit(self, values: dict[str, Any]) -> None:
         assert self.chosen is not None
         try:
-            invitee = bookings.Invitee(name=values['name'], email=values['email'], timezone=self.zone,
-                                       notes=values['notes'], answers=values['answers'], clock24=self.picker.clock24,
-                                       locale=self.t.locale)
+            invitee = bookings.Invitee(
+                name=values['name'],
+                email=values['email'],
+                timezone=self.zone,
+                notes=values['notes'],
+                answers=values['answers'],
+                clock24=self.picker.clock24,
+                locale=self.t.locale,
+            )
             receipt = await self._book(invitee)
         except SlotUnavailable:
             await self.picker.reload()
@@ -310,17 +373,24 @@ class BookingFlow:
             return
         except OperationalError:
             self.form.show_error(
-                self.t.gettext('We could not save your booking right now; nothing was booked. Please try again.'))
+                self.t.gettext('We could not save your booking right now; nothing was booked. Please try again.')
+            )
             return
         ui.navigate.to(f'/booking/{receipt.booking.uid}?token={receipt.token}')
-
 
     async def _book(self, invitee: bookings.Invitee) -> bookings.Receipt:
         """Book the chosen time (a team's page books with the team)."""
         assert self.chosen is not None
-        return await off_loop(use_cases.book, event_type_id=self.event_type.id, start=self.chosen.start,
-                              invitee=invitee, now=slot_loading.now(), address=client_address(self.client.request),
-                              idempotency_key=self.idempotency_key, duration=self._chosen_duration)
+        return await off_loop(
+            use_cases.book,
+            event_type_id=self.event_type.id,
+            start=self.chosen.start,
+            invitee=invitee,
+            now=slot_loading.now(),
+            address=client_address(self.client.request),
+            idempotency_key=self.idempotency_key,
+            duration=self._chosen_duration,
+        )
 
 
 async def detect_browser_zone(client: Client) -> str | None:
@@ -357,5 +427,3 @@ def _valid_zone(zone: object) -> str | None:
         return validation.time_zone(zone) if isinstance(zone, str) else None
     except InvalidInput:
         return None
-
-

@@ -1,5 +1,6 @@
 """What every host page shares: who is signed in, and running an action as that host (the session is checked
 again for every action, so a page left open after signing out can change nothing)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -70,9 +71,11 @@ async def act(who: SignedIn, fn: Callable[..., T], *args: Any, done: str = '') -
 async def run_as(who: SignedIn, use_case: Callable[..., T], /, *, done: str = '', **arguments: Any) -> T | None:
     """A use case (which owns its transaction) on behalf of the signed-in host, once the session is checked;
     refusals become a notification (None is returned), like `act`."""
+
     async def checked() -> T:
         await off_loop(_as_host, who, lambda _session, _host_id: None, False, ())
         return await off_loop(lambda: use_case(host_id=who.host_id, now=now(), **arguments))
+
     return await _notified(checked(), done)
 
 

@@ -1,5 +1,6 @@
 """`/team/{team_slug}` (a team's profile, listing its event types) and `/team/{team_slug}/{slug}` (its booking
 page: the host booking page's flow, components and live updates, with the team's free times and booking)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -48,8 +49,9 @@ async def team_page(request: Request, team_slug: str, lang: str = '') -> Respons
         heading(profile.name, 1, design.HEADLINE + ' m-0').mark('team-name')
         ui.label(', '.join(profile.members)).classes(design.SUBTLE).mark('team-members')
         if not profile.event_types:
-            ui.label(_('{host_name} has no meetings to book right now.', host_name=profile.name)) \
-                .classes(design.SUBTLE).mark('no-types')
+            ui.label(_('{host_name} has no meetings to book right now.', host_name=profile.name)).classes(
+                design.SUBTLE
+            ).mark('no-types')
         for slug, title, description, minutes in profile.event_types:
             target = f'/team/{profile.slug}/{slug}' + (f'?lang={t.locale}' if lang else '')
             with ui.link(target=target).classes('w-full no-underline text-inherit').mark(f'team-type-{slug}'):
@@ -57,24 +59,37 @@ async def team_page(request: Request, team_slug: str, lang: str = '') -> Respons
                     heading(title, 2, design.TITLE + ' m-0')
                     ui.label(_('{minutes} min', minutes=minutes)).classes(design.SUBTLE)
                     if description:
-                        ui.label(plain_text(description)) \
-                            .classes('text-slate-700 whitespace-pre-line line-clamp-3 break-words')
+                        ui.label(plain_text(description)).classes(
+                            'text-slate-700 whitespace-pre-line line-clamp-3 break-words'
+                        )
     return None
 
 
-async def team_booking_page(request: Request, team_slug: str, slug: str, embed: str = '', date: str = '',
-                            slot: str = '', tz: str = '', lang: str = '') -> Response | None:
+async def team_booking_page(
+    request: Request,
+    team_slug: str,
+    slug: str,
+    embed: str = '',
+    date: str = '',
+    slot: str = '',
+    tz: str = '',
+    lang: str = '',
+) -> Response | None:
     t = page_translator(request, lang)
     try:
         page = await off_loop(lambda: team_use_cases.team_page(team_slug=team_slug, slug=slug))
     except NotFound:
-        not_found(t.gettext('This booking page does not exist, or it is not taking bookings right now.'),
-                  embed=embed == '1', t=t)
+        not_found(
+            t.gettext('This booking page does not exist, or it is not taking bookings right now.'),
+            embed=embed == '1',
+            t=t,
+        )
         return None
     ui.add_head_html(ZONE_COOKIE_SCRIPT)
     known_zone = _valid_zone(tz) or _valid_zone(request.cookies.get(ZONE_COOKIE))
-    state = FlowState(day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)),
-                      lang=t.locale if lang else '')
+    state = FlowState(
+        day=_valid_day(date), slot=_valid_instant(slot), zone_given=bool(_valid_zone(tz)), lang=t.locale if lang else ''
+    )
     TeamBookingFlow(page, embed=embed == '1', known_zone=known_zone, state=state, t=t)
     return None
 
@@ -86,13 +101,18 @@ class TeamBookingFlow(BookingFlow):
     def __init__(self, page: TeamPage, **options: object) -> None:
         self.page = page
         event_type = page.event_type
-        shown = public.PublicHost(id=page.member_ids[0] if page.member_ids else 0, username='', name=page.team_name,
-                                  intro='', timezone='UTC')
-        offered = public.PublicEventType(id=page.event_type_id, slug=page.slug, title=event_type.title,
-                                         description=event_type.description,
-                                         duration_minutes=event_type.duration_minutes,
-                                         location_kind=event_type.location_kind,
-                                         questions=tuple(event_type.questions))
+        shown = public.PublicHost(
+            id=page.member_ids[0] if page.member_ids else 0, username='', name=page.team_name, intro='', timezone='UTC'
+        )
+        offered = public.PublicEventType(
+            id=page.event_type_id,
+            slug=page.slug,
+            title=event_type.title,
+            description=event_type.description,
+            duration_minutes=event_type.duration_minutes,
+            location_kind=event_type.location_kind,
+            questions=tuple(event_type.questions),
+        )
         super().__init__(shown, offered, **options)  # type: ignore[arg-type]
         for member_id in page.member_ids[1:]:
             refresh_on_booking_change(member_id, self._refresh)
@@ -103,17 +123,33 @@ class TeamBookingFlow(BookingFlow):
 
     async def _load(self, month: date, zone: str) -> MonthSlots:
         self.zone = zone
-        days, problem = await off_loop(team_use_cases.picker_month, event_type_id=self.page.event_type_id,
-                                       month=month, zone=zone, now=slot_loading.now())
+        days, problem = await off_loop(
+            team_use_cases.picker_month,
+            event_type_id=self.page.event_type_id,
+            month=month,
+            zone=zone,
+            now=slot_loading.now(),
+        )
         return MonthSlots(days=days, degraded=problem)
 
     async def _find_next(self, after: date, zone: str) -> date | None:
-        return await off_loop(team_use_cases.picker_next_free_day, event_type_id=self.page.event_type_id,
-                              after=after, zone=zone, now=slot_loading.now())
+        return await off_loop(
+            team_use_cases.picker_next_free_day,
+            event_type_id=self.page.event_type_id,
+            after=after,
+            zone=zone,
+            now=slot_loading.now(),
+        )
 
     async def _book(self, invitee: bookings.Invitee) -> bookings.Receipt:
         assert self.chosen is not None
-        found = await off_loop(team_use_cases.book, event_type_id=self.page.event_type_id, start=self.chosen.start,
-                               invitee=invitee, now=slot_loading.now(), address=client_address(self.client.request),
-                               idempotency_key=self.idempotency_key)
+        found = await off_loop(
+            team_use_cases.book,
+            event_type_id=self.page.event_type_id,
+            start=self.chosen.start,
+            invitee=invitee,
+            now=slot_loading.now(),
+            address=client_address(self.client.request),
+            idempotency_key=self.idempotency_key,
+        )
         return found.receipt

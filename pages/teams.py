@@ -3,6 +3,7 @@ Admins create and rename teams, invite members (by username or e-mail of an acco
 and make team event types; every member may leave and pick which of their schedules a team event type uses. Also
 the "Team bookings" section of the dashboard (who got each booking, and why). Every change goes through
 `pages.signed_in` as the signed-in host."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,12 +48,23 @@ def _load(session: Session, host_id: int) -> tuple[list[TeamView], dict[int, str
     for team in teams.teams_of(session=session, host_id=host_id):
         assert team.id is not None
         listed = teams.list_team_event_types(session=session, team_id=team.id)
-        mine = {row.event_type_id: row.schedule_id for e in listed
-                for row in teams.hosts_of(session=session, event_type_id=e.id or 0) if row.host_id == host_id}
-        views.append(TeamView(team.id, team.slug, team.name, teams.role_of(session=session, team_id=team.id,
-                                                                         host_id=host_id) or 'member',
-                              teams.members(session=session, team_id=team.id),
-                              [teams.team_event_type_json(session, e) for e in listed], mine))
+        mine = {
+            row.event_type_id: row.schedule_id
+            for e in listed
+            for row in teams.hosts_of(session=session, event_type_id=e.id or 0)
+            if row.host_id == host_id
+        }
+        views.append(
+            TeamView(
+                team.id,
+                team.slug,
+                team.name,
+                teams.role_of(session=session, team_id=team.id, host_id=host_id) or 'member',
+                teams.members(session=session, team_id=team.id),
+                [teams.team_event_type_json(session, e) for e in listed],
+                mine,
+            )
+        )
     own = {s.id or 0: s.name for s in schedules.list_schedules(session=session, host_id=host_id)}
     return views, own
 
@@ -70,15 +82,27 @@ class TeamsPage:
         self.who = who
         with host_frame(_('Teams'), active='/teams', brand=who.host.brand_color):
             heading(_('Teams'), 1, design.HEADLINE + ' m-0')
-            ui.label(_('Book meetings with a group: round robin gives each time to a free member, collective books '
-                       'every member at once.')).classes(design.SUBTLE)
+            ui.label(
+                _(
+                    'Book meetings with a group: round robin gives each time to a free member, collective books '
+                    'every member at once.'
+                )
+            ).classes(design.SUBTLE)
             with ui.card().classes(design.CARD).mark('new-team'):
                 heading(_('New team'), 2, design.TITLE + ' m-0')
                 with ui.row().classes('w-full items-start gap-3'):
-                    self.name = ui.input(_('Name'), validation=_required).props('outlined dense') \
-                        .classes('flex-1').mark('team-name')
-                    self.slug = ui.input(_('Address: /team/...'), validation=_slug_problem) \
-                        .props('outlined dense').classes('flex-1').mark('team-slug')
+                    self.name = (
+                        ui.input(_('Name'), validation=_required)
+                        .props('outlined dense')
+                        .classes('flex-1')
+                        .mark('team-name')
+                    )
+                    self.slug = (
+                        ui.input(_('Address: /team/...'), validation=_slug_problem)
+                        .props('outlined dense')
+                        .classes('flex-1')
+                        .mark('team-slug')
+                    )
                     ui.button(_('Create team'), on_click=self.create).props('no-caps').mark('create-team')
             self.list = ui.column().classes('w-full gap-4').mark('teams')
             self.dialogs = ui.element('div')
@@ -99,8 +123,9 @@ class TeamsPage:
             self.name.validate()
             self.slug.validate()
             return
-        made = await act(self.who, lambda s, h: teams.create_team(session=s, host_id=h, slug=slug, name=name),
-                         done=_('Team created'))
+        made = await act(
+            self.who, lambda s, h: teams.create_team(session=s, host_id=h, slug=slug, name=name), done=_('Team created')
+        )
         if made is not None:
             self.name.value = self.slug.value = ''
             await self.refresh()
@@ -119,21 +144,31 @@ class _TeamCard:
                 with ui.row().classes('w-full items-center gap-3').mark(f'member-{member.username}'):
                     ui.label(f'{member.name} (@{member.username})').classes('flex-1 break-words')
                     if admin:
-                        ui.select({'admin': _('Admin'), 'member': _('Member')}, value=member.role,
-                                  on_change=lambda e, m=member: self.set_role(m.username, e.value)) \
-                            .props('dense outlined').classes('w-32').mark('role')
+                        ui.select(
+                            {'admin': _('Admin'), 'member': _('Member')},
+                            value=member.role,
+                            on_change=lambda e, m=member: self.set_role(m.username, e.value),
+                        ).props('dense outlined').classes('w-32').mark('role')
                     else:
                         ui.label(_('Admin') if member.role == 'admin' else _('Member')).classes(design.SUBTLE)
                     if admin or member.host_id == self.who.host_id:
                         label = _('Leave') if member.host_id == self.who.host_id else _('Remove')
-                        ui.button(label, on_click=lambda m=member: self.remove(m)) \
-                            .props('flat dense no-caps color=negative').mark('remove-member')
+                        ui.button(label, on_click=lambda m=member: self.remove(m)).props(
+                            'flat dense no-caps color=negative'
+                        ).mark('remove-member')
             if admin:
                 with ui.row().classes('w-full items-start gap-3'):
-                    self.invite = ui.input(_('Username or e-mail of an account')).props('outlined dense') \
-                        .classes('flex-1').mark('invite')
-                    self.role = ui.select({'member': _('Member'), 'admin': _('Admin')}, value='member') \
-                        .props('outlined dense').classes('w-32')
+                    self.invite = (
+                        ui.input(_('Username or e-mail of an account'))
+                        .props('outlined dense')
+                        .classes('flex-1')
+                        .mark('invite')
+                    )
+                    self.role = (
+                        ui.select({'member': _('Member'), 'admin': _('Admin')}, value='member')
+                        .props('outlined dense')
+                        .classes('w-32')
+                    )
                     ui.button(_('Add member'), on_click=self.add).props('outline no-caps').mark('add-member')
             heading(_('Team event types'), 3, 'text-lg font-semibold m-0')
             if not view.event_types:
@@ -144,37 +179,63 @@ class _TeamCard:
                 self._new_event_type()
 
     def _event_type(self, event_type: dict[str, Any], own: dict[int, str], admin: bool) -> None:
-        with ui.row().classes('w-full items-center gap-3').mark(f"team-type-{event_type['slug']}"):
+        with ui.row().classes('w-full items-center gap-3').mark(f'team-type-{event_type["slug"]}'):
             with ui.column().classes('flex-1 gap-0'):
-                ui.label(f"{event_type['title']} · {event_type['duration_minutes']} min").classes('font-medium')
-                ui.label(f"{_(ASSIGNMENTS[event_type['assignment']])} · {', '.join(event_type['members'])}") \
-                    .classes(design.SUBTLE)
-                ui.link(f"/team/{self.view.slug}/{event_type['slug']}", f"/team/{self.view.slug}/{event_type['slug']}",
-                        new_tab=True)
+                ui.label(f'{event_type["title"]} · {event_type["duration_minutes"]} min').classes('font-medium')
+                ui.label(f'{_(ASSIGNMENTS[event_type["assignment"]])} · {", ".join(event_type["members"])}').classes(
+                    design.SUBTLE
+                )
+                ui.link(
+                    f'/team/{self.view.slug}/{event_type["slug"]}',
+                    f'/team/{self.view.slug}/{event_type["slug"]}',
+                    new_tab=True,
+                )
             if event_type['id'] in self.view.my_schedules:
                 options: dict[int, str] = {0: _('My default schedule'), **own}
-                ui.select(options, value=self.view.my_schedules[event_type['id']] or 0, label=_('My schedule'),
-                          on_change=lambda e, et=event_type: self.choose(et['id'], e.value)) \
-                    .props('outlined dense').classes('w-48').mark('my-schedule')
+                ui.select(
+                    options,
+                    value=self.view.my_schedules[event_type['id']] or 0,
+                    label=_('My schedule'),
+                    on_change=lambda e, et=event_type: self.choose(et['id'], e.value),
+                ).props('outlined dense').classes('w-48').mark('my-schedule')
             if admin:
-                ui.button(icon='delete', on_click=lambda et=event_type: self.delete(et)) \
-                    .props('flat round dense color=negative aria-label="Delete event type"').mark('delete-type')
+                ui.button(icon='delete', on_click=lambda et=event_type: self.delete(et)).props(
+                    'flat round dense color=negative aria-label="Delete event type"'
+                ).mark('delete-type')
 
     def _new_event_type(self) -> None:
         with ui.expansion(_('New team event type')).classes('w-full').mark('new-team-type'):
             with ui.column().classes('w-full gap-2'):
-                self.title = ui.input(_('Title'), validation=_required).props('outlined dense').classes('w-full') \
+                self.title = (
+                    ui.input(_('Title'), validation=_required)
+                    .props('outlined dense')
+                    .classes('w-full')
                     .mark('type-title')
+                )
                 with ui.row().classes('w-full gap-3'):
-                    self.minutes = ui.number(_('Minutes'), value=30, min=5, max=720, step=5) \
-                        .props('outlined dense').classes('w-32').mark('type-minutes')
-                    self.assignment = ui.select({k: _(v) for k, v in ASSIGNMENTS.items()}, value='round_robin',
-                                                label=_('Assignment')).props('outlined dense').classes('flex-1') \
+                    self.minutes = (
+                        ui.number(_('Minutes'), value=30, min=5, max=720, step=5)
+                        .props('outlined dense')
+                        .classes('w-32')
+                        .mark('type-minutes')
+                    )
+                    self.assignment = (
+                        ui.select({k: _(v) for k, v in ASSIGNMENTS.items()}, value='round_robin', label=_('Assignment'))
+                        .props('outlined dense')
+                        .classes('flex-1')
                         .mark('type-assignment')
-                self.hosts = ui.select({m.username: m.name for m in self.view.members},
-                                       value=[m.username for m in self.view.members], multiple=True,
-                                       label=_('Members who host it')).props('outlined dense use-chips') \
-                    .classes('w-full').mark('type-members')
+                    )
+                self.hosts = (
+                    ui.select(
+                        {m.username: m.name for m in self.view.members},
+                        value=[m.username for m in self.view.members],
+                        multiple=True,
+                        label=_('Members who host it'),
+                    )
+                    .props('outlined dense use-chips')
+                    .classes('w-full')
+                    .mark('type-members')
+                )
                 ui.button(_('Create event type'), on_click=self.create_type).props('no-caps').mark('create-type')
 
     async def create_type(self) -> None:
@@ -182,13 +243,20 @@ class _TeamCard:
             self.title.validate()
             return
         try:
-            data = TeamEventTypeInput(title=self.title.value, duration_minutes=int(self.minutes.value or 30),
-                                      assignment=self.assignment.value, members=list(self.hosts.value or []))
+            data = TeamEventTypeInput(
+                title=self.title.value,
+                duration_minutes=int(self.minutes.value or 30),
+                assignment=self.assignment.value,
+                members=list(self.hosts.value or []),
+            )
         except ValueError as exc:
             ui.notify(str(exc).splitlines()[0], type='negative')
             return
-        made = await act(self.who, lambda s, h: teams.create_team_event_type(
-            session=s, host_id=h, team_id=self.view.id, data=data), done=_('Event type created'))
+        made = await act(
+            self.who,
+            lambda s, h: teams.create_team_event_type(session=s, host_id=h, team_id=self.view.id, data=data),
+            done=_('Event type created'),
+        )
         if made is not None:
             await self.page.refresh()
 
@@ -196,42 +264,77 @@ class _TeamCard:
         who, role = (self.invite.value or '').strip(), self.role.value
         if not who:
             return
-        if await act(self.who, lambda s, h: teams.add_member(session=s, host_id=h, team_id=self.view.id, who=who,
-                                                             role=role), done=_('Member added')) is not None:
+        if (
+            await act(
+                self.who,
+                lambda s, h: teams.add_member(session=s, host_id=h, team_id=self.view.id, who=who, role=role),
+                done=_('Member added'),
+            )
+            is not None
+        ):
             await self.page.refresh()
 
     async def set_role(self, username: str, role: str) -> None:
-        await act(self.who, lambda s, h: teams.add_member(session=s, host_id=h, team_id=self.view.id, who=username,
-                                                          role=role), done=_('Role changed'))
+        await act(
+            self.who,
+            lambda s, h: teams.add_member(session=s, host_id=h, team_id=self.view.id, who=username, role=role),
+            done=_('Role changed'),
+        )
         await self.page.refresh()
 
     def remove(self, member: teams.Member) -> None:
         leaving = member.host_id == self.who.host_id
-        question = _('Leave {team}?', team=self.view.name) if leaving else \
-            _('Remove {name} from {team}?', name=member.name, team=self.view.name)
+        question = (
+            _('Leave {team}?', team=self.view.name)
+            if leaving
+            else _('Remove {name} from {team}?', name=member.name, team=self.view.name)
+        )
 
         async def go() -> None:
-            await act(self.who, lambda s, h: teams.remove_member(session=s, host_id=h, team_id=self.view.id,
-                                                                 username=member.username),
-                      done=_('You left the team') if leaving else _('Member removed'))
+            await act(
+                self.who,
+                lambda s, h: teams.remove_member(session=s, host_id=h, team_id=self.view.id, username=member.username),
+                done=_('You left the team') if leaving else _('Member removed'),
+            )
             await self.page.refresh()
-        confirm(self.page.dialogs, title=_('Leave the team?') if leaving else _('Remove member?'), text=question,
-                action=_('Leave') if leaving else _('Remove'), on_confirm=go, mark='confirm-remove')
+
+        confirm(
+            self.page.dialogs,
+            title=_('Leave the team?') if leaving else _('Remove member?'),
+            text=question,
+            action=_('Leave') if leaving else _('Remove'),
+            on_confirm=go,
+            mark='confirm-remove',
+        )
 
     def delete(self, event_type: dict[str, Any]) -> None:
         async def go() -> None:
-            await act(self.who, lambda s, h: teams.delete_team_event_type(
-                session=s, host_id=h, team_id=self.view.id, event_type_id=event_type['id']),
-                done=_('Event type deleted'))
+            await act(
+                self.who,
+                lambda s, h: teams.delete_team_event_type(
+                    session=s, host_id=h, team_id=self.view.id, event_type_id=event_type['id']
+                ),
+                done=_('Event type deleted'),
+            )
             await self.page.refresh()
-        confirm(self.page.dialogs, title=_('Delete event type?'),
-                text=_('Delete {title}? Bookings already made stay.', title=event_type['title']), action=_('Delete'),
-                on_confirm=go, mark='confirm-delete-type')
+
+        confirm(
+            self.page.dialogs,
+            title=_('Delete event type?'),
+            text=_('Delete {title}? Bookings already made stay.', title=event_type['title']),
+            action=_('Delete'),
+            on_confirm=go,
+            mark='confirm-delete-type',
+        )
 
     async def choose(self, event_type_id: int, schedule_id: int) -> None:
-        await act(self.who, lambda s, h: teams.choose_schedule(session=s, host_id=h, event_type_id=event_type_id,
-                                                               schedule_id=schedule_id or None),
-                  done=_('Schedule chosen'))
+        await act(
+            self.who,
+            lambda s, h: teams.choose_schedule(
+                session=s, host_id=h, event_type_id=event_type_id, schedule_id=schedule_id or None
+            ),
+            done=_('Schedule chosen'),
+        )
 
 
 class TeamBookings:
@@ -255,10 +358,12 @@ class TeamBookings:
             for item in found:
                 start = item.start.astimezone(self.zone)
                 with ui.column().classes('w-full gap-0 border-b border-slate-200 pb-2').mark('team-booking'):
-                    ui.label(f'{start:%a %d %b, %H:%M} · {item.title} ({item.team}) · {item.invitee}') \
-                        .classes('font-medium break-words')
-                    ui.label(_('With: {hosts}', hosts=', '.join(item.hosts))).classes(design.SUBTLE) \
-                        .mark('team-booking-hosts')
+                    ui.label(f'{start:%a %d %b, %H:%M} · {item.title} ({item.team}) · {item.invitee}').classes(
+                        'font-medium break-words'
+                    )
+                    ui.label(_('With: {hosts}', hosts=', '.join(item.hosts))).classes(design.SUBTLE).mark(
+                        'team-booking-hosts'
+                    )
                     if item.reason:
                         ui.label(item.reason).classes(design.SUBTLE).mark('team-booking-reason')
 
@@ -271,5 +376,8 @@ def _slug_problem(value: str | None) -> str | None:
     value = (value or '').strip().lower()
     if not value:
         return _('Required')
-    return None if validation.SLUG.match(value) and len(value) <= teams.TEAM_SLUG_MAX else \
-        _('Lowercase letters, digits and hyphens (at most 40)')
+    return (
+        None
+        if validation.SLUG.match(value) and len(value) <= teams.TEAM_SLUG_MAX
+        else _('Lowercase letters, digits and hyphens (at most 40)')
+    )

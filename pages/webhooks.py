@@ -1,6 +1,7 @@
 """The Webhooks section of the settings page: the host's endpoints (add with a validated form, the signing secret
 shown once with a copy button, delete, send a test event) and each endpoint's delivery log, with loading, empty and
 error states. Every change goes through `pages.signed_in` as the signed-in host."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,13 @@ from pages.auth import now
 from pages.signed_in import SignedIn, act, read
 from services.webhooks import EVENTS, subscriptions
 
-STATUS_COLORS = {'pending': 'grey-6', 'retrying': 'orange-8', 'delivered': 'green-8', 'failed': 'red-8',
-                 'cancelled': 'grey-6'}
+STATUS_COLORS = {
+    'pending': 'grey-6',
+    'retrying': 'orange-8',
+    'delivered': 'green-8',
+    'failed': 'red-8',
+    'cancelled': 'grey-6',
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +44,25 @@ class Webhooks:
         self.who = who
         with ui.card().classes(design.CARD).mark('webhooks'):
             heading(_('Webhooks'), 2, design.TITLE + ' m-0')
-            ui.label(_('CloudMeet POSTs booking events to your https endpoint, signed per Standard Webhooks '
-                       '(headers webhook-id, webhook-timestamp, webhook-signature). Failed deliveries are retried for '
-                       'about a day.')).classes(design.SUBTLE)
+            ui.label(
+                _(
+                    'CloudMeet POSTs booking events to your https endpoint, signed per Standard Webhooks '
+                    '(headers webhook-id, webhook-timestamp, webhook-signature). Failed deliveries are retried for '
+                    'about a day.'
+                )
+            ).classes(design.SUBTLE)
             self.list = ui.column().classes('w-full gap-2')
             with ui.column().classes('w-full gap-2'):
-                self.url = ui.input(_('Endpoint address (https://...)'), validation=_url_problem) \
-                    .props('outlined dense').classes('w-full').mark('webhook-url')
+                self.url = (
+                    ui.input(_('Endpoint address (https://...)'), validation=_url_problem)
+                    .props('outlined dense')
+                    .classes('w-full')
+                    .mark('webhook-url')
+                )
                 with ui.row().classes('gap-x-4 gap-y-0 flex-wrap'):
-                    self.events = {event: ui.checkbox(event, value=True).mark(f'webhook-event-{event}')
-                                   for event in EVENTS}
+                    self.events = {
+                        event: ui.checkbox(event, value=True).mark(f'webhook-event-{event}') for event in EVENTS
+                    }
                 ui.button(_('Add webhook'), on_click=self.add).props('outline no-caps').mark('add-webhook')
             self.secret = ui.column().classes('w-full')
             self.dialogs = ui.element('div')
@@ -72,8 +87,9 @@ class Webhooks:
         self.list.clear()
         with self.list:
             if not items:
-                ui.label(_('No webhooks yet. Add an endpoint below to hear of new, moved and cancelled bookings.')) \
-                    .classes(design.SUBTLE).mark('webhooks-empty')
+                ui.label(
+                    _('No webhooks yet. Add an endpoint below to hear of new, moved and cancelled bookings.')
+                ).classes(design.SUBTLE).mark('webhooks-empty')
             for item in items:
                 _Subscription(self, item)
 
@@ -92,8 +108,9 @@ class Webhooks:
             ui.label(_('Copy the signing secret now; it is shown only once:')).classes('font-medium')
             with ui.row().classes('w-full items-center gap-2 flex-nowrap'):
                 ui.label(created.secret).classes(design.CODE + ' break-all min-w-0').mark('new-webhook-secret')
-                ui.button(_('Copy'), icon='content_copy', on_click=lambda: _copy(created.secret)) \
-                    .props('outline no-caps').classes('shrink-0').mark('copy-webhook-secret')
+                ui.button(_('Copy'), icon='content_copy', on_click=lambda: _copy(created.secret)).props(
+                    'outline no-caps'
+                ).classes('shrink-0').mark('copy-webhook-secret')
         await self.refresh()
 
     async def send_test(self, item: dict[str, Any]) -> None:
@@ -104,8 +121,15 @@ class Webhooks:
             await act(self.who, _delete, item['id'], done='Webhook deleted')
             self.secret.clear()
             await self.refresh()
-        confirm(self.dialogs, title=_('Delete this webhook?'), mark='confirm-delete-webhook', action='Delete webhook',
-                text=f"{item['url']} will get no more events, including retries still waiting.", on_confirm=delete)
+
+        confirm(
+            self.dialogs,
+            title=_('Delete this webhook?'),
+            mark='confirm-delete-webhook',
+            action='Delete webhook',
+            text=f'{item["url"]} will get no more events, including retries still waiting.',
+            on_confirm=delete,
+        )
 
 
 class _Subscription:
@@ -116,11 +140,13 @@ class _Subscription:
         with ui.column().classes('w-full gap-1 border rounded-lg p-3').mark('webhook'):
             with ui.row().classes('w-full items-center gap-2'):
                 ui.label(item['url']).classes('font-mono break-all flex-grow').mark('webhook-address')
-                ui.button(_('Send test event'), on_click=lambda: section.send_test(item)) \
-                    .props('flat dense no-caps').mark('webhook-test')
+                ui.button(_('Send test event'), on_click=lambda: section.send_test(item)).props(
+                    'flat dense no-caps'
+                ).mark('webhook-test')
                 ui.button(_('Delivery log'), on_click=self.show_log).props('flat dense no-caps').mark('webhook-log')
-                ui.button(_('Delete'), on_click=lambda: section.confirm_delete(item)) \
-                    .props('flat dense no-caps color=negative').mark('webhook-delete')
+                ui.button(_('Delete'), on_click=lambda: section.confirm_delete(item)).props(
+                    'flat dense no-caps color=negative'
+                ).mark('webhook-delete')
             ui.label(', '.join(item['events'])).classes(design.SUBTLE + ' text-sm')
             self.log = ui.column().classes('w-full gap-1')
 
@@ -133,8 +159,9 @@ class _Subscription:
         except (DomainError, OperationalError):
             self.log.clear()
             with self.log:
-                ui.label(_('The delivery log could not be loaded right now.')).classes('text-red-700') \
-                    .mark('webhook-log-error')
+                ui.label(_('The delivery log could not be loaded right now.')).classes('text-red-700').mark(
+                    'webhook-log-error'
+                )
             return
         self.log.clear()
         with self.log:
@@ -151,16 +178,18 @@ class _Subscription:
 
 def _attempt_text(entry: dict[str, Any], zone: str) -> str:
     """'2 attempts · HTTP 500 · 55 ms · 1 Dec 21:17 · next try 21:22', times in the host's zone."""
+
     def local(value: str) -> str:
         return f'{datetime.fromisoformat(value).astimezone(ZoneInfo(zone)):%-d %b %H:%M}'
-    parts = [f"{entry['attempts']} attempt{'s' if entry['attempts'] != 1 else ''}"]
+
+    parts = [f'{entry["attempts"]} attempt{"s" if entry["attempts"] != 1 else ""}']
     if entry['response_code'] is not None:
-        parts.append(f"HTTP {entry['response_code']}")
+        parts.append(f'HTTP {entry["response_code"]}')
     if entry['duration_ms'] is not None:
-        parts.append(f"{entry['duration_ms']} ms")
+        parts.append(f'{entry["duration_ms"]} ms')
     parts.append(local(entry['created_at']))
     if entry['status'] in ('pending', 'retrying') and entry['next_attempt_at']:
-        parts.append(f"next try {local(entry['next_attempt_at'])}")
+        parts.append(f'next try {local(entry["next_attempt_at"])}')
     return ' · '.join(parts)
 
 
@@ -180,8 +209,9 @@ def _copy(secret: str) -> None:
 
 
 def _list(session: Session, host_id: int) -> list[dict[str, Any]]:
-    return [subscriptions.subscription_json(s) for s in subscriptions.list_subscriptions(session=session,
-                                                                                          host_id=host_id)]
+    return [
+        subscriptions.subscription_json(s) for s in subscriptions.list_subscriptions(session=session, host_id=host_id)
+    ]
 
 
 def _add(session: Session, host_id: int, url: str, events: list[str]) -> NewWebhook:
@@ -199,5 +229,7 @@ def _test(session: Session, host_id: int, subscription_id: int) -> None:
 
 
 def _deliveries(session: Session, host_id: int, subscription_id: int) -> list[dict[str, Any]]:
-    return [subscriptions.delivery_json(d) for d in subscriptions.deliveries(
-        session=session, host_id=host_id, subscription_id=subscription_id)]
+    return [
+        subscriptions.delivery_json(d)
+        for d in subscriptions.deliveries(session=session, host_id=host_id, subscription_id=subscription_id)
+    ]

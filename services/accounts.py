@@ -1,5 +1,6 @@
 """Accounts: who may sign up, sign-in identities, server-side sessions, e-mailed sign-in links, invitations,
 onboarding, export, deletion, erasure of an invitee's data, and re-encryption under a new key."""
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,7 @@ INVITATION_LIFETIME = timedelta(days=7)
 OPEN_SIGNUP = 'open_signup'
 
 
-INVITATION_NEEDED = ('Sign-up on this CloudMeet instance is by invitation. Please ask its owner for an invitation '
-                     'link.')
+INVITATION_NEEDED = 'Sign-up on this CloudMeet instance is by invitation. Please ask its owner for an invitation link.'
 
 
 class SignInRefused(DomainError):
@@ -112,8 +112,14 @@ def create_invitation(session: Session, *, host: Host, now: datetime) -> str:
     _owner_only(host)
     assert host.id is not None
     token = crypto.new_token()
-    session.add(Invitation(token_hash=crypto.hash_token(token), created_by=host.id, created_at=now,
-                           expires_at=now + INVITATION_LIFETIME))
+    session.add(
+        Invitation(
+            token_hash=crypto.hash_token(token),
+            created_by=host.id,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+    )
     return token
 
 
@@ -142,8 +148,9 @@ def sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, invi
 def _sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, invitation_hash: str) -> SignedIn:
     """Start a new session (a fresh token: sessions are rotated at every sign-in) for a known identity, or a
     pending one for a verified newcomer who may sign up. Never links an identity to an account by e-mail alone."""
-    known = session.exec(select(Identity).where(Identity.provider == identity.provider,
-                                                Identity.subject == identity.subject)).first()
+    known = session.exec(
+        select(Identity).where(Identity.provider == identity.provider, Identity.subject == identity.subject)
+    ).first()
     if known is not None:
         _store_tokens(known, identity)
         known.last_used_at = now
@@ -151,15 +158,24 @@ def _sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, inv
         return _new_session(session, host_id=known.host_id, pending={}, now=now)
     email = identity.email.strip().lower()
     if not email or not identity.email_verified:
-        raise SignInRefused('Your sign-in provider did not confirm your e-mail address, so CloudMeet cannot use it. '
-                            'Please verify the address with your provider, or use another way to sign in.')
+        raise SignInRefused(
+            'Your sign-in provider did not confirm your e-mail address, so CloudMeet cannot use it. '
+            'Please verify the address with your provider, or use another way to sign in.'
+        )
     if session.exec(select(Host.id).where(Host.email == email)).first() is not None:
-        raise SignInRefused(f'An account for {email} already exists, but it does not use this way of signing in. '
-                            'Please sign in the way you usually do, then connect this one in your settings.')
+        raise SignInRefused(
+            f'An account for {email} already exists, but it does not use this way of signing in. '
+            'Please sign in the way you usually do, then connect this one in your settings.'
+        )
     if not may_sign_up(session, email, invitation_hash=invitation_hash, now=now):
         raise SignInRefused(INVITATION_NEEDED)
-    pending = {'provider': identity.provider, 'subject': identity.subject, 'email': email,
-               'name': identity.name.strip()[:120], 'invitation': invitation_hash}
+    pending = {
+        'provider': identity.provider,
+        'subject': identity.subject,
+        'email': email,
+        'name': identity.name.strip()[:120],
+        'invitation': invitation_hash,
+    }
     if identity.refresh_token:
         pending['refresh_token'] = crypto.encrypt(identity.refresh_token).decode()
     return _new_session(session, host_id=None, pending=pending, now=now)
@@ -167,12 +183,18 @@ def _sign_in(session: Session, identity: VerifiedIdentity, *, now: datetime, inv
 
 def connect_identity(session: Session, *, host_id: int, identity: VerifiedIdentity, now: datetime) -> Identity:
     """A signed-in host adds another way of signing in (the provider proved who they are just now)."""
-    known = session.exec(select(Identity).where(Identity.provider == identity.provider,
-                                                Identity.subject == identity.subject)).first()
+    known = session.exec(
+        select(Identity).where(Identity.provider == identity.provider, Identity.subject == identity.subject)
+    ).first()
     if known is not None and known.host_id != host_id:
         raise SignInRefused('This account is already used to sign in to another CloudMeet account.')
-    known = known or Identity(host_id=host_id, provider=identity.provider, subject=identity.subject,
-                              email=identity.email.lower(), created_at=now)
+    known = known or Identity(
+        host_id=host_id,
+        provider=identity.provider,
+        subject=identity.subject,
+        email=identity.email.lower(),
+        created_at=now,
+    )
     _store_tokens(known, identity)
     session.add(known)
     return known
@@ -230,8 +252,15 @@ def end_all_sessions(session: Session, *, host_id: int) -> int:
 
 def _new_session(session: Session, *, host_id: int | None, pending: dict[str, Any], now: datetime) -> SignedIn:
     token = crypto.new_token()
-    session.add(UserSession(token_hash=crypto.hash_token(token), host_id=host_id, pending=pending, created_at=now,
-                            expires_at=now + SESSION_LIFETIME))
+    session.add(
+        UserSession(
+            token_hash=crypto.hash_token(token),
+            host_id=host_id,
+            pending=pending,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
     return SignedIn(token, host_id)
 
 
@@ -253,22 +282,38 @@ def request_login_link(session: Session, *, email: str, now: datetime, invitatio
     known = session.exec(select(Host.id).where(Host.email == email)).first() is not None
     if not known and not may_sign_up(session, email, invitation_hash=invitation_hash, now=now):
         return None
-    recent = session.exec(select(func.count()).select_from(LoginLink).where(
-        LoginLink.email == email, LoginLink.created_at > now - LINK_LIFETIME)).one()
+    recent = session.exec(
+        select(func.count())
+        .select_from(LoginLink)
+        .where(LoginLink.email == email, LoginLink.created_at > now - LINK_LIFETIME)
+    ).one()
     if recent >= LINKS_PER_ADDRESS:
         return None
     token = crypto.new_token()
-    session.add(LoginLink(token_hash=crypto.hash_token(token), email=email, created_at=now,
-                          expires_at=now + LINK_LIFETIME, invitation=invitation_hash))
+    session.add(
+        LoginLink(
+            token_hash=crypto.hash_token(token),
+            email=email,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+            invitation=invitation_hash,
+        )
+    )
     return token
 
 
 def sign_in_with_link(session: Session, *, token: str, now: datetime) -> SignedIn:
     """Use a sign-in link once (the click proves the address it was sent to) and sign in with it."""
-    claimed = session.execute(update(LoginLink).where(
-        col(LoginLink.token_hash) == crypto.hash_token(token), col(LoginLink.used_at).is_(None),
-        col(LoginLink.expires_at) > now).values(used_at=now)
-        .returning(col(LoginLink.email), col(LoginLink.invitation))).first()
+    claimed = session.execute(
+        update(LoginLink)
+        .where(
+            col(LoginLink.token_hash) == crypto.hash_token(token),
+            col(LoginLink.used_at).is_(None),
+            col(LoginLink.expires_at) > now,
+        )
+        .values(used_at=now)
+        .returning(col(LoginLink.email), col(LoginLink.invitation))
+    ).first()
     if claimed is None:
         raise SignInRefused('This sign-in link was already used or has expired. Please ask for a new one.')
     email, invitation_hash = claimed
@@ -279,8 +324,9 @@ def sign_in_with_link(session: Session, *, token: str, now: datetime) -> SignedI
 # --- onboarding ----------------------------------------------------------------------------------------------
 
 
-def complete_onboarding(session: Session, *, token: str, name: str, username: str, timezone: str,
-                        now: datetime) -> Host:
+def complete_onboarding(
+    session: Session, *, token: str, name: str, username: str, timezone: str, now: datetime
+) -> Host:
     """Create the account of a verified newcomer: profile, default schedule and a first 30-minute event type."""
     pending_session = session_for(session, token, now)
     if pending_session is None or not pending_session.pending:
@@ -290,21 +336,36 @@ def complete_onboarding(session: Session, *, token: str, name: str, username: st
         raise SignInRefused(INVITATION_NEEDED)
     invitation = _open_invitation(session, pending.get('invitation', ''), now)
     owner = not has_owner(session) and not get_settings().allowed_email_rules
-    host = hosts.create_host(session=session, email=pending['email'], name=name, username=username,
-                             timezone=timezone)
+    host = hosts.create_host(session=session, email=pending['email'], name=name, username=username, timezone=timezone)
     host.is_owner = owner
     assert host.id is not None
-    identity = Identity(host_id=host.id, provider=pending['provider'], subject=pending['subject'],
-                        email=pending['email'], created_at=now, last_used_at=now)
+    identity = Identity(
+        host_id=host.id,
+        provider=pending['provider'],
+        subject=pending['subject'],
+        email=pending['email'],
+        created_at=now,
+        last_used_at=now,
+    )
     if pending.get('refresh_token'):
         identity.refresh_token_encrypted = pending['refresh_token'].encode()
     session.add(identity)
-    event_types.create_event_type(session=session, host_id=host.id, data=EventTypeInput(
-        title='30 minute meeting', slug='30min', duration_minutes=30,
-        description='A short call to get to know each other.'))
+    event_types.create_event_type(
+        session=session,
+        host_id=host.id,
+        data=EventTypeInput(
+            title='30 minute meeting',
+            slug='30min',
+            duration_minutes=30,
+            description='A short call to get to know each other.',
+        ),
+    )
     if invitation is not None:  # claimed atomically: one invitation makes one account
-        claimed = session.execute(update(Invitation).where(
-            col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None)).values(used_at=now))
+        claimed = session.execute(
+            update(Invitation)
+            .where(col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None))
+            .values(used_at=now)
+        )
         if cast(CursorResult[Any], claimed).rowcount != 1:
             raise SignInRefused(INVITATION_NEEDED)
     pending_session.host_id, pending_session.pending = host.id, {}
@@ -337,21 +398,39 @@ def export_account(session: Session, *, host_id: int) -> dict[str, Any]:
     host = hosts.get_host(session=session, host_id=host_id)
     return {
         'profile': hosts.host_json(host) | {'created_at': host.created_at.isoformat(), 'is_owner': host.is_owner},
-        'notification_settings': host.notification_settings, 'reminder_offsets_minutes': host.reminder_offsets,
-        'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session,
-                                                                                    host_id=host_id)],
-        'event_types': [event_types.event_type_json(e) for e in session.exec(
-            select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id)))],
-        'bookings': [bookings.booking_json(b) for b in session.exec(
-            select(Booking).where(Booking.host_id == host_id).order_by(col(Booking.start_at)))],
-        'sign_in': [{'provider': i.provider, 'email': i.email, 'created_at': i.created_at.isoformat(),
-                     'has_stored_token': i.refresh_token_encrypted is not None}
-                    for i in session.exec(select(Identity).where(Identity.host_id == host_id))],
-        'api_keys': [{'label': k.label, 'prefix': k.prefix, 'created_at': k.created_at.isoformat(),
-                      'revoked': k.revoked_at is not None}
-                     for k in session.exec(select(ApiKey).where(ApiKey.host_id == host_id))],
-        'webhooks': [webhook_subscriptions.subscription_json(s)
-                     for s in webhook_subscriptions.list_subscriptions(session=session, host_id=host_id)],
+        'notification_settings': host.notification_settings,
+        'reminder_offsets_minutes': host.reminder_offsets,
+        'schedules': [schedules.schedule_json(s) for s in schedules.list_schedules(session=session, host_id=host_id)],
+        'event_types': [
+            event_types.event_type_json(e)
+            for e in session.exec(select(EventType).where(EventType.host_id == host_id).order_by(col(EventType.id)))
+        ],
+        'bookings': [
+            bookings.booking_json(b)
+            for b in session.exec(select(Booking).where(Booking.host_id == host_id).order_by(col(Booking.start_at)))
+        ],
+        'sign_in': [
+            {
+                'provider': i.provider,
+                'email': i.email,
+                'created_at': i.created_at.isoformat(),
+                'has_stored_token': i.refresh_token_encrypted is not None,
+            }
+            for i in session.exec(select(Identity).where(Identity.host_id == host_id))
+        ],
+        'api_keys': [
+            {
+                'label': k.label,
+                'prefix': k.prefix,
+                'created_at': k.created_at.isoformat(),
+                'revoked': k.revoked_at is not None,
+            }
+            for k in session.exec(select(ApiKey).where(ApiKey.host_id == host_id))
+        ],
+        'webhooks': [
+            webhook_subscriptions.subscription_json(s)
+            for s in webhook_subscriptions.list_subscriptions(session=session, host_id=host_id)
+        ],
         'calendars': calendar_connections.overview(session, host_id=host_id),  # never a token or password
     }
 
@@ -384,11 +463,14 @@ def close_account(*, host_id: int, revoke: Revoke, now: datetime | None = None, 
     were cancelled; raises Conflict (nothing deleted yet, the meetings stay cancelled) while notices are still
     waiting to be sent, so none is lost with the account."""
     with session_scope(write=True) as session:
-        cancelled = bookings.cancel_upcoming(session=session, host_id=host_id, reason=CLOSING_REASON,
-                                             now=now or datetime.now(UTC))
+        cancelled = bookings.cancel_upcoming(
+            session=session, host_id=host_id, reason=CLOSING_REASON, now=now or datetime.now(UTC)
+        )
     if not _notices_sent(host_id, wait_seconds):
-        raise Conflict('Your upcoming meetings are cancelled and the invitees are being told, but some notices '
-                       'have not gone out yet. Please try deleting your account again in a few minutes.')
+        raise Conflict(
+            'Your upcoming meetings are cancelled and the invitees are being told, but some notices '
+            'have not gone out yet. Please try deleting your account again in a few minutes.'
+        )
     with session_scope() as session:
         tokens = google_tokens(session, host_id=host_id)
     for token in tokens:
@@ -406,9 +488,15 @@ def _notices_sent(host_id: int, wait_seconds: float) -> bool:
     deadline = time.monotonic() + wait_seconds
     while True:
         with session_scope() as session:
-            waiting = session.exec(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.host_id == host_id, OutboxMessage.kind == 'cancellation',
-                OutboxMessage.status.in_(('pending', 'sending')))).one()  # type: ignore[attr-defined]
+            waiting = session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.host_id == host_id,
+                    OutboxMessage.kind == 'cancellation',
+                    col(OutboxMessage.status).in_(('pending', 'sending')),
+                )
+            ).one()
         if not waiting:
             return True
         if time.monotonic() >= deadline:
@@ -461,7 +549,8 @@ def rotate_keys(session: Session) -> int:
     for pending in session.exec(select(UserSession).where(UserSession.host_id.is_(None))):  # type: ignore
         if pending.pending.get('refresh_token'):
             pending.pending = pending.pending | {
-                'refresh_token': crypto.rotate(pending.pending['refresh_token'].encode()).decode()}
+                'refresh_token': crypto.rotate(pending.pending['refresh_token'].encode()).decode()
+            }
             session.add(pending)
             count += 1
     return count
@@ -474,5 +563,9 @@ def identities(session: Session, *, host_id: int) -> list[Identity]:
 def allow_email_links(session: Session, *, host_id: int, now: datetime) -> None:
     """Let a signed-in host also sign in with e-mailed links to their account address."""
     host = hosts.get_host(session=session, host_id=host_id)
-    connect_identity(session, host_id=host_id, now=now, identity=VerifiedIdentity(
-        provider='email', subject=host.email, email=host.email, email_verified=True))
+    connect_identity(
+        session,
+        host_id=host_id,
+        now=now,
+        identity=VerifiedIdentity(provider='email', subject=host.email, email=host.email, email_verified=True),
+    )

@@ -1,5 +1,6 @@
 """Attempts counted against a limit in the database, so that every process shares the count: wrong manage tokens
 (per booking and address, and per address) and sign-in link requests (per address)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,10 @@ def login_link_requested(*, address: str, now: datetime) -> bool:
 def _count(session: Session, limit: Limit, key: str, now: datetime) -> bool:
     since = now - limit.window
     session.execute(delete(RateEvent).where(col(RateEvent.kind) == limit.kind, col(RateEvent.created_at) < since))
-    recent = session.exec(select(func.count()).select_from(RateEvent).where(
-        col(RateEvent.kind) == limit.kind, col(RateEvent.key) == key, col(RateEvent.created_at) >= since)).one()
+    recent = session.exec(
+        select(func.count())
+        .select_from(RateEvent)
+        .where(col(RateEvent.kind) == limit.kind, col(RateEvent.key) == key, col(RateEvent.created_at) >= since)
+    ).one()
     session.add(RateEvent(kind=limit.kind, key=key, created_at=now))
     return int(recent) >= limit.attempts

@@ -1,4 +1,5 @@
 """Availability: gathers a host's schedule and busy times from the database and asks the slot engine."""
+
 from __future__ import annotations
 
 import bisect
@@ -19,8 +20,10 @@ MARGIN = timedelta(days=2)  # room for buffers and windows that run through midn
 YEARS = (1971, 9000)
 
 
-CALENDARS_UNCHECKED = N_("Some of the host's calendars can't be checked right now, so those times aren't offered. "
-                         'Please try again in a few minutes.')
+CALENDARS_UNCHECKED = N_(
+    "Some of the host's calendars can't be checked right now, so those times aren't offered. "
+    'Please try again in a few minutes.'
+)
 CALENDAR_UNCHECKED = N_("The host's calendar can't be checked right now. Please try again in a few minutes.")
 
 
@@ -30,25 +33,43 @@ class Offer:
     problem: str = ''  # why some times could not be checked (they are not offered)
 
 
-def offer(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-          exclude_uid: str | None = None, mode: str = 'page', duration: int | None = None) -> Offer:
+def offer(
+    *,
+    session: Session,
+    event_type: EventType,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_uid: str | None = None,
+    mode: str = 'page',
+    duration: int | None = None,
+) -> Offer:
     """The slots of an event type starting in [start, end), as the rules and the host's calendars offer them
     (`mode`: see `busy.busy_times`), for one of its lengths (`duration`, default its own)."""
     if not (YEARS[0] <= start.year and end.year <= YEARS[1]):  # nothing is ever offered there (and no overflow)
         return Offer([])
-    calendars = busy.busy_times(host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
-                                mode=mode)
+    calendars = busy.busy_times(
+        host_id=event_type.host_id, start=start - MARGIN, end=end + MARGIN, session=session, mode=mode
+    )
     calendar_busy = calendars.busy
     if exclude_uid:  # a booking being moved: its own event in the host's calendar does not block its new time
-        own = session.exec(select(Booking.start_at, Booking.end_at, Booking.status)
-                           .where(Booking.uid == exclude_uid)).first()
+        own = session.exec(
+            select(Booking.start_at, Booking.end_at, Booking.status).where(Booking.uid == exclude_uid)
+        ).first()
         if own is not None and own[2] == BookingStatus.CONFIRMED:  # a pending request has no event there yet
             calendar_busy = without(calendar_busy, [(own[0], own[1])])
     rules = event_types.engine_rules(event_type, duration)
     schedule = schedules.engine_schedule(schedule_of(session=session, event_type=event_type))
     lo, hi = counted_span(rules, schedule.timezone, max(start, now) - MARGIN, end + MARGIN)
-    found = slots.offered_slots(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=calendar_busy,
-                                bookings=_existing_bookings(session, event_type, lo, hi, exclude_uid))
+    found = slots.offered_slots(
+        schedule=schedule,
+        rules=rules,
+        now=now,
+        start=start,
+        end=end,
+        busy=calendar_busy,
+        bookings=_existing_bookings(session, event_type, lo, hi, exclude_uid),
+    )
     return Offer(found, calendars.problem)
 
 
@@ -64,8 +85,9 @@ def counted_span(rules: slots.EventRules, zone: str, lo: datetime, hi: datetime)
     return slots.local_dates_span(first, last - timedelta(days=1), zone)
 
 
-def cached_link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime,
-                      duration: int | None = None) -> Offer | None:
+def cached_link_offer(
+    *, username: str, slug: str, start: datetime, end: datetime, now: datetime, duration: int | None = None
+) -> Offer | None:
     """`link_offer` from memory alone, when everything it needs is cached and the host has no calendar connection
     (no database, no thread: an async route may answer at once); None when something must be read."""
     cache = offer_cache.get()
@@ -102,8 +124,9 @@ def answer_lifetime(*, username: str, slug: str, found: Offer, now: datetime) ->
     return (plan.host_id, seconds) if seconds > 1 else None
 
 
-def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now: datetime,
-               duration: int | None = None) -> Offer:
+def link_offer(
+    *, username: str, slug: str, start: datetime, end: datetime, now: datetime, duration: int | None = None
+) -> Offer:
     """The public read path behind a booking link: the plan (event type, schedule, rules) and the host's bookings
     come from the offer cache, so a warm request asks the database only for the host's calendar connections."""
     cache = offer_cache.get()
@@ -115,8 +138,9 @@ def link_offer(*, username: str, slug: str, start: datetime, end: datetime, now:
             return Offer([])
         if busy.surely_without_calendars(plan.host_id) and not _counts_periods(plan):
             return _window_offer(session, plan, minutes, start, end, now, changes)
-        calendars = busy.busy_times(host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session,
-                                    mode='page')
+        calendars = busy.busy_times(
+            host_id=plan.host_id, start=start - MARGIN, end=end + MARGIN, session=session, mode='page'
+        )
         if _counts_periods(plan):  # whole weeks or months count, also before the cached horizon
             lo, hi = counted_span(plan.rules, plan.schedule.timezone, max(start, now) - MARGIN, end + MARGIN)
             rows = offer_cache.booking_rows(session, plan.host_id, lo, hi)
@@ -129,8 +153,9 @@ def _window_key(plan: offer_cache.Plan, minutes: int) -> tuple[object, ...]:
     return ('window', plan.host_id, plan.event_type_id, minutes)
 
 
-def _window_offer(session: Session, plan: offer_cache.Plan, minutes: int, start: datetime, end: datetime,
-                  now: datetime, changes: int) -> Offer:
+def _window_offer(
+    session: Session, plan: offer_cache.Plan, minutes: int, start: datetime, end: datetime, now: datetime, changes: int
+) -> Offer:
     """For a host without calendars: the slots of the link's whole booking window, computed once and kept like a
     finished answer (a change drops it; it lives until its first slot falls inside the notice, at most
     ANSWER_SECONDS), so that every new question (another zone, another range) is a slice of it."""
@@ -154,29 +179,60 @@ def _counts_periods(plan: offer_cache.Plan) -> bool:
     return bool(plan.rules.weekly_limit or plan.rules.monthly_limit)
 
 
-def _plan_offer(plan: offer_cache.Plan, rows: list[tuple[str, datetime, datetime, int, int, int | None]],
-                calendar_busy: list[slots.Busy], problem: str, start: datetime, end: datetime,
-                now: datetime, duration: int) -> Offer:
-    booked = [slots.ExistingBooking(row[1], row[2], row[3], row[4], same_event_type=row[5] == plan.event_type_id)
-              for row in rows]
+def _plan_offer(
+    plan: offer_cache.Plan,
+    rows: list[tuple[str, datetime, datetime, int, int, int | None]],
+    calendar_busy: list[slots.Busy],
+    problem: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    duration: int,
+) -> Offer:
+    booked = [
+        slots.ExistingBooking(row[1], row[2], row[3], row[4], same_event_type=row[5] == plan.event_type_id)
+        for row in rows
+    ]
     rules = plan.rules if duration == plan.rules.duration else replace(plan.rules, duration=duration)
-    found = slots.offered_slots(schedule=plan.schedule, rules=rules, now=now, start=start, end=end,
-                                busy=calendar_busy, bookings=booked)
+    found = slots.offered_slots(
+        schedule=plan.schedule, rules=rules, now=now, start=start, end=end, busy=calendar_busy, bookings=booked
+    )
     return Offer(found, problem)
 
 
-def offered_slots(*, session: Session, event_type: EventType, start: datetime, end: datetime, now: datetime,
-                  exclude_uid: str | None = None) -> list[slots.Slot]:
-    return offer(session=session, event_type=event_type, start=start, end=end, now=now,
-                 exclude_uid=exclude_uid).slots
+def offered_slots(
+    *,
+    session: Session,
+    event_type: EventType,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_uid: str | None = None,
+) -> list[slots.Slot]:
+    return offer(session=session, event_type=event_type, start=start, end=end, now=now, exclude_uid=exclude_uid).slots
 
 
-def is_offered(*, session: Session, event_type: EventType, start: datetime, now: datetime,
-               exclude_uid: str | None = None, duration: int | None = None) -> slots.Slot | None:
+def is_offered(
+    *,
+    session: Session,
+    event_type: EventType,
+    start: datetime,
+    now: datetime,
+    exclude_uid: str | None = None,
+    duration: int | None = None,
+) -> slots.Slot | None:
     """The server-side re-check: is `start` exactly one of the offered instants right now? When a calendar of the
     host cannot be checked, nobody can book (503) rather than risk a double booking."""
-    found = offer(session=session, event_type=event_type, start=start, end=start + timedelta(seconds=1), now=now,
-                  exclude_uid=exclude_uid, mode='locked', duration=duration)  # under the write lock: cache only
+    found = offer(
+        session=session,
+        event_type=event_type,
+        start=start,
+        end=start + timedelta(seconds=1),
+        now=now,
+        exclude_uid=exclude_uid,
+        mode='locked',
+        duration=duration,
+    )  # under the write lock: cache only
     if found.problem:
         raise Unavailable(CALENDAR_UNCHECKED)
     return next((slot for slot in found.slots if slot.start == start), None)
@@ -193,8 +249,9 @@ def warm_for_booking(*, uid: str, start: datetime | None = None, current: bool =
     """Warm the calendars of a booking's host around `start` (default: the time the host proposed, or with
     `current` its own time), before the write transaction of a reschedule, an accepted proposal or a confirmation."""
     with session_scope() as session:
-        found = session.exec(select(Booking.host_id, Booking.proposed_start_at, Booking.start_at)
-                             .where(Booking.uid == uid)).first()
+        found = session.exec(
+            select(Booking.host_id, Booking.proposed_start_at, Booking.start_at).where(Booking.uid == uid)
+        ).first()
     if found is None:
         return
     host_id, proposed, own = found
@@ -227,53 +284,103 @@ def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
     return schedules.default_schedule(session=session, host_id=event_type.host_id)
 
 
-def _existing_bookings(session: Session, event_type: EventType, lo: datetime, hi: datetime,
-                       exclude_uid: str | None) -> list[slots.ExistingBooking]:
+def _existing_bookings(
+    session: Session, event_type: EventType, lo: datetime, hi: datetime, exclude_uid: str | None
+) -> list[slots.ExistingBooking]:
     rows = session.exec(
-        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
-               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
-        .where(Booking.host_id == event_type.host_id, col(Booking.status).in_(HOLDING),
-               Booking.end_at > lo, Booking.start_at < hi,
-               Booking.start_at > lo - LONGEST_BOOKING))  # bounds the index range: past bookings are never read
-    return [slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
-            for uid, start, end, before, after, type_id in rows if uid != exclude_uid]
+        select(
+            Booking.uid,
+            Booking.start_at,
+            Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+            Booking.buffer_before_minutes,
+            Booking.buffer_after_minutes,
+            Booking.event_type_id,
+        ).where(
+            Booking.host_id == event_type.host_id,
+            col(Booking.status).in_(HOLDING),
+            Booking.end_at > lo,
+            Booking.start_at < hi,
+            Booking.start_at > lo - LONGEST_BOOKING,
+        )
+    )  # bounds the index range: past bookings are never read
+    return [
+        slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
+        for uid, start, end, before, after, type_id in rows
+        if uid != exclude_uid
+    ]
 
 
-def slots_by_local_day(*, session: Session, event_type: EventType, first: date, last: date, zone: str,
-                       now: datetime, exclude_uid: str | None = None,
-                       duration: int | None = None) -> dict[date, list[slots.Slot]]:
+def slots_by_local_day(
+    *,
+    session: Session,
+    event_type: EventType,
+    first: date,
+    last: date,
+    zone: str,
+    now: datetime,
+    exclude_uid: str | None = None,
+    duration: int | None = None,
+) -> dict[date, list[slots.Slot]]:
     """Offered slots of the invitee's local dates first..last, grouped by those dates (rule 8)."""
-    return month_offer(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
-                       exclude_uid=exclude_uid, duration=duration)[0]
+    return month_offer(
+        session=session,
+        event_type=event_type,
+        first=first,
+        last=last,
+        zone=zone,
+        now=now,
+        exclude_uid=exclude_uid,
+        duration=duration,
+    )[0]
 
 
-def month_offer(*, session: Session, event_type: EventType, first: date, last: date, zone: str, now: datetime,
-                exclude_uid: str | None = None,
-                duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+def month_offer(
+    *,
+    session: Session,
+    event_type: EventType,
+    first: date,
+    last: date,
+    zone: str,
+    now: datetime,
+    exclude_uid: str | None = None,
+    duration: int | None = None,
+) -> tuple[dict[date, list[slots.Slot]], str]:
     """Like `slots_by_local_day`, with the reason some times could not be checked ('' when all could)."""
     if event_type.team_id is not None:  # a team's event type (a team booking being moved): its members' times
         from services import team_slots  # (team slots build on this module)
-        return team_slots.month(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
-                                duration=duration, exclude_uid=exclude_uid)
+
+        return team_slots.month(
+            session=session,
+            event_type=event_type,
+            first=first,
+            last=last,
+            zone=zone,
+            now=now,
+            duration=duration,
+            exclude_uid=exclude_uid,
+        )
     lo, hi = slots.local_dates_span(first, last, zone)
     tz = ZoneInfo(zone)
     days: dict[date, list[slots.Slot]] = {}
-    found = offer(session=session, event_type=event_type, start=lo, end=hi, now=now, exclude_uid=exclude_uid,
-                  duration=duration)
+    found = offer(
+        session=session, event_type=event_type, start=lo, end=hi, now=now, exclude_uid=exclude_uid, duration=duration
+    )
     for slot in found.slots:
         days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     return days, CALENDARS_UNCHECKED if found.problem else ''
 
 
-def first_free_day(*, session: Session, event_type: EventType, after: date, zone: str, now: datetime,
-                   duration: int | None = None) -> date | None:
+def first_free_day(
+    *, session: Session, event_type: EventType, after: date, zone: str, now: datetime, duration: int | None = None
+) -> date | None:
     """The first local date after `after` with a free time, searching up to the end of the booking window."""
     horizon = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=event_type.max_days_ahead + 1)
     first = after + timedelta(days=1)
     while first <= horizon:
         last = min(first + timedelta(days=61), horizon)
-        days = slots_by_local_day(session=session, event_type=event_type, first=first, last=last, zone=zone, now=now,
-                                  duration=duration)
+        days = slots_by_local_day(
+            session=session, event_type=event_type, first=first, last=last, zone=zone, now=now, duration=duration
+        )
         if days:
             return min(days)
         first = last + timedelta(days=1)
@@ -283,23 +390,40 @@ def first_free_day(*, session: Session, event_type: EventType, after: date, zone
 # --- read models for the pickers (each in its own short read) --------------------------------------------------
 
 
-def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime, exclude_uid: str | None = None,
-                 duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+def picker_month(
+    *,
+    event_type_id: int,
+    month: date,
+    zone: str,
+    now: datetime,
+    exclude_uid: str | None = None,
+    duration: int | None = None,
+) -> tuple[dict[date, list[slots.Slot]], str]:
     """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
         if event_type is None or not event_type.active:
             return {}, ''
-        return month_offer(session=session, event_type=event_type, first=month, last=last, zone=zone, now=now,
-                           exclude_uid=exclude_uid, duration=duration)
+        return month_offer(
+            session=session,
+            event_type=event_type,
+            first=month,
+            last=last,
+            zone=zone,
+            now=now,
+            exclude_uid=exclude_uid,
+            duration=duration,
+        )
 
 
-def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: datetime,
-                         duration: int | None = None) -> date | None:
+def picker_next_free_day(
+    *, event_type_id: int, after: date, zone: str, now: datetime, duration: int | None = None
+) -> date | None:
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
         if event_type is None or not event_type.active:
             return None
-        return first_free_day(session=session, event_type=event_type, after=after, zone=zone, now=now,
-                              duration=duration)
+        return first_free_day(
+            session=session, event_type=event_type, after=after, zone=zone, now=now, duration=duration
+        )

@@ -1,4 +1,5 @@
 """Booking use cases: book, cancel, reschedule. Each re-checks the rules inside the transaction that writes."""
+
 from __future__ import annotations
 
 import secrets
@@ -48,8 +49,17 @@ class Receipt:
     replayed: bool = False
 
 
-def book_slot(*, session: Session, event_type: EventType, start: datetime, invitee: Invitee, now: datetime,
-              idempotency_key: str | None = None, warmed: bool = False, duration: int | None = None) -> Receipt:
+def book_slot(
+    *,
+    session: Session,
+    event_type: EventType,
+    start: datetime,
+    invitee: Invitee,
+    now: datetime,
+    idempotency_key: str | None = None,
+    warmed: bool = False,
+    duration: int | None = None,
+) -> Receipt:
     """Book `start` for the invitee, for one of the event type's lengths, if the rules offer it at this moment
     (`warmed`: the caller already asked the host's calendars, outside the write lock). An event type that requires
     confirmation makes a pending request, which holds its time until the host decides; one with seats lets
@@ -70,24 +80,46 @@ def book_slot(*, session: Session, event_type: EventType, start: datetime, invit
     token, uid = crypto.new_token(), secrets.token_urlsafe(16)
     pending = event_type.requires_confirmation
     booking = Booking(
-        uid=uid, host_id=event_type.host_id, event_type_id=event_type.id, start_at=start,
+        uid=uid,
+        host_id=event_type.host_id,
+        event_type_id=event_type.id,
+        start_at=start,
         end_at=start + timedelta(minutes=minutes),
         seat_key=seat_key(event_type, start) if event_type.seats > 1 else uid,
-        status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED, locale=invitee.locale,
-        buffer_before_minutes=event_type.buffer_before_minutes, buffer_after_minutes=event_type.buffer_after_minutes,
-        invitee_name=invitee.name, invitee_email=invitee.email, invitee_timezone=invitee.timezone,
-        clock24=invitee.clock24, notes=invitee.notes, answers=invitee.answers,
+        status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED,
+        locale=invitee.locale,
+        buffer_before_minutes=event_type.buffer_before_minutes,
+        buffer_after_minutes=event_type.buffer_after_minutes,
+        invitee_name=invitee.name,
+        invitee_email=invitee.email,
+        invitee_timezone=invitee.timezone,
+        clock24=invitee.clock24,
+        notes=invitee.notes,
+        answers=invitee.answers,
         manage_token_hash=crypto.hash_token(token),
-        manage_token_encrypted=crypto.encrypt(token), idempotency_key=idempotency_key, created_at=now, updated_at=now)
-    _record_change(session, booking, host, 'requested' if pending else 'created', now,
-                   held=event_type.team_id is not None)
+        manage_token_encrypted=crypto.encrypt(token),
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+    )
+    _record_change(
+        session, booking, host, 'requested' if pending else 'created', now, held=event_type.team_id is not None
+    )
     return Receipt(booking, token)
 
 
 def _seats_taken(session: Session, event_type: EventType, start: datetime) -> int:
-    return int(session.exec(select(func.count()).select_from(Booking).where(
-        Booking.host_id == event_type.host_id, Booking.seat_key == seat_key(event_type, start),
-        col(Booking.status).in_(HOLDING))).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.host_id == event_type.host_id,
+                Booking.seat_key == seat_key(event_type, start),
+                col(Booking.status).in_(HOLDING),
+            )
+        ).one()
+    )
 
 
 def _minutes(booking: Booking) -> int:
@@ -120,10 +152,16 @@ def confirm_booking(*, session: Session, booking: Booking, now: datetime) -> Boo
     # Offered as the rules stood when it was asked for (the notice and window of that moment), against the
     # calendars and bookings of now.
     if event_type is not None and not availability.is_offered(
-            session=session, event_type=event_type, start=booking.start_at, now=booking.created_at,
-            exclude_uid=booking.uid, duration=_minutes(booking)):
-        raise SlotUnavailable('That time is no longer free in your calendar; decline the request or propose '
-                              'another time')
+        session=session,
+        event_type=event_type,
+        start=booking.start_at,
+        now=booking.created_at,
+        exclude_uid=booking.uid,
+        duration=_minutes(booking),
+    ):
+        raise SlotUnavailable(
+            'That time is no longer free in your calendar; decline the request or propose another time'
+        )
     booking.status, booking.decided_at = BookingStatus.CONFIRMED, now
     _record_change(session, booking, host, 'confirmed', now)
     return booking
@@ -146,8 +184,9 @@ def decline_booking(*, session: Session, booking: Booking, reason: str, now: dat
 
 def expired_requests(*, session: Session, now: datetime) -> list[tuple[int, str]]:
     """Pending requests whose start has passed undecided, as (host id, uid)."""
-    rows = session.exec(select(Booking.host_id, Booking.uid).where(
-        Booking.status == BookingStatus.PENDING, Booking.start_at <= now)).all()
+    rows = session.exec(
+        select(Booking.host_id, Booking.uid).where(Booking.status == BookingStatus.PENDING, Booking.start_at <= now)
+    ).all()
     return [(host_id, uid) for host_id, uid in rows]
 
 
@@ -164,8 +203,16 @@ def cancel_booking(*, session: Session, booking: Booking, reason: str, now: date
 def cancel_upcoming(*, session: Session, host_id: int, reason: str, now: datetime) -> list[Booking]:
     """Cancel every meeting of the host that has not ended yet, each with its notices (closing an account)."""
     host = _lock_host(session, host_id)
-    upcoming = list(session.exec(select(Booking).where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING),
-                                                       Booking.end_at > now, col(Booking.parent_id).is_(None))))
+    upcoming = list(
+        session.exec(
+            select(Booking).where(
+                Booking.host_id == host_id,
+                col(Booking.status).in_(HOLDING),
+                Booking.end_at > now,
+                col(Booking.parent_id).is_(None),
+            )
+        )
+    )
     for booking in upcoming:
         _cancel(session, booking, host, reason=reason, now=now)
     return upcoming
@@ -182,11 +229,14 @@ def erase_invitee(*, session: Session, host_id: int, uid: str, now: datetime) ->
     host = _lock_host(session, host_id)
     session.refresh(booking)
     assert booking.id is not None
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id,
-                                                col(OutboxMessage.status) == outbox.PENDING)
-                    .values(status=outbox.CANCELLED))
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id)
-                    .values(context={}))  # what was sent (a cancellation reason, say) goes too
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.booking_id) == booking.id, col(OutboxMessage.status) == outbox.PENDING)
+        .values(status=outbox.CANCELLED)
+    )
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.booking_id) == booking.id).values(context={})
+    )  # what was sent (a cancellation reason, say) goes too
     webhooks.withdraw(session, booking=booking)  # its webhook bodies still waiting are not sent either
     booking.invitee_name, booking.invitee_email, booking.notes, booking.answers = ERASED_NAME, ERASED_EMAIL, '', {}
     booking.idempotency_key = None
@@ -203,16 +253,28 @@ def _cancel(session: Session, booking: Booking, host: Host, *, reason: str, now:
     in_calendar = booking.status == BOOKING_CONFIRMED  # a pending request was never written to the calendar
     booking.status, booking.cancel_reason = BOOKING_CANCELLED, reason.strip()[:1000]
     booking.cancelled_at = now
-    _record_change(session, booking, host, 'cancelled', now, mail=mail, reason=booking.cancel_reason,
-                   calendar=in_calendar)
+    _record_change(
+        session, booking, host, 'cancelled', now, mail=mail, reason=booking.cancel_reason, calendar=in_calendar
+    )
 
 
 Change = Literal['created', 'requested', 'confirmed', 'declined', 'rescheduled', 'cancelled', 'proposed']
 
 
-def _record_change(session: Session, booking: Booking, host: Host, change: Change, now: datetime, *,
-                   mail: bool = True, reason: str = '', old_start: datetime | None = None,
-                   old_end: datetime | None = None, calendar: bool | None = None, held: bool = True) -> None:
+def _record_change(
+    session: Session,
+    booking: Booking,
+    host: Host,
+    change: Change,
+    now: datetime,
+    *,
+    mail: bool = True,
+    reason: str = '',
+    old_start: datetime | None = None,
+    old_end: datetime | None = None,
+    calendar: bool | None = None,
+    held: bool = True,
+) -> None:
     """The one transition every booking change ends in (book, move, accept, cancel, decline, erase, propose): the
     .ics sequence raised when the meeting moves or ends (a pending proposal then withdrawn), the row written under
     the database's overlap guarantee, its outbox rows (e-mails, the calendar event) recorded in the same transaction,
@@ -227,12 +289,24 @@ def _record_change(session: Session, booking: Booking, host: Host, change: Chang
     if change == 'proposed':
         _record_proposal(session, booking, host, now)
     else:
-        outbox.record(session, booking=booking, host=host, change=change, now=now, mail=mail, reason=reason,
-                      old_start=old_start, old_end=old_end, calendar=calendar)
+        outbox.record(
+            session,
+            booking=booking,
+            host=host,
+            change=change,
+            now=now,
+            mail=mail,
+            reason=reason,
+            old_start=old_start,
+            old_end=old_end,
+            calendar=calendar,
+        )
         if held and booking.parent_id is None:  # a collective team booking's holds (and its members' notices)
             from services import team_bookings  # (team bookings build on this module)
-            team_bookings.follow(session, booking, change, now, mail=mail, reason=reason, old_start=old_start,
-                                 old_end=old_end)
+
+            team_bookings.follow(
+                session, booking, change, now, mail=mail, reason=reason, old_start=old_start, old_end=old_end
+            )
     db.after_commit(session, events.BookingChanged(booking.host_id, booking.uid, change))
 
 
@@ -242,11 +316,13 @@ def _is_team(session: Session, booking: Booking) -> bool:
     return event_type is not None and event_type.team_id is not None
 
 
-def reschedule_booking(*, session: Session, booking: Booking, start: datetime, now: datetime,
-                       reason: str = '') -> Booking:
+def reschedule_booking(
+    *, session: Session, booking: Booking, start: datetime, now: datetime, reason: str = ''
+) -> Booking:
     """Move a booking atomically: when the new time is refused, it keeps its old one."""
     if _is_team(session, booking):  # every member it may touch is locked and re-checked (and it may re-assign)
         from services import team_bookings
+
         return team_bookings.reschedule(session=session, booking=booking, start=start, now=now, reason=reason)
     availability.warm_calendars(host_id=booking.host_id, start=start, session=session)
     host = _lock_host(session, booking.host_id)
@@ -258,16 +334,18 @@ def reschedule_booking(*, session: Session, booking: Booking, start: datetime, n
         raise Conflict('This meeting can no longer be rescheduled online; please contact the host')
     minutes = _minutes(booking) if _minutes(booking) in event_types.durations(event_type) else None
     minutes = event_types.chosen_duration(event_type, minutes)  # the invitee's length while the type offers it
-    if not availability.is_offered(session=session, event_type=event_type, start=start, now=now,
-                                   exclude_uid=booking.uid, duration=minutes):
+    if not availability.is_offered(
+        session=session, event_type=event_type, start=start, now=now, exclude_uid=booking.uid, duration=minutes
+    ):
         raise SlotUnavailable()
     old_start, old_end = booking.start_at, booking.end_at
     booking.start_at, booking.end_at = start, start + timedelta(minutes=minutes)
     booking.seat_key = seat_key(event_type, start) if event_type.seats > 1 else booking.uid
     booking.buffer_before_minutes = event_type.buffer_before_minutes
     booking.buffer_after_minutes = event_type.buffer_after_minutes
-    _record_change(session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end,
-                   reason=reason.strip()[:1000])
+    _record_change(
+        session, booking, host, 'rescheduled', now, old_start=old_start, old_end=old_end, reason=reason.strip()[:1000]
+    )
     if is_seated(booking):  # a seat moved to another start joins that start's event
         booking.calendar_event_id = ''
         session.add(booking)
@@ -292,8 +370,12 @@ def pending_proposal(booking: Booking, now: datetime) -> Proposal | None:
     if booking.proposal_expires_at <= now:
         return None
     duration = booking.end_at - booking.start_at
-    return Proposal(booking.proposed_start_at, booking.proposed_start_at + duration, booking.proposal_message,
-                    booking.proposal_expires_at)
+    return Proposal(
+        booking.proposed_start_at,
+        booking.proposed_start_at + duration,
+        booking.proposal_message,
+        booking.proposal_expires_at,
+    )
 
 
 def propose_time(*, session: Session, booking: Booking, start: datetime, message: str, now: datetime) -> Booking:
@@ -312,11 +394,16 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
         raise InvalidInput('Propose a time other than the current one')
     if event_type.team_id is not None:
         from services import team_bookings
-        offered = team_bookings.is_free_for(session=session, booking=booking, event_type=event_type, start=start,
-                                            now=now)
+
+        offered = team_bookings.is_free_for(
+            session=session, booking=booking, event_type=event_type, start=start, now=now
+        )
     else:
-        offered = bool(availability.is_offered(session=session, event_type=event_type, start=start, now=now,
-                                               exclude_uid=booking.uid))
+        offered = bool(
+            availability.is_offered(
+                session=session, event_type=event_type, start=start, now=now, exclude_uid=booking.uid
+            )
+        )
     if not offered:
         raise SlotUnavailable('That time is not free; please propose one of the offered times')
     if len(message) > 1000:
@@ -330,12 +417,25 @@ def propose_time(*, session: Session, booking: Booking, start: datetime, message
 def _record_proposal(session: Session, booking: Booking, host: Host, now: datetime) -> None:
     proposal = pending_proposal(booking, now)
     assert proposal is not None
-    outbox.record_message(session, booking=booking, host=host, kind='proposal', now=now,
-                          key=f'{booking.uid}.proposal.{secrets.token_hex(6)}', context={
-                              'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
-                              'sequence': booking.sequence, 'proposal': {
-                                  'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(),
-                                  'message': proposal.message, 'expires_at': proposal.expires_at.isoformat()}})
+    outbox.record_message(
+        session,
+        booking=booking,
+        host=host,
+        kind='proposal',
+        now=now,
+        key=f'{booking.uid}.proposal.{secrets.token_hex(6)}',
+        context={
+            'start': booking.start_at.isoformat(),
+            'end': booking.end_at.isoformat(),
+            'sequence': booking.sequence,
+            'proposal': {
+                'start': proposal.start.isoformat(),
+                'end': proposal.end.isoformat(),
+                'message': proposal.message,
+                'expires_at': proposal.expires_at.isoformat(),
+            },
+        },
+    )
 
 
 def accept_proposal(*, session: Session, booking: Booking, now: datetime) -> Booking:
@@ -352,8 +452,9 @@ def decline_proposal(*, session: Session, booking: Booking, now: datetime) -> Bo
     """The invitee declines the proposed time, which cancels the meeting (they can book again at any time)."""
     if pending_proposal(booking, now) is None:
         raise Conflict('There is no open proposal for this meeting (it may have expired)')
-    return cancel_booking(session=session, booking=booking, reason='The invitee declined the proposed new time',
-                          now=now)
+    return cancel_booking(
+        session=session, booking=booking, reason='The invitee declined the proposed new time', now=now
+    )
 
 
 def booking_for_token(*, session: Session, uid: str, token: str) -> Booking:
@@ -371,8 +472,9 @@ def host_booking(*, session: Session, host_id: int, uid: str) -> Booking:
     return booking
 
 
-def list_bookings(*, session: Session, host_id: int, status: str, now: datetime, limit: int = 100,
-                  offset: int = 0, search: str = '') -> list[Booking]:
+def list_bookings(
+    *, session: Session, host_id: int, status: str, now: datetime, limit: int = 100, offset: int = 0, search: str = ''
+) -> list[Booking]:
     """A host's bookings: upcoming (soonest first), past or cancelled (latest first); `search` matches the
     invitee's name or e-mail."""
     query = _filtered(select(Booking), host_id, search).where(*_status_filter(status, now))
@@ -409,8 +511,12 @@ def _filtered(query: Any, host_id: int, search: str) -> Any:
     if words:
         escaped = words.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
         pattern = f'%{escaped}%'
-        query = query.where(or_(func.lower(Booking.invitee_name).like(pattern, escape='\\'),
-                                func.lower(Booking.invitee_email).like(pattern, escape='\\')))
+        query = query.where(
+            or_(
+                func.lower(Booking.invitee_name).like(pattern, escape='\\'),
+                func.lower(Booking.invitee_email).like(pattern, escape='\\'),
+            )
+        )
     return query
 
 
@@ -422,12 +528,17 @@ def manage_token(booking: Booking) -> str:
 def booking_json(booking: Booking) -> dict[str, Any]:
     """A booking as its host sees it."""
     return {
-        'uid': booking.uid, 'event_type_id': booking.event_type_id, 'start': booking.start_at.isoformat(),
-        'end': booking.end_at.isoformat(), 'status': booking.status,
-        'invitee': {'name': booking.invitee_name, 'email': booking.invitee_email,
-                    'timezone': booking.invitee_timezone},
-        'notes': booking.notes, 'answers': booking.answers, 'cancel_reason': booking.cancel_reason,
-        'created_at': booking.created_at.isoformat(), 'proposal': _proposal_json(booking),
+        'uid': booking.uid,
+        'event_type_id': booking.event_type_id,
+        'start': booking.start_at.isoformat(),
+        'end': booking.end_at.isoformat(),
+        'status': booking.status,
+        'invitee': {'name': booking.invitee_name, 'email': booking.invitee_email, 'timezone': booking.invitee_timezone},
+        'notes': booking.notes,
+        'answers': booking.answers,
+        'cancel_reason': booking.cancel_reason,
+        'created_at': booking.created_at.isoformat(),
+        'proposal': _proposal_json(booking),
     }
 
 
@@ -435,8 +546,12 @@ def _proposal_json(booking: Booking) -> dict[str, Any] | None:
     proposal = pending_proposal(booking, datetime.now(timezone.utc))
     if proposal is None:
         return None
-    return {'start': proposal.start.isoformat(), 'end': proposal.end.isoformat(), 'message': proposal.message,
-            'expires_at': proposal.expires_at.isoformat()}
+    return {
+        'start': proposal.start.isoformat(),
+        'end': proposal.end.isoformat(),
+        'message': proposal.message,
+        'expires_at': proposal.expires_at.isoformat(),
+    }
 
 
 def _clear_proposal(booking: Booking) -> None:
@@ -455,12 +570,19 @@ def _lock_host(session: Session, host_id: int) -> Host:
 
 
 def _replay(session: Session, event_type: EventType, start: datetime, key: str, invitee: Invitee) -> Receipt | None:
-    booking = session.exec(select(Booking).where(Booking.host_id == event_type.host_id,
-                                                 Booking.idempotency_key == key)).first()
+    booking = session.exec(
+        select(Booking).where(Booking.host_id == event_type.host_id, Booking.idempotency_key == key)
+    ).first()
     if booking is None:
         return None
-    same = (booking.event_type_id, booking.start_at, booking.invitee_name, booking.invitee_email, booking.notes,
-            booking.answers) == (event_type.id, start, invitee.name, invitee.email, invitee.notes, invitee.answers)
+    same = (
+        booking.event_type_id,
+        booking.start_at,
+        booking.invitee_name,
+        booking.invitee_email,
+        booking.notes,
+        booking.answers,
+    ) == (event_type.id, start, invitee.name, invitee.email, invitee.notes, invitee.answers)
     if not same:  # never hand one invitee's manage link to a different request
         raise Conflict('This Idempotency-Key was already used for a different booking')
     return Receipt(booking, manage_token(booking), replayed=True)
@@ -477,10 +599,15 @@ def _flush_or_unavailable(session: Session) -> None:
 def _clean(invitee: Invitee, event_type: EventType) -> Invitee:
     if len(invitee.notes) > 2000:
         raise InvalidInput('Notes must be at most 2000 characters')
-    return Invitee(name=validation.single_line(invitee.name, 'Name', 120), email=validation.email(invitee.email),
-                   timezone=validation.time_zone(invitee.timezone), notes=invitee.notes.strip(),
-                   answers=_answers(invitee.answers, event_type.questions), clock24=invitee.clock24,
-                   locale=invitee.locale)
+    return Invitee(
+        name=validation.single_line(invitee.name, 'Name', 120),
+        email=validation.email(invitee.email),
+        timezone=validation.time_zone(invitee.timezone),
+        notes=invitee.notes.strip(),
+        answers=_answers(invitee.answers, event_type.questions),
+        clock24=invitee.clock24,
+        locale=invitee.locale,
+    )
 
 
 def _answers(answers: dict[str, Any], questions: list[dict[str, Any]]) -> dict[str, Any]:

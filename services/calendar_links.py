@@ -1,4 +1,5 @@
 """A booking in the invitee's calendar: the .ics invitation and add-to-calendar links."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -11,10 +12,24 @@ from app.config import get_settings
 PRODID = '-//CloudMeet//Scheduling//EN'
 
 
-def invitation(*, uid: str, title: str, start: datetime, end: datetime, host_name: str, host_email: str,
-               invitee_name: str, invitee_email: str, location: str = '', description: str = '', sequence: int = 0,
-               cancelled: bool = False, stamp: datetime | None = None, url: str = '', published: bool = False,
-               ) -> bytes:
+def invitation(
+    *,
+    uid: str,
+    title: str,
+    start: datetime,
+    end: datetime,
+    host_name: str,
+    host_email: str,
+    invitee_name: str,
+    invitee_email: str,
+    location: str = '',
+    description: str = '',
+    sequence: int = 0,
+    cancelled: bool = False,
+    stamp: datetime | None = None,
+    url: str = '',
+    published: bool = False,
+) -> bytes:
     """The one invitation of a booking (UID stable per booking), organised by the host, so that an invitee's
     calendar answers the host and never the instance's no-reply sender.
 
@@ -23,11 +38,24 @@ def invitation(*, uid: str, title: str, start: datetime, end: datetime, host_nam
     sees the host's calendar cancel the meeting).
     """
     settings = get_settings()
-    return booking_ics(uid=uid, domain=urlparse(settings.public_url).hostname or 'localhost', title=title,
-                       start=start, end=end, organizer_name=host_name, organizer_email=host_email,
-                       attendee_name=invitee_name, attendee_email=invitee_email, location=location,
-                       description=description, sequence=sequence, cancelled=cancelled, stamp=stamp, url=url,
-                       method='PUBLISH' if published else '')
+    return booking_ics(
+        uid=uid,
+        domain=urlparse(settings.public_url).hostname or 'localhost',
+        title=title,
+        start=start,
+        end=end,
+        organizer_name=host_name,
+        organizer_email=host_email,
+        attendee_name=invitee_name,
+        attendee_email=invitee_email,
+        location=location,
+        description=description,
+        sequence=sequence,
+        cancelled=cancelled,
+        stamp=stamp,
+        url=url,
+        method='PUBLISH' if published else '',
+    )
 
 
 def manage_url(uid: str, token: str) -> str:
@@ -35,10 +63,25 @@ def manage_url(uid: str, token: str) -> str:
     return f'{get_settings().public_url}/booking/{uid}?token={token}'
 
 
-def booking_ics(*, uid: str, domain: str, title: str, start: datetime, end: datetime, organizer_name: str,
-                organizer_email: str, attendee_name: str, attendee_email: str, location: str = '',
-                description: str = '', sequence: int = 0, cancelled: bool = False, stamp: datetime | None = None,
-                url: str = '', method: str = '') -> bytes:
+def booking_ics(
+    *,
+    uid: str,
+    domain: str,
+    title: str,
+    start: datetime,
+    end: datetime,
+    organizer_name: str,
+    organizer_email: str,
+    attendee_name: str,
+    attendee_email: str,
+    location: str = '',
+    description: str = '',
+    sequence: int = 0,
+    cancelled: bool = False,
+    stamp: datetime | None = None,
+    url: str = '',
+    method: str = '',
+) -> bytes:
     """An iCalendar REQUEST (or CANCEL, or a PUBLISH without attendees) with one VEVENT; icalendar escapes and
     folds every text value."""
     method = method or ('CANCEL' if cancelled else 'REQUEST')
@@ -64,8 +107,14 @@ def booking_ics(*, uid: str, domain: str, title: str, start: datetime, end: date
     event['organizer'] = organizer
     if method != 'PUBLISH':  # RFC 5546: a PUBLISH names no attendees
         attendee = vCalAddress(f'mailto:{attendee_email}')
-        attendee.params.update({'cn': vText(attendee_name), 'role': vText('REQ-PARTICIPANT'),
-                                'partstat': vText('NEEDS-ACTION'), 'rsvp': vText('TRUE')})
+        attendee.params.update(
+            {
+                'cn': vText(attendee_name),
+                'role': vText('REQ-PARTICIPANT'),
+                'partstat': vText('NEEDS-ACTION'),
+                'rsvp': vText('TRUE'),
+            }
+        )
         event.add('attendee', attendee)
     event.add('status', 'CANCELLED' if cancelled else 'CONFIRMED')
     cal.add_component(event)
@@ -80,7 +129,13 @@ def google_calendar_link(*, title: str, start: datetime, end: datetime, details:
 
 
 def outlook_calendar_link(*, title: str, start: datetime, end: datetime, details: str = '', location: str = '') -> str:
-    query = {'path': '/calendar/action/compose', 'rru': 'addevent', 'subject': title,
-             'startdt': start.astimezone(timezone.utc).isoformat(), 'enddt': end.astimezone(timezone.utc).isoformat(),
-             'body': details, 'location': location}
+    query = {
+        'path': '/calendar/action/compose',
+        'rru': 'addevent',
+        'subject': title,
+        'startdt': start.astimezone(timezone.utc).isoformat(),
+        'enddt': end.astimezone(timezone.utc).isoformat(),
+        'body': details,
+        'location': location,
+    }
     return 'https://outlook.live.com/calendar/0/deeplink/compose?' + urlencode(query)

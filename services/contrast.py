@@ -1,4 +1,5 @@
 """WCAG contrast: a host's brand colour, darkened just enough to carry white text and read on white (AA, 4.5:1)."""
+
 from __future__ import annotations
 
 AA = 4.5
@@ -32,5 +33,6 @@ def _luminance(color: str) -> float:
     def channel(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(c) for c in _rgb(color))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b

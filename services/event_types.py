@@ -1,4 +1,5 @@
 """Event types: what can be booked, for how long, with which rules and questions."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -46,7 +47,8 @@ class Question(BaseModel):
     kind: QuestionKind = 'short_text'
     required: bool = False
     options: list[Annotated[str, Field(max_length=100), validation.no_controls_field('Choice')]] = Field(
-        default_factory=list, max_length=20)
+        default_factory=list, max_length=20
+    )
 
 
 class EventTypeInput(BaseModel):
@@ -95,8 +97,13 @@ class EventTypeInput(BaseModel):
 
 
 def list_event_types(*, session: Session, host_id: int) -> list[EventType]:
-    return list(session.exec(select(EventType).where(EventType.host_id == host_id, col(EventType.team_id).is_(None))
-                             .order_by(col(EventType.id))))  # a team's event types belong to the team
+    return list(
+        session.exec(
+            select(EventType)
+            .where(EventType.host_id == host_id, col(EventType.team_id).is_(None))
+            .order_by(col(EventType.id))
+        )
+    )  # a team's event types belong to the team
 
 
 def public_event_types(*, session: Session, host_id: int) -> list[EventType]:
@@ -113,9 +120,11 @@ def get_event_type(*, session: Session, host_id: int, event_type_id: int) -> Eve
 
 def bookable_event_type(*, session: Session, username: str, slug: str) -> tuple[Host, EventType]:
     """The host and active event type behind a public booking link (hidden ones included: secret links)."""
-    row = session.exec(select(Host, EventType).join(EventType, col(EventType.host_id) == Host.id)
-                       .where(Host.username == username.lower(), EventType.slug == slug.lower(),
-                              col(EventType.team_id).is_(None))).first()
+    row = session.exec(
+        select(Host, EventType)
+        .join(EventType, col(EventType.host_id) == Host.id)
+        .where(Host.username == username.lower(), EventType.slug == slug.lower(), col(EventType.team_id).is_(None))
+    ).first()
     if row is None and (moved := usernames.moved_to(session, username=username, now=utcnow())):
         raise Moved(moved)
     if row is None or not row[1].active:
@@ -155,7 +164,7 @@ def duplicate_event_type(*, session: Session, host_id: int, event_type_id: int) 
     n, slug = 1, ''
     while not slug or slug in taken:
         suffix = '-copy' if n == 1 else f'-copy-{n}'
-        slug, n = original.slug[:60 - len(suffix)].rstrip('-') + suffix, n + 1
+        slug, n = original.slug[: 60 - len(suffix)].rstrip('-') + suffix, n + 1
     title = f'{original.title} (copy)'[:120]
     copy = EventTypeInput.model_validate({**data, 'slug': slug, 'title': title, 'active': False})
     return create_event_type(session=session, host_id=host_id, data=copy)
@@ -164,20 +173,29 @@ def duplicate_event_type(*, session: Session, host_id: int, event_type_id: int) 
 def event_type_json(event_type: EventType) -> dict[str, Any]:
     """The contract's JSON shape."""
     return {
-        'id': event_type.id, 'slug': event_type.slug, 'title': event_type.title,
-        'description': event_type.description, 'confirmation_message': event_type.confirmation_message,
+        'id': event_type.id,
+        'slug': event_type.slug,
+        'title': event_type.title,
+        'description': event_type.description,
+        'confirmation_message': event_type.confirmation_message,
         'duration_minutes': event_type.duration_minutes,
         'slot_interval_minutes': event_type.slot_interval_minutes,
         'buffer_before_minutes': event_type.buffer_before_minutes,
         'buffer_after_minutes': event_type.buffer_after_minutes,
-        'min_notice_minutes': event_type.min_notice_minutes, 'max_days_ahead': event_type.max_days_ahead,
-        'daily_limit': event_type.daily_limit, 'weekly_limit': event_type.weekly_limit,
-        'monthly_limit': event_type.monthly_limit, 'seats': event_type.seats,
+        'min_notice_minutes': event_type.min_notice_minutes,
+        'max_days_ahead': event_type.max_days_ahead,
+        'daily_limit': event_type.daily_limit,
+        'weekly_limit': event_type.weekly_limit,
+        'monthly_limit': event_type.monthly_limit,
+        'seats': event_type.seats,
         'requires_confirmation': event_type.requires_confirmation,
         'duration_options': list(event_type.duration_options),
         'location': {'kind': event_type.location_kind, 'value': event_type.location_value},
-        'schedule_id': event_type.schedule_id, 'active': event_type.active, 'hidden': event_type.hidden,
-        'color': event_type.color, 'questions': event_type.questions,
+        'schedule_id': event_type.schedule_id,
+        'active': event_type.active,
+        'hidden': event_type.hidden,
+        'color': event_type.color,
+        'questions': event_type.questions,
     }
 
 
@@ -185,19 +203,33 @@ def public_event_type_json(event_type: EventType) -> dict[str, Any]:
     """What an invitee may see before booking: no schedule ids, no hidden flags, the location's kind only (the
     address, number or link is for those who booked)."""
     data = event_type_json(event_type)
-    keep = ('slug', 'title', 'description', 'duration_minutes', 'duration_options', 'seats', 'requires_confirmation',
-            'questions')
+    keep = (
+        'slug',
+        'title',
+        'description',
+        'duration_minutes',
+        'duration_options',
+        'seats',
+        'requires_confirmation',
+        'questions',
+    )
     return {**{key: data[key] for key in keep}, 'location': {'kind': event_type.location_kind}}
 
 
 def engine_rules(event_type: EventType, duration: int | None = None) -> slots.EventRules:
     """The slot engine's rules for the event type, for one of its lengths (default: its own)."""
     return slots.EventRules(
-        duration=duration or event_type.duration_minutes, interval=event_type.slot_interval_minutes,
-        buffer_before=event_type.buffer_before_minutes, buffer_after=event_type.buffer_after_minutes,
-        min_notice=event_type.min_notice_minutes, max_days_ahead=event_type.max_days_ahead,
-        daily_limit=event_type.daily_limit, weekly_limit=event_type.weekly_limit,
-        monthly_limit=event_type.monthly_limit, seats=event_type.seats)
+        duration=duration or event_type.duration_minutes,
+        interval=event_type.slot_interval_minutes,
+        buffer_before=event_type.buffer_before_minutes,
+        buffer_after=event_type.buffer_after_minutes,
+        min_notice=event_type.min_notice_minutes,
+        max_days_ahead=event_type.max_days_ahead,
+        daily_limit=event_type.daily_limit,
+        weekly_limit=event_type.weekly_limit,
+        monthly_limit=event_type.monthly_limit,
+        seats=event_type.seats,
+    )
 
 
 def durations(event_type: EventType) -> list[int]:
@@ -226,8 +258,9 @@ def _save(session: Session, event_type: EventType, data: EventTypeInput) -> Even
     event_type.slug = validation.slug(data.slug) if data.slug else validation.slugify(data.title)
     event_type.location_kind, event_type.location_value = data.location.kind, data.location.value
     event_type.questions = [q.model_dump() for q in data.questions]
-    taken = session.exec(select(EventType.id).where(EventType.host_id == event_type.host_id,
-                                                    EventType.slug == event_type.slug)).first()
+    taken = session.exec(
+        select(EventType.id).where(EventType.host_id == event_type.host_id, EventType.slug == event_type.slug)
+    ).first()
     if taken is not None and taken != event_type.id:
         raise Conflict(f"You already have an event type with the slug '{event_type.slug}'")
     session.add(event_type)

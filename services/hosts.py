@@ -1,4 +1,5 @@
 """Hosts and their API keys."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,8 +20,12 @@ API_KEY_PREFIX = 'cm_'
 
 def create_host(*, session: Session, email: str, name: str, username: str, timezone: str = 'UTC') -> Host:
     """A new host with the default Monday-Friday 09:00-17:00 schedule in their zone."""
-    host = Host(email=validation.email(email).lower(), name=validation.single_line(name, 'Name', 120),
-                username=validation.username(username), timezone=validation.time_zone(timezone))
+    host = Host(
+        email=validation.email(email).lower(),
+        name=validation.single_line(name, 'Name', 120),
+        username=validation.username(username),
+        timezone=validation.time_zone(timezone),
+    )
     for column, value in (('email', host.email), ('username', host.username)):
         if session.exec(select(Host.id).where(getattr(Host, column) == value)).first() is not None:
             raise Conflict(f"A host with the {column} '{value}' already exists")
@@ -44,9 +49,18 @@ def get_host_by_username(*, session: Session, username: str) -> Host:
 
 
 def host_json(host: Host) -> dict[str, Any]:
-    return {'id': host.id, 'email': host.email, 'name': host.name, 'username': host.username,
-            'timezone': host.timezone, 'intro': host.intro, 'embed_origins': host.embed_origins,
-            'brand_color': host.brand_color, 'clock24': host.clock24, 'has_avatar': host.avatar is not None}
+    return {
+        'id': host.id,
+        'email': host.email,
+        'name': host.name,
+        'username': host.username,
+        'timezone': host.timezone,
+        'intro': host.intro,
+        'embed_origins': host.embed_origins,
+        'brand_color': host.brand_color,
+        'clock24': host.clock24,
+        'has_avatar': host.avatar is not None,
+    }
 
 
 def create_api_key(*, session: Session, host_id: int, label: str = '') -> str:
@@ -84,8 +98,10 @@ class InstanceCounts:
 
 def instance_counts(*, session: Session) -> InstanceCounts:
     """How many hosts and event types this instance has (for the operator's home page)."""
-    return InstanceCounts(hosts=session.exec(select(func.count()).select_from(Host)).one(),
-                          event_types=session.exec(select(func.count()).select_from(EventType)).one())
+    return InstanceCounts(
+        hosts=session.exec(select(func.count()).select_from(Host)).one(),
+        event_types=session.exec(select(func.count()).select_from(EventType)).one(),
+    )
 
 
 PROFILE_FIELDS = frozenset({'name', 'intro', 'timezone', 'embed_origins', 'brand_color', 'clock24', 'username'})

@@ -1,5 +1,6 @@
 """The key canary: a value encrypted under the configured keys when the database is new, read back at every start,
 so keys that cannot decrypt what the database holds stop the process before it serves anything."""
+
 from __future__ import annotations
 
 from cryptography.fernet import InvalidToken
@@ -11,10 +12,12 @@ from app.models import InstanceSetting
 
 CANARY = 'encryption_canary'
 PLAINTEXT = 'CloudMeet can read its encrypted data'
-REFUSAL = ('the encryption keys cannot decrypt the data this database already holds. Set CLOUDMEET_ENCRYPTION_KEYS '
-           '(newest first, comma-separated) to include the key it was written with; without that setting the key '
-           'generated into secrets.json in CLOUDMEET_DATA_DIR is used. Processes sharing a database must share '
-           'CLOUDMEET_ENCRYPTION_KEYS and CLOUDMEET_SECRET_KEY.')
+REFUSAL = (
+    'the encryption keys cannot decrypt the data this database already holds. Set CLOUDMEET_ENCRYPTION_KEYS '
+    '(newest first, comma-separated) to include the key it was written with; without that setting the key '
+    'generated into secrets.json in CLOUDMEET_DATA_DIR is used. Processes sharing a database must share '
+    'CLOUDMEET_ENCRYPTION_KEYS and CLOUDMEET_SECRET_KEY.'
+)
 
 
 class KeysCannotDecrypt(Exception):

@@ -1,5 +1,6 @@
 """Validation errors as sentences a person reads at the field: 'Enter a title.', not 'String should have at least
 1 character'."""
+
 from __future__ import annotations
 
 from pydantic_core import ErrorDetails

@@ -6,6 +6,7 @@ database under the write lock. Entries are dropped by the change that makes them
 commit (`SettingsChanged` for event types, schedules and profiles; `BookingChanged` for bookings), and expire
 after a short while in any case, so a change made by another process is seen within seconds.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -87,8 +88,7 @@ class OfferCache:
         found = self._answers.get(key)
         return found[2] if found is not None and found[0] > time.monotonic() else None
 
-    def keep_answer(self, key: tuple[object, ...], host_id: int, body: bytes, seconds: float,
-                    changes: int) -> None:
+    def keep_answer(self, key: tuple[object, ...], host_id: int, body: bytes, seconds: float, changes: int) -> None:
         """Keep a finished answer for `seconds`, unless something changed since `changes` was read."""
         with self._lock:
             if self._changes == changes:
@@ -102,10 +102,11 @@ class OfferCache:
         if found is None or found[0] <= time.monotonic():
             return None
         starts, kept = found[2], found[3]
-        return kept[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+        return kept[bisect.bisect_left(starts, start) : bisect.bisect_left(starts, end)]
 
-    def keep_window(self, key: tuple[object, ...], host_id: int, found: list[slots.Slot], seconds: float,
-                    changes: int) -> None:
+    def keep_window(
+        self, key: tuple[object, ...], host_id: int, found: list[slots.Slot], seconds: float, changes: int
+    ) -> None:
         """Keep a whole-window offer for `seconds`, unless something changed since `changes` was read."""
         with self._lock:
             if self._changes == changes:
@@ -122,16 +123,18 @@ class OfferCache:
         found = self._plans.get((username.lower(), slug.lower()))
         return found[1] if found is not None and found[0] > time.monotonic() else None
 
-    def peek_bookings(self, host_id: int, lo: datetime, hi: datetime
-                      ) -> list[tuple[str, datetime, datetime, int, int, int | None]] | None:
+    def peek_bookings(
+        self, host_id: int, lo: datetime, hi: datetime
+    ) -> list[tuple[str, datetime, datetime, int, int, int | None]] | None:
         """The host's bookings touching [lo, hi) when the cache holds them, else None."""
         found = self._booked.get(host_id)
         if found is None or found[0] <= time.monotonic() or lo < found[1].since:
             return None
         return _within(found[1], lo, hi)
 
-    def bookings(self, session: Session, host_id: int, lo: datetime, hi: datetime, now: datetime
-                 ) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
+    def bookings(
+        self, session: Session, host_id: int, lo: datetime, hi: datetime, now: datetime
+    ) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
         """The host's confirmed bookings that may touch [lo, hi): from the cache when it covers `lo`."""
         found = self._booked.get(host_id)
         if found is None or found[0] <= time.monotonic() or lo < found[1].since:
@@ -172,8 +175,9 @@ def load_plan(session: Session, username: str, slug: str) -> Plan:
     schedule = _schedule_of(session, event_type)
     assert host.id is not None and event_type.id is not None
     session.expunge(event_type)
-    return Plan(host.id, event_type.id, event_type, schedules.engine_schedule(schedule),
-                event_types.engine_rules(event_type))
+    return Plan(
+        host.id, event_type.id, event_type, schedules.engine_schedule(schedule), event_types.engine_rules(event_type)
+    )
 
 
 def _schedule_of(session: Session, event_type: EventType) -> Schedule:
@@ -186,23 +190,45 @@ def _schedule_of(session: Session, event_type: EventType) -> Schedule:
 
 def _load_bookings(session: Session, host_id: int, since: datetime) -> _Booked:
     rows = session.exec(
-        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
-               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
-        .where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING),
-               col(Booking.start_at) > since - LONGEST_BOOKING)
-        .order_by(col(Booking.start_at))).all()
+        select(
+            Booking.uid,
+            Booking.start_at,
+            Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+            Booking.buffer_before_minutes,
+            Booking.buffer_after_minutes,
+            Booking.event_type_id,
+        )
+        .where(
+            Booking.host_id == host_id,
+            col(Booking.status).in_(HOLDING),
+            col(Booking.start_at) > since - LONGEST_BOOKING,
+        )
+        .order_by(col(Booking.start_at))
+    ).all()
     found = [tuple(row) for row in rows]
     return _Booked([row[1] for row in found], found, since)
 
 
-def booking_rows(session: Session, host_id: int, lo: datetime,
-                 hi: datetime) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
+def booking_rows(
+    session: Session, host_id: int, lo: datetime, hi: datetime
+) -> list[tuple[str, datetime, datetime, int, int, int | None]]:
     """The host's holding bookings overlapping [lo, hi), read now (for spans the cache does not keep)."""
     rows = session.exec(
-        select(Booking.uid, Booking.start_at, Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
-               Booking.buffer_before_minutes, Booking.buffer_after_minutes, Booking.event_type_id)
-        .where(Booking.host_id == host_id, col(Booking.status).in_(HOLDING), col(Booking.end_at) > lo,
-               col(Booking.start_at) < hi, col(Booking.start_at) > lo - LONGEST_BOOKING)).all()
+        select(
+            Booking.uid,
+            Booking.start_at,
+            Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
+            Booking.buffer_before_minutes,
+            Booking.buffer_after_minutes,
+            Booking.event_type_id,
+        ).where(
+            Booking.host_id == host_id,
+            col(Booking.status).in_(HOLDING),
+            col(Booking.end_at) > lo,
+            col(Booking.start_at) < hi,
+            col(Booking.start_at) > lo - LONGEST_BOOKING,
+        )
+    ).all()
     return [tuple(row) for row in rows]
 
 
@@ -218,10 +244,13 @@ def listen() -> Callable[[], None]:
     (the composition root wires this up; without it the entries only expire)."""
     global _cache
     cache = _cache = OfferCache()
-    stops = [events.subscribe(lambda event: cache.forget(event.host_id, settings=False)),
-             events.subscribe_settings(lambda event: cache.forget(event.host_id))]
+    stops = [
+        events.subscribe(lambda event: cache.forget(event.host_id, settings=False)),
+        events.subscribe_settings(lambda event: cache.forget(event.host_id)),
+    ]
 
     def stop() -> None:
         for unsubscribe in stops:
             unsubscribe()
+
     return stop

@@ -1,6 +1,7 @@
 """Requests to addresses that users type in (calendar feeds, webhook endpoints): the URL is checked and its host
 resolved once, every address it has must be public (unless the operator allows private ones), and the request then
 connects to exactly the address that was checked, so a second DNS answer cannot point it somewhere else."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,8 +18,11 @@ from app.errors import InvalidInput
 
 # IPv6 forms that carry an IPv4 address: NAT64 (well-known and local-use prefixes) and IPv4-translated; mapped
 # (::ffff:0:0/96), 6to4 (2002::/16) and Teredo are read by the ipaddress module itself.
-NAT64 = (ipaddress.ip_network('64:ff9b::/96'), ipaddress.ip_network('64:ff9b:1::/48'),
-         ipaddress.ip_network('::ffff:0:0:0/96'))
+NAT64 = (
+    ipaddress.ip_network('64:ff9b::/96'),
+    ipaddress.ip_network('64:ff9b:1::/48'),
+    ipaddress.ip_network('::ffff:0:0:0/96'),
+)
 IPV4_COMPATIBLE = ipaddress.ip_network('::/96')  # deprecated '::a.b.c.d', which some stacks still route as IPv4
 
 
@@ -46,8 +50,11 @@ class Target:
 
     def pinned(self) -> dict[str, object]:
         """The httpx request arguments that reach the checked address under the URL's own name (Host, TLS SNI)."""
-        return {'url': self.direct_url, 'headers': {'Host': self.host_header},
-                'extensions': {'sni_hostname': self.host}}
+        return {
+            'url': self.direct_url,
+            'headers': {'Host': self.host_header},
+            'extensions': {'sni_hostname': self.host},
+        }
 
 
 @cache

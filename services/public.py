@@ -1,4 +1,5 @@
 """Read models for the public pages: what an invitee may see of a host, an event type and their own booking."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,9 +15,14 @@ from app.models import BOOKING_CONFIRMED, HOLDING, Booking, BookingStatus, Event
 from services import bookings, event_types, hosts, offer_cache
 from services.calendars import events as calendar_events
 
-LOCATION_LABELS = {'google_meet': N_('Google Meet'), 'teams': N_('Microsoft Teams'), 'phone': N_('Phone call'),
-                   'in_person': N_('In person'), 'link': N_('Web conference'),
-                   'none': N_('Details follow from the host')}
+LOCATION_LABELS = {
+    'google_meet': N_('Google Meet'),
+    'teams': N_('Microsoft Teams'),
+    'phone': N_('Phone call'),
+    'in_person': N_('In person'),
+    'link': N_('Web conference'),
+    'none': N_('Details follow from the host'),
+}
 VIDEO_KINDS = frozenset({'google_meet', 'teams'})
 # A Meet or Teams link needs the matching account to receive the booking; without it none will come.
 NO_VIDEO_LABEL = N_('Online: the host will send the details')
@@ -123,10 +129,12 @@ def host_page(*, username: str) -> tuple[PublicHost, list[PublicEventType]]:
 def booking_page(*, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
     """The host and the event type behind a booking link (NotFound when it is not bookable); kept between
     requests until the host changes something (`offer_cache`)."""
+
     def load() -> tuple[int, tuple[PublicHost, PublicEventType]]:
         with session_scope() as session:
             found = _booking_page(session, username, slug)
         return found[0].id, found
+
     return offer_cache.get().page(username, slug, load)
 
 
@@ -134,8 +142,9 @@ def _host_page(session: Session, username: str) -> tuple[PublicHost, list[Public
     host = hosts.get_host_by_username(session=session, username=username)
     assert host.id is not None
     video = calendar_events.video_kind(session, host_id=host.id)
-    return _host(host), [_event_type(e, video) for e in event_types.public_event_types(session=session,
-                                                                                       host_id=host.id)]
+    return _host(host), [
+        _event_type(e, video) for e in event_types.public_event_types(session=session, host_id=host.id)
+    ]
 
 
 def _booking_page(session: Session, username: str, slug: str) -> tuple[PublicHost, PublicEventType]:
@@ -151,20 +160,31 @@ def manage_view(*, session: Session, uid: str, token: str, now: datetime | None 
     if host is None:
         raise NotFound('This link is not valid')
     event_type = session.get(EventType, booking.event_type_id) if booking.event_type_id else None
-    public_type = _event_type(event_type, calendar_events.video_kind(session, host_id=host.id or 0)) \
-        if event_type else None
+    public_type = (
+        _event_type(event_type, calendar_events.video_kind(session, host_id=host.id or 0)) if event_type else None
+    )
     return ManageView(
-        uid=booking.uid, token=token, status=booking.status, start=booking.start_at, end=booking.end_at,
-        invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
-        invitee_timezone=booking.invitee_timezone, host=_host(host), event_type=public_type,
+        uid=booking.uid,
+        token=token,
+        status=booking.status,
+        start=booking.start_at,
+        end=booking.end_at,
+        invitee_name=booking.invitee_name,
+        invitee_email=booking.invitee_email,
+        invitee_timezone=booking.invitee_timezone,
+        host=_host(host),
+        event_type=public_type,
         location_kind=event_type.location_kind if event_type else 'none',
         location_value=booking.meeting_url or (event_type.location_value if event_type else ''),
         cancel_reason=booking.cancel_reason,
         reschedulable=booking.status in HOLDING and event_type is not None and event_type.active,
-        sequence=booking.sequence, clock24=_clock24(booking, host),
+        sequence=booking.sequence,
+        clock24=_clock24(booking, host),
         proposal=bookings.pending_proposal(booking, now or datetime.now(timezone.utc)),
-        host_email=host.email, confirmation_message=event_type.confirmation_message if event_type else '',
-        locale=booking.locale)
+        host_email=host.email,
+        confirmation_message=event_type.confirmation_message if event_type else '',
+        locale=booking.locale,
+    )
 
 
 def _clock24(booking: Booking, host: Host) -> bool:
@@ -174,15 +194,30 @@ def _clock24(booking: Booking, host: Host) -> bool:
 
 def _host(host: Host) -> PublicHost:
     assert host.id is not None
-    return PublicHost(id=host.id, username=host.username, name=host.name, intro=host.intro, timezone=host.timezone,
-                      brand_color=host.brand_color, has_avatar=host.avatar is not None,
-                      clock24=host.clock24 if host.clock_chosen else None)
+    return PublicHost(
+        id=host.id,
+        username=host.username,
+        name=host.name,
+        intro=host.intro,
+        timezone=host.timezone,
+        brand_color=host.brand_color,
+        has_avatar=host.avatar is not None,
+        clock24=host.clock24 if host.clock_chosen else None,
+    )
 
 
 def _event_type(event_type: EventType, video: str) -> PublicEventType:
     assert event_type.id is not None
-    return PublicEventType(id=event_type.id, slug=event_type.slug, title=event_type.title,
-                           description=event_type.description, duration_minutes=event_type.duration_minutes,
-                           location_kind=event_type.location_kind, questions=tuple(event_type.questions),
-                           video=video, durations=tuple(event_types.durations(event_type)), seats=event_type.seats,
-                           requires_confirmation=event_type.requires_confirmation)
+    return PublicEventType(
+        id=event_type.id,
+        slug=event_type.slug,
+        title=event_type.title,
+        description=event_type.description,
+        duration_minutes=event_type.duration_minutes,
+        location_kind=event_type.location_kind,
+        questions=tuple(event_type.questions),
+        video=video,
+        durations=tuple(event_types.durations(event_type)),
+        seats=event_type.seats,
+        requires_confirmation=event_type.requires_confirmation,
+    )

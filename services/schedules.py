@@ -1,4 +1,5 @@
 """Schedules: weekly hours and date overrides, stored as the contract's JSON and read by the slot engine."""
+
 from __future__ import annotations
 
 import re
@@ -130,8 +131,14 @@ def delete_schedule(*, session: Session, host_id: int, schedule_id: int) -> None
 
 def schedule_json(schedule: Schedule) -> dict[str, Any]:
     """The contract's JSON shape."""
-    return {'id': schedule.id, 'name': schedule.name, 'timezone': schedule.timezone,
-            'is_default': schedule.is_default, 'weekly': schedule.weekly, 'overrides': schedule.overrides}
+    return {
+        'id': schedule.id,
+        'name': schedule.name,
+        'timezone': schedule.timezone,
+        'is_default': schedule.is_default,
+        'weekly': schedule.weekly,
+        'overrides': schedule.overrides,
+    }
 
 
 def engine_schedule(schedule: Schedule) -> slots.Schedule:
@@ -159,8 +166,9 @@ def _freeze(value: Any) -> Any:
 
 def _apply(session: Session, schedule: Schedule, data: ScheduleInput) -> None:
     schedule.weekly = {day: [i.model_dump() for i in items] for day, items in data.weekly.items()}
-    schedule.overrides = [{'date': o.date.isoformat(), 'intervals': [i.model_dump() for i in o.intervals]}
-                          for o in data.overrides]
+    schedule.overrides = [
+        {'date': o.date.isoformat(), 'intervals': [i.model_dump() for i in o.intervals]} for o in data.overrides
+    ]
     if data.is_default and not schedule.is_default:
         for other in session.exec(select(Schedule).where(Schedule.host_id == schedule.host_id, Schedule.is_default)):
             other.is_default = False

@@ -2,6 +2,7 @@
 
 The rules themselves (who may sign up, identities, sessions, links) live in `services.accounts`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,9 +47,13 @@ def connect_identity(*, host_id: int, identity: VerifiedIdentity, now: datetime)
 def connect_calendar(*, host_id: int, provider: str, identity: VerifiedIdentity) -> None:
     """Keep the provider's grant as a calendar connection of the host."""
     with session_scope(write=True) as session:
-        calendar_connections.add_account(session, host_id=host_id, provider=provider,
-                                         email=identity.email or identity.subject,
-                                         refresh_token=identity.refresh_token)
+        calendar_connections.add_account(
+            session,
+            host_id=host_id,
+            provider=provider,
+            email=identity.email or identity.subject,
+            refresh_token=identity.refresh_token,
+        )
 
 
 def sign_out(token: str, *, everywhere: bool, now: datetime) -> None:

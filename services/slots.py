@@ -4,6 +4,7 @@ A pure implementation of docs/slot-rules.md: plain values in, value objects out.
 `now` is an argument. Internally every instant is an integer POSIX second, which keeps 60 days of slots in
 a few milliseconds.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,42 +101,74 @@ def offered_slots(
     bookings of this event type (same start and length) stays offered while seats are left, when it would be
     offered without them; any other overlap blocks as usual."""
     if rules.seats > 1:
-        return _seated(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=list(busy),
-                       bookings=bookings)
+        return _seated(
+            schedule=schedule, rules=rules, now=now, start=start, end=end, busy=list(busy), bookings=bookings
+        )
     return _offered(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy, bookings=bookings)
 
 
-def _seated(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
-            busy: list[Busy], bookings: Sequence[ExistingBooking]) -> list[Slot]:
+def _seated(
+    *,
+    schedule: Schedule,
+    rules: EventRules,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    busy: list[Busy],
+    bookings: Sequence[ExistingBooking],
+) -> list[Slot]:
     groups: dict[tuple[datetime, datetime], int] = {}
     for b in bookings:
         if b.same_event_type:
             groups[(b.start, b.end)] = groups.get((b.start, b.end), 0) + 1
-    found = {slot.start: slot._replace(seats_left=rules.seats)
-             for slot in _offered(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy,
-                                  bookings=bookings)}
+    found = {
+        slot.start: slot._replace(seats_left=rules.seats)
+        for slot in _offered(
+            schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy, bookings=bookings
+        )
+    }
     length = timedelta(minutes=rules.duration)
     for (g0, g1), taken in groups.items():
         if taken >= rules.seats or g1 - g0 != length or not (start <= g0 < end):
             continue
         others = [b for b in bookings if not (b.same_event_type and (b.start, b.end) == (g0, g1))]
-        if _offered(schedule=schedule, rules=rules, now=now, start=g0, end=g0 + timedelta(seconds=1), busy=busy,
-                    bookings=others):
+        if _offered(
+            schedule=schedule, rules=rules, now=now, start=g0, end=g0 + timedelta(seconds=1), busy=busy, bookings=others
+        ):
             found[g0] = Slot(g0, g1, rules.seats - taken)
     return [found[key] for key in sorted(found)]
 
 
-def _offered(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
-             busy: Iterable[Busy], bookings: Sequence[ExistingBooking]) -> list[Slot]:
+def _offered(
+    *,
+    schedule: Schedule,
+    rules: EventRules,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    busy: Iterable[Busy],
+    bookings: Sequence[ExistingBooking],
+) -> list[Slot]:
     length, utc = rules.duration * 60, timezone.utc
-    return [Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc))
-            for s in offered_starts(schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy,
-                                    bookings=bookings)]
+    return [
+        Slot(datetime.fromtimestamp(s, utc), datetime.fromtimestamp(s + length, utc))
+        for s in offered_starts(
+            schedule=schedule, rules=rules, now=now, start=start, end=end, busy=busy, bookings=bookings
+        )
+    ]
 
 
-def offered_starts(*, schedule: Schedule, rules: EventRules, now: datetime, start: datetime, end: datetime,
-                   busy: Iterable[Busy] = (), bookings: Sequence[ExistingBooking] = (),
-                   shared: dict[tuple[object, ...], Any] | None = None) -> list[int]:
+def offered_starts(
+    *,
+    schedule: Schedule,
+    rules: EventRules,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    busy: Iterable[Busy] = (),
+    bookings: Sequence[ExistingBooking] = (),
+    shared: dict[tuple[object, ...], Any] | None = None,
+) -> list[int]:
     """The starts `offered_slots` gives without seats, as POSIX seconds: for merging many hosts' offers (a team)
     in one pass. `shared` keeps rule 1's windows, and rule 4's aligned instants, between calls for hosts of one
     schedule (most free ranges of a team's members start at the same instants)."""
@@ -169,11 +202,25 @@ def offered_starts(*, schedule: Schedule, rules: EventRules, now: datetime, star
     return starts
 
 
-def is_offered(*, start: datetime, schedule: Schedule, rules: EventRules, now: datetime, busy: Iterable[Busy] = (),
-               bookings: Sequence[ExistingBooking] = ()) -> bool:
+def is_offered(
+    *,
+    start: datetime,
+    schedule: Schedule,
+    rules: EventRules,
+    now: datetime,
+    busy: Iterable[Busy] = (),
+    bookings: Sequence[ExistingBooking] = (),
+) -> bool:
     """Whether `start` is exactly one of the instants the rules offer (the server-side re-check)."""
-    slots = offered_slots(schedule=schedule, rules=rules, now=now, start=start, end=start + timedelta(seconds=1),
-                          busy=busy, bookings=bookings)
+    slots = offered_slots(
+        schedule=schedule,
+        rules=rules,
+        now=now,
+        start=start,
+        end=start + timedelta(seconds=1),
+        busy=busy,
+        bookings=bookings,
+    )
     return any(slot.start == start for slot in slots)
 
 
@@ -198,8 +245,9 @@ def _window_end(now: datetime, zone: ZoneInfo, days_ahead: int) -> int:
     return int(datetime.combine(last_day, time(), zone).timestamp())
 
 
-def _windows(schedule: Schedule, zone: ZoneInfo, first: int, last: int, earliest: int,
-             duration: int) -> list[tuple[int, int]]:
+def _windows(
+    schedule: Schedule, zone: ZoneInfo, first: int, last: int, earliest: int, duration: int
+) -> list[tuple[int, int]]:
     """Rule 1: merged availability windows covering every start in [first, last)."""
     day = _local_date(first, zone) - timedelta(days=1)
     floor_day = _local_date(earliest, zone) - timedelta(days=1)
@@ -235,8 +283,14 @@ def _blocked(busy: Iterable[Busy], bookings: Sequence[ExistingBooking], rules: E
     before, after = rules.buffer_before * 60, rules.buffer_after * 60
     # int() floors and -int(-x) ceils the (positive) timestamps: a partial second counts as busy.
     spans = [(b.first - after, b.last + before) for b in busy if b.last > b.first]
-    spans += [(int(b.start.timestamp()) - b.buffer_before * 60 - after,
-               -int(-b.end.timestamp()) + b.buffer_after * 60 + before) for b in bookings if b.end > b.start]
+    spans += [
+        (
+            int(b.start.timestamp()) - b.buffer_before * 60 - after,
+            -int(-b.end.timestamp()) + b.buffer_after * 60 + before,
+        )
+        for b in bookings
+        if b.end > b.start
+    ]
     return _merge(spans)
 
 
@@ -244,24 +298,32 @@ def _full_periods(bookings: Sequence[ExistingBooking], zone: ZoneInfo, rules: Ev
     """Rule 7: local days, weeks (from Monday) and calendar months that already hold their limit of meetings of
     this event type (the bookings of one seated start are one meeting)."""
     spans: list[tuple[int, int]] = []
-    for limit, first_day, next_first in ((rules.daily_limit, _same_day, _next_day),
-                                         (rules.weekly_limit, _monday, _next_week),
-                                         (rules.monthly_limit, _first_of_month, _next_month)):
+    for limit, first_day, next_first in (
+        (rules.daily_limit, _same_day, _next_day),
+        (rules.weekly_limit, _monday, _next_week),
+        (rules.monthly_limit, _first_of_month, _next_month),
+    ):
         if limit is None:
             continue
         meetings: dict[date, set[datetime]] = {}
         for b in bookings:
             if b.same_event_type:
                 meetings.setdefault(first_day(b.start.astimezone(zone).date()), set()).add(b.start)
-        spans += [(_instant(day, 0, zone), _instant(next_first(day), 0, zone))
-                  for day, starts in meetings.items() if len(starts) >= limit]
+        spans += [
+            (_instant(day, 0, zone), _instant(next_first(day), 0, zone))
+            for day, starts in meetings.items()
+            if len(starts) >= limit
+        ]
     return _merge(spans)
 
 
 def period_span(day: date, period: str) -> tuple[date, date]:
     """The local dates [first, next first) of the day, week (from Monday) or calendar month holding `day`."""
-    first, following = {'day': (_same_day, _next_day), 'week': (_monday, _next_week),
-                        'month': (_first_of_month, _next_month)}[period]
+    first, following = {
+        'day': (_same_day, _next_day),
+        'week': (_monday, _next_week),
+        'month': (_first_of_month, _next_month),
+    }[period]
     return first(day), following(first(day))
 
 

@@ -4,6 +4,7 @@ Booking a team time asks every member's calendars before the write lock is taken
 reads them from the cache), then books through services/team_bookings.py. Cancelling, rescheduling and proposals
 of team bookings go through the ordinary use cases (services/use_cases.py), which hand team bookings over.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,24 +45,56 @@ def event_type_for_link(*, team_slug: str, slug: str) -> int:
         return event_type.id
 
 
-def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-         idempotency_key: str | None = None, duration: int | None = None) -> TeamReceipt:
+def book(
+    *,
+    event_type_id: int,
+    start: datetime,
+    invitee: Invitee,
+    now: datetime,
+    address: str,
+    idempotency_key: str | None = None,
+    duration: int | None = None,
+) -> TeamReceipt:
     """Book `start` with a team; counted against the address's booking rate and in the metrics like any booking."""
-    return count_booking(lambda: _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now,
-                                           address=address, idempotency_key=idempotency_key, duration=duration),
-                             lambda r: r.receipt.replayed)
+    return count_booking(
+        lambda: _book(
+            event_type_id=event_type_id,
+            start=start,
+            invitee=invitee,
+            now=now,
+            address=address,
+            idempotency_key=idempotency_key,
+            duration=duration,
+        ),
+        lambda r: r.receipt.replayed,
+    )
 
 
-def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-          idempotency_key: str | None, duration: int | None) -> TeamReceipt:
+def _book(
+    *,
+    event_type_id: int,
+    start: datetime,
+    invitee: Invitee,
+    now: datetime,
+    address: str,
+    idempotency_key: str | None,
+    duration: int | None,
+) -> TeamReceipt:
     if not validation.within_calendar(start):
         raise SlotUnavailable()
     with session_scope() as session:  # every member's calendars are asked before the write locks are taken
         _warm(session, _member_ids(session, _bookable(session, event_type_id)), start)
     with session_scope(write=True) as session:
         counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
-        receipt = team_bookings.book(session=session, event_type=_bookable(session, event_type_id), start=start,
-                                     invitee=invitee, now=now, idempotency_key=idempotency_key, duration=duration)
+        receipt = team_bookings.book(
+            session=session,
+            event_type=_bookable(session, event_type_id),
+            start=start,
+            invitee=invitee,
+            now=now,
+            idempotency_key=idempotency_key,
+            duration=duration,
+        )
         booking_limits.uncount(session, counted if receipt.receipt.replayed else None)
         return receipt
 
@@ -83,13 +116,23 @@ def team_page(*, team_slug: str, slug: str) -> TeamPage:
     """The read model of `/team/{team_slug}/{slug}` (NotFound when it is not bookable)."""
     with session_scope() as session:
         team, event_type = teams.bookable_team_event_type(session=session, team_slug=team_slug, slug=slug)
-        rows = session.exec(select(Host.id, Host.name).join(
-            TeamEventMember, col(TeamEventMember.host_id) == Host.id).where(
-            TeamEventMember.event_type_id == event_type.id).order_by(col(Host.name))).all()
+        rows = session.exec(
+            select(Host.id, Host.name)
+            .join(TeamEventMember, col(TeamEventMember.host_id) == Host.id)
+            .where(TeamEventMember.event_type_id == event_type.id)
+            .order_by(col(Host.name))
+        ).all()
         session.expunge(event_type)
         assert event_type.id is not None
-        return TeamPage(team.slug, team.name, teams.public_slug(event_type), event_type.id, event_type,
-                        [name for _, name in rows], [host_id or 0 for host_id, _ in rows])
+        return TeamPage(
+            team.slug,
+            team.name,
+            teams.public_slug(event_type),
+            event_type.id,
+            event_type,
+            [name for _, name in rows],
+            [host_id or 0 for host_id, _ in rows],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,33 +147,47 @@ def team_profile(*, team_slug: str) -> TeamProfile:
     with session_scope() as session:
         team = teams.team_by_slug(session=session, slug=team_slug)
         listed = teams.public_team_event_types(session=session, team_id=team.id or 0)
-        return TeamProfile(team.slug, team.name, [m.name for m in teams.members(session=session, team_id=team.id or 0)],
-                           [(teams.public_slug(e), e.title, e.description, e.duration_minutes) for e in listed])
+        return TeamProfile(
+            team.slug,
+            team.name,
+            [m.name for m in teams.members(session=session, team_id=team.id or 0)],
+            [(teams.public_slug(e), e.title, e.description, e.duration_minutes) for e in listed],
+        )
 
 
-def link_offer(*, team_slug: str, slug: str, start: datetime, end: datetime, now: datetime,
-               duration: int | None = None) -> team_slots.TeamOffer:
+def link_offer(
+    *, team_slug: str, slug: str, start: datetime, end: datetime, now: datetime, duration: int | None = None
+) -> team_slots.TeamOffer:
     """The free times behind a team booking link."""
     with session_scope() as session:
         event_type = teams.bookable_team_event_type(session=session, team_slug=team_slug, slug=slug)[1]
-        return team_slots.offer(session=session, event_type=event_type, start=start, end=end, now=now,
-                                duration=_duration(event_type, duration))
+        return team_slots.offer(
+            session=session,
+            event_type=event_type,
+            start=start,
+            end=end,
+            now=now,
+            duration=_duration(event_type, duration),
+        )
 
 
-def picker_month(*, event_type_id: int, month: date, zone: str, now: datetime,
-                 duration: int | None = None) -> tuple[dict[date, list[slots.Slot]], str]:
+def picker_month(
+    *, event_type_id: int, month: date, zone: str, now: datetime, duration: int | None = None
+) -> tuple[dict[date, list[slots.Slot]], str]:
     """The free times of one month of the invitee's local dates (none once the event type is switched off)."""
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
         if event_type is None or not event_type.active or event_type.team_id is None:
             return {}, ''
-        return team_slots.month(session=session, event_type=event_type, first=month, last=last, zone=zone, now=now,
-                                duration=duration)
+        return team_slots.month(
+            session=session, event_type=event_type, first=month, last=last, zone=zone, now=now, duration=duration
+        )
 
 
-def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: datetime,
-                         duration: int | None = None) -> date | None:
+def picker_next_free_day(
+    *, event_type_id: int, after: date, zone: str, now: datetime, duration: int | None = None
+) -> date | None:
     """The first local date after `after` with a free time, up to the end of the booking window."""
     with session_scope() as session:
         event_type = session.get(EventType, event_type_id)
@@ -140,8 +197,9 @@ def picker_next_free_day(*, event_type_id: int, after: date, zone: str, now: dat
         first = after + timedelta(days=1)
         while first <= horizon:
             last = min(first + timedelta(days=61), horizon)
-            days, _ = team_slots.month(session=session, event_type=event_type, first=first, last=last, zone=zone,
-                                       now=now, duration=duration)
+            days, _ = team_slots.month(
+                session=session, event_type=event_type, first=first, last=last, zone=zone, now=now, duration=duration
+            )
             if days:
                 return min(days)
             first = last + timedelta(days=1)
@@ -173,8 +231,9 @@ def _member_ids(session: Session, event_type: EventType) -> list[int]:
 
 def _warm(session: Session, host_ids: list[int], start: datetime) -> None:
     if YEARS[0] <= start.year <= YEARS[1] and host_ids:
-        busy.busy_times_of_hosts(host_ids=host_ids, start=start - MARGIN, end=start + MARGIN, session=session,
-                                 mode='booking')
+        busy.busy_times_of_hosts(
+            host_ids=host_ids, start=start - MARGIN, end=start + MARGIN, session=session, mode='booking'
+        )
 
 
 def _duration(event_type: EventType, minutes: int | None) -> int | None:

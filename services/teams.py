@@ -10,6 +10,7 @@ dot. The members who host it, each with the schedule they chose (default: their 
 
 Only admins manage a team; any member may see it and leave it; a team always keeps at least one admin.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,8 +65,14 @@ def create_team(*, session: Session, host_id: int, slug: str, name: str, members
 
 def teams_of(*, session: Session, host_id: int) -> list[Team]:
     """The teams a host belongs to."""
-    return list(session.exec(select(Team).join(TeamMember, col(TeamMember.team_id) == Team.id)
-                             .where(TeamMember.host_id == host_id).order_by(col(Team.name), col(Team.id))))
+    return list(
+        session.exec(
+            select(Team)
+            .join(TeamMember, col(TeamMember.team_id) == Team.id)
+            .where(TeamMember.host_id == host_id)
+            .order_by(col(Team.name), col(Team.id))
+        )
+    )
 
 
 def team_for_member(*, session: Session, host_id: int, team_id: int) -> Team:
@@ -84,8 +91,9 @@ def team_for_admin(*, session: Session, host_id: int, team_id: int) -> Team:
     return team
 
 
-def update_team(*, session: Session, host_id: int, team_id: int, slug: str | None = None,
-                name: str | None = None) -> Team:
+def update_team(
+    *, session: Session, host_id: int, team_id: int, slug: str | None = None, name: str | None = None
+) -> Team:
     team = team_for_admin(session=session, host_id=host_id, team_id=team_id)
     if name is not None:
         team.name = validation.single_line(name, 'Name', 120)
@@ -119,10 +127,15 @@ def team_by_slug(*, session: Session, slug: str) -> Team:
 
 
 def members(*, session: Session, team_id: int) -> list[Member]:
-    rows = session.exec(select(TeamMember, Host).join(Host, col(Host.id) == TeamMember.host_id)
-                        .where(TeamMember.team_id == team_id).order_by(col(Host.username)))
-    return [Member(host.id or 0, host.username, host.name, host.email, member.role, host.timezone)
-            for member, host in rows]
+    rows = session.exec(
+        select(TeamMember, Host)
+        .join(Host, col(Host.id) == TeamMember.host_id)
+        .where(TeamMember.team_id == team_id)
+        .order_by(col(Host.username))
+    )
+    return [
+        Member(host.id or 0, host.username, host.name, host.email, member.role, host.timezone) for member, host in rows
+    ]
 
 
 def add_member(*, session: Session, host_id: int, team_id: int, who: str, role: str = 'member') -> Member:
@@ -133,8 +146,9 @@ def add_member(*, session: Session, host_id: int, team_id: int, who: str, role: 
         raise InvalidInput("role must be 'admin' or 'member'")
     invited = account(session, who)
     assert invited.id is not None
-    found = session.exec(select(TeamMember).where(TeamMember.team_id == team_id,
-                                                  TeamMember.host_id == invited.id)).first()
+    found = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.host_id == invited.id)
+    ).first()
     if found is None:
         found = TeamMember(team_id=team_id, host_id=invited.id, role=role)
     elif found.role == 'admin' and role != 'admin':
@@ -150,20 +164,26 @@ def remove_member(*, session: Session, host_id: int, team_id: int, username: str
     event types owned by the member who goes pass to another admin, and they stop hosting them."""
     team_for_member(session=session, host_id=host_id, team_id=team_id)
     gone = session.exec(select(Host).where(Host.username == username.lower()[:40])).first()
-    membership = session.exec(select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.host_id ==
-                                                       (gone.id if gone else -1))).first()
+    membership = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.host_id == (gone.id if gone else -1))
+    ).first()
     if gone is None or membership is None:
         raise NotFound('No such member of this team')
     if gone.id != host_id and _role(session, team_id, host_id) != 'admin':
         raise Conflict('Only the admins of this team can remove other members')
     if membership.role == 'admin':
         _keep_an_admin(session, team_id, membership.host_id)
-    heir = session.exec(select(TeamMember.host_id).where(TeamMember.team_id == team_id, TeamMember.role == 'admin',
-                                                         TeamMember.host_id != membership.host_id)
-                        .order_by(col(TeamMember.id))).first()
+    heir = session.exec(
+        select(TeamMember.host_id)
+        .where(TeamMember.team_id == team_id, TeamMember.role == 'admin', TeamMember.host_id != membership.host_id)
+        .order_by(col(TeamMember.id))
+    ).first()
     for event_type in session.exec(select(EventType).where(EventType.team_id == team_id)):
-        for row in session.exec(select(TeamEventMember).where(TeamEventMember.event_type_id == event_type.id,
-                                                              TeamEventMember.host_id == membership.host_id)):
+        for row in session.exec(
+            select(TeamEventMember).where(
+                TeamEventMember.event_type_id == event_type.id, TeamEventMember.host_id == membership.host_id
+            )
+        ):
             session.delete(row)
         if event_type.host_id == membership.host_id and heir is not None:
             event_type.host_id = heir
@@ -178,9 +198,13 @@ def leave_all(*, session: Session, host_id: int) -> None:
     admin makes its longest-standing member admin; event types the account owned pass to an admin."""
     for membership in list(session.exec(select(TeamMember).where(TeamMember.host_id == host_id))):
         team = session.get(Team, membership.team_id)
-        others = list(session.exec(select(TeamMember).where(TeamMember.team_id == membership.team_id,
-                                                            TeamMember.host_id != host_id)
-                                   .order_by(col(TeamMember.id))))
+        others = list(
+            session.exec(
+                select(TeamMember)
+                .where(TeamMember.team_id == membership.team_id, TeamMember.host_id != host_id)
+                .order_by(col(TeamMember.id))
+            )
+        )
         if team is None:
             continue
         if not others:
@@ -194,8 +218,9 @@ def leave_all(*, session: Session, host_id: int) -> None:
             session.add(others[0])
             session.flush()
         heir = next(m.host_id for m in others if m.role == 'admin')
-        for event_type in session.exec(select(EventType).where(EventType.team_id == team.id,
-                                                               EventType.host_id == host_id)):
+        for event_type in session.exec(
+            select(EventType).where(EventType.team_id == team.id, EventType.host_id == host_id)
+        ):
             event_type.host_id = heir
             session.add(event_type)
         session.delete(membership)
@@ -234,8 +259,9 @@ def create_team_event_type(*, session: Session, host_id: int, team_id: int, data
     return _save(session, event_type, data)
 
 
-def update_team_event_type(*, session: Session, host_id: int, team_id: int, event_type_id: int,
-                           changes: dict[str, Any]) -> EventType:
+def update_team_event_type(
+    *, session: Session, host_id: int, team_id: int, event_type_id: int, changes: dict[str, Any]
+) -> EventType:
     """Apply a partial change (an admin's); the whole result is validated again."""
     team_for_admin(session=session, host_id=host_id, team_id=team_id)
     event_type = get_team_event_type(session=session, team_id=team_id, event_type_id=event_type_id)
@@ -250,8 +276,11 @@ def delete_team_event_type(*, session: Session, host_id: int, team_id: int, even
 
 def choose_schedule(*, session: Session, host_id: int, event_type_id: int, schedule_id: int | None) -> None:
     """A member picks which of their own schedules applies to a team event type they host (None: the default)."""
-    row = session.exec(select(TeamEventMember).where(TeamEventMember.event_type_id == event_type_id,
-                                                     TeamEventMember.host_id == host_id)).first()
+    row = session.exec(
+        select(TeamEventMember).where(
+            TeamEventMember.event_type_id == event_type_id, TeamEventMember.host_id == host_id
+        )
+    ).first()
     if row is None:
         raise NotFound('You do not host this event type')
     if schedule_id is not None:
@@ -266,16 +295,22 @@ def choose_schedule(*, session: Session, host_id: int, event_type_id: int, sched
 
 def hosts_of(*, session: Session, event_type_id: int) -> list[TeamEventMember]:
     """Who hosts a team event type, in host id order (the order their rows are locked in)."""
-    return list(session.exec(select(TeamEventMember).where(TeamEventMember.event_type_id == event_type_id)
-                             .order_by(col(TeamEventMember.host_id))))
+    return list(
+        session.exec(
+            select(TeamEventMember)
+            .where(TeamEventMember.event_type_id == event_type_id)
+            .order_by(col(TeamEventMember.host_id))
+        )
+    )
 
 
 def bookable_team_event_type(*, session: Session, team_slug: str, slug: str) -> tuple[Team, EventType]:
     """The team and active event type behind `/team/{team_slug}/{slug}` (hidden ones included: secret links)."""
     team = team_by_slug(session=session, slug=team_slug)
     assert team.id is not None
-    event_type = session.exec(select(EventType).where(EventType.team_id == team.id,
-                                                      EventType.slug == stored_slug(team.id, slug.lower()))).first()
+    event_type = session.exec(
+        select(EventType).where(EventType.team_id == team.id, EventType.slug == stored_slug(team.id, slug.lower()))
+    ).first()
     if event_type is None or not event_type.active:
         raise NotFound('This booking page does not exist')
     return team, event_type
@@ -295,10 +330,19 @@ def public_slug(event_type: EventType) -> str:
 
 def team_event_type_json(session: Session, event_type: EventType) -> dict[str, Any]:
     """A team event type as its team sees it: the event type's shape plus assignment and hosts."""
-    usernames = session.exec(select(Host.username).join(TeamEventMember, col(TeamEventMember.host_id) == Host.id)
-                             .where(TeamEventMember.event_type_id == event_type.id)).all()
-    return {**event_types.event_type_json(event_type), 'slug': public_slug(event_type), 'schedule_id': None,
-            'team_id': event_type.team_id, 'assignment': event_type.assignment, 'members': sorted(usernames)}
+    usernames = session.exec(
+        select(Host.username)
+        .join(TeamEventMember, col(TeamEventMember.host_id) == Host.id)
+        .where(TeamEventMember.event_type_id == event_type.id)
+    ).all()
+    return {
+        **event_types.event_type_json(event_type),
+        'slug': public_slug(event_type),
+        'schedule_id': None,
+        'team_id': event_type.team_id,
+        'assignment': event_type.assignment,
+        'members': sorted(usernames),
+    }
 
 
 def public_team_event_type_json(event_type: EventType) -> dict[str, Any]:
@@ -306,9 +350,15 @@ def public_team_event_type_json(event_type: EventType) -> dict[str, Any]:
 
 
 def team_json(session: Session, team: Team) -> dict[str, Any]:
-    return {'id': team.id, 'slug': team.slug, 'name': team.name,
-            'members': [{'username': m.username, 'name': m.name, 'role': m.role}
-                        for m in members(session=session, team_id=team.id or 0)]}
+    return {
+        'id': team.id,
+        'slug': team.slug,
+        'name': team.name,
+        'members': [
+            {'username': m.username, 'name': m.name, 'role': m.role}
+            for m in members(session=session, team_id=team.id or 0)
+        ],
+    }
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -331,8 +381,9 @@ def _save(session: Session, event_type: EventType, data: TeamEventTypeInput) -> 
     event_type.questions = [q.model_dump() for q in data.questions]
     event_type.assignment = data.assignment
     event_type.schedule_id = None  # each member's own schedule applies
-    taken = session.exec(select(EventType.id).where(EventType.team_id == event_type.team_id,
-                                                    EventType.slug == event_type.slug)).first()
+    taken = session.exec(
+        select(EventType.id).where(EventType.team_id == event_type.team_id, EventType.slug == event_type.slug)
+    ).first()
     if taken is not None and taken != event_type.id:
         raise Conflict(f"This team already has an event type with the slug '{slug}'")
     session.add(event_type)
@@ -358,7 +409,7 @@ def _set_hosts(session: Session, event_type: EventType, usernames: list[str] | N
     wanted = list(team_members) if usernames is None else [u.strip().lower() for u in usernames]
     unknown = [u for u in wanted if u not in team_members]
     if unknown:
-        raise InvalidInput(f"Not members of this team: {', '.join(sorted(unknown)[:5])}")
+        raise InvalidInput(f'Not members of this team: {", ".join(sorted(unknown)[:5])}')
     if not wanted:
         raise InvalidInput('A team event type needs at least one member')
     chosen = {team_members[u].host_id for u in wanted}
@@ -381,13 +432,17 @@ def account(session: Session, who: str) -> Host:
 
 
 def _role(session: Session, team_id: int, host_id: int) -> str | None:
-    return session.exec(select(TeamMember.role).where(TeamMember.team_id == team_id,
-                                                      TeamMember.host_id == host_id)).first()
+    return session.exec(
+        select(TeamMember.role).where(TeamMember.team_id == team_id, TeamMember.host_id == host_id)
+    ).first()
 
 
 def _keep_an_admin(session: Session, team_id: int, leaving: int) -> None:
-    others = session.exec(select(func.count()).select_from(TeamMember).where(
-        TeamMember.team_id == team_id, TeamMember.role == 'admin', TeamMember.host_id != leaving)).one()
+    others = session.exec(
+        select(func.count())
+        .select_from(TeamMember)
+        .where(TeamMember.team_id == team_id, TeamMember.role == 'admin', TeamMember.host_id != leaving)
+    ).one()
     if not others:
         raise Conflict('A team needs at least one admin; make another member an admin first')
 

@@ -5,6 +5,7 @@ transaction, runs the rules and the one booking transition (`services.bookings`)
 published after the commit. Manage-link guesses are counted here, per booking and client address, so every edge
 shares the same guard.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,17 +39,42 @@ def event_type_for_link(*, username: str, slug: str) -> int:
     return plan.event_type_id
 
 
-def book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-         idempotency_key: str | None = None, duration: int | None = None) -> Receipt:
+def book(
+    *,
+    event_type_id: int,
+    start: datetime,
+    invitee: Invitee,
+    now: datetime,
+    address: str,
+    idempotency_key: str | None = None,
+    duration: int | None = None,
+) -> Receipt:
     """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
     the same request counts nothing), and in the metrics by outcome."""
-    return count_booking(lambda: _book(event_type_id=event_type_id, start=start, invitee=invitee, now=now,
-                                       address=address, idempotency_key=idempotency_key, duration=duration),
-                         lambda r: r.replayed)
+    return count_booking(
+        lambda: _book(
+            event_type_id=event_type_id,
+            start=start,
+            invitee=invitee,
+            now=now,
+            address=address,
+            idempotency_key=idempotency_key,
+            duration=duration,
+        ),
+        lambda r: r.replayed,
+    )
 
 
-def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetime, address: str,
-          idempotency_key: str | None, duration: int | None) -> Receipt:
+def _book(
+    *,
+    event_type_id: int,
+    start: datetime,
+    invitee: Invitee,
+    now: datetime,
+    address: str,
+    idempotency_key: str | None,
+    duration: int | None,
+) -> Receipt:
     start = _offerable(start)
     host_id = _hosts.get(event_type_id)
     if host_id is None or not busy.surely_without_calendars(host_id):
@@ -59,9 +85,16 @@ def _book(*, event_type_id: int, start: datetime, invitee: Invitee, now: datetim
         counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
         event_type = _bookable(session, event_type_id)
         _hosts[event_type_id] = event_type.host_id
-        receipt = bookings.book_slot(session=session, event_type=event_type, start=start,
-                                     invitee=invitee, now=now, idempotency_key=idempotency_key, warmed=True,
-                                     duration=duration)
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=event_type,
+            start=start,
+            invitee=invitee,
+            now=now,
+            idempotency_key=idempotency_key,
+            warmed=True,
+            duration=duration,
+        )
         booking_limits.uncount(session, counted if receipt.replayed else None)
         return receipt
 
@@ -84,8 +117,9 @@ def cancel_by_token(*, uid: str, token: str, reason: str, now: datetime, address
         return bookings.cancel_booking(session=session, booking=booking, reason=reason, now=now)
 
 
-def reschedule_by_token(*, uid: str, token: str, start: datetime, now: datetime, address: str,
-                        reason: str = '') -> Booking:
+def reschedule_by_token(
+    *, uid: str, token: str, start: datetime, now: datetime, address: str, reason: str = ''
+) -> Booking:
     """Move the booking the manage link names; it keeps its time when the new one is refused. A wrong token is
     'not found' whatever the start."""
     if validation.within_calendar(start):
@@ -93,8 +127,9 @@ def reschedule_by_token(*, uid: str, token: str, start: datetime, now: datetime,
         team_use_cases.warm_for_booking(uid=uid, start=start)  # a team booking: every member's calendars
     with session_scope(write=True) as session:
         booking = _guarded(session, uid, token, address)
-        return bookings.reschedule_booking(session=session, booking=booking, start=_offerable(start), now=now,
-                                           reason=reason)
+        return bookings.reschedule_booking(
+            session=session, booking=booking, start=_offerable(start), now=now, reason=reason
+        )
 
 
 def accept_proposal_by_token(*, uid: str, token: str, now: datetime, address: str) -> Booking:
@@ -154,8 +189,12 @@ def decline_expired_requests(*, now: datetime) -> int:
     for host_id, uid in expired:
         with session_scope(write=True) as session:
             booking = bookings.host_booking(session=session, host_id=host_id, uid=uid)
-            bookings.decline_booking(session=session, booking=booking, now=now,
-                                     reason='The host did not confirm the request before its start')
+            bookings.decline_booking(
+                session=session,
+                booking=booking,
+                now=now,
+                reason='The host did not confirm the request before its start',
+            )
     return len(expired)
 
 

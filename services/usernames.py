@@ -1,5 +1,6 @@
 """Released usernames stay with their host for 90 days: the old links (`/{old}`, `/{old}/{slug}`, the public API)
 lead to the host's current username, and nobody else can take the old one and receive its bookings."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,7 +34,9 @@ def claim(session: Session, *, username: str, host_id: int | None, now: datetime
 
 def moved_to(session: Session, *, username: str, now: datetime) -> str | None:
     """The current username of the host who released this one within 90 days, if any."""
-    found = session.exec(select(Host.username).join(ReleasedUsername, col(ReleasedUsername.host_id) == Host.id)
-                         .where(ReleasedUsername.username == username.lower(),
-                                ReleasedUsername.released_at > now - RESERVED_FOR)).first()
+    found = session.exec(
+        select(Host.username)
+        .join(ReleasedUsername, col(ReleasedUsername.host_id) == Host.id)
+        .where(ReleasedUsername.username == username.lower(), ReleasedUsername.released_at > now - RESERVED_FOR)
+    ).first()
     return found

@@ -1,4 +1,5 @@
 """Input rules shared by the API, the CLI and the pages: time zones, single-line text, e-mail addresses."""
+
 from __future__ import annotations
 
 import re
@@ -13,14 +14,45 @@ from services import zones
 
 USERNAME = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$')
 SLUG = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$')
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$')
-RESERVED_USERNAMES = frozenset({
-    'api', 'auth', 'login', 'logout', 'signup', 'dashboard', 'event-types', 'availability', 'integrations',
-    'settings', 'privacy', 'booking', 'bookings', 'admin', 'static', 'assets', '_nicegui', '_nicegui_ws', 'docs',
-    'health', 'favicon.ico', 'robots.txt', 'embed', 'onboarding', 'invite', 'account', 'help', 'about', 'avatar',
-    'team', 'teams',
-})
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'
+)
+RESERVED_USERNAMES = frozenset(
+    {
+        'api',
+        'auth',
+        'login',
+        'logout',
+        'signup',
+        'dashboard',
+        'event-types',
+        'availability',
+        'integrations',
+        'settings',
+        'privacy',
+        'booking',
+        'bookings',
+        'admin',
+        'static',
+        'assets',
+        '_nicegui',
+        '_nicegui_ws',
+        'docs',
+        'health',
+        'favicon.ico',
+        'robots.txt',
+        'embed',
+        'onboarding',
+        'invite',
+        'account',
+        'help',
+        'about',
+        'avatar',
+        'team',
+        'teams',
+    }
+)
 
 
 def time_zone(name: str) -> str:
@@ -61,21 +93,25 @@ def no_controls(value: str, field: str) -> str:
 
 def line(field: str, max_length: int) -> AfterValidator:
     """A pydantic validator for one-line text fields, with `single_line`'s rules and message."""
+
     def check(value: str) -> str:
         try:
             return single_line(value, field, max_length)
         except InvalidInput as exc:
             raise ValueError(exc.detail) from None
+
     return AfterValidator(check)
 
 
 def no_controls_field(field: str) -> AfterValidator:
     """A pydantic validator that refuses control characters in a text field that may be empty."""
+
     def check(value: str) -> str:
         try:
             return no_controls(value, field)
         except InvalidInput as exc:
             raise ValueError(exc.detail) from None
+
     return AfterValidator(check)
 
 

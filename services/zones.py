@@ -3,6 +3,7 @@
 Old aliases (Asia/Calcutta, Asia/Katmandu, US/Eastern...) fold into their canonical names, so a browser that
 reports one is shown, searched and stored as the name everyone else uses.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,8 +14,7 @@ from babel.core import Locale, get_global
 
 from app.i18n import ENGLISH, Translator
 
-REGIONS = ('Africa/', 'America/', 'Antarctica/', 'Asia/', 'Atlantic/', 'Australia/', 'Europe/', 'Indian/',
-           'Pacific/')
+REGIONS = ('Africa/', 'America/', 'Antarctica/', 'Asia/', 'Atlantic/', 'Australia/', 'Europe/', 'Indian/', 'Pacific/')
 
 
 @lru_cache

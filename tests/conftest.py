@@ -1,5 +1,6 @@
 """Shared fixtures: settings isolated in a temporary data dir, and a fresh database per test on SQLite and
 PostgreSQL (PostgreSQL tests skip with a reason when no server answers, and fail instead under CI=true)."""
+
 from __future__ import annotations
 
 import os
@@ -19,11 +20,28 @@ import bootstrap
 from app import db
 
 PG_ADMIN_URL = os.environ.get('CLOUDMEET_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
-TABLES = ('webhook_delivery', 'webhook_subscription',
-          'team_event_member', 'team_member', 'team',
-          'rate_event', 'booking_rate_event', 'released_username', 'calendar_connection', 'instance_setting',
-          'invitation', 'login_link', 'user_session', 'identity', 'outbox', 'booking', 'event_type', 'schedule',
-          'api_key', 'host')
+TABLES = (
+    'webhook_delivery',
+    'webhook_subscription',
+    'team_event_member',
+    'team_member',
+    'team',
+    'rate_event',
+    'booking_rate_event',
+    'released_username',
+    'calendar_connection',
+    'instance_setting',
+    'invitation',
+    'login_link',
+    'user_session',
+    'identity',
+    'outbox',
+    'booking',
+    'event_type',
+    'schedule',
+    'api_key',
+    'host',
+)
 
 
 def postgres_unavailable_reason() -> str | None:

@@ -1,4 +1,5 @@
 """HTTP plumbing shared by pages and the API: security headers, the body limit, and the API served beside NiceGUI."""
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,11 @@ BOOKING_PAGE = re.compile(r'^/([a-z0-9-]{1,40})/([a-z0-9-]{1,60})$')
 EmbedOrigins = Callable[[str], Awaitable[list[str]]]
 # As strict as NiceGUI allows: Vue compiles its templates in the browser ('unsafe-eval') and NiceGUI writes its
 # page state and styles inline ('unsafe-inline'). No other origin may serve scripts, styles, fonts or connections.
-PAGE_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-               "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self'; "
-               "object-src 'none'; base-uri 'self'; form-action 'self'; ")
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; "
+)
 HSTS = 'max-age=31536000'
 
 
@@ -92,10 +95,17 @@ class ApiBeside:
             await self.pages(scope, receive, send)
 
 
-def install(app: object, api: ASGIApp, embed_origins: EmbedOrigins = _no_origins, *,
-            max_body_bytes: int = 1024 * 1024, hsts: bool = False) -> None:
+def install(
+    app: object,
+    api: ASGIApp,
+    embed_origins: EmbedOrigins = _no_origins,
+    *,
+    max_body_bytes: int = 1024 * 1024,
+    hsts: bool = False,
+) -> None:
     """Wrap the NiceGUI application's middleware stack (built on its first request) with the API, the body limit,
     the headers, and the request id and metrics outermost."""
+
     def build() -> ASGIApp:
         pages = type(app).build_middleware_stack(app)  # type: ignore[attr-defined]
         stack = SecurityHeaders(BodyLimit(ApiBeside(api, pages), max_body_bytes), embed_origins, hsts=hsts)

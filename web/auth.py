@@ -1,6 +1,7 @@
 """Sign-in plumbing: authlib OpenID Connect clients for the configured providers, full ID-token checks, the session
 cookie, and safe redirect targets. The use cases (who may sign in, sessions in the database) are in
 `services.accounts`."""
+
 from __future__ import annotations
 
 import base64
@@ -37,19 +38,31 @@ def oauth_clients(settings: Settings) -> OAuth:
     pkce = {'code_challenge_method': 'S256'}
     if settings.google_client_id:
         # Sign-in asks for identity only; calendar scopes are asked when the host connects a calendar.
-        oauth.register('google', client_id=settings.google_client_id, client_secret=settings.google_client_secret,
-                       server_metadata_url=f'{settings.google_issuer}/.well-known/openid-configuration',
-                       client_kwargs={'scope': 'openid email profile', **pkce})
+        oauth.register(
+            'google',
+            client_id=settings.google_client_id,
+            client_secret=settings.google_client_secret,
+            server_metadata_url=f'{settings.google_issuer}/.well-known/openid-configuration',
+            client_kwargs={'scope': 'openid email profile', **pkce},
+        )
     if settings.microsoft_client_id:
-        oauth.register('microsoft', client_id=settings.microsoft_client_id,
-                       client_secret=settings.microsoft_client_secret,
-                       server_metadata_url=(f'{settings.microsoft_login_url}/{settings.microsoft_tenant}'
-                                            '/v2.0/.well-known/openid-configuration'),
-                       client_kwargs={'scope': 'openid email profile', **pkce})
+        oauth.register(
+            'microsoft',
+            client_id=settings.microsoft_client_id,
+            client_secret=settings.microsoft_client_secret,
+            server_metadata_url=(
+                f'{settings.microsoft_login_url}/{settings.microsoft_tenant}/v2.0/.well-known/openid-configuration'
+            ),
+            client_kwargs={'scope': 'openid email profile', **pkce},
+        )
     if settings.oidc_issuer and settings.oidc_client_id:
-        oauth.register('oidc', client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
-                       server_metadata_url=f'{settings.oidc_issuer.rstrip("/")}/.well-known/openid-configuration',
-                       client_kwargs={'scope': 'openid email profile', **pkce})
+        oauth.register(
+            'oidc',
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            server_metadata_url=f'{settings.oidc_issuer.rstrip("/")}/.well-known/openid-configuration',
+            client_kwargs={'scope': 'openid email profile', **pkce},
+        )
     return oauth
 
 
@@ -82,8 +95,12 @@ def checked_claims(provider: str, token: dict[str, Any]) -> ProviderClaims:
         verified = claims.get('email_verified') is True or claims.get('xms_edov') in (True, 1, '1', 'true')
     else:
         verified = claims.get('email_verified') in (True, 'true')
-    return ProviderClaims(subject=str(claims['sub']), email=str(claims.get('email') or ''), email_verified=verified,
-                          name=str(claims.get('name') or ''))
+    return ProviderClaims(
+        subject=str(claims['sub']),
+        email=str(claims.get('email') or ''),
+        email_verified=verified,
+        name=str(claims.get('name') or ''),
+    )
 
 
 def _header(jwt: str) -> dict[str, Any]:
@@ -105,8 +122,9 @@ def safe_next(target: str | None, default: str = '/dashboard') -> str:
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings, max_age: int) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite='lax',
-                        secure=settings.secure_cookies, path='/')
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite='lax', secure=settings.secure_cookies, path='/'
+    )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:

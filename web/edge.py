@@ -1,5 +1,6 @@
 """What the open internet meets first: the request body limit, the client's address, and the server's own limits
 (timeouts, connections, forwarded headers). A reverse proxy is expected in front; these hold without one too."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,11 +22,17 @@ MAX_CONNECTIONS = 1000  # beyond this many open connections and tasks, new reque
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for `ui.run`: forwarded headers only from configured proxies, timeouts, limits, logging."""
     proxies = ','.join(p.strip() for p in settings.trusted_proxies.split(',') if p.strip())
-    return {'proxy_headers': bool(proxies), 'forwarded_allow_ips': proxies, 'http': HeaderDeadline,
-            'timeout_keep_alive': KEEP_ALIVE_SECONDS, 'h11_max_incomplete_event_size': MAX_HEADER_BYTES,
-            'limit_concurrency': MAX_CONNECTIONS, 'ws_max_size': settings.max_body_bytes,
-            # uvicorn's log configuration and NiceGUI's welcome line write text; in json neither is used
-            **({'log_config': None, 'show_welcome_message': False} if settings.log_format == 'json' else {})}
+    return {
+        'proxy_headers': bool(proxies),
+        'forwarded_allow_ips': proxies,
+        'http': HeaderDeadline,
+        'timeout_keep_alive': KEEP_ALIVE_SECONDS,
+        'h11_max_incomplete_event_size': MAX_HEADER_BYTES,
+        'limit_concurrency': MAX_CONNECTIONS,
+        'ws_max_size': settings.max_body_bytes,
+        # uvicorn's log configuration and NiceGUI's welcome line write text; in json neither is used
+        **({'log_config': None, 'show_welcome_message': False} if settings.log_format == 'json' else {}),
+    }
 
 
 class HeaderDeadline(H11Protocol):
@@ -108,8 +115,11 @@ class BodyLimit:
             return
         declared = _content_length(scope)
         if declared is None or declared > self.max_bytes:
-            await _refuse(send, 400 if declared is None else 413,
-                          'Content-Length is not a number' if declared is None else BodyTooLarge(self.max_bytes).detail)
+            await _refuse(
+                send,
+                400 if declared is None else 413,
+                'Content-Length is not a number' if declared is None else BodyTooLarge(self.max_bytes).detail,
+            )
             return
         received, started, refused = 0, False, False
 
@@ -154,7 +164,15 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps({'detail': detail}).encode()
-    await send({'type': 'http.response.start', 'status': status,
-                'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
-                            (b'connection', b'close')]})
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': status,
+            'headers': [
+                (b'content-type', b'application/json'),
+                (b'content-length', str(len(body)).encode()),
+                (b'connection', b'close'),
+            ],
+        }
+    )
     await send({'type': 'http.response.body', 'body': body})

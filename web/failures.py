@@ -1,5 +1,6 @@
 """One answer for every page that fails: a calm 503 while the database is out of reach, else a generic error page
 with a reference id. The exception, and any host name or port in it, goes to the log only."""
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,9 @@ def is_outage(exc: BaseException) -> bool:
     for _ in range(10):
         if seen is None:
             return False
-        if isinstance(seen, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)) or \
-                (isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated):
+        if isinstance(seen, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)) or (
+            isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -55,8 +57,9 @@ def render(exc: BaseException) -> int:
     log.error('page failed (reference %s)', reference, exc_info=exc)
     with ui.column().classes('w-full items-center gap-2 py-20 text-center'):
         ui.label(ERROR_TITLE).classes('text-2xl')
-        ui.label('Please try again. If it keeps happening, mention this reference: '
-                 f'{reference}').classes('text-lg text-gray-600')
+        ui.label(f'Please try again. If it keeps happening, mention this reference: {reference}').classes(
+            'text-lg text-gray-600'
+        )
         ui.link('Back to the start', '/').classes('text-lg')
     return 500
 
@@ -98,8 +101,11 @@ async def _request_failed(request: Request, exc: Exception) -> Response:
         outage = is_outage(exc)
         if not outage:
             log.error('request failed: %s %s', request.method, request.url.path, exc_info=exc)
-        return PlainTextResponse(OUTAGE_TEXT if outage else ERROR_TITLE, status_code=503 if outage else 500,
-                                 headers={'Retry-After': RETRY_AFTER} if outage else None)
+        return PlainTextResponse(
+            OUTAGE_TEXT if outage else ERROR_TITLE,
+            status_code=503 if outage else 500,
+            headers={'Retry-After': RETRY_AFTER} if outage else None,
+        )
     with Client(page(''), request=request) as client:
         status = render(exc)
     response = client.build_response(request, status)

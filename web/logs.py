@@ -1,6 +1,7 @@
 """Log lines: `text` (the default) or `json` (one object per line: time, level, logger, message, and the request id
 inside an HTTP request). Either way, whatever looks like a token, key, password or bearer credential is blanked
 before a line is written."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ from datetime import datetime, timezone
 REQUEST_ID: ContextVar[str] = ContextVar('request_id', default='')  # set by web.telemetry.Telemetry per request
 TEXT_FORMAT = '%(asctime)s %(levelname)s %(name)s: %(message)s'
 SECRET_PARAMETER = re.compile(
-    r'(?i)\b((?:access_|refresh_|id_)?token|code|state|password|secret|api_key|key)=([^&\s\'"]+)')
+    r'(?i)\b((?:access_|refresh_|id_)?token|code|state|password|secret|api_key|key)=([^&\s\'"]+)'
+)
 BEARER = re.compile(r'(?i)\b(bearer\s+)[\w.~+/=-]+')
 
 
@@ -33,8 +35,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {'time': datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec='milliseconds'),
-                 'level': record.levelname, 'logger': record.name, 'message': redact(record.getMessage())}
+        entry = {
+            'time': datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec='milliseconds'),
+            'level': record.levelname,
+            'logger': record.name,
+            'message': redact(record.getMessage()),
+        }
         if request_id := REQUEST_ID.get():
             entry['request_id'] = request_id
         if record.exc_info:

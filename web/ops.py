@@ -2,6 +2,7 @@
 current) and `/metrics` (Prometheus's text format, see app/metrics.py). Served by the API application at the root
 (no session, no page machinery), so /healthz also measures the stack every API answer goes through
 (tests/bench/bench_read_path.py compares against it)."""
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,9 @@ def readyz(_request: Request) -> JSONResponse:
         log.warning('not ready: the database cannot be reached (%s)', type(exc).__name__)
         return JSONResponse({'ready': False, 'detail': 'the database cannot be reached'}, status_code=503)
     if current != _head():
-        return JSONResponse({'ready': False, 'detail': f'the database schema is at {current}, not {_head()}'},
-                            status_code=503)
+        return JSONResponse(
+            {'ready': False, 'detail': f'the database schema is at {current}, not {_head()}'}, status_code=503
+        )
     return JSONResponse({'ready': True, 'schema': current}, headers={'Cache-Control': 'no-store'})
 
 

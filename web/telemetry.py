@@ -1,6 +1,7 @@
 """Every HTTP request gets an id and is counted: the id (the client's `X-Request-ID` when it is a short safe token,
 else a new one) is echoed in the answer and carried by the log lines written meanwhile; the request is counted by
 route template, method and status, and timed (pure ASGI, outermost, a few microseconds)."""
+
 from __future__ import annotations
 
 import re

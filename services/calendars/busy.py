@@ -7,6 +7,7 @@ connections are fetched in parallel. A connection that cannot be read makes the 
 ever offered as free on a guess) and the reason is reported. CloudMeet's own booking changes drop the host's
 cache, so its own writes are seen at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,9 @@ class _Cache:
 
     def put(self, connection_id: int, entry: _Entry) -> None:
         with self.lock:
-            kept = [e for e in self.entries.get(connection_id, [])
-                    if not (entry.start <= e.start and e.end <= entry.end)][-20:]
+            kept = [
+                e for e in self.entries.get(connection_id, []) if not (entry.start <= e.start and e.end <= entry.end)
+            ][-20:]
             self.entries[connection_id] = [*kept, entry]
 
     def drop(self, connection_ids: set[int]) -> None:
@@ -93,6 +95,7 @@ def listen() -> Callable[[], None]:
     def stop() -> None:
         for unsubscribe in stops:
             unsubscribe()
+
     return stop
 
 
@@ -130,8 +133,9 @@ def read_none(session: Session, host_id: int) -> bool:
 
 
 def connections(session: Session, *, host_id: int) -> list[Connection]:
-    rows = session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
-                        .order_by(CalendarConnection.id)).all()  # type: ignore[arg-type]
+    rows = session.exec(
+        select(CalendarConnection).where(CalendarConnection.host_id == host_id).order_by(col(CalendarConnection.id))
+    ).all()
     if not rows:  # most hosts: one cheap query and done
         _host_connections[host_id] = set()
         _no_connections[host_id] = time.monotonic() + NO_CONNECTIONS_SECONDS
@@ -145,8 +149,9 @@ def connections(session: Session, *, host_id: int) -> list[Connection]:
     return found
 
 
-def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session | None = None,
-               mode: str = 'page') -> HostBusy:
+def busy_times(
+    *, host_id: int, start: datetime, end: datetime, session: Session | None = None, mode: str = 'page'
+) -> HostBusy:
     """Every connected calendar's busy times in [start, end), and why some could not be checked.
 
     `mode` 'page' (showing free times) answers from the cache when it is fresh, and while it is being refreshed in
@@ -168,8 +173,9 @@ def busy_times(*, host_id: int, start: datetime, end: datetime, session: Session
     return HostBusy(sorted(busy, key=lambda b: (b.start, b.end)), '; '.join(problems))
 
 
-def busy_times_of_hosts(*, host_ids: list[int], start: datetime, end: datetime, session: Session,
-                        mode: str = 'page') -> dict[int, HostBusy]:
+def busy_times_of_hosts(
+    *, host_ids: list[int], start: datetime, end: datetime, session: Session, mode: str = 'page'
+) -> dict[int, HostBusy]:
     """`busy_times` for many hosts at once (a team): one query for their connections, fresh cached windows read
     in place, only the others fetched (in parallel)."""
     # pages may trust a recent 'no connections'; a booking's re-check always asks the database
@@ -178,8 +184,11 @@ def busy_times_of_hosts(*, host_ids: list[int], start: datetime, end: datetime, 
     lo, hi = _day(start), _day(end) + timedelta(days=1)
     results: dict[int, tuple[list[Busy], str]] = {}
     if wanted:
-        rows = session.exec(select(CalendarConnection.id, CalendarConnection.host_id).where(
-            col(CalendarConnection.host_id).in_(wanted)).order_by(col(CalendarConnection.id))).all()
+        rows = session.exec(
+            select(CalendarConnection.id, CalendarConnection.host_id)
+            .where(col(CalendarConnection.host_id).in_(wanted))
+            .order_by(col(CalendarConnection.id))
+        ).all()
         for connection_id, host_id in rows:
             found[host_id].append(connection_id or 0)
             entry = _cache.find(connection_id or 0, lo, hi)  # fresh cached windows are read in place
@@ -199,14 +208,14 @@ def busy_times_of_hosts(*, host_ids: list[int], start: datetime, end: datetime, 
     return answer
 
 
-def _fetch_busy(session: Session, connection_ids: list[int], lo: datetime, hi: datetime,
-                mode: str) -> dict[int, tuple[list[Busy], str]]:
+def _fetch_busy(
+    session: Session, connection_ids: list[int], lo: datetime, hi: datetime, mode: str
+) -> dict[int, tuple[list[Busy], str]]:
     """Busy times of connections whose cache is not fresh, in parallel (their secrets decrypted only now)."""
     if not connection_ids:
         return {}
     rows = session.exec(select(CalendarConnection).where(col(CalendarConnection.id).in_(connection_ids))).all()
-    zones = dict(session.exec(select(Host.id, Host.timezone).where(
-        col(Host.id).in_({r.host_id for r in rows}))).all())
+    zones = dict(session.exec(select(Host.id, Host.timezone).where(col(Host.id).in_({r.host_id for r in rows}))).all())
     every = [Connection.of(row, zone=zones.get(row.host_id, 'UTC')) for row in rows]
     return dict(zip([c.id for c in every], _pool.map(lambda c: _busy_of(c, lo, hi, mode), every)))
 

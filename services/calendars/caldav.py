@@ -5,6 +5,7 @@ Busy times come from a time-range REPORT asking the server to expand recurrences
 all-day events in the host's zone, transparent and cancelled events ignored), and only starts and ends are kept.
 A booking's event is PUT at an address fixed by the booking's uid (its UID), so a retried write replaces the one
 event instead of adding a second. Every request goes through the guarded session of `dav_http`."""
+
 from __future__ import annotations
 
 import json
@@ -39,18 +40,28 @@ class Preset:
 
 
 PRESETS = {
-    'icloud': Preset('iCloud', 'https://caldav.icloud.com',
-                     'Use your Apple Account e-mail and an app-specific password made at account.apple.com '
-                     '(Sign-In and Security, App-Specific Passwords).'),
-    'fastmail': Preset('Fastmail', 'https://caldav.fastmail.com/dav/',
-                       'Use your Fastmail address and an app password made in Settings, Privacy & Security, '
-                       'Manage app passwords (with calendar access).'),
-    'nextcloud': Preset('Nextcloud', 'https://{host}/remote.php/dav',
-                        'Use your Nextcloud username and an app password made in Settings, Security, '
-                        'Devices & sessions.'),
-    'other': Preset('Other CalDAV server', '',
-                    "Use the server's CalDAV address, your username and a password (an app password where the "
-                    'server offers them).'),
+    'icloud': Preset(
+        'iCloud',
+        'https://caldav.icloud.com',
+        'Use your Apple Account e-mail and an app-specific password made at account.apple.com '
+        '(Sign-In and Security, App-Specific Passwords).',
+    ),
+    'fastmail': Preset(
+        'Fastmail',
+        'https://caldav.fastmail.com/dav/',
+        'Use your Fastmail address and an app password made in Settings, Privacy & Security, '
+        'Manage app passwords (with calendar access).',
+    ),
+    'nextcloud': Preset(
+        'Nextcloud',
+        'https://{host}/remote.php/dav',
+        'Use your Nextcloud username and an app password made in Settings, Security, Devices & sessions.',
+    ),
+    'other': Preset(
+        'Other CalDAV server',
+        '',
+        "Use the server's CalDAV address, your username and a password (an app password where the server offers them).",
+    ),
 }
 
 
@@ -90,8 +101,10 @@ def check(account: Account, settings: Settings) -> list[dict[str, str]]:
     try:
         found = list_calendars(account, settings)
     except ReconnectNeeded:
-        raise InvalidInput('The CalDAV server refused this username and password (iCloud and Fastmail need an '
-                           'app password, not your account password)') from None
+        raise InvalidInput(
+            'The CalDAV server refused this username and password (iCloud and Fastmail need an '
+            'app password, not your account password)'
+        ) from None
     except ProviderError as exc:
         raise InvalidInput(f'Connecting failed: {exc}') from None
     if not found:
@@ -105,8 +118,16 @@ def list_calendars(account: Account, settings: Settings) -> list[dict[str, str]]
         return [{'id': str(c.url), 'name': c.name or _last_segment(str(c.url))} for c in _calendars(client)]
 
 
-def fetch_busy(account: Account, chosen: Sequence[str], start: datetime, end: datetime, *, zone: str,
-               settings: Settings, server_expand: bool = True) -> list[Busy]:
+def fetch_busy(
+    account: Account,
+    chosen: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    zone: str,
+    settings: Settings,
+    server_expand: bool = True,
+) -> list[Busy]:
     """The busy times in [start, end) of the chosen calendars (every calendar while none is chosen, or when none
     of the chosen exists any more: a guess never frees time). Only starts and ends are kept."""
     busy: list[Busy] = []
@@ -115,7 +136,8 @@ def fetch_busy(account: Account, chosen: Sequence[str], start: datetime, end: da
         wanted = [c for c in calendars if str(c.url) in chosen] or calendars
         for calendar in wanted:
             found: list[caldav.CalendarObjectResource] = calendar.search(
-                start=start, end=end, event=True, split_expanded=False, expand='server' if server_expand else False)
+                start=start, end=end, event=True, split_expanded=False, expand='server' if server_expand else False
+            )
             for item in found:
                 busy += _busy_of(_bytes(item.data), start, end, zone)
     return sorted(busy, key=lambda b: (b.start, b.end))
@@ -142,9 +164,18 @@ def delete_event(account: Account, settings: Settings, *, target: str, href: str
             raise ProviderError(f'the CalDAV server refused to delete the event ({status})')
 
 
-def event_ics(*, uid: str, title: str, description: str, start: datetime, end: datetime,
-              invitee: tuple[str, str], location: str, sequence: int,
-              others: tuple[tuple[str, str], ...] = ()) -> bytes:
+def event_ics(
+    *,
+    uid: str,
+    title: str,
+    description: str,
+    start: datetime,
+    end: datetime,
+    invitee: tuple[str, str],
+    location: str,
+    sequence: int,
+    others: tuple[tuple[str, str], ...] = (),
+) -> bytes:
     """One VEVENT whose UID is the booking's, the invitee as attendee. SCHEDULE-AGENT=CLIENT: CloudMeet sends the
     invitation itself, so the server must not send another."""
     cal = Calendar()
@@ -163,8 +194,14 @@ def event_ics(*, uid: str, title: str, description: str, start: datetime, end: d
         event.add('location', location)
     for email, name in (invitee, *others):  # the other members of a collective team booking too
         attendee = vCalAddress(f'mailto:{email}')
-        attendee.params.update({'cn': vText(name), 'role': vText('REQ-PARTICIPANT'),
-                                'partstat': vText('ACCEPTED'), 'schedule-agent': vText('CLIENT')})
+        attendee.params.update(
+            {
+                'cn': vText(name),
+                'role': vText('REQ-PARTICIPANT'),
+                'partstat': vText('ACCEPTED'),
+                'schedule-agent': vText('CLIENT'),
+            }
+        )
         event.add('attendee', attendee)
     event.add('status', 'CONFIRMED')
     event.add('transp', 'OPAQUE')
@@ -176,11 +213,17 @@ def event_ics(*, uid: str, title: str, description: str, start: datetime, end: d
 def _dav(account: Account, settings: Settings) -> Iterator[caldav.DAVClient]:
     """A client on the guarded session; whatever goes wrong becomes a ProviderError (ReconnectNeeded for a refused
     password) whose message is safe to show."""
-    session, adapter = dav_http.session(allow_private=settings.allow_private_calendar_urls,
-                                        timeout=settings.calendar_timeout_seconds,
-                                        check=lambda url, allow_private: _resolve(url, settings).address)
-    client = caldav.DAVClient(url=account.url, username=account.username, password=account.password,
-                              timeout=int(settings.calendar_timeout_seconds) or 1)
+    session, adapter = dav_http.session(
+        allow_private=settings.allow_private_calendar_urls,
+        timeout=settings.calendar_timeout_seconds,
+        check=lambda url, allow_private: _resolve(url, settings).address,
+    )
+    client = caldav.DAVClient(
+        url=account.url,
+        username=account.username,
+        password=account.password,
+        timeout=int(settings.calendar_timeout_seconds) or 1,
+    )
     client.session.close()
     client.session = session
     try:
@@ -204,8 +247,9 @@ def _dav(account: Account, settings: Settings) -> Iterator[caldav.DAVClient]:
 
 
 def _resolve(url: str, settings: Settings) -> outbound.Target:
-    return outbound.resolve(url, allow_private=settings.allow_private_calendar_urls, noun='CalDAV server',
-                            plural='CalDAV servers')
+    return outbound.resolve(
+        url, allow_private=settings.allow_private_calendar_urls, noun='CalDAV server', plural='CalDAV servers'
+    )
 
 
 def _calendars(client: caldav.DAVClient) -> list[caldav.Calendar]:

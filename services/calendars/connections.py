@@ -1,6 +1,7 @@
 """Connecting and disconnecting calendars. Several per host (two Google accounts, a CalDAV account and a feed, say),
 each with its status; the secrets (tokens, feed addresses, CalDAV passwords) are encrypted at rest and disconnecting
 revokes Google's access."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,11 @@ MAX_CONNECTIONS = 10
 
 
 def list_connections(session: Session, *, host_id: int) -> list[CalendarConnection]:
-    return list(session.exec(select(CalendarConnection).where(CalendarConnection.host_id == host_id)
-                             .order_by(CalendarConnection.id)))  # type: ignore[arg-type]
+    return list(
+        session.exec(
+            select(CalendarConnection).where(CalendarConnection.host_id == host_id).order_by(col(CalendarConnection.id))
+        )
+    )
 
 
 def get_connection(session: Session, *, host_id: int, connection_id: int) -> CalendarConnection:
@@ -42,8 +46,7 @@ def add_feed(session: Session, *, host_id: int, url: str, label: str = '') -> Ca
     return _add(session, host_id, 'ics', validation.single_line(label or 'Calendar feed', 'Name', 120), url, [])
 
 
-def add_account(session: Session, *, host_id: int, provider: str, email: str,
-                refresh_token: str) -> CalendarConnection:
+def add_account(session: Session, *, host_id: int, provider: str, email: str, refresh_token: str) -> CalendarConnection:
     """A Google or Microsoft account (its main calendar counts as busy; the host can choose others). Connecting
     the same account again replaces its token and retries the calendar writes that gave up for want of access."""
     for existing in list_connections(session, host_id=host_id):
@@ -52,8 +55,9 @@ def add_account(session: Session, *, host_id: int, provider: str, email: str,
     return _add(session, host_id, provider, email, refresh_token, ['primary'] if provider == 'google' else [])
 
 
-def connect_caldav(*, host_id: int, url: str, username: str, password: str, label: str = '',
-                   now: datetime | None = None) -> int:
+def connect_caldav(
+    *, host_id: int, url: str, username: str, password: str, label: str = '', now: datetime | None = None
+) -> int:
     """Connect a CalDAV account after checking, by connecting, that the address and password work (InvalidInput
     otherwise); connecting the same account again replaces its password. No transaction is open while the server is
     asked."""
@@ -69,8 +73,14 @@ def connect_feed(*, host_id: int, url: str, label: str = '', now: datetime | Non
     checked = feeds.check_url(url, allow_private=settings.allow_private_calendar_urls)
     start = now or utcnow()
     try:
-        feeds.fetch_busy(checked, start, start + timedelta(days=7), zone='UTC',
-                         allow_private=settings.allow_private_calendar_urls, timeout=settings.calendar_timeout_seconds)
+        feeds.fetch_busy(
+            checked,
+            start,
+            start + timedelta(days=7),
+            zone='UTC',
+            allow_private=settings.allow_private_calendar_urls,
+            timeout=settings.calendar_timeout_seconds,
+        )
     except ProviderError as exc:
         raise InvalidInput(f'The calendar feed could not be read: {exc}') from None
     with db.session_scope(write=True) as session:
@@ -98,20 +108,28 @@ def choices(*, host_id: int, connection_id: int) -> list[dict[str, str]]:
         raise Unavailable(f'The calendars could not be listed: {exc}') from None
 
 
-def choose(*, host_id: int, connection_id: int, busy_calendars: list[str] | None = None,
-           target_calendar: str | None = None, receives_events: bool = False) -> None:
+def choose(
+    *,
+    host_id: int,
+    connection_id: int,
+    busy_calendars: list[str] | None = None,
+    target_calendar: str | None = None,
+    receives_events: bool = False,
+) -> None:
     """The host's choices for a connection: which of its calendars count as busy and which receives new bookings
     (each one the provider lists), and whether new bookings go to this connection."""
     if busy_calendars is not None or target_calendar:
         known = {c['id'] for c in choices(host_id=host_id, connection_id=connection_id)}
-        unknown = [c for c in [*(busy_calendars or []), *([target_calendar] if target_calendar else [])]
-                   if c not in known]
+        unknown = [
+            c for c in [*(busy_calendars or []), *([target_calendar] if target_calendar else [])] if c not in known
+        ]
         if unknown:
             raise InvalidInput(f'Unknown calendar: {unknown[0][:200]} (see the choices of this connection)')
     with db.session_scope(write=True) as session:
         if busy_calendars is not None:
-            set_busy_calendars(session, host_id=host_id, connection_id=connection_id, calendars=busy_calendars,
-                               target=target_calendar)
+            set_busy_calendars(
+                session, host_id=host_id, connection_id=connection_id, calendars=busy_calendars, target=target_calendar
+            )
         elif target_calendar is not None:
             connection = get_connection(session, host_id=host_id, connection_id=connection_id)
             connection.target_calendar = target_calendar[:300]
@@ -160,13 +178,20 @@ def _same_account(row: CalendarConnection, account: caldav.Account) -> bool:
 
 def _retry_calendar_jobs(session: Session, host_id: int) -> None:
     """After a reconnect, the calendar writes that gave up for want of access are tried again."""
-    session.execute(update(OutboxMessage).where(
-        col(OutboxMessage.host_id) == host_id, col(OutboxMessage.kind) == 'calendar_sync',
-        col(OutboxMessage.status) == 'failed').values(status='pending', attempts=0, last_error='', due_at=utcnow()))
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.host_id) == host_id,
+            col(OutboxMessage.kind) == 'calendar_sync',
+            col(OutboxMessage.status) == 'failed',
+        )
+        .values(status='pending', attempts=0, last_error='', due_at=utcnow())
+    )
 
 
-def set_busy_calendars(session: Session, *, host_id: int, connection_id: int, calendars: list[str],
-                       target: str | None = None) -> None:
+def set_busy_calendars(
+    session: Session, *, host_id: int, connection_id: int, calendars: list[str], target: str | None = None
+) -> None:
     """Which of the account's calendars count as busy, and (optionally) which one receives new bookings."""
     connection = get_connection(session, host_id=host_id, connection_id=connection_id)
     if not calendars:
@@ -194,27 +219,49 @@ def remove(session: Session, *, host_id: int, connection_id: int, revoke: Callab
 
 
 def connection_json(connection: CalendarConnection) -> dict[str, Any]:
-    return {'id': connection.id, 'provider': connection.provider, 'label': connection.label,
-            'status': connection.status, 'status_detail': connection.status_detail,
-            'busy_calendars': connection.busy_calendars, 'receives_events': connection.receives_events,
-            'target_calendar': connection.target_calendar}
+    return {
+        'id': connection.id,
+        'provider': connection.provider,
+        'label': connection.label,
+        'status': connection.status,
+        'status_detail': connection.status_detail,
+        'busy_calendars': connection.busy_calendars,
+        'receives_events': connection.receives_events,
+        'target_calendar': connection.target_calendar,
+    }
 
 
 def overview(session: Session, *, host_id: int) -> list[dict[str, Any]]:
     """Every connection as the API shows it: kind, status, choices, whether new bookings go there; no secret."""
     destination = calendar_events.destination(session, host_id=host_id)
-    return [{'id': c.id, 'kind': c.provider, 'label': c.label, 'status': c.status, 'status_detail': c.status_detail,
-             'busy_calendars': c.busy_calendars, 'target_calendar': c.target_calendar,
-             'receives_events': destination is not None and c.id == destination.id,
-             'created_at': c.created_at.isoformat()} for c in list_connections(session, host_id=host_id)]
+    return [
+        {
+            'id': c.id,
+            'kind': c.provider,
+            'label': c.label,
+            'status': c.status,
+            'status_detail': c.status_detail,
+            'busy_calendars': c.busy_calendars,
+            'target_calendar': c.target_calendar,
+            'receives_events': destination is not None and c.id == destination.id,
+            'created_at': c.created_at.isoformat(),
+        }
+        for c in list_connections(session, host_id=host_id)
+    ]
 
 
-def _add(session: Session, host_id: int, provider: str, label: str, secret: str,
-         calendars: list[str]) -> CalendarConnection:
+def _add(
+    session: Session, host_id: int, provider: str, label: str, secret: str, calendars: list[str]
+) -> CalendarConnection:
     if len(list_connections(session, host_id=host_id)) >= MAX_CONNECTIONS:
         raise InvalidInput(f'At most {MAX_CONNECTIONS} calendars per host')
-    connection = CalendarConnection(host_id=host_id, provider=provider, label=label[:254],
-                                    secret_encrypted=crypto.encrypt(secret), busy_calendars=calendars)
+    connection = CalendarConnection(
+        host_id=host_id,
+        provider=provider,
+        label=label[:254],
+        secret_encrypted=crypto.encrypt(secret),
+        busy_calendars=calendars,
+    )
     session.add(connection)
     session.flush()
     busy.reset_cache()

@@ -2,6 +2,7 @@
 and the hosts its answers point to, as iCloud's partition hosts) is checked and resolved once, and the connection
 goes to exactly the address that was checked (a second DNS answer cannot point it elsewhere); redirects are checked
 hop by hop the same way; every answer is bounded in size and the whole conversation in time."""
+
 from __future__ import annotations
 
 import socket
@@ -38,7 +39,8 @@ class GuardedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             'http': _pinned_pool(HTTPConnectionPool, HTTPConnection, self.address_of, 'http'),
-            'https': _pinned_pool(HTTPSConnectionPool, HTTPSConnection, self.address_of, 'https')}
+            'https': _pinned_pool(HTTPSConnectionPool, HTTPSConnection, self.address_of, 'https'),
+        }
 
     def address_of(self, scheme: str, host: str, port: int) -> str:
         """The one address this host may be reached at, checked on first use (https and public unless allowed)."""
@@ -48,8 +50,15 @@ class GuardedAdapter(HTTPAdapter):
             self._addresses[key] = self._check(f'{scheme}://{literal}:{port}/', allow_private=self.allow_private)
         return self._addresses[key]
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ProviderError('the CalDAV server took too long to answer')
@@ -69,8 +78,9 @@ class GuardedAdapter(HTTPAdapter):
         return response
 
 
-def session(*, allow_private: bool, timeout: float, check: Callable[..., Any]) -> tuple[requests.Session,
-                                                                                         GuardedAdapter]:
+def session(
+    *, allow_private: bool, timeout: float, check: Callable[..., Any]
+) -> tuple[requests.Session, GuardedAdapter]:
     """A session with no environment proxies or .netrc, whose every connection goes through the guard.
     `check(url, allow_private=...)` returns the one address of the URL's host that may be used (or raises
     InvalidInput)."""
@@ -84,8 +94,12 @@ def session(*, allow_private: bool, timeout: float, check: Callable[..., Any]) -
     return guarded, adapter
 
 
-def _pinned_pool(pool: type[HTTPConnectionPool], connection: type[HTTPConnection],
-                 address_of: Callable[[str, str, int], str], scheme: str) -> type[HTTPConnectionPool]:
+def _pinned_pool(
+    pool: type[HTTPConnectionPool],
+    connection: type[HTTPConnection],
+    address_of: Callable[[str, str, int], str],
+    scheme: str,
+) -> type[HTTPConnectionPool]:
     """A pool class whose connections reach the checked address, while TLS still verifies the host's own name."""
 
     class PinnedConnection(connection):  # type: ignore[valid-type,misc]

@@ -1,4 +1,5 @@
 """What can go wrong when asking a calendar provider."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """ICS feed subscriptions (iCloud, Fastmail, Proton, Nextcloud): read-only busy times from a secret URL, with
 recurring events expanded (RRULE, RDATE, EXDATE, overridden instances) and all-day events in the host's zone."""
+
 from __future__ import annotations
 
 import time as clock
@@ -29,12 +30,13 @@ def resolve(url: str, *, allow_private: bool) -> Target:
     """Check a feed URL (webcal:// read as https://) and resolve its host once (see `services.outbound`)."""
     url = url.strip()
     if url.startswith('webcal://'):
-        url = 'https://' + url[len('webcal://'):]
+        url = 'https://' + url[len('webcal://') :]
     return outbound.resolve(url, allow_private=allow_private, noun='calendar feed', plural='Calendar feeds')
 
 
-def fetch_busy(url: str, start: datetime, end: datetime, *, zone: str, allow_private: bool,
-               timeout: float) -> list[Busy]:
+def fetch_busy(
+    url: str, start: datetime, end: datetime, *, zone: str, allow_private: bool, timeout: float
+) -> list[Busy]:
     """The busy times of a feed in [start, end): starts and ends only. Each hop is resolved once, checked and
     connected to at exactly that address; redirects are followed by hand and checked the same way; the whole download
     has one deadline."""
@@ -45,10 +47,17 @@ def fetch_busy(url: str, start: datetime, end: datetime, *, zone: str, allow_pri
         except InvalidInput as exc:
             raise ProviderError(exc.detail) from None
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                              verify=outbound.tls_context()) as client, \
-                    client.stream('GET', target.direct_url, headers={'Host': target.host_header},
-                                  extensions={'sni_hostname': target.host}) as response:
+            with (
+                httpx.Client(
+                    timeout=timeout, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
+                ) as client,
+                client.stream(
+                    'GET',
+                    target.direct_url,
+                    headers={'Host': target.host_header},
+                    extensions={'sni_hostname': target.host},
+                ) as response,
+            ):
                 if response.is_redirect and response.headers.get('location'):
                     url = str(httpx.URL(target.url).join(response.headers['location']))
                     continue

@@ -1,5 +1,6 @@
 """Google Calendar with google-api-python-client: busy times from `freeBusy` over the chosen calendars. The base
 URLs come from the settings, which is how the tests point the real client at a local stand-in."""
+
 from __future__ import annotations
 
 import base64
@@ -25,16 +26,28 @@ SCOPES = ('https://www.googleapis.com/auth/calendar.events', 'https://www.google
 
 def service(refresh_token: str, settings: Settings) -> Any:  # googleapiclient's resources are untyped
     """A Calendar API client for one connection (the client is not thread-safe: one per call)."""
-    credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=settings.google_token_url,
-                              client_id=settings.google_client_id, client_secret=settings.google_client_secret,
-                              scopes=list(SCOPES))
+    credentials = Credentials(
+        token=None,
+        refresh_token=refresh_token,
+        token_uri=settings.google_token_url,
+        client_id=settings.google_client_id,
+        client_secret=settings.google_client_secret,
+        scopes=list(SCOPES),
+    )
     http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=settings.calendar_timeout_seconds))
-    return build('calendar', 'v3', http=http, static_discovery=True, cache_discovery=False,
-                 client_options={'api_endpoint': settings.google_api_url})
+    return build(
+        'calendar',
+        'v3',
+        http=http,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={'api_endpoint': settings.google_api_url},
+    )
 
 
-def fetch_busy(refresh_token: str, calendars: list[str], start: datetime, end: datetime,
-               settings: Settings) -> list[Busy]:
+def fetch_busy(
+    refresh_token: str, calendars: list[str], start: datetime, end: datetime, settings: Settings
+) -> list[Busy]:
     ids = calendars or ['primary']
     body = {'timeMin': utc_z(start), 'timeMax': utc_z(end), 'timeZone': 'UTC', 'items': [{'id': c} for c in ids]}
     calendar = service(refresh_token, settings)
@@ -68,18 +81,25 @@ def event_id_for(uid: str) -> str:
     return base64.b32hexencode(digest).decode().lower().rstrip('=')[:40]
 
 
-def create_event(refresh_token: str, calendar_id: str, event_id: str, body: dict, *, meet: bool,
-                 request_id: str, settings: Settings) -> tuple[str, str]:
+def create_event(
+    refresh_token: str, calendar_id: str, event_id: str, body: dict, *, meet: bool, request_id: str, settings: Settings
+) -> tuple[str, str]:
     """Insert the booking's event (with a Meet link when asked); an event that already exists is the one made by
     an earlier attempt. Returns (event id, meeting link or '' while Google is still making it)."""
     calendar = service(refresh_token, settings)
     body = {**body, 'id': event_id}
     if meet:
-        body['conferenceData'] = {'createRequest': {'requestId': request_id,
-                                                    'conferenceSolutionKey': {'type': 'hangoutsMeet'}}}
+        body['conferenceData'] = {
+            'createRequest': {'requestId': request_id, 'conferenceSolutionKey': {'type': 'hangoutsMeet'}}
+        }
     try:
-        event = _call(lambda: calendar.events().insert(calendarId=calendar_id, body=body, sendUpdates='none',
-                                                       conferenceDataVersion=1 if meet else 0).execute())
+        event = _call(
+            lambda: (
+                calendar.events()
+                .insert(calendarId=calendar_id, body=body, sendUpdates='none', conferenceDataVersion=1 if meet else 0)
+                .execute()
+            )
+        )
     except ProviderError as exc:
         if '409' not in str(exc):
             raise
@@ -87,14 +107,24 @@ def create_event(refresh_token: str, calendar_id: str, event_id: str, body: dict
     return event['id'], meet_link(event)
 
 
-def event_body(summary: str, description: str, start: datetime, end: datetime, attendee: tuple[str, str],
-               location: str = '', others: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+def event_body(
+    summary: str,
+    description: str,
+    start: datetime,
+    end: datetime,
+    attendee: tuple[str, str],
+    location: str = '',
+    others: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
     """An event as the Calendar API takes it (the calendar's default reminders)."""
     body: dict[str, Any] = {
-        'summary': summary, 'description': description,
-        'start': {'dateTime': utc_z(start)}, 'end': {'dateTime': utc_z(end)},
+        'summary': summary,
+        'description': description,
+        'start': {'dateTime': utc_z(start)},
+        'end': {'dateTime': utc_z(end)},
         'attendees': [{'email': email, 'displayName': name} for email, name in (attendee, *others)],
-        'reminders': {'useDefault': True}}
+        'reminders': {'useDefault': True},
+    }
     if location:
         body['location'] = location
     return body
@@ -102,8 +132,11 @@ def event_body(summary: str, description: str, start: datetime, end: datetime, a
 
 def update_event(refresh_token: str, calendar_id: str, event_id: str, body: dict, settings: Settings) -> str:
     calendar = service(refresh_token, settings)
-    event = _call(lambda: calendar.events().patch(calendarId=calendar_id, eventId=event_id, body=body,
-                                                  sendUpdates='none').execute())
+    event = _call(
+        lambda: (
+            calendar.events().patch(calendarId=calendar_id, eventId=event_id, body=body, sendUpdates='none').execute()
+        )
+    )
     return meet_link(event)
 
 

@@ -2,6 +2,7 @@
 (every page, times in UTC, only busy / tentative / out-of-office, cancelled events ignored); events carry a Teams
 link (`isOnlineMeeting`) and the booking's uid as `transactionId`, which makes a retried creation return the same
 event."""
+
 from __future__ import annotations
 
 import ssl
@@ -32,10 +33,13 @@ def access_token(refresh_token: str, settings: Settings) -> tuple[str, str]:
         session.verify = settings.microsoft_ca_bundle
     try:
         app = msal.ConfidentialClientApplication(
-            settings.microsoft_client_id, client_credential=settings.microsoft_client_secret,
-            authority=f'{settings.microsoft_login_url}/{settings.microsoft_tenant}', http_client=session,
+            settings.microsoft_client_id,
+            client_credential=settings.microsoft_client_secret,
+            authority=f'{settings.microsoft_login_url}/{settings.microsoft_tenant}',
+            http_client=session,
             instance_discovery=settings.microsoft_login_url == MICROSOFT_LOGIN,
-            timeout=settings.calendar_timeout_seconds)
+            timeout=settings.calendar_timeout_seconds,
+        )
         result = app.acquire_token_by_refresh_token(refresh_token, scopes=SCOPES)
     except (requests.RequestException, ValueError) as exc:
         raise ProviderError(f'Microsoft could not be reached ({type(exc).__name__})') from None
@@ -47,9 +51,12 @@ def access_token(refresh_token: str, settings: Settings) -> tuple[str, str]:
 
 
 def _client(token: str, settings: Settings) -> httpx.Client:
-    return httpx.Client(base_url=settings.microsoft_graph_url, timeout=settings.calendar_timeout_seconds,
-                        verify=ssl.create_default_context(cafile=settings.microsoft_ca_bundle or None),
-                        headers={'Authorization': f'Bearer {token}', 'Prefer': 'outlook.timezone="UTC"'})
+    return httpx.Client(
+        base_url=settings.microsoft_graph_url,
+        timeout=settings.calendar_timeout_seconds,
+        verify=ssl.create_default_context(cafile=settings.microsoft_ca_bundle or None),
+        headers={'Authorization': f'Bearer {token}', 'Prefer': 'outlook.timezone="UTC"'},
+    )
 
 
 def list_calendars(token: str, settings: Settings) -> list[dict[str, str]]:
@@ -58,8 +65,9 @@ def list_calendars(token: str, settings: Settings) -> list[dict[str, str]]:
     return [{'id': c['id'], 'name': c.get('name') or c['id']} for c in page.get('value', [])]
 
 
-def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings,
-               calendars: list[str] | tuple[str, ...] = ()) -> list[Busy]:
+def fetch_busy(
+    token: str, start: datetime, end: datetime, settings: Settings, calendars: list[str] | tuple[str, ...] = ()
+) -> list[Busy]:
     """Busy times of the chosen calendars (default: the account's default calendar)."""
     busy: list[Busy] = []
     for calendar_id in calendars or ['']:
@@ -69,8 +77,12 @@ def fetch_busy(token: str, start: datetime, end: datetime, settings: Settings,
 
 def _calendar_view(token: str, start: datetime, end: datetime, settings: Settings, calendar_id: str) -> list[Busy]:
     busy: list[Busy] = []
-    params: dict[str, str] | None = {'startDateTime': utc_z(start), 'endDateTime': utc_z(end),
-                                     '$select': 'start,end,showAs,isCancelled', '$top': '100'}
+    params: dict[str, str] | None = {
+        'startDateTime': utc_z(start),
+        'endDateTime': utc_z(end),
+        '$select': 'start,end,showAs,isCancelled',
+        '$top': '100',
+    }
     url = f'/me/calendars/{calendar_id}/calendarView' if calendar_id else '/me/calendarView'
     with _client(token, settings) as client:
         for _ in range(100):  # at most 10,000 events
@@ -87,8 +99,9 @@ def _calendar_view(token: str, start: datetime, end: datetime, settings: Setting
     return busy
 
 
-def create_event(token: str, body: dict[str, Any], *, teams: bool, transaction_id: str, settings: Settings,
-                 calendar_id: str = '') -> tuple[str, str]:
+def create_event(
+    token: str, body: dict[str, Any], *, teams: bool, transaction_id: str, settings: Settings, calendar_id: str = ''
+) -> tuple[str, str]:
     body = {**body, 'transactionId': transaction_id}
     if teams:
         body |= {'isOnlineMeeting': True, 'onlineMeetingProvider': 'teamsForBusiness'}
@@ -113,14 +126,25 @@ def delete_event(token: str, event_id: str, settings: Settings) -> None:
         raise ProviderError(f'Microsoft answered {response.status_code}')
 
 
-def event_body(summary: str, description: str, start: datetime, end: datetime, attendee: tuple[str, str],
-               location: str = '', others: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+def event_body(
+    summary: str,
+    description: str,
+    start: datetime,
+    end: datetime,
+    attendee: tuple[str, str],
+    location: str = '',
+    others: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        'subject': summary, 'body': {'contentType': 'text', 'content': description},
+        'subject': summary,
+        'body': {'contentType': 'text', 'content': description},
         'start': {'dateTime': _graph_time(start), 'timeZone': 'UTC'},
         'end': {'dateTime': _graph_time(end), 'timeZone': 'UTC'},
-        'attendees': [{'emailAddress': {'address': email, 'name': name}, 'type': 'required'}
-                      for email, name in (attendee, *others)]}
+        'attendees': [
+            {'emailAddress': {'address': email, 'name': name}, 'type': 'required'}
+            for email, name in (attendee, *others)
+        ],
+    }
     if location:
         body['location'] = {'displayName': location}
     return body

@@ -4,6 +4,7 @@ feeds, CalDAV), found by `CalendarConnection.provider`.
 Every adapter reads busy times (starts and ends only); the writers also list the account's calendars and create,
 move and delete a booking's event under an identity fixed by the booking, so a retried write never makes a second
 event."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,16 @@ class Connection:
 
     @classmethod
     def of(cls, row: CalendarConnection, *, zone: str = 'UTC') -> Connection:
-        return cls(row.id or 0, row.host_id, row.provider, row.label, crypto.decrypt(row.secret_encrypted),
-                   tuple(row.busy_calendars), zone, row.target_calendar or '')
+        return cls(
+            row.id or 0,
+            row.host_id,
+            row.provider,
+            row.label,
+            crypto.decrypt(row.secret_encrypted),
+            tuple(row.busy_calendars),
+            zone,
+            row.target_calendar or '',
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,20 +126,29 @@ class GoogleCalendar(_Adapter):
 
     def write_event(self, connection: Connection, event: Event) -> Written:
         calendar_id = connection.target or 'primary'
-        body = google.event_body(event.title, event.description, event.start, event.end, event.invitee, event.location,
-                                 others=event.others)
+        body = google.event_body(
+            event.title, event.description, event.start, event.end, event.invitee, event.location, others=event.others
+        )
         if event.event_id:
             link = google.update_event(connection.secret, calendar_id, event.event_id, body, self.settings)
             event_id = event.event_id
         else:
-            event_id, link = google.create_event(connection.secret, calendar_id, google.event_id_for(event.uid), body,
-                                                 meet=event.video, request_id=event.uid, settings=self.settings)
+            event_id, link = google.create_event(
+                connection.secret,
+                calendar_id,
+                google.event_id_for(event.uid),
+                body,
+                meet=event.video,
+                request_id=event.uid,
+                settings=self.settings,
+            )
         return Written(event_id, link, pending=event.video and not link)
 
     def delete_event(self, connection: Connection, *, uid: str, event_id: str) -> None:
         # Without a stored id the event may still exist (a creation that raced this cancellation): its id is fixed.
-        google.delete_event(connection.secret, connection.target or 'primary', event_id or google.event_id_for(uid),
-                            self.settings)
+        google.delete_event(
+            connection.secret, connection.target or 'primary', event_id or google.event_id_for(uid), self.settings
+        )
 
 
 class MicrosoftCalendar(_Adapter):
@@ -147,12 +165,19 @@ class MicrosoftCalendar(_Adapter):
 
     def write_event(self, connection: Connection, event: Event) -> Written:
         token = self._token(connection)
-        body = microsoft.event_body(event.title, event.description, event.start, event.end, event.invitee,
-                                    event.location, others=event.others)
+        body = microsoft.event_body(
+            event.title, event.description, event.start, event.end, event.invitee, event.location, others=event.others
+        )
         if event.event_id:
             return Written(event.event_id, microsoft.update_event(token, event.event_id, body, self.settings))
-        event_id, link = microsoft.create_event(token, body, teams=event.video, transaction_id=event.uid,
-                                                settings=self.settings, calendar_id=connection.target)
+        event_id, link = microsoft.create_event(
+            token,
+            body,
+            teams=event.video,
+            transaction_id=event.uid,
+            settings=self.settings,
+            calendar_id=connection.target,
+        )
         return Written(event_id, link)
 
     def delete_event(self, connection: Connection, *, uid: str, event_id: str) -> None:
@@ -170,9 +195,14 @@ class FeedCalendar(_Adapter):
     key, name = 'ics', 'calendar feed'
 
     def busy(self, connection: Connection, start: datetime, end: datetime) -> list[Busy]:
-        return feeds.fetch_busy(connection.secret, start, end, zone=connection.zone,
-                                allow_private=self.settings.allow_private_calendar_urls,
-                                timeout=self.settings.calendar_timeout_seconds)
+        return feeds.fetch_busy(
+            connection.secret,
+            start,
+            end,
+            zone=connection.zone,
+            allow_private=self.settings.allow_private_calendar_urls,
+            timeout=self.settings.calendar_timeout_seconds,
+        )
 
 
 class CalDavCalendar(_Adapter):
@@ -182,22 +212,45 @@ class CalDavCalendar(_Adapter):
     key, name, writes = 'caldav', 'CalDAV calendar', True
 
     def busy(self, connection: Connection, start: datetime, end: datetime) -> list[Busy]:
-        return caldav.fetch_busy(caldav.Account.of(connection.secret), connection.calendars, start, end,
-                                 zone=connection.zone, settings=self.settings)
+        return caldav.fetch_busy(
+            caldav.Account.of(connection.secret),
+            connection.calendars,
+            start,
+            end,
+            zone=connection.zone,
+            settings=self.settings,
+        )
 
     def calendars(self, connection: Connection) -> list[dict[str, str]]:
         return caldav.list_calendars(caldav.Account.of(connection.secret), self.settings)
 
     def write_event(self, connection: Connection, event: Event) -> Written:
-        ical = caldav.event_ics(uid=event.uid, title=event.title, description=event.description, start=event.start,
-                                end=event.end, invitee=event.invitee, location=event.location,
-                                sequence=event.sequence, others=event.others)
-        return Written(caldav.put_event(caldav.Account.of(connection.secret), self.settings, target=connection.target,
-                                        href=event.event_id, uid=event.uid, ical=ical))
+        ical = caldav.event_ics(
+            uid=event.uid,
+            title=event.title,
+            description=event.description,
+            start=event.start,
+            end=event.end,
+            invitee=event.invitee,
+            location=event.location,
+            sequence=event.sequence,
+            others=event.others,
+        )
+        return Written(
+            caldav.put_event(
+                caldav.Account.of(connection.secret),
+                self.settings,
+                target=connection.target,
+                href=event.event_id,
+                uid=event.uid,
+                ical=ical,
+            )
+        )
 
     def delete_event(self, connection: Connection, *, uid: str, event_id: str) -> None:
-        caldav.delete_event(caldav.Account.of(connection.secret), self.settings, target=connection.target,
-                            href=event_id, uid=uid)
+        caldav.delete_event(
+            caldav.Account.of(connection.secret), self.settings, target=connection.target, href=event_id, uid=uid
+        )
 
 
 ADAPTERS: tuple[type[_Adapter], ...] = (GoogleCalendar, MicrosoftCalendar, FeedCalendar, CalDavCalendar)
@@ -221,4 +274,3 @@ def provider_for(key: str, settings: Settings) -> CalendarProvider:
 def provider_name(key: str) -> str:
     """How the host reads the provider's name in a sentence ('Google Calendar', 'calendar feed')."""
     return _NAMES.get(key, key)
-

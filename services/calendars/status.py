@@ -1,5 +1,6 @@
 """Each connection's status as the host sees it (working, cannot be read, reconnect needed), and the one e-mail
 that asks the host to reconnect a calendar whose grant the provider refused."""
+
 from __future__ import annotations
 
 import logging
@@ -46,13 +47,20 @@ def _tell_host_to_reconnect(row: CalendarConnection, host: Host | None) -> None:
     """Once per broken grant: an e-mail to the host (the dashboard shows a banner as well)."""
     from services.notifications import mailers
     from services.notifications.templates import notice_message
+
     settings = get_settings()
     if host is None:
         return
     name = provider_name(row.provider)
     message = notice_message(
-        to_email=host.email, subject=f'Please reconnect your {name}', mail_from=settings.mail_from,
-        kind='calendar_reconnect', button=('Reconnect', f'{settings.public_url}/integrations'),
-        intro=(f"{name} ({row.label}) no longer accepts CloudMeet's access, so your booking pages offer no times "
-               'that this calendar would have to confirm. Reconnect it to go on.'))
+        to_email=host.email,
+        subject=f'Please reconnect your {name}',
+        mail_from=settings.mail_from,
+        kind='calendar_reconnect',
+        button=('Reconnect', f'{settings.public_url}/integrations'),
+        intro=(
+            f"{name} ({row.label}) no longer accepts CloudMeet's access, so your booking pages offer no times "
+            'that this calendar would have to confirm. Reconnect it to go on.'
+        ),
+    )
     mailers.mailer_from_settings(settings).send(message, f'calendar-reconnect.{row.id}.{secrets.token_hex(4)}')

@@ -1,4 +1,5 @@
 """Times as the calendar providers' wire formats spell them."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

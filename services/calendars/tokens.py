@@ -1,5 +1,6 @@
 """Access tokens of account connections: Microsoft rotates refresh tokens, and the newer one is stored (encrypted)
 in place of the old."""
+
 from __future__ import annotations
 
 import logging

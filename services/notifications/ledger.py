@@ -1,6 +1,7 @@
 """What the outbox worker has handed over and not yet recorded: a message given to the mailer is noted at once,
 before anything else can fail, and never handed over again by this process; its outcome reaches the database on
 the next chance, and a failed pass gives back its other claims at once instead of leaving them to the lease."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ class Ledger:
         self._outcomes: dict[str, dict[int, outbox.Outcome]] = {}
         self._failed: set[str] = set()  # workers whose last pass failed: they may still hold claims
 
-    def run(self, worker: str, message: OutboxMessage, handle: Callable[..., outbox.Outcome],
-            *args: Any) -> outbox.Outcome:
+    def run(
+        self, worker: str, message: OutboxMessage, handle: Callable[..., outbox.Outcome], *args: Any
+    ) -> outbox.Outcome:
         """Handle a claimed message once (in a sender thread) and note its outcome before anything else happens."""
         with self._lock:
             noted = self._outcomes.get(worker, {}).get(message.id or -1)
@@ -72,8 +74,10 @@ class Ledger:
         try:
             self.record(worker, release=True)
         except SQLAlchemyError as exc:
-            log.warning('outbox: could not take back the claims of a failed pass yet (%s); the next pass will',
-                        type(exc).__name__)
+            log.warning(
+                'outbox: could not take back the claims of a failed pass yet (%s); the next pass will',
+                type(exc).__name__,
+            )
 
 
 LEDGER = Ledger()

@@ -1,4 +1,5 @@
 """Where e-mails go: the file outbox (default), SMTP, or Resend. Chosen by settings and checked at start-up."""
+
 from __future__ import annotations
 
 import asyncio
@@ -110,7 +111,9 @@ class ResendMailer:
 
     def send(self, message: Message, key: str) -> None:
         params: dict = {
-            'from': _decoded(message['From']), 'to': [_decoded(message['To'])], 'subject': _decoded(message['Subject']),
+            'from': _decoded(message['From']),
+            'to': [_decoded(message['To'])],
+            'subject': _decoded(message['Subject']),
             'headers': {'X-CloudMeet-Kind': str(message['X-CloudMeet-Kind'])},
         }
         if message['Reply-To']:
@@ -123,19 +126,26 @@ class ResendMailer:
             if not isinstance(content, bytes):
                 continue
             if part.get_filename():
-                attachments.append({'filename': part.get_filename(), 'content': base64.b64encode(content).decode(),
-                                    'content_type': _content_type(part)})
+                attachments.append(
+                    {
+                        'filename': part.get_filename(),
+                        'content': base64.b64encode(content).decode(),
+                        'content_type': _content_type(part),
+                    }
+                )
             elif part.get_content_type() in ('text/plain', 'text/html'):
-                params[part.get_content_type()[5:].replace('plain', 'text')] = \
-                    content.decode(part.get_content_charset() or 'utf-8')
+                params[part.get_content_type()[5:].replace('plain', 'text')] = content.decode(
+                    part.get_content_charset() or 'utf-8'
+                )
         if attachments:
             params['attachments'] = attachments
         try:
             resend.Emails.send(cast(resend.Emails.SendParams, params), options={'idempotency_key': key[:256]})
         except resend.exceptions.ResendError as exc:  # network failures arrive as ResendError(500) too
             permanent = str(exc.code) in {'400', '422'}  # a message Resend will never accept
-            raise DeliveryError(f'Resend {exc.code} {exc.error_type}: {exc.message}'[:300],
-                                permanent=permanent) from None
+            raise DeliveryError(
+                f'Resend {exc.code} {exc.error_type}: {exc.message}'[:300], permanent=permanent
+            ) from None
 
 
 def mailer_from_settings(settings: Settings) -> Mailer:
@@ -149,34 +159,49 @@ def mailer_from_settings(settings: Settings) -> Mailer:
         return ResendMailer(settings.resend_api_key, settings.resend_api_url)
     if settings.smtp_host:
         if settings.smtp_security not in SMTP_SECURITY:
-            raise MailerConfigError(f'CLOUDMEET_SMTP_SECURITY must be one of {", ".join(SMTP_SECURITY)}, '
-                                    f'not {settings.smtp_security!r}')
+            raise MailerConfigError(
+                f'CLOUDMEET_SMTP_SECURITY must be one of {", ".join(SMTP_SECURITY)}, not {settings.smtp_security!r}'
+            )
         if bool(settings.smtp_username) != bool(settings.smtp_password):
             raise MailerConfigError('Set both CLOUDMEET_SMTP_USERNAME and CLOUDMEET_SMTP_PASSWORD, or neither')
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username,
-                          settings.smtp_password)
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_username,
+            settings.smtp_password,
+        )
     return FileMailer(settings.data_dir / 'outbox')
 
 
 async def report_reachability(mailer: Mailer) -> None:
     """At start-up, say clearly (in the log) when the SMTP server cannot be reached or refuses the login."""
     if not isinstance(mailer, SmtpMailer):
-        log.info('e-mail goes through the %s mailer%s', mailer.name,
-                 f' into {mailer.directory}' if isinstance(mailer, FileMailer) else '')
+        log.info(
+            'e-mail goes through the %s mailer%s',
+            mailer.name,
+            f' into {mailer.directory}' if isinstance(mailer, FileMailer) else '',
+        )
         return
     try:
         await asyncio.to_thread(mailer.check)
         log.info('e-mail goes through SMTP at %s:%d', mailer.host, mailer.port)
     except (smtplib.SMTPException, OSError) as exc:
-        log.error('SMTP server %s:%d cannot be used (%s: %s); e-mails wait in the outbox and are retried',
-                  mailer.host, mailer.port, type(exc).__name__, exc)
+        log.error(
+            'SMTP server %s:%d cannot be used (%s: %s); e-mails wait in the outbox and are retried',
+            mailer.host,
+            mailer.port,
+            type(exc).__name__,
+            exc,
+        )
 
 
 def _check_from(mail_from: str) -> None:
     pairs = getaddresses([mail_from])
     if len(pairs) != 1 or not re.fullmatch(r'[^@\s<>]+@[^@\s<>]+', parseaddr(mail_from)[1] or ''):
-        raise MailerConfigError(f'CLOUDMEET_MAIL_FROM must be one address such as "CloudMeet <noreply@example.com>",'
-                                f' not {mail_from!r}')
+        raise MailerConfigError(
+            f'CLOUDMEET_MAIL_FROM must be one address such as "CloudMeet <noreply@example.com>", not {mail_from!r}'
+        )
 
 
 def _decoded(value: object) -> str:

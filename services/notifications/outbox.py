@@ -4,6 +4,7 @@ A row is claimed by one worker at a time (an UPDATE that only a pending or aband
 on PostgreSQL, the database-wide write lock on SQLite), so two processes never send the same message; a worker
 that dies after claiming leaves a lease that expires, so a crash delays a message and never loses it.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,19 @@ MAX_ATTEMPTS = 8
 WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
 
 
-def record(session: Session, *, booking: Booking, host: Host, change: str, now: datetime,
-           old_start: datetime | None = None, old_end: datetime | None = None, reason: str = '',
-           mail: bool = True, calendar: bool | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    booking: Booking,
+    host: Host,
+    change: str,
+    now: datetime,
+    old_start: datetime | None = None,
+    old_end: datetime | None = None,
+    reason: str = '',
+    mail: bool = True,
+    calendar: bool | None = None,
+) -> None:
     """Queue the e-mails and the calendar write a booking change causes (the caller commits them with the change).
     `mail=False` (erasure) queues the calendar write alone; `calendar` says whether the host's calendar holds (or
     is to hold) the booking's event, by default when it is confirmed.
@@ -41,11 +52,17 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
     until the host confirms it.
     """
     assert booking.id is not None and host.id is not None
-    context: dict[str, Any] = {'start': booking.start_at.isoformat(), 'end': booking.end_at.isoformat(),
-                               'sequence': booking.sequence}
+    context: dict[str, Any] = {
+        'start': booking.start_at.isoformat(),
+        'end': booking.end_at.isoformat(),
+        'sequence': booking.sequence,
+    }
     if old_start and old_end:  # with the event it had there (a seated booking leaves its start's event)
-        context |= {'old_start': old_start.isoformat(), 'old_end': old_end.isoformat(),
-                    'old_event_id': booking.calendar_event_id}
+        context |= {
+            'old_start': old_start.isoformat(),
+            'old_end': old_end.isoformat(),
+            'old_event_id': booking.calendar_event_id,
+        }
     if reason:
         context['reason'] = reason
     kinds = CHANGE_KINDS[change]
@@ -62,8 +79,16 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
         for offset in reminder_offsets(host):
             due = booking.start_at - timedelta(minutes=offset)
             if due > now:  # a reminder already due at booking time would only repeat the confirmation
-                rows.append(_row(booking, 'reminder', f'{booking.uid}.reminder.{offset}.{booking.sequence}', due,
-                                 context | {'offset': offset}, now))
+                rows.append(
+                    _row(
+                        booking,
+                        'reminder',
+                        f'{booking.uid}.reminder.{offset}.{booking.sequence}',
+                        due,
+                        context | {'offset': offset},
+                        now,
+                    )
+                )
     if rows:  # one statement for all of them
         session.execute(insert(OutboxMessage), rows)
     # the host's webhooks, in this same transaction: every path that changes a booking emits exactly its event
@@ -71,22 +96,33 @@ def record(session: Session, *, booking: Booking, host: Host, change: str, now: 
 
 
 CHANGE_KINDS: dict[str, tuple[str, ...]] = {
-    'created': ('confirmation', 'host_booking'), 'requested': ('request', 'host_request'),
-    'confirmed': ('confirmation',), 'declined': ('declined',),
-    'rescheduled': ('reschedule', 'host_reschedule'), 'cancelled': ('cancellation', 'host_cancellation')}
+    'created': ('confirmation', 'host_booking'),
+    'requested': ('request', 'host_request'),
+    'confirmed': ('confirmation',),
+    'declined': ('declined',),
+    'rescheduled': ('reschedule', 'host_reschedule'),
+    'cancelled': ('cancellation', 'host_cancellation'),
+}
 
 
-def record_message(session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime,
-                   context: dict[str, Any]) -> None:
+def record_message(
+    session: Session, *, booking: Booking, host: Host, kind: str, key: str, now: datetime, context: dict[str, Any]
+) -> None:
     """Queue one message of any kind (a proposal, say) with its own key, unless the host switched the kind off."""
     if preference(host, kind).enabled:
         _add(session, booking, kind, key, now, context, now)
 
 
 def withdraw_reminders(session: Session, *, booking_id: int) -> None:
-    session.execute(update(OutboxMessage).where(
-        col(OutboxMessage.booking_id) == booking_id, col(OutboxMessage.kind) == 'reminder',
-        col(OutboxMessage.status) == PENDING).values(status=CANCELLED))
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.booking_id) == booking_id,
+            col(OutboxMessage.kind) == 'reminder',
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(status=CANCELLED)
+    )
 
 
 def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_ID) -> list[int]:
@@ -101,7 +137,7 @@ def claim(session: Session, *, now: datetime, limit: int, worker: str = WORKER_I
         picked = f'id IN ({picked})'
     statement = text(
         f"UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_until = :lease, "
-        f"attempts = attempts + 1 WHERE {due} AND {picked} RETURNING id"
+        f'attempts = attempts + 1 WHERE {due} AND {picked} RETURNING id'
     ).bindparams(bindparam('now', type_=DUE_TYPE), bindparam('lease', type_=DUE_TYPE))
     rows = session.execute(statement, {'now': now, 'lease': now + LEASE, 'worker': worker, 'limit': limit})
     return sorted(row[0] for row in rows)
@@ -129,8 +165,11 @@ def finish(session: Session, outcomes: list[Outcome], *, now: datetime, worker: 
     mine = (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_by) == worker)
     sent = [o.id for o in outcomes if o.status == SENT]
     if sent:  # the common case, in one statement
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(sent), mine).values(
-            status=SENT, sent_at=now, last_error='', claimed_until=None))
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(sent), mine)
+            .values(status=SENT, sent_at=now, last_error='', claimed_until=None)
+        )
     for outcome in outcomes:
         if outcome.status == SENT:
             continue
@@ -144,51 +183,81 @@ def release(session: Session, *, worker: str) -> int:
     """Give back every claim this worker holds (after a failed pass): due again at once, the claim's attempt not
     counted. Returns how many."""
     mine = (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_by) == worker)
-    result = session.execute(update(OutboxMessage).where(mine).values(
-        status=PENDING, claimed_by='', claimed_until=None, attempts=col(OutboxMessage.attempts) - 1))
+    result = session.execute(
+        update(OutboxMessage)
+        .where(mine)
+        .values(status=PENDING, claimed_by='', claimed_until=None, attempts=col(OutboxMessage.attempts) - 1)
+    )
     return cast(CursorResult[Any], result).rowcount
 
 
 def next_due(session: Session) -> datetime | None:
     """When the next pending message falls due (for waking the worker at the right moment)."""
-    return session.exec(select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING)
-                        .order_by(col(OutboxMessage.due_at)).limit(1)).first()
+    return session.exec(
+        select(OutboxMessage.due_at).where(OutboxMessage.status == PENDING).order_by(col(OutboxMessage.due_at)).limit(1)
+    ).first()
 
 
 def deliveries(session: Session, *, booking_id: int | None) -> list[dict[str, Any]]:
     """A booking's messages and their delivery status, as its host sees them (none before it is stored)."""
     if booking_id is None:
         return []
-    rows = session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
-                        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id)))
-    return [{'kind': m.kind, 'label': KINDS[m.kind].label if m.kind in KINDS else _OTHER_LABELS.get(m.kind, m.kind),
-             'status': m.status,
-             'due_at': m.due_at.isoformat(), 'sent_at': m.sent_at.isoformat() if m.sent_at else None,
-             'attempts': m.attempts, 'error': m.last_error} for m in rows]
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.booking_id == booking_id)
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+    )
+    return [
+        {
+            'kind': m.kind,
+            'label': KINDS[m.kind].label if m.kind in KINDS else _OTHER_LABELS.get(m.kind, m.kind),
+            'status': m.status,
+            'due_at': m.due_at.isoformat(),
+            'sent_at': m.sent_at.isoformat() if m.sent_at else None,
+            'attempts': m.attempts,
+            'error': m.last_error,
+        }
+        for m in rows
+    ]
 
 
 _OTHER_LABELS = {CALENDAR_SYNC: 'Calendar event', webhooks.KIND: 'Webhook'}
 
 
-def _add(session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],
-         now: datetime) -> None:
+def _add(
+    session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any], now: datetime
+) -> None:
     session.execute(insert(OutboxMessage), [_row(booking, kind, key, due, context, now)])
 
 
-def _row(booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any],
-         now: datetime) -> dict[str, Any]:
-    return {'key': key, 'host_id': booking.host_id, 'booking_id': booking.id, 'kind': kind, 'status': PENDING,
-            'due_at': due, 'context': context, 'attempts': 0, 'claimed_by': '', 'last_error': '',
-            'created_at': now}
+def _row(
+    booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        'key': key,
+        'host_id': booking.host_id,
+        'booking_id': booking.id,
+        'kind': kind,
+        'status': PENDING,
+        'due_at': due,
+        'context': context,
+        'attempts': 0,
+        'claimed_by': '',
+        'last_error': '',
+        'created_at': now,
+    }
 
 
 def release_abandoned(session: Session) -> int:
     """Give back the claims of workers of this machine that no longer run (a process killed, or this container's
     previous life under the same process id), instead of waiting for their leases. Returns how many."""
     prefix = f'{socket.gethostname()}:'
-    workers = session.exec(select(OutboxMessage.claimed_by).where(
-        col(OutboxMessage.status) == SENDING, col(OutboxMessage.claimed_by).startswith(prefix)).distinct()).all()
-    return sum(release(session, worker=worker) for worker in workers if _gone(worker[len(prefix):]))
+    workers = session.exec(
+        select(OutboxMessage.claimed_by)
+        .where(col(OutboxMessage.status) == SENDING, col(OutboxMessage.claimed_by).startswith(prefix))
+        .distinct()
+    ).all()
+    return sum(release(session, worker=worker) for worker in workers if _gone(worker[len(prefix) :]))
 
 
 def _gone(pid: str) -> bool:

@@ -1,4 +1,5 @@
 """Which e-mails a host sends, with what subject and message, and when reminders go out."""
+
 from __future__ import annotations
 
 import re
@@ -24,30 +25,83 @@ class Kind:
     ics: str = ''  # 'REQUEST' or 'CANCEL' when the message carries the calendar invitation
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind('confirmation', N_('Booking confirmation (invitee)'), False,
-         N_('Confirmed: {event_name} with {host_name} on {date} at {time}'), 'REQUEST'),
-    Kind('cancellation', N_('Cancellation (invitee)'), False,
-         N_('Cancelled: {event_name} with {host_name} on {date} at {time}'), 'CANCEL'),
-    Kind('reschedule', N_('Reschedule (invitee)'), False,
-         N_('Rescheduled: {event_name} with {host_name}, now {date} at {time}'), 'REQUEST'),
-    Kind('proposal', N_('New time proposed (invitee)'), False,
-         N_('{host_name} proposes a new time for {event_name}: {date} at {time}')),
-    Kind('reminder', N_('Reminder (invitee)'), False,
-         N_('Reminder: {event_name} with {host_name} on {date} at {time}')),
-    Kind('request', N_('Booking request received (invitee)'), False,
-         N_('Requested: {event_name} with {host_name} on {date} at {time} (awaiting confirmation)')),
-    Kind('declined', N_('Request declined (invitee)'), False,
-         N_('Declined: {event_name} with {host_name} on {date} at {time}')),
-    Kind('host_booking', N_('New booking (you)'), True,
-         N_('New booking: {attendee_name}, {event_name} on {date} at {time}'), 'REQUEST'),
-    Kind('host_cancellation', N_('Cancellation (you)'), True,
-         N_('Cancelled: {attendee_name}, {event_name} on {date} at {time}'), 'CANCEL'),
-    Kind('host_reschedule', N_('Reschedule (you)'), True,
-         N_('Rescheduled: {attendee_name}, {event_name}, now {date} at {time}'), 'REQUEST'),
-    Kind('host_request', N_('Booking request to confirm (you)'), True,
-         N_('Please confirm: {attendee_name}, {event_name} on {date} at {time}')),
-)}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            'confirmation',
+            N_('Booking confirmation (invitee)'),
+            False,
+            N_('Confirmed: {event_name} with {host_name} on {date} at {time}'),
+            'REQUEST',
+        ),
+        Kind(
+            'cancellation',
+            N_('Cancellation (invitee)'),
+            False,
+            N_('Cancelled: {event_name} with {host_name} on {date} at {time}'),
+            'CANCEL',
+        ),
+        Kind(
+            'reschedule',
+            N_('Reschedule (invitee)'),
+            False,
+            N_('Rescheduled: {event_name} with {host_name}, now {date} at {time}'),
+            'REQUEST',
+        ),
+        Kind(
+            'proposal',
+            N_('New time proposed (invitee)'),
+            False,
+            N_('{host_name} proposes a new time for {event_name}: {date} at {time}'),
+        ),
+        Kind(
+            'reminder',
+            N_('Reminder (invitee)'),
+            False,
+            N_('Reminder: {event_name} with {host_name} on {date} at {time}'),
+        ),
+        Kind(
+            'request',
+            N_('Booking request received (invitee)'),
+            False,
+            N_('Requested: {event_name} with {host_name} on {date} at {time} (awaiting confirmation)'),
+        ),
+        Kind(
+            'declined',
+            N_('Request declined (invitee)'),
+            False,
+            N_('Declined: {event_name} with {host_name} on {date} at {time}'),
+        ),
+        Kind(
+            'host_booking',
+            N_('New booking (you)'),
+            True,
+            N_('New booking: {attendee_name}, {event_name} on {date} at {time}'),
+            'REQUEST',
+        ),
+        Kind(
+            'host_cancellation',
+            N_('Cancellation (you)'),
+            True,
+            N_('Cancelled: {attendee_name}, {event_name} on {date} at {time}'),
+            'CANCEL',
+        ),
+        Kind(
+            'host_reschedule',
+            N_('Reschedule (you)'),
+            True,
+            N_('Rescheduled: {attendee_name}, {event_name}, now {date} at {time}'),
+            'REQUEST',
+        ),
+        Kind(
+            'host_request',
+            N_('Booking request to confirm (you)'),
+            True,
+            N_('Please confirm: {attendee_name}, {event_name} on {date} at {time}'),
+        ),
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +115,35 @@ class Preference:
 def preference(host: Host, kind: str) -> Preference:
     """The host's setting for one kind, defaults filled in."""
     saved = (host.notification_settings or {}).get(kind, {})
-    return Preference(kind=kind, enabled=bool(saved.get('enabled', True)),
-                      subject=saved.get('subject') or KINDS[kind].subject, message=saved.get('message', ''))
+    return Preference(
+        kind=kind,
+        enabled=bool(saved.get('enabled', True)),
+        subject=saved.get('subject') or KINDS[kind].subject,
+        message=saved.get('message', ''),
+    )
 
 
 def preferences_json(host: Host) -> dict[str, Any]:
     return {
-        'kinds': {name: {'label': kind.label, 'enabled': p.enabled, 'subject': p.subject, 'message': p.message,
-                         'default_subject': kind.subject}
-                  for name, kind in KINDS.items() for p in [preference(host, name)]},
+        'kinds': {
+            name: {
+                'label': kind.label,
+                'enabled': p.enabled,
+                'subject': p.subject,
+                'message': p.message,
+                'default_subject': kind.subject,
+            }
+            for name, kind in KINDS.items()
+            for p in [preference(host, name)]
+        },
         'reminder_offsets_minutes': reminder_offsets(host),
         'variables': list(VARIABLES),
     }
 
 
-def update_preferences(host: Host, *, kinds: dict[str, dict[str, Any]] | None = None,
-                       reminder_offsets_minutes: list[int] | None = None) -> None:
+def update_preferences(
+    host: Host, *, kinds: dict[str, dict[str, Any]] | None = None, reminder_offsets_minutes: list[int] | None = None
+) -> None:
     """Validate and apply a change (the caller commits); unknown kinds and bad values are refused whole."""
     settings = dict(host.notification_settings or {})
     for name, change in (kinds or {}).items():
@@ -92,8 +159,11 @@ def update_preferences(host: Host, *, kinds: dict[str, dict[str, Any]] | None = 
         message = str(change.get('message', current.message)).strip()
         if len(message) > 2000:
             raise InvalidInput('A custom message must be at most 2000 characters')
-        settings[name] = {'enabled': bool(change.get('enabled', current.enabled)),
-                          'subject': '' if subject == KINDS[name].subject else subject, 'message': message}
+        settings[name] = {
+            'enabled': bool(change.get('enabled', current.enabled)),
+            'subject': '' if subject == KINDS[name].subject else subject,
+            'message': message,
+        }
     host.notification_settings = settings
     if reminder_offsets_minutes is not None:
         host.reminder_offsets = clean_offsets(reminder_offsets_minutes)

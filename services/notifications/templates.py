@@ -4,6 +4,7 @@ Every value a host or invitee typed is escaped in the HTML part; links in an inv
 split by <span> elements there, so that no mail client turns them into clickable links in the host's e-mail while a
 copy still gives exactly what was typed. The plain-text part shows typed text as it is.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -75,23 +76,46 @@ class Letter:
 def render(letter: Letter) -> Message:
     kind = KINDS[letter.kind]
     zone, t = ZoneInfo(letter.zone), translator(letter.locale)
-    values = {'event_name': letter.event_title, 'host_name': letter.host_name, 'attendee_name': letter.invitee_name,
-              'date': day_text(letter.start, zone, t), 'time': time_text(letter.start, zone, letter.clock24, t)}
+    values = {
+        'event_name': letter.event_title,
+        'host_name': letter.host_name,
+        'attendee_name': letter.invitee_name,
+        'date': day_text(letter.start, zone, t),
+        'time': time_text(letter.start, zone, letter.clock24, t),
+    }
     # the default subject speaks the recipient's language; a subject the host typed stays as typed
     template = t.gettext(kind.subject) if letter.subject_template == kind.subject else letter.subject_template
     subject = ' '.join(fill(template, values).split())[:250]
     custom = fill(letter.custom_message, values) if letter.custom_message else ''
     lines = _lines(letter, zone, kind.to_host, t)
     sender_name, sender = parseaddr(letter.mail_from)
-    return _assemble(subject=subject, sender=(f'{letter.host_name} via {sender_name or "CloudMeet"}', sender),
-                     to=(letter.to_name, letter.to_email), reply_to=letter.reply_to, kind=letter.kind, key=letter.key,
-                     text=_text(lines, custom, t),
-                     html=_html(subject, lines, custom, letter.brand_color, kind.to_host, t),
-                     ics=letter.ics, ics_method=letter.ics_method)
+    return _assemble(
+        subject=subject,
+        sender=(f'{letter.host_name} via {sender_name or "CloudMeet"}', sender),
+        to=(letter.to_name, letter.to_email),
+        reply_to=letter.reply_to,
+        kind=letter.kind,
+        key=letter.key,
+        text=_text(lines, custom, t),
+        html=_html(subject, lines, custom, letter.brand_color, kind.to_host, t),
+        ics=letter.ics,
+        ics_method=letter.ics_method,
+    )
 
 
-def _assemble(*, subject: str, sender: tuple[str, str], to: tuple[str, str], kind: str, key: str, text: str,
-              html: str, reply_to: str = '', ics: bytes = b'', ics_method: str = '') -> Message:
+def _assemble(
+    *,
+    subject: str,
+    sender: tuple[str, str],
+    to: tuple[str, str],
+    kind: str,
+    key: str,
+    text: str,
+    html: str,
+    reply_to: str = '',
+    ics: bytes = b'',
+    ics_method: str = '',
+) -> Message:
     """The MIME message: text and HTML alternatives (and the invitation). Built with the email package's classic
     classes, which are several times faster than `EmailMessage` for the same result; every header value is one
     line (collapsed here, and addresses were validated on input), non-ASCII text is RFC 2047 encoded."""
@@ -137,21 +161,37 @@ def _header(value: str) -> str:
 def sign_in_message(*, to_email: str, url: str, mail_from: str, expires_minutes: int) -> Message:
     """The e-mailed sign-in link (no host or booking involved)."""
     _ = translator(DEFAULT_LOCALE).gettext  # hosts read English for now, through the same catalogs
-    intro = _('Sign in to CloudMeet with the link in this e-mail. It works once, within {minutes} minutes. '
-              'If you did not ask for it, ignore this e-mail.', minutes=expires_minutes)
-    return notice_message(to_email=to_email, subject=_('Your CloudMeet sign-in link'), intro=intro,
-                          button=(_('Sign in'), url), mail_from=mail_from, kind='sign_in')
+    intro = _(
+        'Sign in to CloudMeet with the link in this e-mail. It works once, within {minutes} minutes. '
+        'If you did not ask for it, ignore this e-mail.',
+        minutes=expires_minutes,
+    )
+    return notice_message(
+        to_email=to_email,
+        subject=_('Your CloudMeet sign-in link'),
+        intro=intro,
+        button=(_('Sign in'), url),
+        mail_from=mail_from,
+        kind='sign_in',
+    )
 
 
-def notice_message(*, to_email: str, subject: str, intro: str, button: tuple[str, str], mail_from: str,
-                   kind: str) -> Message:
+def notice_message(
+    *, to_email: str, subject: str, intro: str, button: tuple[str, str], mail_from: str, kind: str
+) -> Message:
     """A short message to a host about their account (sign-in links, a calendar that needs reconnecting)."""
     name, address = parseaddr(mail_from)
     label, url = button
     lines = [_Line(label, url, url=url, button=True)]
-    return _assemble(subject=subject, sender=(name or 'CloudMeet', address), to=('', to_email), kind=kind,
-                     key=kind, text=f'{intro}\n\n{label}: {url}\n\n-- \nSent by CloudMeet\n',
-                     html=_html(subject, lines, intro))
+    return _assemble(
+        subject=subject,
+        sender=(name or 'CloudMeet', address),
+        to=('', to_email),
+        kind=kind,
+        key=kind,
+        text=f'{intro}\n\n{label}: {url}\n\n-- \nSent by CloudMeet\n',
+        html=_html(subject, lines, intro),
+    )
 
 
 def day_text(moment: datetime, zone: ZoneInfo, t: Translator | None = None) -> str:
@@ -164,8 +204,7 @@ def time_text(moment: datetime, zone: ZoneInfo, clock24: bool = True, t: Transla
     return (t or translator(DEFAULT_LOCALE)).time(moment.astimezone(zone), clock24)
 
 
-def when_text(start: datetime, end: datetime, zone: ZoneInfo, clock24: bool = True, t: Translator | None = None
-              ) -> str:
+def when_text(start: datetime, end: datetime, zone: ZoneInfo, clock24: bool = True, t: Translator | None = None) -> str:
     """'Tuesday 8 December 2026, 09:30-10:00 (Europe/Berlin, CET)': the zone is always named (in German
     'Mitteleuropäische Normalzeit', and so on); a meeting across a clock change names the zone at each end
     ('01:30 EDT-01:00 EST')."""
@@ -182,7 +221,7 @@ def inert_html(text: str) -> str:
     a <span>: mail clients find no link to make clickable, and a copy gives back exactly what was typed."""
     out, last = [], 0
     for match in _URLISH.finditer(text):
-        out.append(html.escape(text[last:match.start()]))
+        out.append(html.escape(text[last : match.start()]))
         out.append(re.sub(r'([.:/@]+)', r'<span>\1</span>', html.escape(match.group(0))))
         last = match.end()
     out.append(html.escape(text[last:]))
@@ -215,8 +254,14 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool, t: Translator) -> list
     else:
         lines.append(_Line(_('Host'), letter.host_name))
     if letter.kind in ('request', 'host_request'):
-        lines.append(_Line(_('Status'), _('Awaiting your confirmation') if to_host else
-                           _('Awaiting confirmation by {host_name}', host_name=letter.host_name)))
+        lines.append(
+            _Line(
+                _('Status'),
+                _('Awaiting your confirmation')
+                if to_host
+                else _('Awaiting confirmation by {host_name}', host_name=letter.host_name),
+            )
+        )
     elif letter.kind == 'declined':
         lines.append(_Line(_('Status'), _('Declined by {host_name}', host_name=letter.host_name)))
     where = _where(letter, to_host, t)
@@ -233,8 +278,11 @@ def _lines(letter: Letter, zone: ZoneInfo, to_host: bool, t: Translator) -> list
         lines.append(_Line(_('Message from {host_name}', host_name=letter.host_name), letter.proposal_message))
     if letter.answer_by:
         by = letter.answer_by
-        lines.append(_Line(_('Please answer by'),
-                           f'{day_text(by, zone, t)}, {time_text(by, zone, letter.clock24, t)} ({zone.key})'))
+        lines.append(
+            _Line(
+                _('Please answer by'), f'{day_text(by, zone, t)}, {time_text(by, zone, letter.clock24, t)} ({zone.key})'
+            )
+        )
     lines.extend(_Line(label, url, url=url, button=True) for label, url in letter.proposal_links)
     if letter.manage_url:
         ended = letter.kind in ('cancellation', 'declined')
@@ -261,11 +309,13 @@ def _where(letter: Letter, to_host: bool, t: Translator) -> str:
         return letter.location_value
     host, label = letter.host_name, _(letter.location_label) if letter.location_label else ''
     if letter.location_kind == 'none':
-        return _('You will send the details') if to_host else _('{host_name} will send you the details',
-                                                                host_name=host)
+        return _('You will send the details') if to_host else _('{host_name} will send you the details', host_name=host)
     if letter.location_kind in VIDEO_KINDS and label:
-        return _('{place} (the link is not ready yet)', place=label) if to_host else \
-            _('{place} ({host_name} will send you the link)', place=label, host_name=host)
+        return (
+            _('{place} (the link is not ready yet)', place=label)
+            if to_host
+            else _('{place} ({host_name} will send you the link)', place=label, host_name=host)
+        )
     return label
 
 
@@ -277,8 +327,14 @@ def _text(lines: list[_Line], custom: str, t: Translator) -> str:
     return '\n'.join(body) + '\n'
 
 
-def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', to_host: bool = False,
-          t: Translator | None = None) -> str:
+def _html(
+    subject: str,
+    lines: list[_Line],
+    custom: str,
+    brand_color: str = '',
+    to_host: bool = False,
+    t: Translator | None = None,
+) -> str:
     """The HTML part; in the host's e-mail the subject and message may hold the invitee's name, so they are made
     inert like everything else the invitee typed."""
     brand = accessible_brand(brand_color, DEFAULT_BRAND)
@@ -290,37 +346,50 @@ def _html(subject: str, lines: list[_Line], custom: str, brand_color: str = '', 
     for line in lines:
         if line.button:  # the first is the main action; the others are outlined
             fill = f'background:{brand};color:#ffffff' if not buttons else f'background:#ffffff;color:{brand}'
-            buttons.append(f'<a href="{esc(line.url)}" style="display:inline-block;{fill};border:2px solid {brand};'
-                           f'padding:8px 14px;margin:0 8px 8px 0;border-radius:6px;text-decoration:none;'
-                           f'font-weight:600">{esc(line.label)}</a>')
+            buttons.append(
+                f'<a href="{esc(line.url)}" style="display:inline-block;{fill};border:2px solid {brand};'
+                f'padding:8px 14px;margin:0 8px 8px 0;border-radius:6px;text-decoration:none;'
+                f'font-weight:600">{esc(line.label)}</a>'
+            )
             continue
         if line.url:
             value = f'<a href="{esc(line.url)}" style="color:{brand}">{esc(line.text)}</a>'
         else:
             value = (inert_html(line.text) if line.untrusted else esc(line.text)).replace('\n', '<br>\n')
-        rows.append(f'<tr><th align="left" valign="top" style="padding:6px 12px 6px 0;color:#374151;'
-                    f'font-weight:600">{esc(line.label)}</th><td style="padding:6px 0">{value}</td></tr>')
+        rows.append(
+            f'<tr><th align="left" valign="top" style="padding:6px 12px 6px 0;color:#374151;'
+            f'font-weight:600">{esc(line.label)}</th><td style="padding:6px 0">{value}</td></tr>'
+        )
     note = f'<p style="margin:0 0 16px">{typed(custom).replace(chr(10), "<br>" + chr(10))}</p>' if custom else ''
     # One element per line: short lines need no quoted-printable soft breaks.
-    return '\n'.join([
-        '<!doctype html>',
-        f'<html lang="{t.locale}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<title>{esc(subject)}</title></head>',
-        '<body style="margin:0;background:#f3f4f6;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">',
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" '
-        'style="padding:24px">',
-        '<table role="presentation" width="560" cellpadding="0" cellspacing="0" '
-        'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">',
-        f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
-        f'{typed(subject)}</td></tr>',
-        f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
-        '<table role="presentation" cellpadding="0" cellspacing="0">', *rows, '</table>',
-        *(['<p style="margin:20px 0 0">', *buttons, '</p>'] if buttons else []), '</td></tr>',
-        f'<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">{esc(t.gettext("Sent by CloudMeet"))}'
-        '</td></tr>',
-        '</table></td></tr></table></body></html>',
-    ]) + '\n'
+    return (
+        '\n'.join(
+            [
+                '<!doctype html>',
+                f'<html lang="{t.locale}"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f'<title>{esc(subject)}</title></head>',
+                '<body style="margin:0;background:#f3f4f6;'
+                'font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">',
+                '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" '
+                'style="padding:24px">',
+                '<table role="presentation" width="560" cellpadding="0" cellspacing="0" '
+                'style="background:#ffffff;border-radius:8px;overflow:hidden;max-width:100%">',
+                f'<tr><td style="background:{brand};color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600">'
+                f'{typed(subject)}</td></tr>',
+                f'<tr><td style="padding:24px;color:#111827;font-size:15px;line-height:1.5">{note}',
+                '<table role="presentation" cellpadding="0" cellspacing="0">',
+                *rows,
+                '</table>',
+                *(['<p style="margin:20px 0 0">', *buttons, '</p>'] if buttons else []),
+                '</td></tr>',
+                f'<tr><td style="padding:12px 24px;color:#4b5563;font-size:12px">{esc(t.gettext("Sent by CloudMeet"))}'
+                '</td></tr>',
+                '</table></td></tr></table></body></html>',
+            ]
+        )
+        + '\n'
+    )
 
 
 def _one_line(value: str) -> str:

@@ -1,4 +1,5 @@
 """Drain the outbox: claim due messages, render them from the booking as recorded, send, record the outcome."""
+
 from __future__ import annotations
 
 import logging
@@ -59,9 +60,16 @@ class DrainStats:
         return self.sent + self.skipped + self.retried + self.failed
 
 
-def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int = 4,
-          worker: str = outbox.WORKER_ID, max_batches: int | None = None,
-          stop: threading.Event | None = None) -> DrainStats:
+def drain(
+    *,
+    mailer: Mailer,
+    settings: Settings,
+    batch: int = 200,
+    senders: int = 4,
+    worker: str = outbox.WORKER_ID,
+    max_batches: int | None = None,
+    stop: threading.Event | None = None,
+) -> DrainStats:
     """Send every message that is due now, batch by batch, until none is left (or `max_batches`).
 
     `senders` threads deliver at once, so one slow SMTP or HTTP round trip does not hold up the rest. Each outcome
@@ -83,8 +91,9 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
         stop = stop or threading.Event()
         while (max_batches is None or batches < max_batches) and not stop.is_set():
             batches += 1
-            if not _one_batch(pool, stats, mailer, settings, worker=worker, batch=batch, record_every=record_every,
-                              stop=stop):
+            if not _one_batch(
+                pool, stats, mailer, settings, worker=worker, batch=batch, record_every=record_every, stop=stop
+            ):
                 break
         if stop.is_set():
             LEDGER.record(worker, release=True)
@@ -97,8 +106,17 @@ def drain(*, mailer: Mailer, settings: Settings, batch: int = 200, senders: int 
     return stats
 
 
-def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, settings: Settings, *, worker: str,
-               batch: int, record_every: int, stop: threading.Event) -> bool:
+def _one_batch(
+    pool: ThreadPoolExecutor,
+    stats: DrainStats,
+    mailer: Mailer,
+    settings: Settings,
+    *,
+    worker: str,
+    batch: int,
+    record_every: int,
+    stop: threading.Event,
+) -> bool:
     """Claim, send and record one batch; False when nothing was due. Messages not started when `stop` is set are
     left claimed (the caller gives them back)."""
     with session_scope(write=True) as session:
@@ -109,15 +127,28 @@ def _one_batch(pool: ThreadPoolExecutor, stats: DrainStats, mailer: Mailer, sett
         work = _load(session, ids)
     # Calendar events first: a confirmation in the same batch then carries the new Meet or Teams link.
     calendar = [m for m in work.messages if m.kind == outbox.CALENDAR_SYNC]
-    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m, _sync_calendar, work, settings)
-                                for m in calendar]):
+    for future in as_completed(
+        [pool.submit(_unless_stopped, stop, worker, m, _sync_calendar, work, settings) for m in calendar]
+    ):
         _count(stats, future.result())
     mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
     done = 0
     # Webhook deliveries ride along with the e-mails: the same claims, ledger and retries (their own schedule).
-    for future in as_completed([pool.submit(_unless_stopped, stop, worker, m,
-                                            _send_webhook if m.kind == webhooks.KIND else _deliver, work, mailer,
-                                            settings) for m in mails]):
+    for future in as_completed(
+        [
+            pool.submit(
+                _unless_stopped,
+                stop,
+                worker,
+                m,
+                _send_webhook if m.kind == webhooks.KIND else _deliver,
+                work,
+                mailer,
+                settings,
+            )
+            for m in mails
+        ]
+    ):
         _count(stats, future.result())
         done += 1
         if done % record_every == 0:
@@ -130,8 +161,9 @@ def _send_webhook(message: OutboxMessage, _work: _Work, mailer: Mailer, settings
     return webhook_sender.deliver(message, mailer, settings)
 
 
-def _unless_stopped(stop: threading.Event, worker: str, message: OutboxMessage,
-                    handle: Callable[..., outbox.Outcome], *args: Any) -> str:
+def _unless_stopped(
+    stop: threading.Event, worker: str, message: OutboxMessage, handle: Callable[..., outbox.Outcome], *args: Any
+) -> str:
     """Handle a claimed message unless shutting down (then it is not handed over); its status, or ''."""
     return '' if stop.is_set() else LEDGER.run(worker, message, handle, *args).status
 
@@ -146,8 +178,13 @@ class _Work:
 
 
 def _load(session: Session, ids: list[int]) -> _Work:
-    messages = list(session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore
-                                 .order_by(col(OutboxMessage.due_at))))
+    messages = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))  # type: ignore
+            .order_by(col(OutboxMessage.due_at))
+        )
+    )
     booking_ids = {m.booking_id for m in messages if m.booking_id}
     bookings = {b.id: b for b in session.exec(select(Booking).where(Booking.id.in_(booking_ids)))}  # type: ignore
     host_ids = {m.host_id for m in messages}
@@ -175,8 +212,13 @@ def _deliver(message: OutboxMessage, work: _Work, mailer: Mailer, settings: Sett
         mailer.send(render(letter_for(message, booking, host, event_type, settings, team_slug)), message.key)
     except DeliveryError as exc:
         outcome = outbox.delivery_failed(message, str(exc), permanent=exc.permanent, now=now)
-        log.warning('outbox %s attempt %d failed: %s%s', message.key, message.attempts, exc,
-                    '' if outcome.status == outbox.FAILED else ' (will retry)')
+        log.warning(
+            'outbox %s attempt %d failed: %s%s',
+            message.key,
+            message.attempts,
+            exc,
+            '' if outcome.status == outbox.FAILED else ' (will retry)',
+        )
         return outcome
     except Exception as exc:  # a bug in rendering must not stop the other messages
         log.exception('outbox %s could not be rendered', message.key)
@@ -197,21 +239,30 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
         booking = session.get(Booking, booking.id)  # the latest state: a later change may have been committed
         if booking is None:
             return outbox.Outcome(message.id, outbox.SKIPPED, 'the booking no longer exists')
-        connection = session.get(CalendarConnection, booking.calendar_connection_id) \
-            if booking.calendar_connection_id else calendar_events.destination(session, host_id=booking.host_id)
+        connection = (
+            session.get(CalendarConnection, booking.calendar_connection_id)
+            if booking.calendar_connection_id
+            else calendar_events.destination(session, host_id=booking.host_id)
+        )
         others = calendar_events.members_of(session, booking)
     if bookings.is_seated(booking):  # one of the bookings of a seated start: they share one event
         return _sync_seats(message, booking, work, settings, connection)
     try:
-        synced = calendar_events.sync(booking, work.event_types.get(booking.event_type_id or -1), connection,
-                                      settings, others)
+        synced = calendar_events.sync(
+            booking, work.event_types.get(booking.event_type_id or -1), connection, settings, others
+        )
     except ProviderError as exc:
         return _not_written(message, connection, exc, booking.uid, now)
     with session_scope(write=True) as session:  # compare and set: a sync that ran meanwhile is not overwritten
-        written = session.execute(update(Booking).where(
-            Booking.id == booking.id, Booking.calendar_event_id == booking.calendar_event_id).values(  # type: ignore
-            calendar_event_id=synced.event_id, calendar_connection_id=synced.connection_id,
-            meeting_url=synced.meeting_url)).rowcount
+        written = session.execute(
+            update(Booking)
+            .where(col(Booking.id) == booking.id, col(Booking.calendar_event_id) == booking.calendar_event_id)
+            .values(
+                calendar_event_id=synced.event_id,
+                calendar_connection_id=synced.connection_id,
+                meeting_url=synced.meeting_url,
+            )
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         latest = session.get(Booking, booking.id)
     calendar_busy.reset_cache(host.id)  # the host's calendar just changed
     if written and latest is not None and latest.status != BOOKING_CONFIRMED and synced.event_id:
@@ -224,8 +275,9 @@ def _sync_calendar(message: OutboxMessage, work: _Work, settings: Settings) -> o
     return outbox.Outcome(message.id, outbox.SENT)
 
 
-def _not_written(message: OutboxMessage, connection: CalendarConnection | None, exc: ProviderError, what: str,
-                 now: datetime) -> outbox.Outcome:
+def _not_written(
+    message: OutboxMessage, connection: CalendarConnection | None, exc: ProviderError, what: str, now: datetime
+) -> outbox.Outcome:
     """A calendar write that failed: refused credentials mark the connection (no retry), anything else retries."""
     if isinstance(exc, ReconnectNeeded):
         calendar_status.mark_reconnect_needed(connection.id or 0 if connection else 0, str(exc))
@@ -234,8 +286,9 @@ def _not_written(message: OutboxMessage, connection: CalendarConnection | None, 
     return outbox.delivery_failed(message, str(exc), permanent=False, now=now)
 
 
-def _sync_seats(message: OutboxMessage, booking: Booking, work: _Work, settings: Settings,
-                connection: CalendarConnection | None) -> outbox.Outcome:
+def _sync_seats(
+    message: OutboxMessage, booking: Booking, work: _Work, settings: Settings, connection: CalendarConnection | None
+) -> outbox.Outcome:
     """The one event of each seated start the change touched (a move leaves one start for another), its attendees
     the start's confirmed bookings."""
     assert message.id is not None
@@ -252,15 +305,21 @@ def _sync_seats(message: OutboxMessage, booking: Booking, work: _Work, settings:
             event_id = event_id or str(message.context.get('old_event_id') or '')
         uid = calendar_events.seat_group_uid(booking.host_id, key)
         try:
-            synced = calendar_events.sync_seats(attendees, uid=uid, event_id=event_id, event_type=event_type,
-                                                connection=connection, settings=settings)
+            synced = calendar_events.sync_seats(
+                attendees, uid=uid, event_id=event_id, event_type=event_type, connection=connection, settings=settings
+            )
         except ProviderError as exc:
             return _not_written(message, connection, exc, f'the seats of {booking.uid}', now)
         with session_scope(write=True) as session:
-            session.execute(update(Booking).where(col(Booking.host_id) == booking.host_id,
-                                                  col(Booking.seat_key) == key).values(
-                calendar_event_id=synced.event_id, calendar_connection_id=synced.connection_id,
-                **({'meeting_url': synced.meeting_url} if synced.meeting_url else {})))
+            session.execute(
+                update(Booking)
+                .where(col(Booking.host_id) == booking.host_id, col(Booking.seat_key) == key)
+                .values(
+                    calendar_event_id=synced.event_id,
+                    calendar_connection_id=synced.connection_id,
+                    **({'meeting_url': synced.meeting_url} if synced.meeting_url else {}),
+                )
+            )
     calendar_busy.reset_cache(booking.host_id)
     return outbox.Outcome(message.id, outbox.SENT)
 
@@ -273,8 +332,9 @@ def _remove_event(message: OutboxMessage, booking: Booking, settings: Settings) 
     if connection is None:
         return outbox.Outcome(message.id, outbox.SKIPPED, 'the calendar connection is gone')
     try:
-        calendar_events.remove(connection, uid=booking.uid, event_id=message.context.get('event_id', ''),
-                               settings=settings)
+        calendar_events.remove(
+            connection, uid=booking.uid, event_id=message.context.get('event_id', ''), settings=settings
+        )
     except ReconnectNeeded as exc:
         calendar_status.mark_reconnect_needed(connection.id or 0, str(exc))
         return outbox.delivery_failed(message, str(exc), permanent=True, now=utcnow())
@@ -303,16 +363,25 @@ def _stale(message: OutboxMessage, booking: Booking | None, host: Host | None, n
         return 'the host already decided on the request'
     if message.kind == 'proposal':
         proposed = message.context.get('proposal', {}).get('start')
-        if booking.status != BOOKING_CONFIRMED or booking.proposed_start_at is None or \
-                booking.proposed_start_at != datetime.fromisoformat(proposed):
+        if (
+            booking.status != BOOKING_CONFIRMED
+            or booking.proposed_start_at is None
+            or booking.proposed_start_at != datetime.fromisoformat(proposed)
+        ):
             return 'the proposal was answered, replaced or the booking changed'
     if message.kind in SUPERSEDED_BY_LATER_CHANGES and booking.sequence != message.context.get('sequence'):
         return 'a later change of the booking superseded it (its own message carries the current state)'
     return ''
 
 
-def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type: EventType | None,
-               settings: Settings, team_slug: str = '') -> Letter:
+def letter_for(
+    message: OutboxMessage,
+    booking: Booking,
+    host: Host,
+    event_type: EventType | None,
+    settings: Settings,
+    team_slug: str = '',
+) -> Letter:
     """What one outbox row says, in its recipient's zone, from the booking as it was when the change happened."""
     kind = KINDS[message.kind]
     ctx: dict[str, Any] = message.context
@@ -323,13 +392,14 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     title = event_type.title if event_type else _('Meeting')
     location_kind = event_type.location_kind if event_type else 'none'
     location_value = booking.meeting_url or (event_type.location_value if event_type else '')
-    location_label = _(LOCATION_LABELS[location_kind]) if location_kind in LOCATION_LABELS and location_kind != 'none' \
-        else ''
+    location_label = (
+        _(LOCATION_LABELS[location_kind]) if location_kind in LOCATION_LABELS and location_kind != 'none' else ''
+    )
     manage_url = ''
     if kind.to_host:
         manage_url = f'{settings.public_url}/dashboard'
     elif message.kind in ('cancellation', 'declined') and event_type and event_type.active and team_slug:
-        manage_url = f"{settings.public_url}/team/{quote(team_slug)}/{quote(event_type.slug.rsplit('.', 1)[0])}"
+        manage_url = f'{settings.public_url}/team/{quote(team_slug)}/{quote(event_type.slug.rsplit(".", 1)[0])}'
     elif message.kind in ('cancellation', 'declined') and event_type and event_type.active:
         manage_url = f'{settings.public_url}/{quote(host.username)}/{quote(event_type.slug)}'
     elif message.kind not in ('cancellation', 'declined'):
@@ -339,20 +409,39 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
         manage_url += f'?lang={locale}'  # booking again opens in the invitee's language
     ics = b''
     if kind.ics:
-        meeting = _('{event_name} with {name}', event_name=title, name=booking.invitee_name if kind.to_host
-                    else host.name)
+        meeting = _(
+            '{event_name} with {name}', event_name=title, name=booking.invitee_name if kind.to_host else host.name
+        )
         # The invitee's own copy carries their manage link; the host's never does (host calendars are shared).
         own_link = manage_url if kind.ics == 'REQUEST' and not kind.to_host else ''
-        details = defang(booking.notes) if kind.to_host else \
-            _('Reschedule or cancel: {link}', link=own_link) if own_link else ''
+        details = (
+            defang(booking.notes)
+            if kind.to_host
+            else _('Reschedule or cancel: {link}', link=own_link)
+            if own_link
+            else ''
+        )
         ics = calendar_links.invitation(
-            uid=booking.uid, title=meeting, start=start, end=end, host_name=host.name, host_email=host.email,
-            invitee_name=booking.invitee_name, invitee_email=booking.invitee_email,
-            location=location_value or location_label, description=details, sequence=int(ctx.get('sequence', 0)),
-            cancelled=kind.ics == 'CANCEL', stamp=message.created_at, url=own_link)
+            uid=booking.uid,
+            title=meeting,
+            start=start,
+            end=end,
+            host_name=host.name,
+            host_email=host.email,
+            invitee_name=booking.invitee_name,
+            invitee_email=booking.invitee_email,
+            location=location_value or location_label,
+            description=details,
+            sequence=int(ctx.get('sequence', 0)),
+            cancelled=kind.ics == 'CANCEL',
+            stamp=message.created_at,
+            url=own_link,
+        )
     labels = {q['id']: q['label'] for q in (event_type.questions if event_type else [])}
-    answers = tuple((labels.get(k, k), _('Yes') if v is True else _('No') if v is False else str(v))
-                    for k, v in booking.answers.items())
+    answers = tuple(
+        (labels.get(k, k), _('Yes') if v is True else _('No') if v is False else str(v))
+        for k, v in booking.answers.items()
+    )
     pref = preference(host, message.kind)
     old_start = datetime.fromisoformat(ctx['old_start']) if ctx.get('old_start') else None
     old_end = datetime.fromisoformat(ctx['old_end']) if ctx.get('old_end') else None
@@ -361,27 +450,50 @@ def letter_for(message: OutboxMessage, booking: Booking, host: Host, event_type:
     if proposal:  # the proposed time leads; the current one is shown beside it
         old_start, old_end = start, end
         start, end = datetime.fromisoformat(proposal['start']), datetime.fromisoformat(proposal['end'])
-        links = ((_('Accept the new time'), f'{manage_url}&action=accept'),
-                 (_('Pick another time'), f'{manage_url}&action=pick'),
-                 (_('Decline and cancel'), f'{manage_url}&action=decline'))
+        links = (
+            (_('Accept the new time'), f'{manage_url}&action=accept'),
+            (_('Pick another time'), f'{manage_url}&action=pick'),
+            (_('Decline and cancel'), f'{manage_url}&action=decline'),
+        )
         manage_url = ''
     if message.kind == 'host_request':  # the host decides on a page that asks first
         decide = f'{settings.public_url}/dashboard/requests/{booking.uid}'
         links, manage_url = ((_('Confirm'), f'{decide}?action=confirm'), (_('Decline'), f'{decide}?action=decline')), ''
     return Letter(
-        kind=message.kind, key=message.key,
+        kind=message.kind,
+        key=message.key,
         to_name=host.name if kind.to_host else booking.invitee_name,
         to_email=host.email if kind.to_host else booking.invitee_email,
         zone=host.timezone if kind.to_host else booking.invitee_timezone,
-        host_name=host.name, event_title=title, start=start, end=end, invitee_name=booking.invitee_name,
-        invitee_email=booking.invitee_email, invitee_zone=booking.invitee_timezone, mail_from=settings.mail_from,
-        subject_template=pref.subject, custom_message=pref.message, brand_color=host.brand_color,
-        location_label=location_label, location_value=location_value, location_kind=location_kind,
-        old_start=old_start, old_end=old_end, reason=ctx.get('reason', ''), manage_url=manage_url,
-        notes=booking.notes, answers=answers, proposal_message=proposal.get('message', ''), proposal_links=links,
+        host_name=host.name,
+        event_title=title,
+        start=start,
+        end=end,
+        invitee_name=booking.invitee_name,
+        invitee_email=booking.invitee_email,
+        invitee_zone=booking.invitee_timezone,
+        mail_from=settings.mail_from,
+        subject_template=pref.subject,
+        custom_message=pref.message,
+        brand_color=host.brand_color,
+        location_label=location_label,
+        location_value=location_value,
+        location_kind=location_kind,
+        old_start=old_start,
+        old_end=old_end,
+        reason=ctx.get('reason', ''),
+        manage_url=manage_url,
+        notes=booking.notes,
+        answers=answers,
+        proposal_message=proposal.get('message', ''),
+        proposal_links=links,
         answer_by=datetime.fromisoformat(proposal['expires_at']) if proposal else None,
-        reply_to=booking.invitee_email if kind.to_host else host.email, ics=ics, ics_method=kind.ics,
-        clock24=host.clock24 if kind.to_host else _invitee_clock24(booking, host), locale=locale)
+        reply_to=booking.invitee_email if kind.to_host else host.email,
+        ics=ics,
+        ics_method=kind.ics,
+        clock24=host.clock24 if kind.to_host else _invitee_clock24(booking, host),
+        locale=locale,
+    )
 
 
 def _invitee_clock24(booking: Booking, host: Host) -> bool:
@@ -416,7 +528,12 @@ def deliver_due(*, mailer: Mailer, settings: Settings, stop: threading.Event | N
     due."""
     stats = drain(mailer=mailer, settings=settings, stop=stop)
     if stats.handled:
-        log.info('outbox: %d sent, %d skipped, %d to retry, %d failed', stats.sent, stats.skipped, stats.retried,
-                 stats.failed)
+        log.info(
+            'outbox: %d sent, %d skipped, %d to retry, %d failed',
+            stats.sent,
+            stats.skipped,
+            stats.retried,
+            stats.failed,
+        )
     with session_scope() as session:
         return outbox.next_due(session)

@@ -1,4 +1,5 @@
 """The API under test: the real FastAPI sub-application on a fresh database, with a host and an API key."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -25,7 +26,11 @@ def ada(client: TestClient) -> dict:
     """Host 'ada' (Europe/London, weekdays 09:00-17:00) with a 30-minute 'call' and her API key."""
     with session_scope(write=True) as session:
         host = make_host(session)
-        call = make_event_type(session, host, slug='call', questions=[
-            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': False}])
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            questions=[{'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': False}],
+        )
         key = hosts.create_api_key(session=session, host_id=host.id)
     return {'host': host, 'call': call, 'auth': {'Authorization': f'Bearer {key}'}}

@@ -1,5 +1,6 @@
 """Booking options through the JSON API: seats left in the slots, several durations, requests the host confirms
 or declines, and the invitee's language kept with the booking."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -16,8 +17,13 @@ DAY = {'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(), 'timezone': 'Euro
 
 
 def body(clock: str = '10:00', n: int = 1, **changes: object) -> dict:
-    return {'start': at(MONDAY, clock).isoformat(), 'name': f'Guest {n}', 'email': f'guest{n}@example.com',
-            'timezone': 'Europe/London', **changes}
+    return {
+        'start': at(MONDAY, clock).isoformat(),
+        'name': f'Guest {n}',
+        'email': f'guest{n}@example.com',
+        'timezone': 'Europe/London',
+        **changes,
+    }
 
 
 def make(client, ada: dict, **fields: object) -> dict:  # type: ignore[no-untyped-def]
@@ -75,8 +81,9 @@ def test_a_request_is_pending_until_the_host_confirms_or_declines(client, ada: d
 
 def test_the_invitees_language_is_kept_from_the_body_or_the_browser(client, ada: dict) -> None:  # type: ignore[no-untyped-def]
     chosen = client.post('/public/ada/call/bookings', json=body('10:00', 1, locale='pl'))
-    browser = client.post('/public/ada/call/bookings', json=body('11:00', 2),
-                          headers={'Accept-Language': 'de-DE,de;q=0.9'})
+    browser = client.post(
+        '/public/ada/call/bookings', json=body('11:00', 2), headers={'Accept-Language': 'de-DE,de;q=0.9'}
+    )
     unknown = client.post('/public/ada/call/bookings', json=body('12:00', 3), headers={'Accept-Language': 'xx'})
     with session_scope() as session:
         kept = {b.uid: b.locale for b in session.exec(select(Booking))}

@@ -1,5 +1,6 @@
 """One client address cannot fill a host's calendar or mail strangers: new bookings per address are limited
 (CLOUDMEET_BOOKING_RATE_LIMIT, 429 with Retry-After), counted in the database so that every process shares them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ def limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_the_fourth_booking_in_ten_minutes_from_one_address_is_a_429_and_books_nothing(
-        client: TestClient, ada: dict, limit: None) -> None:
+    client: TestClient, ada: dict, limit: None
+) -> None:
     for n, clock in enumerate(('09:00', '10:00', '11:00')):
         assert client.post(BOOK, json=booking_body(clock, email=f'g{n}@example.com')).status_code == 201
     refused = client.post(BOOK, json=booking_body('12:00', email='stranger@example.com'))
@@ -50,12 +52,14 @@ def test_refused_and_replayed_bookings_do_not_count(client: TestClient, ada: dic
     assert client.post(BOOK, json=booking_body('11:00')).status_code == 201
 
 
-def test_the_count_lives_in_the_database_so_another_process_sees_it(client: TestClient, ada: dict,
-                                                                    limit: None) -> None:
+def test_the_count_lives_in_the_database_so_another_process_sees_it(client: TestClient, ada: dict, limit: None) -> None:
     with session_scope(write=True) as session:  # as another process would have recorded them
         for minutes in (1, 2, 3):
-            session.add(BookingRateEvent(client='testclient', created_at=datetime.now(timezone.utc)
-                                         - timedelta(minutes=minutes)))
+            session.add(
+                BookingRateEvent(
+                    client='testclient', created_at=datetime.now(timezone.utc) - timedelta(minutes=minutes)
+                )
+            )
     assert client.post(BOOK, json=booking_body()).status_code == 429
 
 
@@ -97,10 +101,12 @@ def test_zero_switches_the_limit_off(client: TestClient, ada: dict, monkeypatch:
         get_settings.cache_clear()
 
 
-@pytest.mark.parametrize('text, rate', [('20/10m', (20, 600)), ('5/h', (5, 3600)), ('100/2h', (100, 7200)),
-                                        ('0', None)])
+@pytest.mark.parametrize(
+    'text, rate', [('20/10m', (20, 600)), ('5/h', (5, 3600)), ('100/2h', (100, 7200)), ('0', None)]
+)
 def test_the_setting_is_written_count_slash_window(text: str, rate: tuple[int, int] | None) -> None:
     from app.config import Settings
+
     assert Settings(booking_rate_limit=text).booking_rate == rate
 
 
@@ -109,5 +115,6 @@ def test_a_malformed_setting_stops_the_start_naming_the_format(text: str) -> Non
     from pydantic import ValidationError
 
     from app.config import Settings
+
     with pytest.raises(ValidationError, match='20/10m'):
         Settings(booking_rate_limit=text)

@@ -1,6 +1,7 @@
 """Calendars over the API: a CalDAV account (a real Radicale server) or an ICS feed is added after connecting to it,
 listed with its status and never its password, blocks the times it is busy in the public slots, and is removed;
 wrong passwords and addresses are a clear 400; nobody reaches another host's calendars."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,11 +30,13 @@ def busy_at_ten(user: radicale.CalDavUser) -> None:
     day = MONDAY.strftime('%Y%m%d')
     user.calendar('Work').save_event(
         'BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\nUID:standup\nDTSTAMP:20261101T000000Z\n'
-        f'DTSTART:{day}T100000Z\nDTEND:{day}T110000Z\nSUMMARY:Standup\nEND:VEVENT\nEND:VCALENDAR\n')
+        f'DTSTART:{day}T100000Z\nDTEND:{day}T110000Z\nSUMMARY:Standup\nEND:VEVENT\nEND:VCALENDAR\n'
+    )
 
 
 def test_a_caldav_account_is_added_listed_with_its_status_and_removed(
-        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     busy_at_ten(caldav_user)
     assert '10:00' in starts(client)  # Europe/London is UTC in winter; MONDAY is always ahead
     added = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user))
@@ -49,16 +52,20 @@ def test_a_caldav_account_is_added_listed_with_its_status_and_removed(
     assert '10:00' in starts(client)
 
 
-def test_wrong_passwords_and_addresses_are_a_clear_400(client: TestClient, ada: dict,
-                                                     caldav_user: radicale.CalDavUser,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_passwords_and_addresses_are_a_clear_400(
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caldav_user.calendar('Work')
     wrong = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user, password='nope'))
     assert wrong.status_code == 400 and 'refused this username and password' in wrong.json()['detail']
     down = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user, url=radicale.closed_url()))
     assert down.status_code == 400 and 'could not be reached' in down.json()['detail']
-    assert client.post('/calendars', headers=ada['auth'],
-                       json={'kind': 'caldav', 'url': caldav_user.url, 'username': 'a'}).status_code == 422
+    assert (
+        client.post(
+            '/calendars', headers=ada['auth'], json={'kind': 'caldav', 'url': caldav_user.url, 'username': 'a'}
+        ).status_code
+        == 422
+    )
     assert client.post('/calendars', headers=ada['auth'], json={'kind': 'exchange', 'url': 'x'}).status_code == 422
     for kind, url in (('caldav', 'https://['), ('ics', 'https://['), ('caldav', 'https://exa mple.org/dav')):
         body = caldav_body(caldav_user, url=url) if kind == 'caldav' else {'kind': 'ics', 'url': url}
@@ -70,8 +77,9 @@ def test_wrong_passwords_and_addresses_are_a_clear_400(client: TestClient, ada: 
     assert client.get('/calendars', headers=ada['auth']).json() == []
 
 
-def test_an_ics_feed_is_added_once_it_can_be_read(client: TestClient, ada: dict,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_ics_feed_is_added_once_it_can_be_read(
+    client: TestClient, ada: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)
     feed, server = google_calendar.serve_ics()
     try:
@@ -79,8 +87,9 @@ def test_an_ics_feed_is_added_once_it_can_be_read(client: TestClient, ada: dict,
         broken = client.post('/calendars', headers=ada['auth'], json={'kind': 'ics', 'url': feed['url']})
         assert broken.status_code == 400 and 'could not be read' in broken.json()['detail']
         feed['status'], feed['body'] = 200, b'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n'
-        added = client.post('/calendars', headers=ada['auth'],
-                            json={'kind': 'ics', 'url': feed['url'], 'name': 'Family'})
+        added = client.post(
+            '/calendars', headers=ada['auth'], json={'kind': 'ics', 'url': feed['url'], 'name': 'Family'}
+        )
         assert added.status_code == 201
         assert added.json()['kind'] == 'ics' and added.json()['label'] == 'Family'
         assert added.json()['receives_events'] is False  # a feed is read-only
@@ -90,19 +99,22 @@ def test_an_ics_feed_is_added_once_it_can_be_read(client: TestClient, ada: dict,
 
 
 def test_every_kind_is_listed_and_new_bookings_go_to_the_first_that_can_take_them(
-        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     with session_scope(write=True) as session:
-        google = connections.add_account(session, host_id=ada['host'].id, provider='google', email='ada@example.com',
-                                         refresh_token='rt-secret')
+        google = connections.add_account(
+            session, host_id=ada['host'].id, provider='google', email='ada@example.com', refresh_token='rt-secret'
+        )
     client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user))
     listed = client.get('/calendars', headers=ada['auth']).json()
     assert [(c['kind'], c['receives_events']) for c in listed] == [('google', True), ('caldav', False)]
     assert 'rt-secret' not in str(listed) and listed[0]['id'] == google.id
 
 
-def test_another_host_cannot_see_or_remove_a_calendar(client: TestClient, ada: dict,
-                                                      caldav_user: radicale.CalDavUser) -> None:
+def test_another_host_cannot_see_or_remove_a_calendar(
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     added = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user)).json()
     with session_scope(write=True) as session:
@@ -115,42 +127,54 @@ def test_another_host_cannot_see_or_remove_a_calendar(client: TestClient, ada: d
 
 
 def test_the_host_chooses_which_calendars_count_and_which_receives_bookings(
-        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     busy_at_ten(caldav_user)  # in Work
     home = str(caldav_user.calendar('Home').url)
     added = client.post('/calendars', headers=ada['auth'], json=caldav_body(caldav_user)).json()
     choices = client.get(f'/calendars/{added["id"]}/choices', headers=ada['auth'])
     assert sorted(c['name'] for c in choices.json()) == ['Home', 'Work']
     assert '10:00' not in starts(client)
-    chosen = client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
-                          json={'busy_calendars': [home], 'target_calendar': home})
+    chosen = client.patch(
+        f'/calendars/{added["id"]}', headers=ada['auth'], json={'busy_calendars': [home], 'target_calendar': home}
+    )
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()['busy_calendars'] == [home] and chosen.json()['target_calendar'] == home
     assert '10:00' in starts(client)  # Work no longer counts
-    unknown = client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
-                           json={'busy_calendars': ['https://elsewhere.example/cal/']})
+    unknown = client.patch(
+        f'/calendars/{added["id"]}', headers=ada['auth'], json={'busy_calendars': ['https://elsewhere.example/cal/']}
+    )
     assert unknown.status_code == 400 and 'Unknown calendar' in unknown.json()['detail']
-    assert client.patch(f'/calendars/{added["id"]}', headers=ada['auth'],
-                        json={'busy_calendars': []}).status_code == 422
+    assert (
+        client.patch(f'/calendars/{added["id"]}', headers=ada['auth'], json={'busy_calendars': []}).status_code == 422
+    )
 
 
 def test_a_feed_cannot_receive_bookings_and_choices_of_a_server_that_is_down_are_a_503(
-        client: TestClient, ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    client: TestClient, ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     from services.calendars import caldav
+
     with session_scope(write=True) as session:
         feed = connections.add_feed(session, host_id=ada['host'].id, url='https://93.184.216.34/feed.ics')
-        connections.add_account(session, host_id=ada['host'].id, provider='google', email='ada@example.com',
-                                refresh_token='rt')  # the first that can take bookings, until the host chooses
-        down = connections.add_caldav(session, host_id=ada['host'].id, account=caldav.Account(
-            radicale.closed_url(), caldav_user.username, caldav_user.password))
+        connections.add_account(
+            session, host_id=ada['host'].id, provider='google', email='ada@example.com', refresh_token='rt'
+        )  # the first that can take bookings, until the host chooses
+        down = connections.add_caldav(
+            session,
+            host_id=ada['host'].id,
+            account=caldav.Account(radicale.closed_url(), caldav_user.username, caldav_user.password),
+        )
     refused = client.patch(f'/calendars/{feed.id}', headers=ada['auth'], json={'receives_events': True})
     assert refused.status_code == 400 and 'CalDAV' in refused.json()['detail']
     assert client.get(f'/calendars/{feed.id}/choices', headers=ada['auth']).json() == []
     unavailable = client.get(f'/calendars/{down.id}/choices', headers=ada['auth'])
     assert unavailable.status_code == 503 and 'could not be reached' in unavailable.json()['detail']
     assert [c['kind'] for c in client.get('/calendars', headers=ada['auth']).json() if c['receives_events']] == [
-        'google']
+        'google'
+    ]
     moved = client.patch(f'/calendars/{down.id}', headers=ada['auth'], json={'receives_events': True})
     assert moved.status_code == 200 and moved.json()['receives_events'] is True
     assert [c['kind'] for c in client.get('/calendars', headers=ada['auth']).json() if c['receives_events']] == [
-        'caldav']
+        'caldav'
+    ]

@@ -1,4 +1,5 @@
 """Host endpoints: API keys, schedules, event types and bookings, and nobody reaching another host's data."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -22,8 +23,12 @@ def test_host_endpoints_need_a_valid_api_key(client: TestClient, ada: dict) -> N
 def test_schedules_can_be_created_replaced_and_deleted(client: TestClient, ada: dict) -> None:
     [default] = client.get('/schedules', headers=ada['auth']).json()
     assert default['is_default'] and default['weekly']['monday'] == [{'start': '09:00', 'end': '17:00'}]
-    body = {'name': 'Late', 'timezone': 'Asia/Kolkata', 'weekly': {'friday': [{'start': '20:00', 'end': '24:00'}]},
-            'overrides': [{'date': '2026-12-25', 'intervals': []}]}
+    body = {
+        'name': 'Late',
+        'timezone': 'Asia/Kolkata',
+        'weekly': {'friday': [{'start': '20:00', 'end': '24:00'}]},
+        'overrides': [{'date': '2026-12-25', 'intervals': []}],
+    }
     created = client.post('/schedules', headers=ada['auth'], json=body)
     assert created.status_code == 201 and created.json()['overrides'] == body['overrides']
     sid = created.json()['id']
@@ -36,8 +41,10 @@ def test_schedules_can_be_created_replaced_and_deleted(client: TestClient, ada: 
 
 
 def test_invalid_schedules_are_refused_with_reasons(client: TestClient, ada: dict) -> None:
-    overlapping = {'timezone': 'UTC', 'weekly': {'monday': [{'start': '09:00', 'end': '12:00'},
-                                                            {'start': '11:00', 'end': '13:00'}]}}
+    overlapping = {
+        'timezone': 'UTC',
+        'weekly': {'monday': [{'start': '09:00', 'end': '12:00'}, {'start': '11:00', 'end': '13:00'}]},
+    }
     r = client.post('/schedules', headers=ada['auth'], json=overlapping)
     assert r.status_code == 422 and 'overlaps' in r.json()['detail']
     r = client.post('/schedules', headers=ada['auth'], json={'timezone': 'Moon/Base', 'weekly': {}})
@@ -45,15 +52,32 @@ def test_invalid_schedules_are_refused_with_reasons(client: TestClient, ada: dic
 
 
 def test_event_types_round_trip_every_contract_field(client: TestClient, ada: dict) -> None:
-    body = {'slug': 'deep-dive', 'title': 'Deep dive', 'description': '<b>bring notes</b>',
-            'confirmation_message': 'See you *soon*', 'duration_minutes': 90,
-            'slot_interval_minutes': 30, 'buffer_before_minutes': 10, 'buffer_after_minutes': 15,
-            'min_notice_minutes': 120, 'max_days_ahead': 30, 'daily_limit': 2, 'weekly_limit': 5,
-            'monthly_limit': 12, 'seats': 4, 'requires_confirmation': True, 'duration_options': [60, 90, 120],
-            'location': {'kind': 'in_person', 'value': '1 Main St'}, 'schedule_id': None, 'active': True,
-            'hidden': False, 'color': '#0f766e',
-            'questions': [{'id': 'topic', 'label': 'Topic', 'kind': 'single_choice', 'required': True,
-                           'options': ['A', 'B']}]}
+    body = {
+        'slug': 'deep-dive',
+        'title': 'Deep dive',
+        'description': '<b>bring notes</b>',
+        'confirmation_message': 'See you *soon*',
+        'duration_minutes': 90,
+        'slot_interval_minutes': 30,
+        'buffer_before_minutes': 10,
+        'buffer_after_minutes': 15,
+        'min_notice_minutes': 120,
+        'max_days_ahead': 30,
+        'daily_limit': 2,
+        'weekly_limit': 5,
+        'monthly_limit': 12,
+        'seats': 4,
+        'requires_confirmation': True,
+        'duration_options': [60, 90, 120],
+        'location': {'kind': 'in_person', 'value': '1 Main St'},
+        'schedule_id': None,
+        'active': True,
+        'hidden': False,
+        'color': '#0f766e',
+        'questions': [
+            {'id': 'topic', 'label': 'Topic', 'kind': 'single_choice', 'required': True, 'options': ['A', 'B']}
+        ],
+    }
     created = client.post('/event-types', headers=ada['auth'], json=body)
     assert created.status_code == 201
     assert {k: v for k, v in created.json().items() if k != 'id'} == body
@@ -70,16 +94,23 @@ def test_event_type_mistakes_are_refused(client: TestClient, ada: dict) -> None:
     assert client.post('/event-types', headers=ada['auth'], json={'title': 'Call', 'slug': 'call'}).status_code == 409
     bad = client.post('/event-types', headers=ada['auth'], json={'title': 'x', 'slug': 'Not A Slug'})
     assert bad.status_code == 400 and 'Slug' in bad.json()['detail']
-    notice = client.post('/event-types', headers=ada['auth'],
-                         json={'title': 'x', 'min_notice_minutes': 4000, 'max_days_ahead': 1})
+    notice = client.post(
+        '/event-types', headers=ada['auth'], json={'title': 'x', 'min_notice_minutes': 4000, 'max_days_ahead': 1}
+    )
     assert notice.status_code == 422 and 'Minimum notice' in notice.json()['detail']  # the editor's sentence
     patch = client.patch(f'/event-types/{ada["call"].id}', headers=ada['auth'], json={'duration_minutes': -5})
     assert patch.status_code == 422 and 'duration_minutes' in patch.json()['detail']
 
 
 def test_bookings_are_listed_by_status_and_the_host_can_cancel(client: TestClient, ada: dict) -> None:
-    body = {'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
-            'timezone': 'UTC', 'notes': 'hello', 'answers': {'topic': 'COBOL'}}
+    body = {
+        'start': at(MONDAY, '10:00').isoformat(),
+        'name': 'Grace',
+        'email': 'grace@example.com',
+        'timezone': 'UTC',
+        'notes': 'hello',
+        'answers': {'topic': 'COBOL'},
+    }
     uid = client.post('/public/ada/call/bookings', json=body).json()['uid']
     [upcoming] = client.get('/bookings', headers=ada['auth'], params={'status': 'upcoming'}).json()
     assert upcoming['uid'] == uid and upcoming['invitee']['email'] == 'grace@example.com'
@@ -87,8 +118,9 @@ def test_bookings_are_listed_by_status_and_the_host_can_cancel(client: TestClien
     assert client.get('/bookings', headers=ada['auth'], params={'status': 'past'}).json() == []
     cancelled = client.post(f'/bookings/{uid}/cancel', headers=ada['auth'], json={'reason': 'Conflict'})
     assert cancelled.json()['status'] == 'cancelled' and cancelled.json()['cancel_reason'] == 'Conflict'
-    assert [b['uid'] for b in client.get('/bookings', headers=ada['auth'],
-                                         params={'status': 'cancelled'}).json()] == [uid]
+    assert [b['uid'] for b in client.get('/bookings', headers=ada['auth'], params={'status': 'cancelled'}).json()] == [
+        uid
+    ]
     assert client.get('/bookings', headers=ada['auth'], params={'status': 'odd'}).status_code == 422
 
 
@@ -96,9 +128,15 @@ def test_another_host_gets_404_for_every_object_of_ada_and_changes_nothing(clien
     with session_scope(write=True) as session:
         bob = make_host(session, username='bob')
         bob_auth = {'Authorization': f'Bearer {hosts.create_api_key(session=session, host_id=bob.id)}'}
-    uid = client.post('/public/ada/call/bookings', json={
-        'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
-        'timezone': 'UTC'}).json()['uid']
+    uid = client.post(
+        '/public/ada/call/bookings',
+        json={
+            'start': at(MONDAY, '10:00').isoformat(),
+            'name': 'Grace',
+            'email': 'grace@example.com',
+            'timezone': 'UTC',
+        },
+    ).json()['uid']
     [schedule] = client.get('/schedules', headers=ada['auth']).json()
     eid = ada['call'].id
     attempts = [
@@ -121,8 +159,11 @@ def test_another_host_gets_404_for_every_object_of_ada_and_changes_nothing(clien
 
 
 def test_the_host_can_set_a_profile_and_the_origins_allowed_to_embed_their_pages(client: TestClient, ada: dict) -> None:
-    r = client.patch('/me', headers=ada['auth'], json={'intro': 'Hello', 'embed_origins': [
-        'https://www.example.com/', 'https://blog.example.com:8443']})
+    r = client.patch(
+        '/me',
+        headers=ada['auth'],
+        json={'intro': 'Hello', 'embed_origins': ['https://www.example.com/', 'https://blog.example.com:8443']},
+    )
     assert r.status_code == 200
     assert r.json()['embed_origins'] == ['https://blog.example.com:8443', 'https://www.example.com']
     assert client.get('/me', headers=ada['auth']).json()['intro'] == 'Hello'
@@ -140,17 +181,26 @@ def test_a_brand_colour_must_be_a_hex_colour(client: TestClient, ada: dict) -> N
 
 def test_a_host_sees_each_bookings_e_mails_and_their_delivery_status(client: TestClient, ada: dict) -> None:
     start = at(next_monday(), '10:00')
-    made = client.post('/public/ada/call/bookings', json={
-        'start': start.isoformat(), 'name': 'Grace', 'email': 'grace@example.com', 'timezone': 'UTC'})
+    made = client.post(
+        '/public/ada/call/bookings',
+        json={'start': start.isoformat(), 'name': 'Grace', 'email': 'grace@example.com', 'timezone': 'UTC'},
+    )
     uid = made.json()['uid']
     messages = client.get(f'/bookings/{uid}', headers=ada['auth']).json()['messages']
     assert [(m['kind'], m['status']) for m in messages] == [
-        ('confirmation', 'pending'), ('host_booking', 'pending'), ('reminder', 'pending'), ('reminder', 'pending')]
+        ('confirmation', 'pending'),
+        ('host_booking', 'pending'),
+        ('reminder', 'pending'),
+        ('reminder', 'pending'),
+    ]
     client.post(f'/bookings/{uid}/cancel', headers=ada['auth'], json={'reason': 'Clash'})
     after = client.get(f'/bookings/{uid}', headers=ada['auth']).json()['messages']
     assert {m['kind']: m['status'] for m in after if m['kind'] != 'reminder'} == {
-        'confirmation': 'pending', 'host_booking': 'pending', 'cancellation': 'pending',
-        'host_cancellation': 'pending'}
+        'confirmation': 'pending',
+        'host_booking': 'pending',
+        'cancellation': 'pending',
+        'host_cancellation': 'pending',
+    }
     assert [m['status'] for m in after if m['kind'] == 'reminder'] == ['cancelled', 'cancelled']
 
 
@@ -159,36 +209,56 @@ def test_a_host_can_word_and_switch_off_each_e_mail_and_set_reminder_offsets(cli
     assert settings['reminder_offsets_minutes'] == [1440, 60]
     assert settings['kinds']['confirmation']['enabled'] is True
     assert '{attendee_name}' in settings['variables']
-    changed = client.patch('/me/notifications', headers=ada['auth'], json={
-        'kinds': {'reminder': {'subject': 'Soon: {event_name}', 'message': 'Bring notes'},
-                  'host_booking': {'enabled': False}},
-        'reminder_offsets_minutes': [30, 2880]})
+    changed = client.patch(
+        '/me/notifications',
+        headers=ada['auth'],
+        json={
+            'kinds': {
+                'reminder': {'subject': 'Soon: {event_name}', 'message': 'Bring notes'},
+                'host_booking': {'enabled': False},
+            },
+            'reminder_offsets_minutes': [30, 2880],
+        },
+    )
     assert changed.status_code == 200
     body = changed.json()
     assert body['reminder_offsets_minutes'] == [2880, 30]
     assert body['kinds']['reminder']['subject'] == 'Soon: {event_name}'
     assert body['kinds']['host_booking']['enabled'] is False
     assert body['kinds']['reminder']['enabled'] is True  # untouched fields keep their values
-    for bad, reason in (({'kinds': {'nope': {}}}, "Unknown e-mail kind 'nope'"),
-                        ({'kinds': {'reminder': {'subject': 'Hi\r\nBcc: all@example.com'}}}, 'single line'),
-                        ({'reminder_offsets_minutes': [0]}, 'between 5 minutes and 30 days')):
+    for bad, reason in (
+        ({'kinds': {'nope': {}}}, "Unknown e-mail kind 'nope'"),
+        ({'kinds': {'reminder': {'subject': 'Hi\r\nBcc: all@example.com'}}}, 'single line'),
+        ({'reminder_offsets_minutes': [0]}, 'between 5 minutes and 30 days'),
+    ):
         refused = client.patch('/me/notifications', headers=ada['auth'], json=bad)
         assert refused.status_code == 400 and reason in refused.json()['detail']
     assert client.get('/me/notifications', headers=ada['auth']).json() == body  # nothing half-applied
     assert client.get('/me/notifications').status_code == 401
 
 
-def test_a_host_proposes_a_new_time_and_the_invitee_accepts_it_through_the_public_api(client: TestClient,
-                                                                                      ada: dict) -> None:
-    made = client.post('/public/ada/call/bookings', json={
-        'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
-        'timezone': 'America/New_York'}).json()
+def test_a_host_proposes_a_new_time_and_the_invitee_accepts_it_through_the_public_api(
+    client: TestClient, ada: dict
+) -> None:
+    made = client.post(
+        '/public/ada/call/bookings',
+        json={
+            'start': at(MONDAY, '10:00').isoformat(),
+            'name': 'Grace',
+            'email': 'grace@example.com',
+            'timezone': 'America/New_York',
+        },
+    ).json()
     token = made['manage_url'].split('token=')[1]
-    refused = client.post(f'/bookings/{made["uid"]}/propose', headers=ada['auth'],
-                          json={'start': at(MONDAY, '03:00').isoformat()})
+    refused = client.post(
+        f'/bookings/{made["uid"]}/propose', headers=ada['auth'], json={'start': at(MONDAY, '03:00').isoformat()}
+    )
     assert refused.status_code == 409 and 'not free' in refused.json()['detail']
-    proposed = client.post(f'/bookings/{made["uid"]}/propose', headers=ada['auth'],
-                           json={'start': at(MONDAY, '15:00').isoformat(), 'message': 'Clash, sorry'})
+    proposed = client.post(
+        f'/bookings/{made["uid"]}/propose',
+        headers=ada['auth'],
+        json={'start': at(MONDAY, '15:00').isoformat(), 'message': 'Clash, sorry'},
+    )
     assert proposed.status_code == 200
     assert proposed.json()['proposal']['start'] == at(MONDAY, '15:00').isoformat()
     assert client.post(f'/public/bookings/{made["uid"]}/proposal/accept', json={'token': 'wrong'}).status_code == 404

@@ -1,4 +1,5 @@
 """The OpenAPI document describes every answer: each operation's success body and its errors' `{"detail"}` bodies."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -92,11 +93,17 @@ def test_a_partial_change_touches_only_the_fields_sent(client: TestClient, ada: 
 
 
 def test_an_invalid_body_reads_as_the_editors_sentences_at_each_field(client: TestClient, ada: dict) -> None:
-    r = client.patch(f'/event-types/{ada["call"].id}', headers=ada['auth'],
-                     json={'duration_minutes': 2, 'location': {'kind': 'carrier_pigeon'}})
+    r = client.patch(
+        f'/event-types/{ada["call"].id}',
+        headers=ada['auth'],
+        json={'duration_minutes': 2, 'location': {'kind': 'carrier_pigeon'}},
+    )
     assert r.status_code == 422
     assert r.json()['errors'] == [
         {'field': 'duration_minutes', 'message': 'Duration minutes must be at least 5.'},
-        {'field': 'location.kind', 'message': 'Choose one of the offered options for location.'}]
-    assert r.json()['detail'] == ('Invalid request: duration_minutes: Duration minutes must be at least 5.; '
-                                  'location.kind: Choose one of the offered options for location.')
+        {'field': 'location.kind', 'message': 'Choose one of the offered options for location.'},
+    ]
+    assert r.json()['detail'] == (
+        'Invalid request: duration_minutes: Duration minutes must be at least 5.; '
+        'location.kind: Choose one of the offered options for location.'
+    )

@@ -1,4 +1,5 @@
 """The public JSON API as an invitee's browser or script uses it."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,13 +15,21 @@ BOOK = '/public/ada/call/bookings'
 
 
 def booking_body(clock: str = '10:00', **changes: object) -> dict:
-    return {'start': at(MONDAY, clock).isoformat(), 'name': 'Grace Hopper', 'email': 'grace@example.com',
-            'timezone': 'America/New_York', 'notes': '', 'answers': {}, **changes}
+    return {
+        'start': at(MONDAY, clock).isoformat(),
+        'name': 'Grace Hopper',
+        'email': 'grace@example.com',
+        'timezone': 'America/New_York',
+        'notes': '',
+        'answers': {},
+        **changes,
+    }
 
 
 def test_slots_are_listed_for_the_invitees_local_dates_in_their_zone(client: TestClient, ada: dict) -> None:
-    r = client.get(SLOTS, params={'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(),
-                                  'timezone': 'America/New_York'})
+    r = client.get(
+        SLOTS, params={'start': MONDAY.isoformat(), 'end': MONDAY.isoformat(), 'timezone': 'America/New_York'}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body['timezone'] == 'America/New_York'
@@ -33,8 +42,14 @@ def test_slots_are_listed_for_the_invitees_local_dates_in_their_zone(client: Tes
 
 
 def test_a_week_of_slots_skips_the_weekend(client: TestClient, ada: dict) -> None:
-    r = client.get(SLOTS, params={'start': MONDAY.isoformat(), 'end': (MONDAY + timedelta(days=6)).isoformat(),
-                                  'timezone': 'Europe/London'})
+    r = client.get(
+        SLOTS,
+        params={
+            'start': MONDAY.isoformat(),
+            'end': (MONDAY + timedelta(days=6)).isoformat(),
+            'timezone': 'Europe/London',
+        },
+    )
     days = {s['start'][:10] for s in r.json()['slots']}
     assert len(days) == 5 and len(r.json()['slots']) == 80
 
@@ -76,8 +91,9 @@ def test_public_event_types_reveal_no_host_email_schedule_or_flags(client: TestC
         assert secret not in text
 
 
-def test_booking_returns_201_with_a_manage_link_and_a_second_try_gets_a_friendly_409(client: TestClient,
-                                                                                     ada: dict) -> None:
+def test_booking_returns_201_with_a_manage_link_and_a_second_try_gets_a_friendly_409(
+    client: TestClient, ada: dict
+) -> None:
     r = client.post(BOOK, json=booking_body())
     assert r.status_code == 201
     body = r.json()
@@ -90,8 +106,9 @@ def test_booking_returns_201_with_a_manage_link_and_a_second_try_gets_a_friendly
     assert at(MONDAY, '10:00').isoformat() not in [s['start'] for s in times.json()['slots']]
 
 
-def test_a_retried_request_with_the_same_idempotency_key_returns_the_same_booking(client: TestClient,
-                                                                                 ada: dict) -> None:
+def test_a_retried_request_with_the_same_idempotency_key_returns_the_same_booking(
+    client: TestClient, ada: dict
+) -> None:
     first = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'k-1'})
     second = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'k-1'})
     assert first.status_code == second.status_code == 201
@@ -99,8 +116,16 @@ def test_a_retried_request_with_the_same_idempotency_key_returns_the_same_bookin
 
 
 def test_an_invalid_body_is_a_422_listing_every_bad_field(client: TestClient, ada: dict) -> None:
-    r = client.post(BOOK, json={'start': '2026-12-07T10:00:00', 'name': 'Eve\r\nBcc: x@example.com',
-                                'email': 'not-an-address', 'timezone': 'UTC', 'status': 'confirmed'})
+    r = client.post(
+        BOOK,
+        json={
+            'start': '2026-12-07T10:00:00',
+            'name': 'Eve\r\nBcc: x@example.com',
+            'email': 'not-an-address',
+            'timezone': 'UTC',
+            'status': 'confirmed',
+        },
+    )
     assert r.status_code == 422
     fields = {e['field'] for e in r.json()['errors']}
     assert fields == {'start', 'name', 'email', 'status'}
@@ -113,8 +138,12 @@ def test_an_unknown_invitee_time_zone_is_a_400(client: TestClient, ada: dict) ->
 
 
 def test_times_the_rules_do_not_offer_are_409_never_500(client: TestClient, ada: dict) -> None:
-    for start in (at(MONDAY, '10:10'), at(MONDAY, '20:00'), at(MONDAY - timedelta(days=2), '10:00'),
-                  at(MONDAY, '10:00') - timedelta(days=30)):
+    for start in (
+        at(MONDAY, '10:10'),
+        at(MONDAY, '20:00'),
+        at(MONDAY - timedelta(days=2), '10:00'),
+        at(MONDAY, '10:00') - timedelta(days=30),
+    ):
         r = client.post(BOOK, json=booking_body(start=start.isoformat()))
         assert r.status_code == 409, start
 
@@ -122,13 +151,15 @@ def test_times_the_rules_do_not_offer_are_409_never_500(client: TestClient, ada:
 def test_the_invitee_can_reschedule_and_cancel_with_the_token(client: TestClient, ada: dict) -> None:
     booked = client.post(BOOK, json=booking_body()).json()
     token = booked['manage_url'].split('token=')[1]
-    moved = client.post(f'/public/bookings/{booked["uid"]}/reschedule',
-                        json={'token': token, 'start': at(MONDAY, '15:00').isoformat()})
+    moved = client.post(
+        f'/public/bookings/{booked["uid"]}/reschedule', json={'token': token, 'start': at(MONDAY, '15:00').isoformat()}
+    )
     assert moved.status_code == 200 and moved.json()['start'] == at(MONDAY, '15:00').astimezone(_ny()).isoformat()
     cancelled = client.post(f'/public/bookings/{booked["uid"]}/cancel', json={'token': token, 'reason': 'Ill'})
     assert cancelled.status_code == 200 and cancelled.json()['status'] == 'cancelled'
-    stale = client.post(f'/public/bookings/{booked["uid"]}/reschedule',
-                        json={'token': token, 'start': at(MONDAY, '16:00').isoformat()})
+    stale = client.post(
+        f'/public/bookings/{booked["uid"]}/reschedule', json={'token': token, 'start': at(MONDAY, '16:00').isoformat()}
+    )
     assert stale.status_code == 409 and 'cancelled' in stale.json()['detail']
 
 
@@ -136,8 +167,9 @@ def test_a_refused_reschedule_is_409_and_keeps_the_old_time(client: TestClient, 
     mine = client.post(BOOK, json=booking_body('10:00')).json()
     client.post(BOOK, json=booking_body('11:00', email='ada2@example.com'))
     token = mine['manage_url'].split('token=')[1]
-    r = client.post(f'/public/bookings/{mine["uid"]}/reschedule',
-                    json={'token': token, 'start': at(MONDAY, '11:00').isoformat()})
+    r = client.post(
+        f'/public/bookings/{mine["uid"]}/reschedule', json={'token': token, 'start': at(MONDAY, '11:00').isoformat()}
+    )
     assert r.status_code == 409
     listed = client.get(f'/bookings/{mine["uid"]}', headers=ada['auth']).json()
     assert listed['start'] == at(MONDAY, '10:00').isoformat()
@@ -159,8 +191,9 @@ def test_a_guesser_cannot_lock_the_invitee_out_the_right_token_always_works(clie
     for _ in range(25):  # from the invitee's own address (a shared office or mobile network)
         client.post(f'/public/bookings/{booked["uid"]}/cancel', json={'token': 'guess'})
     token = booked['manage_url'].split('token=')[1]
-    moved = client.post(f'/public/bookings/{booked["uid"]}/reschedule',
-                        json={'token': token, 'start': at(MONDAY, '12:00').isoformat()})
+    moved = client.post(
+        f'/public/bookings/{booked["uid"]}/reschedule', json={'token': token, 'start': at(MONDAY, '12:00').isoformat()}
+    )
     assert moved.status_code == 200
     # another booking's guesses from the same address are counted on their own
     assert client.post(f'/public/bookings/{other["uid"]}/cancel', json={'token': 'guess'}).status_code == 404
@@ -168,22 +201,35 @@ def test_a_guesser_cannot_lock_the_invitee_out_the_right_token_always_works(clie
 
 def test_the_openapi_document_describes_the_contract(client: TestClient) -> None:
     paths = client.get('/openapi.json').json()['paths']
-    for path in ('/me', '/schedules', '/schedules/{schedule_id}', '/event-types', '/event-types/{event_type_id}',
-                 '/bookings', '/bookings/{uid}', '/bookings/{uid}/cancel', '/public/{username}/event-types',
-                 '/public/{username}/{slug}/slots', '/public/{username}/{slug}/bookings',
-                 '/public/bookings/{uid}/cancel', '/public/bookings/{uid}/reschedule'):
+    for path in (
+        '/me',
+        '/schedules',
+        '/schedules/{schedule_id}',
+        '/event-types',
+        '/event-types/{event_type_id}',
+        '/bookings',
+        '/bookings/{uid}',
+        '/bookings/{uid}/cancel',
+        '/public/{username}/event-types',
+        '/public/{username}/{slug}/slots',
+        '/public/{username}/{slug}/bookings',
+        '/public/bookings/{uid}/cancel',
+        '/public/bookings/{uid}/reschedule',
+    ):
         assert path in paths
 
 
 def _ny():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
+
     return ZoneInfo('America/New_York')
 
 
 def test_an_idempotency_key_replayed_with_other_invitee_details_reveals_nothing(client: TestClient, ada: dict) -> None:
     first = client.post(BOOK, json=booking_body(), headers={'Idempotency-Key': 'shared'})
-    other = client.post(BOOK, json=booking_body(name='Mallory', email='mallory@example.com'),
-                        headers={'Idempotency-Key': 'shared'})
+    other = client.post(
+        BOOK, json=booking_body(name='Mallory', email='mallory@example.com'), headers={'Idempotency-Key': 'shared'}
+    )
     assert first.status_code == 201 and other.status_code == 409
     assert first.json()['manage_url'] not in other.text
 
@@ -197,8 +243,11 @@ def test_dates_far_outside_the_calendar_are_refused_not_crashed(client: TestClie
 
 
 def test_the_location_address_or_link_is_shown_only_after_booking(client: TestClient, ada: dict) -> None:
-    client.post('/event-types', headers=ada['auth'], json={'title': 'Visit', 'slug': 'visit', 'location': {
-        'kind': 'in_person', 'value': '221B Baker Street'}})
+    client.post(
+        '/event-types',
+        headers=ada['auth'],
+        json={'title': 'Visit', 'slug': 'visit', 'location': {'kind': 'in_person', 'value': '221B Baker Street'}},
+    )
     listed = client.get('/public/ada/event-types').json()
     assert {'kind': 'in_person'} in [e['location'] for e in listed]
     assert '221B' not in client.get('/public/ada/event-types').text
@@ -220,24 +269,31 @@ def test_the_free_times_follow_every_change_at_once_although_they_are_cached(cli
     from app.db import session_scope
     from services import event_types, schedules
     from services.schedules import ScheduleInput
+
     before = _starts(client)
     assert _starts(client) == before  # served from the cache the second time
     assert client.post(BOOK, json=booking_body('10:00')).status_code == 201
     assert at(MONDAY, '10:00').isoformat().replace('+00:00', '+00:00') not in _starts(client)
     with session_scope(write=True) as session:  # the host makes meetings an hour long
-        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
-                                      changes={'duration_minutes': 60})
+        event_types.update_event_type(
+            session=session, host_id=ada['host'].id, event_type_id=ada['call'].id, changes={'duration_minutes': 60}
+        )
     assert len(_starts(client)) < len(before) - 1
     with session_scope(write=True) as session:  # and stops working at noon
         schedule = schedules.default_schedule(session=session, host_id=ada['host'].id)
         weekly = {day: [{'start': '09:00', 'end': '12:00'}] for day in ('monday', 'tuesday')}
-        schedules.update_schedule(session=session, host_id=ada['host'].id, schedule_id=schedule.id,
-                                  data=ScheduleInput(timezone=schedule.timezone, is_default=True, weekly=weekly))
+        schedules.update_schedule(
+            session=session,
+            host_id=ada['host'].id,
+            schedule_id=schedule.id,
+            data=ScheduleInput(timezone=schedule.timezone, is_default=True, weekly=weekly),
+        )
     assert max(_starts(client)) < at(MONDAY, '12:00').isoformat()
 
 
 def test_the_slots_answer_has_exactly_the_documented_shape(client: TestClient, ada: dict) -> None:
     from api.schemas import SlotsPublic
+
     day = MONDAY.isoformat()
     r = client.get(SLOTS, params={'start': day, 'end': day, 'timezone': 'Asia/Tokyo'})
     assert r.headers['content-type'] == 'application/json'
@@ -263,13 +319,15 @@ def test_a_booking_keeps_the_links_plan_and_a_settings_change_drops_it(client: T
     change of settings drops it at once, and the write re-reads the event type under its lock anyway."""
     from app.db import session_scope
     from services import event_types, offer_cache
+
     assert client.post(BOOK, json=booking_body('10:00')).status_code == 201
     assert offer_cache.get().peek_plan('ada', 'call') is not None
     assert client.post(BOOK, json=booking_body('11:00')).status_code == 201
     assert offer_cache.get().peek_plan('ada', 'call') is not None  # kept across the booking
     with session_scope(write=True) as session:  # the host switches the link off
-        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
-                                      changes={'active': False})
+        event_types.update_event_type(
+            session=session, host_id=ada['host'].id, event_type_id=ada['call'].id, changes={'active': False}
+        )
     assert offer_cache.get().peek_plan('ada', 'call') is None
     refused = client.post(BOOK, json=booking_body('12:00'))
     assert refused.status_code == 404, refused.text

@@ -1,5 +1,6 @@
 """What the public API gives away: a numeric id or another booking's token finds nothing and changes nothing, and
 no public answer shows another invitee, their notes or the host's e-mail."""
+
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
@@ -19,8 +20,9 @@ def test_a_numeric_id_or_another_bookings_token_is_a_404_and_changes_nothing(cli
         assert client.get(f'/bookings/{booked["uid"]}', headers=ada['auth']).json()['status'] == 'confirmed'
 
 
-def test_public_answers_never_show_other_invitees_their_notes_or_the_hosts_e_mail(client: TestClient,
-                                                                                 ada: dict) -> None:
+def test_public_answers_never_show_other_invitees_their_notes_or_the_hosts_e_mail(
+    client: TestClient, ada: dict
+) -> None:
     secret = booking_body('10:00', name='Alan Turing', email='alan@example.com', notes='Enigma rotor settings')
     client.post(BOOK, json=secret)
     mine = client.post(BOOK, json=booking_body('11:00'))

@@ -1,5 +1,6 @@
 """A released username stays with its host for 90 days: its public API links lead to the new username (307, so a
 booking's POST stays a POST), nobody else can claim it, and its owner can take it back."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -49,13 +50,20 @@ def test_nobody_else_can_claim_a_released_username(client: TestClient, ada: dict
 
 
 def test_the_owner_can_take_a_released_username_back_and_a_chain_of_renames_leads_to_the_current_one(
-        client: TestClient, ada: dict) -> None:
+    client: TestClient, ada: dict
+) -> None:
     rename(client, ada, 'ada-l')
     rename(client, ada, 'ada-lovelace')
-    assert client.get('/public/ada/event-types', follow_redirects=False).headers['location'].endswith(
-        '/public/ada-lovelace/event-types')
-    assert client.get('/public/ada-l/event-types', follow_redirects=False).headers['location'].endswith(
-        '/public/ada-lovelace/event-types')
+    assert (
+        client.get('/public/ada/event-types', follow_redirects=False)
+        .headers['location']
+        .endswith('/public/ada-lovelace/event-types')
+    )
+    assert (
+        client.get('/public/ada-l/event-types', follow_redirects=False)
+        .headers['location']
+        .endswith('/public/ada-lovelace/event-types')
+    )
     rename(client, ada, 'ada')
     assert client.get('/public/ada/event-types').status_code == 200
     assert client.get('/public/ada-lovelace/event-types', follow_redirects=False).status_code == 307

@@ -1,4 +1,5 @@
 """Teams over the JSON API: teams, members and roles, team event types, and booking a team on its public links."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,24 +26,35 @@ def crew(client: TestClient, ada: dict) -> dict:
     auth = ada['auth']
     team = client.post('/teams', json={'slug': 'support', 'name': 'Support'}, headers=auth).json()
     for who in ('bob', 'cyd@example.com'):
-        assert client.post(f"/teams/{team['id']}/members", json={'username': who}, headers=auth).status_code == 201
+        assert client.post(f'/teams/{team["id"]}/members', json={'username': who}, headers=auth).status_code == 201
     return {'team': team, 'ada': auth, **keys}
 
 
 def event_type(client: TestClient, crew: dict, slug: str, assignment: str, members: list[str] | None = None) -> dict:
-    body = {'slug': slug, 'title': slug.title(), 'duration_minutes': 30, 'assignment': assignment,
-            'max_days_ahead': 120}
+    body = {
+        'slug': slug,
+        'title': slug.title(),
+        'duration_minutes': 30,
+        'assignment': assignment,
+        'max_days_ahead': 120,
+    }
     if members is not None:
         body['members'] = members
-    r = client.post(f"/teams/{crew['team']['id']}/event-types", json=body, headers=crew['ada'])
+    r = client.post(f'/teams/{crew["team"]["id"]}/event-types', json=body, headers=crew['ada'])
     assert r.status_code == 201, r.text
     return r.json()
 
 
 def book(client: TestClient, slug: str, clock: str, n: int = 0, team: str = 'support') -> dict:
-    r = client.post(f'/public/teams/{team}/{slug}/bookings', json={
-        'start': at(MONDAY, clock).isoformat(), 'name': f'Guest {n}', 'email': f'guest{n}@example.com',
-        'timezone': 'Europe/London'})
+    r = client.post(
+        f'/public/teams/{team}/{slug}/bookings',
+        json={
+            'start': at(MONDAY, clock).isoformat(),
+            'name': f'Guest {n}',
+            'email': f'guest{n}@example.com',
+            'timezone': 'Europe/London',
+        },
+    )
     return {**r.json(), 'code': r.status_code}
 
 
@@ -54,18 +66,25 @@ def starts(client: TestClient, path: str) -> list[str]:
 
 
 def test_a_team_is_created_with_its_creator_as_admin_and_members_are_invited(client: TestClient, crew: dict) -> None:
-    team = client.get(f"/teams/{crew['team']['id']}", headers=crew['bob']).json()
+    team = client.get(f'/teams/{crew["team"]["id"]}', headers=crew['bob']).json()
     assert team['slug'] == 'support'
-    assert [(m['username'], m['role']) for m in team['members']] == [('ada', 'admin'), ('bob', 'member'),
-                                                                     ('cyd', 'member')]
+    assert [(m['username'], m['role']) for m in team['members']] == [
+        ('ada', 'admin'),
+        ('bob', 'member'),
+        ('cyd', 'member'),
+    ]
     assert [t['slug'] for t in client.get('/teams', headers=crew['cyd']).json()] == ['support']
 
 
 def test_only_admins_manage_a_team_and_outsiders_see_nothing(client: TestClient, crew: dict) -> None:
     team_id = crew['team']['id']
     assert client.patch(f'/teams/{team_id}', json={'name': 'Help'}, headers=crew['bob']).status_code == 409
-    assert client.post(f'/teams/{team_id}/event-types', json={'title': 'X', 'assignment': 'collective'},
-                       headers=crew['bob']).status_code == 409
+    assert (
+        client.post(
+            f'/teams/{team_id}/event-types', json={'title': 'X', 'assignment': 'collective'}, headers=crew['bob']
+        ).status_code
+        == 409
+    )
     with session_scope(write=True) as session:
         eve = make_host(session, username='eve')
         eve_auth = {'Authorization': f'Bearer {hosts.create_api_key(session=session, host_id=eve.id)}'}
@@ -80,8 +99,7 @@ def test_members_can_leave_but_the_last_admin_cannot(client: TestClient, crew: d
     assert client.delete(f'/teams/{team_id}/members/cyd', headers=crew['bob']).status_code == 409
     assert client.delete(f'/teams/{team_id}/members/bob', headers=crew['bob']).status_code == 204
     assert client.get(f'/teams/{team_id}', headers=crew['bob']).status_code == 404
-    assert client.post(f'/teams/{team_id}/members', json={'username': 'nobody'},
-                       headers=crew['ada']).status_code == 404
+    assert client.post(f'/teams/{team_id}/members', json={'username': 'nobody'}, headers=crew['ada']).status_code == 404
 
 
 def test_a_team_slug_is_unique(client: TestClient, crew: dict) -> None:
@@ -90,11 +108,10 @@ def test_a_team_slug_is_unique(client: TestClient, crew: dict) -> None:
     assert client.post('/teams', json={'slug': 'Not A Slug!', 'name': 'X'}, headers=crew['bob']).status_code == 400
 
 
-def test_team_event_types_take_the_event_type_body_plus_assignment_and_members(client: TestClient,
-                                                                               crew: dict) -> None:
+def test_team_event_types_take_the_event_type_body_plus_assignment_and_members(client: TestClient, crew: dict) -> None:
     made = event_type(client, crew, 'intro', 'round_robin', ['ada', 'bob'])
     assert (made['slug'], made['assignment'], made['members']) == ('intro', 'round_robin', ['ada', 'bob'])
-    path = f"/teams/{crew['team']['id']}/event-types/{made['id']}"
+    path = f'/teams/{crew["team"]["id"]}/event-types/{made["id"]}'
     changed = client.patch(path, json={'assignment': 'collective', 'members': ['bob', 'cyd']}, headers=crew['ada'])
     assert (changed.json()['assignment'], changed.json()['members']) == ('collective', ['bob', 'cyd'])
     assert client.patch(path, json={'members': ['zed']}, headers=crew['ada']).status_code == 400
@@ -108,8 +125,9 @@ def test_team_event_types_take_the_event_type_body_plus_assignment_and_members(c
     assert client.get(path, headers=crew['ada']).status_code == 404
 
 
-def test_round_robin_offers_a_time_while_any_member_is_free_and_books_one_member(client: TestClient,
-                                                                               crew: dict) -> None:
+def test_round_robin_offers_a_time_while_any_member_is_free_and_books_one_member(
+    client: TestClient, crew: dict
+) -> None:
     event_type(client, crew, 'intro', 'round_robin', ['bob', 'cyd'])
     first, second = book(client, 'intro', '09:00', 1), book(client, 'intro', '09:00', 2)
     assert (first['code'], second['code']) == (201, 201), (first, second)
@@ -126,9 +144,15 @@ def test_collective_offers_only_common_free_times_and_blocks_every_member(client
     with session_scope(write=True) as session:
         bob = hosts.get_host_by_username(session=session, username='bob')
         make_event_type(session, bob, slug='call')
-    personal = client.post('/public/bob/call/bookings', json={
-        'start': at(MONDAY, '10:00').isoformat(), 'name': 'Solo', 'email': 'solo@example.com',
-        'timezone': 'Europe/London'})
+    personal = client.post(
+        '/public/bob/call/bookings',
+        json={
+            'start': at(MONDAY, '10:00').isoformat(),
+            'name': 'Solo',
+            'email': 'solo@example.com',
+            'timezone': 'Europe/London',
+        },
+    )
     assert personal.status_code == 201
     event_type(client, crew, 'panel', 'collective')
     offered = starts(client, '/public/teams/support/panel/slots')
@@ -148,7 +172,7 @@ def test_cancelling_a_collective_booking_frees_every_member(client: TestClient, 
     event_type(client, crew, 'panel', 'collective')
     made = book(client, 'panel', '11:00', 1)
     token = made['manage_url'].split('token=')[1]
-    assert client.post(f"/public/bookings/{made['uid']}/cancel", json={'token': token}).status_code == 200
+    assert client.post(f'/public/bookings/{made["uid"]}/cancel', json={'token': token}).status_code == 200
     assert '11:00' in starts(client, '/public/teams/support/panel/slots')
     assert '11:00' in starts(client, '/public/ada/call/slots')
 
@@ -157,8 +181,9 @@ def test_rescheduling_a_collective_booking_moves_every_members_hold(client: Test
     event_type(client, crew, 'panel', 'collective')
     made = book(client, 'panel', '11:00', 1)
     token = made['manage_url'].split('token=')[1]
-    moved = client.post(f"/public/bookings/{made['uid']}/reschedule",
-                        json={'token': token, 'start': at(MONDAY, '14:00').isoformat()})
+    moved = client.post(
+        f'/public/bookings/{made["uid"]}/reschedule', json={'token': token, 'start': at(MONDAY, '14:00').isoformat()}
+    )
     assert moved.status_code == 200, moved.text
     offered = starts(client, '/public/teams/support/panel/slots')
     assert '11:00' in offered and '14:00' not in offered
@@ -173,10 +198,17 @@ def test_public_team_links_that_do_not_exist_are_404(client: TestClient, crew: d
 
 def test_a_member_picks_which_of_their_schedules_a_team_event_type_uses(client: TestClient, crew: dict) -> None:
     made = event_type(client, crew, 'intro', 'round_robin', ['bob'])
-    early = client.post('/schedules', headers=crew['bob'], json={
-        'name': 'Early', 'timezone': 'Europe/London', 'weekly': {'monday': [{'start': '07:00', 'end': '08:00'}]},
-        'overrides': []}).json()
-    path = f"/teams/{crew['team']['id']}/event-types/{made['id']}/my-schedule"
+    early = client.post(
+        '/schedules',
+        headers=crew['bob'],
+        json={
+            'name': 'Early',
+            'timezone': 'Europe/London',
+            'weekly': {'monday': [{'start': '07:00', 'end': '08:00'}]},
+            'overrides': [],
+        },
+    ).json()
+    path = f'/teams/{crew["team"]["id"]}/event-types/{made["id"]}/my-schedule'
     assert client.put(path, json={'schedule_id': early['id']}, headers=crew['bob']).status_code == 204
     assert starts(client, '/public/teams/support/intro/slots') == ['07:00', '07:30']
     assert client.put(path, json={'schedule_id': early['id']}, headers=crew['cyd']).status_code == 404
@@ -185,6 +217,9 @@ def test_a_member_picks_which_of_their_schedules_a_team_event_type_uses(client: 
 
 
 def test_team_event_types_take_one_invitee_per_time(client: TestClient, crew: dict) -> None:
-    r = client.post(f"/teams/{crew['team']['id']}/event-types", headers=crew['ada'],
-                    json={'title': 'Class', 'assignment': 'round_robin', 'seats': 5})
+    r = client.post(
+        f'/teams/{crew["team"]["id"]}/event-types',
+        headers=crew['ada'],
+        json={'title': 'Class', 'assignment': 'round_robin', 'seats': 5},
+    )
     assert r.status_code == 400 and 'one invitee per time' in r.json()['detail']

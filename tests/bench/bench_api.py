@@ -1,5 +1,6 @@
 """API benchmark against the real server on loopback (SQLite): public slots latency for one day and 31 days,
 and the booking rate of 10 concurrent clients booking distinct slots."""
+
 from __future__ import annotations
 
 import statistics
@@ -41,8 +42,10 @@ def latency(client: httpx.Client, url: str, params: dict, runs: int = 300) -> li
 
 def booking_rate(base: str, clients: int = 10, per_client: int = 40) -> tuple[float, dict[int, int]]:
     """Each client books its own distinct 15-minute slots (weekdays 09:00-17:00 Berlin)."""
-    slots = httpx.get(f'{base}/api/v1/public/bench/quick/slots', params={
-        'start': MONDAY.isoformat(), 'end': (MONDAY + timedelta(days=40)).isoformat(), 'timezone': 'UTC'}).json()
+    slots = httpx.get(
+        f'{base}/api/v1/public/bench/quick/slots',
+        params={'start': MONDAY.isoformat(), 'end': (MONDAY + timedelta(days=40)).isoformat(), 'timezone': 'UTC'},
+    ).json()
     starts = [s['start'] for s in slots['slots']][: clients * per_client]
     statuses: dict[int, int] = {}
     lock, barrier = threading.Lock(), threading.Barrier(clients + 1)
@@ -51,8 +54,10 @@ def booking_rate(base: str, clients: int = 10, per_client: int = 40) -> tuple[fl
         with httpx.Client(timeout=30) as client:
             barrier.wait()
             for i, start in enumerate(mine):
-                r = client.post(f'{base}/api/v1/public/bench/quick/bookings', json={
-                    'start': start, 'name': f'Bench {i}', 'email': f'bench{i}@example.com', 'timezone': 'UTC'})
+                r = client.post(
+                    f'{base}/api/v1/public/bench/quick/bookings',
+                    json={'start': start, 'name': f'Bench {i}', 'email': f'bench{i}@example.com', 'timezone': 'UTC'},
+                )
                 with lock:
                     statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
@@ -78,8 +83,10 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix='cloudmeet-bench-'))
     seed(data_dir)
     # one client address books them all here: the per-address booking limit is switched off for the measurement
-    with running_server(data_dir=data_dir, env={'CLOUDMEET_BOOKING_RATE_LIMIT': '0', **EXTRA_ENV}) as base, \
-            httpx.Client() as client:
+    with (
+        running_server(data_dir=data_dir, env={'CLOUDMEET_BOOKING_RATE_LIMIT': '0', **EXTRA_ENV}) as base,
+        httpx.Client() as client,
+    ):
         url = f'{base}/api/v1/public/bench/call/slots'
         day = MONDAY.isoformat()
         print('public slots API on loopback (SQLite, one server process):')

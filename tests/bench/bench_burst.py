@@ -1,6 +1,7 @@
 """Websocket burst benchmark: 200 booking pages opened at once over loopback (SQLite), each fetching its HTML and
 connecting NiceGUI's socket.io as a browser tab does (python-socketio clients, no reconnection). Counts the pages
 whose free times arrived and the ones dropped (refused handshake, or no times within 30 s), with timings."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,19 @@ async def _open(http: httpx.AsyncClient, base: str) -> LivePage:
     client_id = re.search(r"'client_id': '([^']+)'", html).group(1)  # type: ignore[union-attr]
     page = LivePage(socketio.AsyncClient(reconnection=False))
     page.socket.on('update', lambda data: page.updates.append((time.time(), json.dumps(data))))
-    query = urlencode({'client_id': client_id, 'next_message_id': 0, 'implicit_handshake': 'true',
-                       'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''})
-    await page.socket.connect(f'{base}?{query}', socketio_path='/_nicegui_ws/socket.io', transports=['websocket'],
-                              wait_timeout=60)
+    query = urlencode(
+        {
+            'client_id': client_id,
+            'next_message_id': 0,
+            'implicit_handshake': 'true',
+            'document_id': str(uuid.uuid4()),
+            'tab_id': str(uuid.uuid4()),
+            'old_tab_id': '',
+        }
+    )
+    await page.socket.connect(
+        f'{base}?{query}', socketio_path='/_nicegui_ws/socket.io', transports=['websocket'], wait_timeout=60
+    )
     return page
 
 
@@ -70,8 +80,10 @@ def main() -> None:
     print(f'websocket burst: {PAGES} booking pages opened at once (one server process, SQLite)')
     print(f'  {len(shown)} of {PAGES} showed their times, {PAGES - len(shown)} dropped')
     if shown:
-        print(f'  times visible after: median {statistics.median(shown):.1f} s   '
-              f'p95 {shown[int(len(shown) * 0.95) - 1]:.1f} s   last {shown[-1]:.1f} s')
+        print(
+            f'  times visible after: median {statistics.median(shown):.1f} s   '
+            f'p95 {shown[int(len(shown) * 0.95) - 1]:.1f} s   last {shown[-1]:.1f} s'
+        )
     sys.stdout.flush()
 
 

@@ -2,6 +2,7 @@
 then one time-range REPORT per calendar) for an account with two calendars holding 20 weekly recurring events and
 300 single events, with the server expanding recurrences against CloudMeet expanding them; and the writes a booking
 makes (create, move, delete). Prints medians and the ratio."""
+
 from __future__ import annotations
 
 import statistics
@@ -23,16 +24,23 @@ def fill(user: radicale.CalDavUser) -> None:
         calendar = user.calendar(name)
         for n in range(10):
             first = START - timedelta(days=60) + timedelta(days=n % 5, hours=8 + n + offset)
-            calendar.save_event(_event(f'weekly-{name}-{n}', first, 'RRULE:FREQ=WEEKLY;COUNT=40\n'
-                                       f'EXDATE:{(first + timedelta(days=70)):%Y%m%dT%H%M%SZ}\n'))
+            calendar.save_event(
+                _event(
+                    f'weekly-{name}-{n}',
+                    first,
+                    f'RRULE:FREQ=WEEKLY;COUNT=40\nEXDATE:{(first + timedelta(days=70)):%Y%m%dT%H%M%SZ}\n',
+                )
+            )
         for n in range(150):
             calendar.save_event(_event(f'single-{name}-{n}', START + timedelta(hours=5 * n + offset)))
 
 
 def _event(uid: str, start: datetime, extra: str = '') -> str:
-    return ('BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//bench//EN\nBEGIN:VEVENT\n'
-            f'UID:{uid}\nDTSTAMP:20270101T000000Z\nDTSTART:{start:%Y%m%dT%H%M%SZ}\n'
-            f'DTEND:{start + timedelta(minutes=45):%Y%m%dT%H%M%SZ}\nSUMMARY:Busy\n{extra}END:VEVENT\nEND:VCALENDAR\n')
+    return (
+        'BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//bench//EN\nBEGIN:VEVENT\n'
+        f'UID:{uid}\nDTSTAMP:20270101T000000Z\nDTSTART:{start:%Y%m%dT%H%M%SZ}\n'
+        f'DTEND:{start + timedelta(minutes=45):%Y%m%dT%H%M%SZ}\nSUMMARY:Busy\n{extra}END:VEVENT\nEND:VCALENDAR\n'
+    )
 
 
 def timed(action) -> float:  # type: ignore[no-untyped-def]
@@ -44,8 +52,16 @@ def timed(action) -> float:  # type: ignore[no-untyped-def]
 def booking_writes(account: caldav.Account, uid: str, at: datetime) -> list[tuple[str, float]]:
     """One booking's event created, moved and deleted, each timed in ms."""
     settings = get_settings()
-    ical = caldav.event_ics(uid=uid, title='Intro with Grace', description='', start=at, end=at + timedelta(minutes=30),
-                            invitee=('grace@example.com', 'Grace'), location='', sequence=0)
+    ical = caldav.event_ics(
+        uid=uid,
+        title='Intro with Grace',
+        description='',
+        start=at,
+        end=at + timedelta(minutes=30),
+        invitee=('grace@example.com', 'Grace'),
+        location='',
+        sequence=0,
+    )
     started = time.perf_counter()
     href = caldav.put_event(account, settings, target='', href='', uid=uid, ical=ical)
     created = time.perf_counter()
@@ -53,8 +69,11 @@ def booking_writes(account: caldav.Account, uid: str, at: datetime) -> list[tupl
     moved = time.perf_counter()
     caldav.delete_event(account, settings, target='', href=href, uid=uid)
     deleted = time.perf_counter()
-    return [('create', (created - started) * 1000), ('move', (moved - created) * 1000),
-            ('delete', (deleted - moved) * 1000)]
+    return [
+        ('create', (created - started) * 1000),
+        ('move', (moved - created) * 1000),
+        ('delete', (deleted - moved) * 1000),
+    ]
 
 
 def main() -> None:
@@ -68,8 +87,11 @@ def main() -> None:
         end = START + timedelta(days=31)
 
         def fetch(expand: bool) -> int:
-            return len(caldav.fetch_busy(account, (), START, end, zone='Europe/Berlin', settings=settings,
-                                         server_expand=expand))
+            return len(
+                caldav.fetch_busy(
+                    account, (), START, end, zone='Europe/Berlin', settings=settings, server_expand=expand
+                )
+            )
 
         blocks = fetch(True)
         assert blocks == fetch(False)
@@ -77,14 +99,18 @@ def main() -> None:
         by_client = [timed(lambda: fetch(False)) for _ in range(RUNS)]
         print(f'CalDAV busy fetch, 31 days, 2 calendars, {blocks} busy blocks (Radicale on loopback, {RUNS} runs):')
         print(f'  server-side expansion   median {statistics.median(by_server):7.1f} ms')
-        print(f'  client-side expansion   median {statistics.median(by_client):7.1f} ms '
-              f'(ratio {statistics.median(by_client) / statistics.median(by_server):.2f})')
+        print(
+            f'  client-side expansion   median {statistics.median(by_client):7.1f} ms '
+            f'(ratio {statistics.median(by_client) / statistics.median(by_server):.2f})'
+        )
         writes: dict[str, list[float]] = {'create': [], 'move': [], 'delete': []}
         for n in range(RUNS):
             for kind, seconds in booking_writes(account, f'booking-{n}', START + timedelta(days=40, hours=n)):
                 writes[kind].append(seconds)
-        print('  booking event writes:   ' + ', '.join(f'{kind} median {statistics.median(values):.1f} ms'
-                                                       for kind, values in writes.items()))
+        print(
+            '  booking event writes:   '
+            + ', '.join(f'{kind} median {statistics.median(values):.1f} ms' for kind, values in writes.items())
+        )
     finally:
         server.stop()
 

@@ -2,6 +2,7 @@
 none, both with the same ten upcoming bookings. Times one day of slots and the dashboard's upcoming list with its
 count, on SQLite and, when it is reachable, PostgreSQL; prints the medians, the ratio (target: within 30%) and the
 query plans of the booking reads."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,10 @@ BENCH_DB = 'cloudmeet_bench_growth'
 def seed(now: datetime) -> dict[str, EventType]:
     """Two hosts with ten upcoming bookings each; 'history' also holds PAST bookings before now."""
     with db.session_scope(write=True) as session:
-        types = {name: make_event_type(session, make_host(session, username=name), slug='call')
-                 for name in ('history', 'fresh')}
+        types = {
+            name: make_event_type(session, make_host(session, username=name), slug='call')
+            for name in ('history', 'fresh')
+        }
         add_past_bookings(session, types['history'], count=PAST, before=now)
     monday = next_monday()
     for event_type in types.values():
@@ -44,14 +47,19 @@ def seed(now: datetime) -> dict[str, EventType]:
 def measure(event_type: EventType, day: date, now: datetime) -> dict[str, list[float]]:
     def one_day() -> object:
         with db.session_scope() as session:
-            return availability.slots_by_local_day(session=session, event_type=event_type, first=day, last=day,
-                                                   zone='Europe/London', now=now)
+            return availability.slots_by_local_day(
+                session=session, event_type=event_type, first=day, last=day, zone='Europe/London', now=now
+            )
 
     def upcoming() -> object:
         with db.session_scope() as session:
-            return (bookings.list_bookings(session=session, host_id=event_type.host_id, status='upcoming', now=now,
-                                           limit=20),
-                    bookings.count_bookings(session=session, host_id=event_type.host_id, status='upcoming', now=now))
+            return (
+                bookings.list_bookings(
+                    session=session, host_id=event_type.host_id, status='upcoming', now=now, limit=20
+                ),
+                bookings.count_bookings(session=session, host_id=event_type.host_id, status='upcoming', now=now),
+            )
+
     return {'slots for one day': _timings(one_day), 'upcoming list + count': _timings(upcoming)}
 
 
@@ -62,10 +70,12 @@ def plans(engine: sa.Engine, event_type: EventType, day: date, now: datetime) ->
     def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
         if 'FROM booking' in statement:
             seen.append((statement, parameters))
+
     sa.event.listen(engine, 'before_cursor_execute', record)
     with db.session_scope() as session:
-        availability.slots_by_local_day(session=session, event_type=event_type, first=day, last=day,
-                                        zone='Europe/London', now=now)
+        availability.slots_by_local_day(
+            session=session, event_type=event_type, first=day, last=day, zone='Europe/London', now=now
+        )
         bookings.list_bookings(session=session, host_id=event_type.host_id, status='upcoming', now=now, limit=20)
         bookings.count_bookings(session=session, host_id=event_type.host_id, status='upcoming', now=now)
     sa.event.remove(engine, 'before_cursor_execute', record)
@@ -90,16 +100,20 @@ def run(name: str, url: str) -> None:
     print(f'  {name}:')
     for what in figures['fresh']:
         fresh, history = (statistics.median(figures[who][what]) for who in ('fresh', 'history'))
-        print(f'    {what:<22} no past bookings {fresh:6.2f} ms   {PAST:,} past {history:6.2f} ms   '
-              f'ratio {history / fresh:.2f}   (medians of {RUNS})')
+        print(
+            f'    {what:<22} no past bookings {fresh:6.2f} ms   {PAST:,} past {history:6.2f} ms   '
+            f'ratio {history / fresh:.2f}   (medians of {RUNS})'
+        )
     for plan in plans(engine, types['history'], day, now):
         print(f'    plan: {plan}')
     engine.dispose()
 
 
 def main() -> None:
-    print(f'growth: one day of slots and the upcoming list, a host with {PAST:,} past bookings vs one with none '
-          '(target: ratio within 1.30)')
+    print(
+        f'growth: one day of slots and the upcoming list, a host with {PAST:,} past bookings vs one with none '
+        '(target: ratio within 1.30)'
+    )
     with tempfile.TemporaryDirectory(prefix='cloudmeet-bench-growth-') as directory:
         run('sqlite', f'sqlite:///{Path(directory) / "bench.sqlite"}')
     url = _postgres_database()

@@ -1,6 +1,7 @@
 """Outbox benchmark: 10,000 reminders, all due, drained to the file outbox by the real worker (claim, render with
 its .ics-free reminder template, write the .eml, record). Prints messages per second over several fresh runs, on
 SQLite (the default) and, when it is reachable, PostgreSQL; checks that every reminder was written exactly once."""
+
 from __future__ import annotations
 
 import os
@@ -43,23 +44,53 @@ def seed(engine: sa.Engine) -> None:
         host_id, type_id = types[i % HOSTS]
         start = now + timedelta(hours=2, minutes=30 * (i // HOSTS))
         uid = f'bench{i:05d}'
-        bookings.append({'uid': uid, 'host_id': host_id, 'event_type_id': type_id, 'start_at': start,
-                         'end_at': start + timedelta(minutes=30), 'buffer_before_minutes': 0,
-                         'buffer_after_minutes': 0, 'status': 'confirmed', 'sequence': 0,
-                         'invitee_name': f'Guest {i}', 'invitee_email': f'guest{i}@example.com',
-                         'invitee_timezone': 'America/New_York', 'notes': '', 'answers': {},
-                         'manage_token_hash': f'{i:064d}', 'manage_token_encrypted': token, 'cancel_reason': '',
-                         'created_at': now, 'updated_at': now})
+        bookings.append(
+            {
+                'uid': uid,
+                'host_id': host_id,
+                'event_type_id': type_id,
+                'start_at': start,
+                'end_at': start + timedelta(minutes=30),
+                'buffer_before_minutes': 0,
+                'buffer_after_minutes': 0,
+                'status': 'confirmed',
+                'sequence': 0,
+                'invitee_name': f'Guest {i}',
+                'invitee_email': f'guest{i}@example.com',
+                'invitee_timezone': 'America/New_York',
+                'notes': '',
+                'answers': {},
+                'manage_token_hash': f'{i:064d}',
+                'manage_token_encrypted': token,
+                'cancel_reason': '',
+                'created_at': now,
+                'updated_at': now,
+            }
+        )
     with db.session_scope(write=True) as session:
         session.execute(sa.insert(Booking), bookings)
         ids = dict(session.execute(sa.select(Booking.uid, Booking.id)).all())  # type: ignore[call-overload]
         for row in bookings:
-            messages.append({'key': f'{row["uid"]}.reminder.1440.0', 'host_id': row['host_id'],
-                             'booking_id': ids[row['uid']], 'kind': 'reminder', 'status': 'pending',
-                             'due_at': now - timedelta(minutes=1), 'attempts': 0, 'claimed_by': '',
-                             'last_error': '', 'created_at': now,
-                             'context': {'start': row['start_at'].isoformat(), 'end': row['end_at'].isoformat(),
-                                         'sequence': 0, 'offset': 1440}})
+            messages.append(
+                {
+                    'key': f'{row["uid"]}.reminder.1440.0',
+                    'host_id': row['host_id'],
+                    'booking_id': ids[row['uid']],
+                    'kind': 'reminder',
+                    'status': 'pending',
+                    'due_at': now - timedelta(minutes=1),
+                    'attempts': 0,
+                    'claimed_by': '',
+                    'last_error': '',
+                    'created_at': now,
+                    'context': {
+                        'start': row['start_at'].isoformat(),
+                        'end': row['end_at'].isoformat(),
+                        'sequence': 0,
+                        'offset': 1440,
+                    },
+                }
+            )
         session.execute(sa.insert(OutboxMessage), messages)
 
 
@@ -73,8 +104,11 @@ def run_once(url: str, directory: Path) -> float:
     elapsed = time.perf_counter() - t0
     files = list((directory / 'outbox').glob('*.eml'))
     with db.session_scope() as session:
-        sent = session.exec(select(sa.func.count()).select_from(OutboxMessage)  # type: ignore[call-overload]
-                            .where(OutboxMessage.status == 'sent')).one()
+        sent = session.exec(
+            select(sa.func.count())
+            .select_from(OutboxMessage)  # type: ignore[call-overload]
+            .where(OutboxMessage.status == 'sent')
+        ).one()
     engine.dispose()
     assert stats.sent == REMINDERS == len(files) == sent, (stats, len(files), sent)
     return REMINDERS / elapsed
@@ -116,8 +150,10 @@ def main() -> None:
         if name == 'postgresql' and rates:
             drop_postgres()
         if rates:
-            print(f'  {name}: median {statistics.median(rates):,.0f} messages/s over {len(rates)} fresh runs '
-                  f'(min {min(rates):,.0f}, max {max(rates):,.0f}); each reminder written once')
+            print(
+                f'  {name}: median {statistics.median(rates):,.0f} messages/s over {len(rates)} fresh runs '
+                f'(min {min(rates):,.0f}, max {max(rates):,.0f}); each reminder written once'
+            )
     sys.stdout.flush()
 
 

@@ -1,5 +1,6 @@
 """Booking page benchmark on loopback (SQLite): first HTML, navigation to visible times in Chromium, and 100 open
 pages receiving a booking made elsewhere (propagation time and server memory per page)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -67,12 +68,17 @@ def main() -> None:
         pid = int(next(p for p in Path('/proc').iterdir() if p.name.isdigit() and _is_server(p, data_dir)).name)
         html = first_html(base)
         print('booking page on loopback (SQLite, one server process):')
-        print(f'  first HTML: p50 {statistics.median(html):.1f} ms   p95 {statistics.quantiles(html, n=20)[-1]:.1f} ms'
-              f'   ({len(html)} requests)')
+        print(
+            f'  first HTML: p50 {statistics.median(html):.1f} ms   p95 {statistics.quantiles(html, n=20)[-1]:.1f} ms'
+            f'   ({len(html)} requests)'
+        )
         with sync_playwright() as p:
             # 100 tabs of one headless browser: keep the background ones from being throttled like hidden tabs
-            awake = ['--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows',
-                     '--disable-renderer-backgrounding']
+            awake = [
+                '--disable-background-timer-throttling',
+                '--disable-backgrounding-occluded-windows',
+                '--disable-renderer-backgrounding',
+            ]
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + awake)
             context = browser.new_context(timezone_id='America/New_York')
             visible = []
@@ -83,8 +89,10 @@ def main() -> None:
                 page.get_by_role('button', name=TIME_BUTTON).first.wait_for(timeout=15000)
                 visible.append((time.perf_counter() - t0) * 1000)
                 page.close()
-            print("  navigation to the first day's times visible in Chromium: "
-                  f'median {statistics.median(visible):.0f} ms   max {max(visible):.0f} ms   ({len(visible)} loads)')
+            print(
+                "  navigation to the first day's times visible in Chromium: "
+                f'median {statistics.median(visible):.0f} ms   max {max(visible):.0f} ms   ({len(visible)} loads)'
+            )
             browser.close()
         asyncio.run(open_pages(base, pid, data_dir))
 
@@ -102,28 +110,41 @@ async def open_pages(base: str, pid: int, data_dir: Path, count: int = 100) -> N
         target = pages[0].first_time_label()
         start = _start_of(base, target)
         t0 = time.time()
-        r = await http.post(f'{base}/api/v1/public/ada/call/bookings', json={
-            'start': start, 'name': 'Elsewhere', 'email': 'elsewhere@example.com', 'timezone': 'America/New_York'})
+        r = await http.post(
+            f'{base}/api/v1/public/ada/call/bookings',
+            json={
+                'start': start,
+                'name': 'Elsewhere',
+                'email': 'elsewhere@example.com',
+                'timezone': 'America/New_York',
+            },
+        )
         assert r.status_code == 201, r.text
         delays = sorted(await asyncio.gather(*(page.wait_for_update_after(t0) for page in pages)))
         for page in pages:
             await page.socket.disconnect()
-    print(f'  {count} open booking pages (live socket.io clients): server memory +{(after - before) / 1024:.1f} MB '
-          f'({(after - before) / count:.0f} kB per page)')
+    print(
+        f'  {count} open booking pages (live socket.io clients): server memory +{(after - before) / 1024:.1f} MB '
+        f'({(after - before) / count:.0f} kB per page)'
+    )
     reached = [d for d in delays if d != float('inf')]
     if not reached:
         print(f'  a booking made through the API reached none of the {count} pages within 20 s')
         return
-    print(f'  a booking made through the API reached {len(reached)} of {count}: median '
-          f'{statistics.median(reached):.0f} ms   p90 {reached[int(len(reached) * 0.9) - 1]:.0f} ms   '
-          f'last {reached[-1]:.0f} ms')
+    print(
+        f'  a booking made through the API reached {len(reached)} of {count}: median '
+        f'{statistics.median(reached):.0f} ms   p90 {reached[int(len(reached) * 0.9) - 1]:.0f} ms   '
+        f'last {reached[-1]:.0f} ms'
+    )
     time.sleep(1)
     sent = _server_refresh_times(data_dir / 'server.log', r.json()['uid'])
     if not sent:
         print('  server log: no live refresh was logged')
         return
-    print(f'  server log: {len(sent)} pages refreshed and sent, median {statistics.median(sent):.0f} ms, '
-          f'last {max(sent):.0f} ms after the booking committed')
+    print(
+        f'  server log: {len(sent)} pages refreshed and sent, median {statistics.median(sent):.0f} ms, '
+        f'last {max(sent):.0f} ms after the booking committed'
+    )
 
 
 class LivePage:
@@ -138,8 +159,16 @@ class LivePage:
         client_id = re.search(r"'client_id': '([^']+)'", html).group(1)  # type: ignore[union-attr]
         page = cls(socketio.AsyncClient(reconnection=False))
         page.socket.on('update', lambda data: page.updates.append((time.time(), json.dumps(data))))
-        query = urlencode({'client_id': client_id, 'next_message_id': 0, 'implicit_handshake': 'true',
-                           'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''})
+        query = urlencode(
+            {
+                'client_id': client_id,
+                'next_message_id': 0,
+                'implicit_handshake': 'true',
+                'document_id': str(uuid.uuid4()),
+                'tab_id': str(uuid.uuid4()),
+                'old_tab_id': '',
+            }
+        )
         await page.socket.connect(f'{base}?{query}', socketio_path='/_nicegui_ws/socket.io', transports=['websocket'])
         return page
 
@@ -176,8 +205,10 @@ def _start_of(base: str, aria_label: str) -> str:
     """The ISO start of the slot whose button reads 'Friday 27 November 2026, 09:30' (New York)."""
     day_text, clock = aria_label.rsplit(', ', 1)
     day = datetime.strptime(day_text.split(' ', 1)[1], '%d %B %Y').date()
-    slots = httpx.get(f'{base}/api/v1/public/ada/call/slots', params={
-        'start': day.isoformat(), 'end': day.isoformat(), 'timezone': 'America/New_York'}).json()['slots']
+    slots = httpx.get(
+        f'{base}/api/v1/public/ada/call/slots',
+        params={'start': day.isoformat(), 'end': day.isoformat(), 'timezone': 'America/New_York'},
+    ).json()['slots']
     return next(s['start'] for s in slots if s['start'][11:16] == clock)
 
 

@@ -7,6 +7,7 @@ calendar cache is warm by construction: `busy_times` answers after one query wit
 Every page GET leaves a NiceGUI client that never connects (about 60 s until pruned, its outbox polling ten times a
 second), as a crawler's would: the later rounds run beside a few hundred of them, for every endpoint alike.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -53,28 +54,56 @@ def _upcoming_bookings(host_id: int, event_type_id: int) -> list[dict[str, objec
     for n in range(BOOKINGS):
         day, slot = weekdays[n % len(weekdays)], n // len(weekdays)
         start = at(day, f'{9 + slot * 3 // 2:02d}:{30 * (slot % 2):02d}', ZONE)
-        rows.append({'uid': f'bench-{n}', 'host_id': host_id, 'event_type_id': event_type_id, 'start_at': start,
-                     'end_at': start + timedelta(minutes=30), 'status': BOOKING_CONFIRMED,
-                     'buffer_before_minutes': 0, 'buffer_after_minutes': 0, 'sequence': 0,
-                     'invitee_name': f'Guest {n}', 'invitee_email': f'guest{n}@example.com',
-                     'invitee_timezone': ZONE, 'notes': '', 'answers': {}, 'manage_token_hash': f'{n:064d}',
-                     'manage_token_encrypted': b'-', 'cancel_reason': '', 'calendar_event_id': '',
-                     'meeting_url': '', 'proposal_message': '', 'created_at': start - timedelta(days=30),
-                     'updated_at': start - timedelta(days=30)})
+        rows.append(
+            {
+                'uid': f'bench-{n}',
+                'host_id': host_id,
+                'event_type_id': event_type_id,
+                'start_at': start,
+                'end_at': start + timedelta(minutes=30),
+                'status': BOOKING_CONFIRMED,
+                'buffer_before_minutes': 0,
+                'buffer_after_minutes': 0,
+                'sequence': 0,
+                'invitee_name': f'Guest {n}',
+                'invitee_email': f'guest{n}@example.com',
+                'invitee_timezone': ZONE,
+                'notes': '',
+                'answers': {},
+                'manage_token_hash': f'{n:064d}',
+                'manage_token_encrypted': b'-',
+                'cancel_reason': '',
+                'calendar_event_id': '',
+                'meeting_url': '',
+                'proposal_message': '',
+                'created_at': start - timedelta(days=30),
+                'updated_at': start - timedelta(days=30),
+            }
+        )
     return rows
 
 
 def endpoints(trivial: str) -> dict[str, str]:
     """Label -> path and query, in the order one round asks them."""
+
     def slots(days: int, zone: str = ZONE) -> str:
         last: date = FIRST + timedelta(days=days - 1)
         query = urlencode({'start': FIRST.isoformat(), 'end': last.isoformat(), 'timezone': zone})
         return f'/api/v1/public/bench/call/slots?{query}'
+
     # The same question again is answered from the kept answer; a new question (another zone each round: every
     # request misses the answer cache) shows what computing an answer costs.
-    return {trivial: trivial, 'slots 1 day': slots(1), 'slots 31 days': slots(31), 'slots 60 days': slots(60),
-            'slots 1 day, new question': slots(1, '{zone}'), 'slots 60 days, new question': slots(60, '{zone}'),
-            'booking page HTML': '/bench/call', 'host page /bench': '/bench', '/privacy': '/privacy'}
+    return {
+        trivial: trivial,
+        'slots 1 day': slots(1),
+        'slots 31 days': slots(31),
+        'slots 60 days': slots(60),
+        'slots 1 day, new question': slots(1, '{zone}'),
+        'slots 60 days, new question': slots(60, '{zone}'),
+        'booking page HTML': '/bench/call',
+        'host page /bench': '/bench',
+        '/privacy': '/privacy',
+    }
 
 
 FRESH_ZONES = zones.zone_names()  # canonical names: every one a different question
@@ -127,8 +156,10 @@ def report(timings: dict[str, list[float]], sizes: dict[str, int], trivial: str)
     for label, values in timings.items():
         p95 = statistics.quantiles(values, n=20)[-1]
         extra = f'   {p50[label] / p50["/privacy"]:.2f}x /privacy' if label == 'booking page HTML' else ''
-        print(f'  {label:<22} p50 {p50[label]:7.2f} ms   p95 {p95:7.2f} ms   {p50[label] / p50[trivial]:5.2f}x trivial'
-              f'{extra}   ({len(values)} requests, {sizes[label]} bytes)')
+        print(
+            f'  {label:<22} p50 {p50[label]:7.2f} ms   p95 {p95:7.2f} ms   {p50[label] / p50[trivial]:5.2f}x trivial'
+            f'{extra}   ({len(values)} requests, {sizes[label]} bytes)'
+        )
 
 
 def main() -> None:
@@ -139,10 +170,14 @@ def main() -> None:
         before = os.getloadavg()
         timings, sizes = measure(base, endpoints(trivial))
         after = os.getloadavg()
-    print(f'read path on loopback (SQLite, one server process; one client, a fresh connection per request, '
-          f'{ROUNDS} rounds round-robin after {WARM_UP} warm-up rounds; {os.cpu_count()} CPUs):')
-    print(f'  host with {BOOKINGS} upcoming bookings, no calendar connection (calendar cache warm by construction); '
-          f'trivial endpoint {trivial}')
+    print(
+        f'read path on loopback (SQLite, one server process; one client, a fresh connection per request, '
+        f'{ROUNDS} rounds round-robin after {WARM_UP} warm-up rounds; {os.cpu_count()} CPUs):'
+    )
+    print(
+        f'  host with {BOOKINGS} upcoming bookings, no calendar connection (calendar cache warm by construction); '
+        f'trivial endpoint {trivial}'
+    )
     report(timings, sizes, trivial)
     print('  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}'.format(*before, *after))
 

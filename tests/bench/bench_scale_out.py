@@ -13,6 +13,7 @@ the shipped site (tests/e2e/nginx.py renders it for local ports, as the end-to-e
 
 Needs PostgreSQL (CLOUDMEET_TEST_POSTGRES_URL, as the tests) and Debian's nginx.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,16 @@ from tests.factories import make_event_type, make_host
 WARM_SECONDS, MEASURE_SECONDS = 3.0, 15.0
 USERS = (50, 200)
 LOAD_HOSTS = {'load0': 'Europe/Berlin', 'load1': 'America/New_York', 'load2': 'Asia/Tokyo', 'load3': 'Europe/London'}
-ZONES = ('UTC', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata',
-         'Australia/Sydney', 'America/Sao_Paulo')
+ZONES = (
+    'UTC',
+    'Europe/Berlin',
+    'America/New_York',
+    'America/Los_Angeles',
+    'Asia/Tokyo',
+    'Asia/Kolkata',
+    'Australia/Sydney',
+    'America/Sao_Paulo',
+)
 MIX = (('slots 1 day', 0.4), ('slots 31 days', 0.4), ('booking', 0.2))
 PAGES, LIVE_BOOKINGS = 100, 100
 PAGE_ZONE = 'America/New_York'
@@ -70,14 +79,18 @@ def free_times(base: str, username: str, zone: str, days: int) -> list[str]:
     for first in range(0, days, 62):
         start = today + dt.timedelta(days=first)
         end = min(today + dt.timedelta(days=days - 1), start + dt.timedelta(days=61))
-        answer = httpx.get(f'{base}/api/v1/public/{username}/call/slots', timeout=60, params={
-            'start': str(start), 'end': str(end), 'timezone': zone})
+        answer = httpx.get(
+            f'{base}/api/v1/public/{username}/call/slots',
+            timeout=60,
+            params={'start': str(start), 'end': str(end), 'timezone': zone},
+        )
         answer.raise_for_status()
         found += [slot['start'] for slot in answer.json()['slots']]
     return found
 
 
 # --- the cluster ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Cluster:
@@ -95,14 +108,22 @@ class Cluster:
 
     def start_app(self) -> int:
         port = free_port()
-        env = {**os.environ, **SHARED_SECRETS, 'CLOUDMEET_DATA_DIR': str(self.data_dir),
-               'CLOUDMEET_DATABASE_URL': self.url, 'CLOUDMEET_LOG_LEVEL': 'WARNING', 'CLOUDMEET_BASE_URL': self.proxy,
-               'CLOUDMEET_TRUSTED_PROXIES': '127.0.0.1', 'CLOUDMEET_BOOKING_RATE_LIMIT': '0',
-               'CLOUDMEET_PORT': str(port)}
+        env = {
+            **os.environ,
+            **SHARED_SECRETS,
+            'CLOUDMEET_DATA_DIR': str(self.data_dir),
+            'CLOUDMEET_DATABASE_URL': self.url,
+            'CLOUDMEET_LOG_LEVEL': 'WARNING',
+            'CLOUDMEET_BASE_URL': self.proxy,
+            'CLOUDMEET_TRUSTED_PROXIES': '127.0.0.1',
+            'CLOUDMEET_BOOKING_RATE_LIMIT': '0',
+            'CLOUDMEET_PORT': str(port),
+        }
         env.pop('PYTEST_CURRENT_TEST', None)
         log = (self.data_dir / f'app{len(self.processes)}.log').open('a')
-        self.processes[port] = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log,
-                                                stderr=subprocess.STDOUT)
+        self.processes[port] = subprocess.Popen(
+            [sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         _wait_until_up(f'http://127.0.0.1:{port}', self.processes[port], Path(log.name))
         return port
@@ -110,8 +131,13 @@ class Cluster:
     def serve(self, ports: list[int]) -> None:
         """(Re)start nginx on the shipped site with these processes (one process: both upstream lines name it)."""
         self.stop_nginx()
-        site.write_config(self.nginx_dir, upstreams=(ports * 2)[:2], http_port=self.http_port,
-                          https_port=self.https_port, worker_connections=4096)
+        site.write_config(
+            self.nginx_dir,
+            upstreams=(ports * 2)[:2],
+            http_port=self.http_port,
+            https_port=self.https_port,
+            worker_connections=4096,
+        )
         self.nginx = site.start(self.nginx_dir)
         site.wait_until_serving(self.proxy, self.nginx, self.nginx_dir)
 
@@ -144,6 +170,7 @@ class Cluster:
 
 # --- 1. load ------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     kind: str
@@ -152,8 +179,14 @@ class Outcome:
     error: str = ''
 
 
-async def user(http: httpx.AsyncClient, proxy: str, rng: random.Random, pool: deque[tuple[str, str]],
-               stop: asyncio.Event, outcomes: list[Outcome]) -> None:
+async def user(
+    http: httpx.AsyncClient,
+    proxy: str,
+    rng: random.Random,
+    pool: deque[tuple[str, str]],
+    stop: asyncio.Event,
+    outcomes: list[Outcome],
+) -> None:
     today = dt.date.today()
     kinds, weights = [kind for kind, _ in MIX], [share for _, share in MIX]
     while not stop.is_set():
@@ -168,14 +201,18 @@ async def user(http: httpx.AsyncClient, proxy: str, rng: random.Random, pool: de
                     raise RuntimeError('no free time left to book')
                 username, start = pool.popleft()
                 n = uuid.uuid4().hex[:10]
-                answer = await http.post(f'{proxy}/api/v1/public/{username}/call/bookings', json={
-                    'start': start, 'name': f'Load {n}', 'email': f'load-{n}@example.com', 'timezone': zone})
+                answer = await http.post(
+                    f'{proxy}/api/v1/public/{username}/call/bookings',
+                    json={'start': start, 'name': f'Load {n}', 'email': f'load-{n}@example.com', 'timezone': zone},
+                )
                 expected = 201
             else:
                 first = today + dt.timedelta(days=rng.randint(0, 90))
                 last = first + dt.timedelta(days=0 if kind == 'slots 1 day' else 30)
-                answer = await http.get(f'{proxy}/api/v1/public/{username}/call/slots', params={
-                    'start': str(first), 'end': str(last), 'timezone': zone})
+                answer = await http.get(
+                    f'{proxy}/api/v1/public/{username}/call/slots',
+                    params={'start': str(first), 'end': str(last), 'timezone': zone},
+                )
                 expected = 200
             if answer.status_code != expected:
                 error = f'{kind}: {answer.status_code} {answer.text[:120]}'
@@ -192,8 +229,10 @@ async def load(proxy: str, users: int, pool: deque[tuple[str, str]], seed: int) 
     stop = asyncio.Event()
     async with httpx.AsyncClient(limits=limits, timeout=60, verify=False) as http:
         started = time.perf_counter()
-        tasks = [asyncio.create_task(user(http, proxy, random.Random(seed * 1000 + n), pool, stop, outcomes))
-                 for n in range(users)]
+        tasks = [
+            asyncio.create_task(user(http, proxy, random.Random(seed * 1000 + n), pool, stop, outcomes))
+            for n in range(users)
+        ]
         await asyncio.sleep(WARM_SECONDS + MEASURE_SECONDS)
         stop.set()
         await asyncio.gather(*tasks)
@@ -209,18 +248,24 @@ def report_load(processes: int, users: int, outcomes: list[Outcome], window: flo
     measured = [o for o in outcomes if window <= o.done <= window + MEASURE_SECONDS and not o.error]
     errors = [o.error for o in outcomes if o.error]
     ms = [o.ms for o in measured]
-    kinds = '   '.join(f'{kind} p50 {percentile(k, 0.5):.0f}/p99 {percentile(k, 0.99):.0f} ms'
-                       for kind, _ in MIX if (k := [o.ms for o in measured if o.kind == kind]))
-    print(f'  {processes} process{"es" if processes > 1 else "  "} {users:>3} users: '
-          f'{len(measured) / MEASURE_SECONDS:6.1f} req/s   p50 {percentile(ms, 0.5):5.0f} ms   '
-          f'p99 {percentile(ms, 0.99):5.0f} ms   errors {len(errors)}   '
-          f'({len(outcomes)} requests, {sum(o.kind == "booking" for o in outcomes)} bookings)')
+    kinds = '   '.join(
+        f'{kind} p50 {percentile(k, 0.5):.0f}/p99 {percentile(k, 0.99):.0f} ms'
+        for kind, _ in MIX
+        if (k := [o.ms for o in measured if o.kind == kind])
+    )
+    print(
+        f'  {processes} process{"es" if processes > 1 else "  "} {users:>3} users: '
+        f'{len(measured) / MEASURE_SECONDS:6.1f} req/s   p50 {percentile(ms, 0.5):5.0f} ms   '
+        f'p99 {percentile(ms, 0.99):5.0f} ms   errors {len(errors)}   '
+        f'({len(outcomes)} requests, {sum(o.kind == "booking" for o in outcomes)} bookings)'
+    )
     print(f'      {kinds}')
     sys.stdout.flush()
     return errors
 
 
 # --- 2. and 3. open pages, live updates, memory ------------------------------------------------------------------
+
 
 class Page:
     """One booking page: its HTML through nginx, then NiceGUI's socket.io with the updates the server pushes (each a
@@ -235,8 +280,11 @@ class Page:
 
     def _update(self, data: dict) -> None:
         self.updates.append((time.perf_counter(), data))
-        shown = [(key, element['props']['aria-label']) for key, element in data.items()
-                 if isinstance(element, dict) and TIME.search(str(element.get('props', {}).get('aria-label', '')))]
+        shown = [
+            (key, element['props']['aria-label'])
+            for key, element in data.items()
+            if isinstance(element, dict) and TIME.search(str(element.get('props', {}).get('aria-label', '')))
+        ]
         self.ids.update((label, key) for key, label in shown)
         if shown:
             self.first = shown[0][1]
@@ -246,17 +294,30 @@ class Page:
         answer = await http.get(f'{proxy}/ada/call', cookies=cookies)
         answer.raise_for_status()
         client_id = re.search(r"'client_id': '([^']+)'", answer.text).group(1)  # type: ignore[union-attr]
-        query = urlencode({'client_id': client_id, 'next_message_id': 0, 'implicit_handshake': 'true',
-                           'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''})
-        await self.socket.connect(f'{proxy}?{query}', socketio_path='/_nicegui_ws/socket.io',
-                                  transports=['websocket'], wait_timeout=30,
-                                  headers={'Cookie': '; '.join(f'{k}={v}' for k, v in cookies.items())})
+        query = urlencode(
+            {
+                'client_id': client_id,
+                'next_message_id': 0,
+                'implicit_handshake': 'true',
+                'document_id': str(uuid.uuid4()),
+                'tab_id': str(uuid.uuid4()),
+                'old_tab_id': '',
+            }
+        )
+        await self.socket.connect(
+            f'{proxy}?{query}',
+            socketio_path='/_nicegui_ws/socket.io',
+            transports=['websocket'],
+            wait_timeout=30,
+            headers={'Cookie': '; '.join(f'{k}={v}' for k, v in cookies.items())},
+        )
 
     def heard(self, after: float, gone: str) -> float | None:
         """When the first update after `after` deleted the button of the time `gone` (None: not yet)."""
         key = self.ids.get(gone)
-        return next((stamp for stamp, data in self.updates if stamp > after and key in data and data[key] is None),
-                    None)
+        return next(
+            (stamp for stamp, data in self.updates if stamp > after and key in data and data[key] is None), None
+        )
 
 
 def label(start: str) -> str:
@@ -290,8 +351,10 @@ async def live(cluster: Cluster, page_port: int, booking_port: int) -> tuple[flo
         for n, start in enumerate(starts[:LIVE_BOOKINGS]):
             gone = label(start)
             t0 = time.perf_counter()
-            answer = await http.post(f'{direct}/api/v1/public/ada/call/bookings', json={
-                'start': start, 'name': f'Live {n}', 'email': f'live{n}@example.com', 'timezone': PAGE_ZONE})
+            answer = await http.post(
+                f'{direct}/api/v1/public/ada/call/bookings',
+                json={'start': start, 'name': f'Live {n}', 'email': f'live{n}@example.com', 'timezone': PAGE_ZONE},
+            )
             if answer.status_code != 201:
                 raise RuntimeError(f'live booking {n}: {answer.status_code} {answer.text[:200]}')
             until = time.perf_counter() + 5
@@ -308,6 +371,7 @@ async def live(cluster: Cluster, page_port: int, booking_port: int) -> tuple[flo
 
 
 # --- the run ------------------------------------------------------------------------------------------------------
+
 
 def main() -> int:
     reason = postgres_unavailable_reason()
@@ -327,16 +391,23 @@ def main() -> int:
         first_port = cluster.start_app()
         cluster.serve([first_port])
         direct = f'http://127.0.0.1:{first_port}'
-        times = [(username, start) for username, zone in LOAD_HOSTS.items()
-                 for start in free_times(direct, username, zone, 365)]
+        times = [
+            (username, start)
+            for username, zone in LOAD_HOSTS.items()
+            for start in free_times(direct, username, zone, 365)
+        ]
         random.Random(7).shuffle(times)
         pool = deque(times)
-        print(f'scale-out benchmark: {os.cpu_count()} CPUs, load average {" ".join(f"{x:.2f}" for x in load_before)}'
-              f' before; PostgreSQL, the shipped nginx site (https, one worker), app log level WARNING')
-        print(f'load: asyncio + httpx client pool (locust not used), closed loop with no think time; mix '
-              f'{", ".join(f"{kind} {share:.0%}" for kind, share in MIX)} over {len(LOAD_HOSTS)} hosts, zones and '
-              f'start dates varied; each booking a distinct free time ({len(pool)} in the pool); '
-              f'{WARM_SECONDS:.0f} s warm-up, then {MEASURE_SECONDS:.0f} s measured; errors counted throughout')
+        print(
+            f'scale-out benchmark: {os.cpu_count()} CPUs, load average {" ".join(f"{x:.2f}" for x in load_before)}'
+            f' before; PostgreSQL, the shipped nginx site (https, one worker), app log level WARNING'
+        )
+        print(
+            f'load: asyncio + httpx client pool (locust not used), closed loop with no think time; mix '
+            f'{", ".join(f"{kind} {share:.0%}" for kind, share in MIX)} over {len(LOAD_HOSTS)} hosts, zones and '
+            f'start dates varied; each booking a distinct free time ({len(pool)} in the pool); '
+            f'{WARM_SECONDS:.0f} s warm-up, then {MEASURE_SECONDS:.0f} s measured; errors counted throughout'
+        )
         sys.stdout.flush()
         second_port = 0
         for processes in (1, 2):
@@ -347,18 +418,24 @@ def main() -> int:
                 outcomes, window = asyncio.run(load(cluster.proxy, users, pool, seed=processes * 1000 + users))
                 errors += report_load(processes, users, outcomes, window)
         per_page, first, last, misses = asyncio.run(live(cluster, first_port, second_port))
-        print(f'live updates across processes: {PAGES} booking pages opened through nginx (socket.io clients, sticky '
-              f"cookie to process A), {len(first)} bookings one at a time through process B's own port, each of "
-              "the pages' first free time; time from sending the booking to the update deleting that time's button")
+        print(
+            f'live updates across processes: {PAGES} booking pages opened through nginx (socket.io clients, sticky '
+            f"cookie to process A), {len(first)} bookings one at a time through process B's own port, each of "
+            "the pages' first free time; time from sending the booking to the update deleting that time's button"
+        )
         if first:
-            print(f'  first page: p50 {statistics.median(first) * 1000:.0f} ms   max {max(first) * 1000:.0f} ms;   '
-                  f'all {PAGES} pages: p50 {statistics.median(last) * 1000:.0f} ms   max {max(last) * 1000:.0f} ms   '
-                  f'(target under 1 s: {"met" if max(last) < 1 else "missed"})   updates missed: {misses}')
+            print(
+                f'  first page: p50 {statistics.median(first) * 1000:.0f} ms   max {max(first) * 1000:.0f} ms;   '
+                f'all {PAGES} pages: p50 {statistics.median(last) * 1000:.0f} ms   max {max(last) * 1000:.0f} ms   '
+                f'(target under 1 s: {"met" if max(last) < 1 else "missed"})   updates missed: {misses}'
+            )
             slow = [n for n, seconds in enumerate(last) if seconds >= 1]
             if slow:
                 print(f'  bookings whose last page heard after 1 s or more: {slow} (of 0..{len(last) - 1})')
-        print(f"memory per open booking page: process A's RSS before and after {PAGES} pages connected: "
-              f'{per_page:.0f} kB per page ({per_page * PAGES / 1024:.1f} MB in all)')
+        print(
+            f"memory per open booking page: process A's RSS before and after {PAGES} pages connected: "
+            f'{per_page:.0f} kB per page ({per_page * PAGES / 1024:.1f} MB in all)'
+        )
         if misses:
             errors.append(f'{misses} page updates never arrived within 5 s')
     finally:

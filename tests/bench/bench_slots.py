@@ -1,5 +1,6 @@
 """Slot engine benchmark: one host, 60 days, two windows a day, 300 bookings, 1,000 calendar busy blocks,
 15-minute interval. Prints the median and spread of repeated runs."""
+
 from __future__ import annotations
 
 import random
@@ -17,13 +18,25 @@ def scenario() -> dict:
     rng = random.Random(7)
     two_windows = (WallInterval(9 * 60, 12 * 60), WallInterval(13 * 60, 18 * 60))
     schedule = Schedule('Europe/Berlin', {day: two_windows for day in range(7)})
-    bookings = [ExistingBooking(start, start + timedelta(minutes=30), 5, 10, same_event_type=rng.random() < 0.5)
-                for start in (NOW + timedelta(minutes=15 * rng.randrange(4 * 24 * DAYS)) for _ in range(300))]
-    busy = [Busy(start, start + timedelta(minutes=rng.choice([15, 30, 45, 60, 90])))
-            for start in (NOW + timedelta(minutes=5 * rng.randrange(12 * 24 * DAYS)) for _ in range(1000))]
-    return {'schedule': schedule, 'rules': EventRules(duration=30, interval=15, buffer_before=5, buffer_after=5,
-                                                      max_days_ahead=DAYS, daily_limit=6),
-            'now': NOW, 'start': NOW, 'end': NOW + timedelta(days=DAYS), 'busy': busy, 'bookings': bookings}
+    bookings = [
+        ExistingBooking(start, start + timedelta(minutes=30), 5, 10, same_event_type=rng.random() < 0.5)
+        for start in (NOW + timedelta(minutes=15 * rng.randrange(4 * 24 * DAYS)) for _ in range(300))
+    ]
+    busy = [
+        Busy(start, start + timedelta(minutes=rng.choice([15, 30, 45, 60, 90])))
+        for start in (NOW + timedelta(minutes=5 * rng.randrange(12 * 24 * DAYS)) for _ in range(1000))
+    ]
+    return {
+        'schedule': schedule,
+        'rules': EventRules(
+            duration=30, interval=15, buffer_before=5, buffer_after=5, max_days_ahead=DAYS, daily_limit=6
+        ),
+        'now': NOW,
+        'start': NOW,
+        'end': NOW + timedelta(days=DAYS),
+        'busy': busy,
+        'bookings': bookings,
+    }
 
 
 def measure(runs: int = 200) -> list[float]:
@@ -42,10 +55,10 @@ def main() -> None:
     count = len(offered_slots(**inputs))
     timings = measure()
     q = statistics.quantiles(timings, n=20)
-    print(f'slot engine, {DAYS} days, 2 windows/day, 300 bookings, 1000 busy blocks, 15-min interval: '
-          f'{count} slots')
-    print(f'  median {statistics.median(timings):.2f} ms   p5 {q[0]:.2f} ms   p95 {q[-1]:.2f} ms   '
-          f'({len(timings)} runs)')
+    print(f'slot engine, {DAYS} days, 2 windows/day, 300 bookings, 1000 busy blocks, 15-min interval: {count} slots')
+    print(
+        f'  median {statistics.median(timings):.2f} ms   p5 {q[0]:.2f} ms   p95 {q[-1]:.2f} ms   ({len(timings)} runs)'
+    )
 
 
 if __name__ == '__main__':

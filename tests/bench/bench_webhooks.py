@@ -1,6 +1,7 @@
 """Webhook benchmark on SQLite: what recording deliveries adds to a booking's transaction (median ms per booking
 with 0 and with 3 subscriptions), and the rate at which the outbox worker delivers 1,000 signed webhooks to a
 receiver on loopback (claim, sign, POST, log, record), with the file mailer's batching and with SMTP's."""
+
 from __future__ import annotations
 
 import os
@@ -54,15 +55,23 @@ def booking_ms(directory: Path, hooks: int, url: str) -> float:
         for _ in range(hooks):
             subscriptions.subscribe(session=session, host_id=host.id or 0, url=url, events=None, now=now)
     day = next_monday(1)
-    starts = [datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc) + timedelta(days=7 * (i // 32),
-                                                                                           minutes=15 * (i % 32))
-              for i in range(BOOKINGS)]
+    starts = [
+        datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc)
+        + timedelta(days=7 * (i // 32), minutes=15 * (i % 32))
+        for i in range(BOOKINGS)
+    ]
     timings = []
     for i, start in enumerate(starts):
         t0 = time.perf_counter()
         with db.session_scope(write=True) as session:
-            bookings.book_slot(session=session, event_type=call, start=start, now=now, warmed=True,
-                               invitee=Invitee(f'Guest {i}', f'guest{i}@example.com', 'UTC'))
+            bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=start,
+                now=now,
+                warmed=True,
+                invitee=Invitee(f'Guest {i}', f'guest{i}@example.com', 'UTC'),
+            )
         timings.append((time.perf_counter() - t0) * 1000)
     engine.dispose()
     return statistics.median(timings)
@@ -73,19 +82,22 @@ def delivery_rate(directory: Path, url: str, idempotent: bool, run: int) -> floa
     now = datetime.now(timezone.utc)
     with db.session_scope(write=True) as session:
         host = make_host(session, username='bench', timezone_name='UTC')
-        subscription = subscriptions.subscribe(session=session, host_id=host.id or 0, url=url, events=None,
-                                               now=now).subscription
+        subscription = subscriptions.subscribe(
+            session=session, host_id=host.id or 0, url=url, events=None, now=now
+        ).subscription
     for _ in range(DELIVERIES // 100):
         with db.session_scope(write=True) as session:
             for _ in range(100):
-                subscriptions.send_test(session=session, host_id=host.id or 0, subscription_id=subscription.id or 0,
-                                        now=now)
+                subscriptions.send_test(
+                    session=session, host_id=host.id or 0, subscription_id=subscription.id or 0, now=now
+                )
     t0 = time.perf_counter()
     stats = worker.drain(mailer=Quiet(idempotent), settings=get_settings())  # type: ignore[arg-type]
     elapsed = time.perf_counter() - t0
     with db.session_scope() as session:
-        delivered = session.execute(sa.select(sa.func.count()).select_from(WebhookDelivery).where(
-            WebhookDelivery.status == 'delivered')).scalar_one()
+        delivered = session.execute(
+            sa.select(sa.func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == 'delivered')
+        ).scalar_one()
     engine.dispose()
     assert stats.sent == DELIVERIES == delivered, (stats, delivered)
     return DELIVERIES / elapsed
@@ -98,13 +110,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
             none, three = booking_ms(directory, 0, receiver.url), booking_ms(directory, 3, receiver.url)
-            print(f'webhooks: booking transaction median {none:.2f} ms without subscriptions, {three:.2f} ms with 3 '
-                  f'(ratio {three / none:.2f}; SQLite, {BOOKINGS} bookings each)')
-            for idempotent, label in ((True, 'batched like the file mailer'),
-                                      (False, 'claimed 4 at a time, as with SMTP')):
+            print(
+                f'webhooks: booking transaction median {none:.2f} ms without subscriptions, {three:.2f} ms with 3 '
+                f'(ratio {three / none:.2f}; SQLite, {BOOKINGS} bookings each)'
+            )
+            for idempotent, label in (
+                (True, 'batched like the file mailer'),
+                (False, 'claimed 4 at a time, as with SMTP'),
+            ):
                 rates = [delivery_rate(directory, receiver.url, idempotent, run) for run in range(3)]
-                print(f'webhooks: {DELIVERIES} deliveries to a loopback receiver, {label}: median '
-                      f'{statistics.median(rates):.0f}/s (runs: {", ".join(f"{r:.0f}" for r in rates)})')
+                print(
+                    f'webhooks: {DELIVERIES} deliveries to a loopback receiver, {label}: median '
+                    f'{statistics.median(rates):.0f}/s (runs: {", ".join(f"{r:.0f}" for r in rates)})'
+                )
     finally:
         receiver.stop()
 

@@ -1,4 +1,5 @@
 """Start the real server (`python main.py`) as a subprocess on a free port, and stop it."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,10 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 # Processes sharing a PostgreSQL database must share their secrets (they refuse to start otherwise).
-SHARED_SECRETS = {'CLOUDMEET_SECRET_KEY': secrets.token_urlsafe(32),
-                  'CLOUDMEET_ENCRYPTION_KEYS': Fernet.generate_key().decode()}
+SHARED_SECRETS = {
+    'CLOUDMEET_SECRET_KEY': secrets.token_urlsafe(32),
+    'CLOUDMEET_ENCRYPTION_KEYS': Fernet.generate_key().decode(),
+}
 
 
 def free_port() -> int:
@@ -27,17 +30,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*, data_dir: Path, database_url: str = '', log_level: str = 'WARNING',
-                   env: dict[str, str] | None = None, name: str = 'server') -> Iterator[str]:
+def running_server(
+    *,
+    data_dir: Path,
+    database_url: str = '',
+    log_level: str = 'WARNING',
+    env: dict[str, str] | None = None,
+    name: str = 'server',
+) -> Iterator[str]:
     """Serve the app and yield its base URL; the server's log is printed if it fails to start."""
     port = free_port()
-    environment = {**os.environ, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_PORT': str(port),
-                   'CLOUDMEET_DATABASE_URL': database_url, 'CLOUDMEET_LOG_LEVEL': log_level,
-                   **(SHARED_SECRETS if database_url.startswith('postgresql') else {}), **(env or {})}
+    environment = {
+        **os.environ,
+        'CLOUDMEET_DATA_DIR': str(data_dir),
+        'CLOUDMEET_PORT': str(port),
+        'CLOUDMEET_DATABASE_URL': database_url,
+        'CLOUDMEET_LOG_LEVEL': log_level,
+        **(SHARED_SECRETS if database_url.startswith('postgresql') else {}),
+        **(env or {}),
+    }
     environment.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
     log = (data_dir / f'{name}.log').open('w')
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=environment, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, 'main.py'], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f'http://127.0.0.1:{port}'
     try:
         _wait_until_up(url, process, Path(log.name))

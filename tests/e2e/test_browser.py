@@ -1,5 +1,6 @@
 """A real Chromium drives the real server (skipped with a reason when no Chromium is installed; a failure
 under CI=true)."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,16 @@ from tests.e2e.server import running_server
 from tests.factories import make_event_type, make_host
 
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+]
 
 if CHROMIUM is None:
     if os.environ.get('CI') == 'true':
@@ -51,10 +60,10 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_new_user_signs_in_with_a_link_from_the_outbox_onboards_and_opens_their_booking_page(
-        browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     data_dir = tmp_path_factory.mktemp('browser-sign-in')
-    context = browser.new_context(viewport={'width': 1200, 'height': 800}, timezone_id='Asia/Kolkata',
-                                  locale='en-GB')
+    context = browser.new_context(viewport={'width': 1200, 'height': 800}, timezone_id='Asia/Kolkata', locale='en-GB')
     page = context.new_page()
     with running_server(data_dir=data_dir) as base:
         page.goto(base + '/')
@@ -74,8 +83,9 @@ def test_a_new_user_signs_in_with_a_link_from_the_outbox_onboards_and_opens_thei
         page.get_by_role('button', name='Sign in').click()
         expect(page.get_by_text('Welcome to CloudMeet')).to_be_visible(timeout=10000)
         # the browser's zone is detected (Chromium reports India by its older name, Asia/Calcutta)
-        expect(page.get_by_role('combobox', name='Time zone')).to_have_value(re.compile('Kolkata|Calcutta'),
-                                                                               timeout=10000)
+        expect(page.get_by_role('combobox', name='Time zone')).to_have_value(
+            re.compile('Kolkata|Calcutta'), timeout=10000
+        )
         page.get_by_label('Your name (shown to invitees)').fill('Nia Host')
         page.get_by_label('Username (your booking link)').fill('nia')
         page.screenshot(path=str(data_dir / 'onboarding.png'), full_page=True)
@@ -94,8 +104,9 @@ def test_a_new_user_signs_in_with_a_link_from_the_outbox_onboards_and_opens_thei
     context.close()
 
 
-def test_the_anonymous_start_page_says_nothing_about_the_instance(page: Page, empty_server: str,
-                                                                   tmp_path: Path) -> None:
+def test_the_anonymous_start_page_says_nothing_about_the_instance(
+    page: Page, empty_server: str, tmp_path: Path
+) -> None:
     page.goto(empty_server + '/')
     expect(page.get_by_role('button', name='Sign in')).to_be_visible()
     for private in ('Database', 'SQLite', 'hosts', 'python main.py', 'owner'):
@@ -120,16 +131,23 @@ def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db.migrate(engine)
     with db.session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
-        make_event_type(session, host, slug='call', title='Intro call', max_days_ahead=90,
-                        description='<img src=x onerror=alert(1)> Bring questions')
+        make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            max_days_ahead=90,
+            description='<img src=x onerror=alert(1)> Bring questions',
+        )
     engine.dispose()
     with running_server(data_dir=data_dir) as base:
         yield base
 
 
 def invitee_page(browser: Browser, width: int = 1200) -> Page:
-    context = browser.new_context(viewport={'width': width, 'height': 900}, timezone_id='America/New_York',
-                                  locale='en-GB', accept_downloads=True)  # a 24-hour clock
+    context = browser.new_context(
+        viewport={'width': width, 'height': 900}, timezone_id='America/New_York', locale='en-GB', accept_downloads=True
+    )  # a 24-hour clock
     return context.new_page()
 
 
@@ -153,8 +171,9 @@ def book_first_time(page: Page, base: str, name: str = 'Grace Hopper') -> str:
     return chosen
 
 
-def test_an_invitee_books_downloads_the_invitation_and_cancels(browser: Browser, booking_server: str,
-                                                               tmp_path: Path) -> None:
+def test_an_invitee_books_downloads_the_invitation_and_cancels(
+    browser: Browser, booking_server: str, tmp_path: Path
+) -> None:
     page = invitee_page(browser)
     page.goto(f'{booking_server}/ada/call')
     expect(page.get_by_text('<img src=x onerror=alert(1)> Bring questions')).to_be_visible()
@@ -214,16 +233,17 @@ def host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     from datetime import datetime, timezone
 
     from services import accounts
+
     data_dir = tmp_path_factory.mktemp('browser-host')
     engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
     db.migrate(engine)
     now = datetime.now(timezone.utc)
     with db.session_scope(write=True) as session:
-        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'nia', 'nia@example.com', True),
-                                  now=now)
+        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'nia', 'nia@example.com', True), now=now)
     with db.session_scope(write=True) as session:
-        accounts.complete_onboarding(session, token=signed.token, name='Nia Host', username='nia',
-                                     timezone='Europe/London', now=now)
+        accounts.complete_onboarding(
+            session, token=signed.token, name='Nia Host', username='nia', timezone='Europe/London', now=now
+        )
     engine.dispose()
     with running_server(data_dir=data_dir) as base:
         yield {'base': base, 'token': signed.token, 'data_dir': data_dir}
@@ -275,10 +295,15 @@ def test_a_host_adds_saturday_hours_and_the_preview_offers_them(browser: Browser
 def test_a_host_cancels_a_booking_from_the_dashboard_with_a_message(browser: Browser, host_server: dict) -> None:
     base = host_server['base']
     import httpx
-    slots = httpx.get(f'{base}/api/v1/public/nia/30min/slots', params={
-        'start': str(next_weekday()), 'end': str(next_weekday()), 'timezone': 'Europe/London'}).json()['slots']
-    made = httpx.post(f'{base}/api/v1/public/nia/30min/bookings', json={
-        'start': slots[0]['start'], 'name': 'Grace Hopper', 'email': 'grace@example.com', 'timezone': 'UTC'})
+
+    slots = httpx.get(
+        f'{base}/api/v1/public/nia/30min/slots',
+        params={'start': str(next_weekday()), 'end': str(next_weekday()), 'timezone': 'Europe/London'},
+    ).json()['slots']
+    made = httpx.post(
+        f'{base}/api/v1/public/nia/30min/bookings',
+        json={'start': slots[0]['start'], 'name': 'Grace Hopper', 'email': 'grace@example.com', 'timezone': 'UTC'},
+    )
     assert made.status_code == 201, made.text
     page = host_page(browser, host_server)
     page.goto(base + '/dashboard')
@@ -296,6 +321,7 @@ def test_a_host_cancels_a_booking_from_the_dashboard_with_a_message(browser: Bro
 
 def next_weekday():  # type: ignore[no-untyped-def]
     from datetime import date, timedelta
+
     day = date.today() + timedelta(days=3)
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -310,13 +336,26 @@ def berlin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db.migrate(engine)
     with db.session_scope(write=True) as session:
         host = make_host(session, username='berta', name='Berta Benz', timezone_name='Europe/Berlin')
-        make_event_type(session, host, slug='intake', title='Intake', max_days_ahead=90, questions=[
-            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
-            {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
-            {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
-            {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
-            {'id': 'size', 'label': 'Team size', 'kind': 'single_choice', 'required': True,
-             'options': ['1-10', '11-50', '51+']}])
+        make_event_type(
+            session,
+            host,
+            slug='intake',
+            title='Intake',
+            max_days_ahead=90,
+            questions=[
+                {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
+                {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
+                {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
+                {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
+                {
+                    'id': 'size',
+                    'label': 'Team size',
+                    'kind': 'single_choice',
+                    'required': True,
+                    'options': ['1-10', '11-50', '51+'],
+                },
+            ],
+        )
     engine.dispose()
     with running_server(data_dir=data_dir) as base:
         yield base
@@ -327,16 +366,22 @@ TWELVE_HOUR = re.compile(r'^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{1,2}:\d
 
 def critical_accessibility_problems(page: Page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
+
     results = Axe().run(page)
-    return [f"{v['id']}: {v['help']} {[n['html'][:200] for n in v['nodes']]}" for v in results.response['violations']
-            if v['impact'] in ('critical', 'serious')]
+    return [
+        f'{v["id"]}: {v["help"]} {[n["html"][:200] for n in v["nodes"]]}'
+        for v in results.response['violations']
+        if v['impact'] in ('critical', 'serious')
+    ]
 
 
 @pytest.mark.parametrize('width', [1280, 375])
 def test_an_en_us_invitee_in_new_york_books_a_berlin_host_answering_every_question_kind(
-        browser: Browser, berlin_server: str, width: int, tmp_path: Path) -> None:
-    context = browser.new_context(viewport={'width': width, 'height': 900}, timezone_id='America/New_York',
-                                  locale='en-US')
+    browser: Browser, berlin_server: str, width: int, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        viewport={'width': width, 'height': 900}, timezone_id='America/New_York', locale='en-US'
+    )
     page = context.new_page()
     page.goto(f'{berlin_server}/berta/intake')
     expect(page.get_by_role('combobox', name='Time zone')).to_have_value(re.compile('New York'), timeout=10000)
@@ -376,29 +421,34 @@ LONG_EMAIL = 'maximiliana.wolfeschlegelsteinhausenbergerdorff@averyveryverylongd
 
 
 def test_the_hosts_dashboard_fits_a_phone_and_its_navigation_opens_as_a_menu(
-        browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from datetime import datetime, timezone
 
     import httpx
 
     from services import accounts
+
     data_dir = tmp_path_factory.mktemp('browser-phone-host')  # its own server: the long booking stays here
     engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
     db.migrate(engine)
     now = datetime.now(timezone.utc)
     with db.session_scope(write=True) as session:
-        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'wen', 'wen@example.com', True),
-                                  now=now)
+        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'wen', 'wen@example.com', True), now=now)
     with db.session_scope(write=True) as session:
-        accounts.complete_onboarding(session, token=signed.token, name='Wen Host', username='wen',
-                                     timezone='Europe/London', now=now)
+        accounts.complete_onboarding(
+            session, token=signed.token, name='Wen Host', username='wen', timezone='Europe/London', now=now
+        )
     engine.dispose()
     with running_server(data_dir=data_dir) as base:
         day = str(next_weekday())
-        slots = httpx.get(f'{base}/api/v1/public/wen/30min/slots',
-                          params={'start': day, 'end': day, 'timezone': 'Europe/London'}).json()['slots']
-        made = httpx.post(f'{base}/api/v1/public/wen/30min/bookings', json={
-            'start': slots[0]['start'], 'name': LONG_NAME, 'email': LONG_EMAIL, 'timezone': 'America/New_York'})
+        slots = httpx.get(
+            f'{base}/api/v1/public/wen/30min/slots', params={'start': day, 'end': day, 'timezone': 'Europe/London'}
+        ).json()['slots']
+        made = httpx.post(
+            f'{base}/api/v1/public/wen/30min/bookings',
+            json={'start': slots[0]['start'], 'name': LONG_NAME, 'email': LONG_EMAIL, 'timezone': 'America/New_York'},
+        )
         assert made.status_code == 201, made.text
         context = browser.new_context(viewport={'width': 375, 'height': 800}, locale='en-GB')
         context.add_cookies([{'name': 'cloudmeet_session', 'value': signed.token, 'url': base}])

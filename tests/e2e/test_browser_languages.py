@@ -1,5 +1,6 @@
 """A real Chromium with a German browser language: the booking page, its `lang`, the booking and the manage page in
 German; a language chosen with the picker is remembered by the browser for the next visit."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,9 @@ GERMAN_TIME = re.compile(r'^(?:(?:Mon|Diens|Donners|Frei|Sams|Sonn)tag|Mittwoch)
 
 
 def german_page(browser: Browser) -> Page:  # noqa: F811
-    context = browser.new_context(viewport={'width': 1200, 'height': 900}, timezone_id='Europe/Berlin',
-                                  locale='de-DE')  # Chromium sends Accept-Language: de-DE
+    context = browser.new_context(
+        viewport={'width': 1200, 'height': 900}, timezone_id='Europe/Berlin', locale='de-DE'
+    )  # Chromium sends Accept-Language: de-DE
     return context.new_page()
 
 

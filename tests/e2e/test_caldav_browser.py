@@ -1,6 +1,7 @@
 """A real browser connects a real Radicale CalDAV account on /integrations (phone and desktop widths): the form is
 labelled and accessible, a wrong password is explained, the account appears with its status, and the page never
 scrolls sideways."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,17 +36,18 @@ def browser() -> Iterator[Browser]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Radicale with a user who has a 'Work' calendar, and CloudMeet with a signed-in host."""
     from services import accounts
+
     dav = radicale.serve(tmp_path_factory.mktemp('radicale'))
     data_dir = tmp_path_factory.mktemp('caldav-browser')
     engine = db.init_engine(f'sqlite:///{data_dir / "cloudmeet.sqlite"}')
     db.migrate(engine)
     now = datetime.now(timezone.utc)
     with db.session_scope(write=True) as session:
-        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'ada', 'ada@example.com', True),
-                                  now=now)
+        signed = accounts.sign_in(session, accounts.VerifiedIdentity('google', 'ada', 'ada@example.com', True), now=now)
     with db.session_scope(write=True) as session:
-        accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                     timezone='Europe/London', now=now)
+        accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=now
+        )
     engine.dispose()
     try:
         with running_server(data_dir=data_dir, env={'CLOUDMEET_ALLOW_PRIVATE_CALENDAR_URLS': 'true'}) as base:
@@ -75,8 +77,7 @@ def test_a_host_connects_a_caldav_account_in_a_real_browser(browser: Browser, si
     expect(page.get_by_label('CalDAV address (https://...)')).to_have_value('https://caldav.icloud.com')
     assert critical_accessibility_problems(page) == []
     connect(page, user, 'not-the-password')
-    expect(page.get_by_role('alert').filter(has_text='refused this username and password')).to_be_visible(
-        timeout=15000)
+    expect(page.get_by_role('alert').filter(has_text='refused this username and password')).to_be_visible(timeout=15000)
     page.get_by_label('App password').fill(user.password)
     page.get_by_role('button', name='Connect CalDAV calendar').click()
     expect(page.get_by_text(f'CalDAV calendar: {user.username} at 127.0.0.1')).to_be_visible(timeout=15000)

@@ -1,4 +1,5 @@
 """The real server under racing requests, on SQLite and PostgreSQL: exactly one booking wins, nobody gets a 500."""
+
 from __future__ import annotations
 
 import threading
@@ -56,8 +57,12 @@ def race(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[int]:
 
 
 def booking(base: str, slug: str, clock: str, n: int) -> Callable[[httpx.Client], httpx.Response]:
-    body = {'start': at(MONDAY, clock).isoformat(), 'name': f'Racer {n}', 'email': f'racer{n}@example.com',
-            'timezone': 'Europe/London'}
+    body = {
+        'start': at(MONDAY, clock).isoformat(),
+        'name': f'Racer {n}',
+        'email': f'racer{n}@example.com',
+        'timezone': 'Europe/London',
+    }
     return lambda client: client.post(f'{base}/api/v1/public/ada/{slug}/bookings', json=body)
 
 
@@ -82,8 +87,9 @@ def wait_for(found: Callable[[], list], seconds: float = 20) -> list:
 
 
 def test_fifty_concurrent_requests_for_overlapping_slots_make_exactly_one_booking(server: dict) -> None:
-    calls = [booking(server['base'], 'hour', clock, n)
-             for n, clock in enumerate(['11:00', '11:30'] * 25)]  # 11:00-12:00 and 11:30-12:30 overlap
+    calls = [
+        booking(server['base'], 'hour', clock, n) for n, clock in enumerate(['11:00', '11:30'] * 25)
+    ]  # 11:00-12:00 and 11:30-12:30 overlap
     statuses = race(calls)
     assert statuses.count(201) == 1 and statuses.count(409) == 49
 
@@ -92,8 +98,10 @@ def test_twenty_concurrent_requests_for_a_three_seat_time_book_exactly_three_sea
     statuses = race([booking(server['base'], 'class', '14:00', n) for n in range(20)])
     assert sorted(statuses) == [201] * 3 + [409] * 17
     day = MONDAY.isoformat()
-    offered = httpx.get(f'{server["base"]}/api/v1/public/ada/class/slots',
-                        params={'start': day, 'end': day, 'timezone': 'Europe/London'}).json()['slots']
+    offered = httpx.get(
+        f'{server["base"]}/api/v1/public/ada/class/slots',
+        params={'start': day, 'end': day, 'timezone': 'Europe/London'},
+    ).json()['slots']
     assert at(MONDAY, '14:00').isoformat() not in [s['start'] for s in offered]  # full: no longer offered
     upcoming = httpx.get(f'{server["base"]}/api/v1/bookings', headers=server['auth'], params={'limit': 500}).json()
     seated = [b for b in upcoming if b['start'] == at(MONDAY, '14:00').isoformat()]
@@ -107,9 +115,15 @@ def test_back_to_back_bookings_both_succeed(server: dict) -> None:
 
 def test_a_reschedule_racing_new_bookings_for_the_same_time_lets_exactly_one_win(server: dict) -> None:
     base = server['base']
-    first = httpx.post(f'{base}/api/v1/public/ada/call/bookings', json={
-        'start': at(MONDAY, '15:00').isoformat(), 'name': 'Mover', 'email': 'mover@example.com',
-        'timezone': 'UTC'}).json()
+    first = httpx.post(
+        f'{base}/api/v1/public/ada/call/bookings',
+        json={
+            'start': at(MONDAY, '15:00').isoformat(),
+            'name': 'Mover',
+            'email': 'mover@example.com',
+            'timezone': 'UTC',
+        },
+    ).json()
     token = first['manage_url'].split('token=')[1]
     move = {'token': token, 'start': at(MONDAY, '16:00').isoformat()}
     calls = [booking(base, 'call', '16:00', n) for n in range(49)]

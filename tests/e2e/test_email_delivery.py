@@ -1,5 +1,6 @@
 """E-mail through the real server: a booking leaves its confirmation and host notice in the file outbox, Resend
 gets each message once even from two processes, and messages committed before a crash go out after the restart."""
+
 from __future__ import annotations
 
 import time
@@ -30,9 +31,16 @@ def prepare(url: str) -> None:
 
 
 def book(base: str, clock: str, n: int = 0) -> dict:
-    made = httpx.post(f'{base}/api/v1/public/ada/call/bookings', timeout=30, json={
-        'start': at(MONDAY, clock).isoformat(), 'name': f'Grace {n}', 'email': f'grace{n}@example.com',
-        'timezone': 'America/New_York'})
+    made = httpx.post(
+        f'{base}/api/v1/public/ada/call/bookings',
+        timeout=30,
+        json={
+            'start': at(MONDAY, clock).isoformat(),
+            'name': f'Grace {n}',
+            'email': f'grace{n}@example.com',
+            'timezone': 'America/New_York',
+        },
+    )
     assert made.status_code == 201, made.text
     return made.json()
 
@@ -47,7 +55,8 @@ def wait_for(found: Callable[[], object], seconds: float = 20) -> object:
 
 
 def test_a_booking_on_a_fresh_server_leaves_a_confirmation_and_a_host_notice_with_valid_invitations(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     prepare(f'sqlite:///{tmp_path / "cloudmeet.sqlite"}')
     outbox = tmp_path / 'outbox'
     with running_server(data_dir=tmp_path) as base:
@@ -70,21 +79,32 @@ def test_messages_committed_before_a_crash_are_sent_after_the_restart_once(tmp_p
         made = book(base, '11:00')  # committed; this process never sends (as if it died right after)
     assert not (tmp_path / 'outbox').exists() or not list((tmp_path / 'outbox').glob('*.eml'))
     with running_server(data_dir=tmp_path, name='after'):
-        files = wait_for(lambda: list((tmp_path / 'outbox').glob(f'{made["uid"]}.*.eml'))
-                         if len(list((tmp_path / 'outbox').glob('*.eml'))) >= 2 else None)
+        files = wait_for(
+            lambda: (
+                list((tmp_path / 'outbox').glob(f'{made["uid"]}.*.eml'))
+                if len(list((tmp_path / 'outbox').glob('*.eml'))) >= 2
+                else None
+            )
+        )
     assert sorted(p.name.split('.')[1] for p in files) == ['confirmation', 'host_booking']
 
 
 def test_two_processes_on_one_postgresql_database_send_each_message_to_resend_exactly_once(
-        tmp_path: Path, postgres_databases: object) -> None:
+    tmp_path: Path, postgres_databases: object
+) -> None:
     url = postgres_databases.create()  # type: ignore[attr-defined]
     prepare(url)
     fake, resend_server = resend_api.serve()
-    env = {'CLOUDMEET_RESEND_API_KEY': resend_api.API_KEY, 'CLOUDMEET_RESEND_API_URL': fake.url,
-           'CLOUDMEET_OUTBOX_POLL_SECONDS': '1'}
+    env = {
+        'CLOUDMEET_RESEND_API_KEY': resend_api.API_KEY,
+        'CLOUDMEET_RESEND_API_URL': fake.url,
+        'CLOUDMEET_OUTBOX_POLL_SECONDS': '1',
+    }
     try:
-        with running_server(data_dir=tmp_path, database_url=url, env=env, name='one') as one, \
-                running_server(data_dir=tmp_path, database_url=url, env=env, name='two') as two:
+        with (
+            running_server(data_dir=tmp_path, database_url=url, env=env, name='one') as one,
+            running_server(data_dir=tmp_path, database_url=url, env=env, name='two') as two,
+        ):
             uids = [book((one, two)[n % 2], f'{9 + n // 2:02d}:{30 * (n % 2):02d}', n)['uid'] for n in range(12)]
             wait_for(lambda: len(fake.emails) >= 24)
             time.sleep(2)  # both workers have polled again since

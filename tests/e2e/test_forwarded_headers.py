@@ -1,5 +1,6 @@
 """Forwarded headers through the real server: X-Forwarded-For is believed only from CLOUDMEET_TRUSTED_PROXIES (by
 default from nobody, not even loopback), as the booking limit per client address shows."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,16 +13,24 @@ from tests.factories import at
 
 
 def book(base: str, clock: str, forwarded_for: str) -> int:
-    return httpx.post(f'{base}/api/v1/public/ada/call/bookings', timeout=30,
-                      headers={'X-Forwarded-For': forwarded_for}, json={
-                          'start': at(MONDAY, clock).isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
-                          'timezone': 'Europe/London'}).status_code
+    return httpx.post(
+        f'{base}/api/v1/public/ada/call/bookings',
+        timeout=30,
+        headers={'X-Forwarded-For': forwarded_for},
+        json={
+            'start': at(MONDAY, clock).isoformat(),
+            'name': 'Grace',
+            'email': 'grace@example.com',
+            'timezone': 'Europe/London',
+        },
+    ).status_code
 
 
 def statuses(tmp_path: Path, env: dict[str, str]) -> list[int]:
     url = f'sqlite:///{tmp_path / "cloudmeet.sqlite"}'
-    with running_server(data_dir=tmp_path, database_url=url,
-                        env={'CLOUDMEET_BOOKING_RATE_LIMIT': '1/10m', **env}) as base:
+    with running_server(
+        data_dir=tmp_path, database_url=url, env={'CLOUDMEET_BOOKING_RATE_LIMIT': '1/10m', **env}
+    ) as base:
         prepare(url)
         return [book(base, '10:00', '203.0.113.7'), book(base, '11:00', '198.51.100.9')]
 

@@ -1,5 +1,6 @@
 """SIGTERM with the outbox full: the real server finishes the messages in hand, gives back its other claims (nothing
 stays 'sending' for a lease to expire) and exits; its log, in json, is one object per line."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,12 @@ def test_sigterm_while_the_outbox_holds_work_leaves_nothing_claimed(tmp_path: Pa
     sink, port = SlowSink(), free_port()
     smtp = Controller(sink, hostname='127.0.0.1', port=port)
     smtp.start()
-    env = {'CLOUDMEET_SMTP_HOST': '127.0.0.1', 'CLOUDMEET_SMTP_PORT': str(port), 'CLOUDMEET_SMTP_SECURITY': 'none',
-           'CLOUDMEET_LOG_FORMAT': 'json'}
+    env = {
+        'CLOUDMEET_SMTP_HOST': '127.0.0.1',
+        'CLOUDMEET_SMTP_PORT': str(port),
+        'CLOUDMEET_SMTP_SECURITY': 'none',
+        'CLOUDMEET_LOG_FORMAT': 'json',
+    }
     try:
         with running_server(data_dir=tmp_path, log_level='INFO', env=env) as base:
             for n in range(10):  # 20 e-mails: ten seconds of sending, one at a time

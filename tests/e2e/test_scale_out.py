@@ -4,6 +4,7 @@ through the proxy hears a booking made through the other process, e-mails go out
 process in the middle of 20 bookings loses no 201 booking and sends every confirmation once after its restart.
 
 Skipped with a reason when nginx or Chromium is not installed; a failure instead under CI=true."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,16 @@ from tests.e2e.server import ROOT, SHARED_SECRETS, _wait_until_up, free_port
 from tests.factories import make_event_type, make_host
 
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+]
 
 for missing, what in ((NGINX, "nginx (Debian's nginx package)"), (CHROMIUM, "Chromium (Debian's chromium package)")):
     if missing is None:
@@ -59,8 +68,12 @@ class Cluster:
     def start(self, port: int, name: str) -> None:
         log = (self.data_dir / f'{name}.log').open('a')
         self.processes[port] = subprocess.Popen(
-            [sys.executable, 'main.py'], cwd=ROOT, env={**self.env, 'CLOUDMEET_PORT': str(port)},
-            stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, 'main.py'],
+            cwd=ROOT,
+            env={**self.env, 'CLOUDMEET_PORT': str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         _wait_until_up(f'http://127.0.0.1:{port}', self.processes[port], Path(log.name))
 
@@ -80,9 +93,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any) -
     ports, http_port, https_port = [free_port(), free_port()], free_port(), free_port()
     site.write_config(nginx_dir, upstreams=ports, http_port=http_port, https_port=https_port)
     proxy = f'https://127.0.0.1:{https_port}'
-    env = {**os.environ, **SHARED_SECRETS, 'CLOUDMEET_DATA_DIR': str(data_dir), 'CLOUDMEET_DATABASE_URL': url,
-           'CLOUDMEET_LOG_LEVEL': 'INFO', 'CLOUDMEET_BASE_URL': proxy, 'CLOUDMEET_TRUSTED_PROXIES': '127.0.0.1',
-           'CLOUDMEET_BOOKING_RATE_LIMIT': '0'}  # every request here comes from one address
+    env = {
+        **os.environ,
+        **SHARED_SECRETS,
+        'CLOUDMEET_DATA_DIR': str(data_dir),
+        'CLOUDMEET_DATABASE_URL': url,
+        'CLOUDMEET_LOG_LEVEL': 'INFO',
+        'CLOUDMEET_BASE_URL': proxy,
+        'CLOUDMEET_TRUSTED_PROXIES': '127.0.0.1',
+        'CLOUDMEET_BOOKING_RATE_LIMIT': '0',
+    }  # every request here comes from one address
     env.pop('PYTEST_CURRENT_TEST', None)  # else NiceGUI believes it runs inside a test and wants a screen
     cluster = Cluster(proxy, data_dir, nginx_dir, ports, env)
     nginx = site.start(nginx_dir)
@@ -110,15 +130,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any) -
 
 def offered(base: str, days: int = 40) -> list[str]:
     today = dt.date.today()
-    answer = httpx.get(f'{base}/api/v1/public/ada/call/slots', verify=False, timeout=10, params={
-        'start': str(today), 'end': str(today + dt.timedelta(days=days)), 'timezone': ZONE})
+    answer = httpx.get(
+        f'{base}/api/v1/public/ada/call/slots',
+        verify=False,
+        timeout=10,
+        params={'start': str(today), 'end': str(today + dt.timedelta(days=days)), 'timezone': ZONE},
+    )
     assert answer.status_code == 200, answer.text
     return [slot['start'] for slot in answer.json()['slots']]
 
 
 def book(client: httpx.Client, base: str, start: str, n: int) -> httpx.Response:
-    return client.post(f'{base}/api/v1/public/ada/call/bookings', json={
-        'start': start, 'name': f'Invitee {n}', 'email': f'invitee{n}@example.com', 'timezone': ZONE})
+    return client.post(
+        f'{base}/api/v1/public/ada/call/bookings',
+        json={'start': start, 'name': f'Invitee {n}', 'email': f'invitee{n}@example.com', 'timezone': ZONE},
+    )
 
 
 def label(start: str) -> str:
@@ -160,8 +186,9 @@ def test_a_page_open_through_nginx_hears_a_booking_made_through_the_other_proces
     first = offered(cluster.proxy)[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={'width': 1200, 'height': 900}, locale='en-GB', timezone_id=ZONE,
-                                      ignore_https_errors=True)
+        context = browser.new_context(
+            viewport={'width': 1200, 'height': 900}, locale='en-GB', timezone_id=ZONE, ignore_https_errors=True
+        )
         page = context.new_page()
         page.goto(cluster.proxy + '/ada/call')
         times = page.get_by_role('button', name=TIME_BUTTON)
@@ -193,7 +220,8 @@ def test_a_page_open_through_nginx_hears_a_booking_made_through_the_other_proces
 
 
 def test_kill_9_of_one_process_amid_20_bookings_through_nginx_loses_no_201_and_sends_each_confirmation_once(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     starts = offered(cluster.proxy)[:20]
     assert len(starts) == 20
     victim = cluster.ports[1]
@@ -216,8 +244,9 @@ def test_kill_9_of_one_process_amid_20_bookings_through_nginx_loses_no_201_and_s
         cluster.processes[victim].kill()  # SIGKILL: no shutdown, no clean-up
         cluster.processes[victim].wait(5)
     served = [line for line in cluster.access_log() if '"POST /api/v1/public/ada/call/bookings' in line]
-    assert {upstream(line) for line in served[:6]} == set(cluster.ports), \
+    assert {upstream(line) for line in served[:6]} == set(cluster.ports), (
         'nginx spreads cookie-less API calls over both processes'
+    )
     assert set(statuses.values()) <= {201, 502}, statuses  # a request in flight on the killed process: 502
     assert len(uids) >= 16, statuses  # at most the 4 in flight are lost; the rest went to the live process
 
@@ -229,9 +258,13 @@ def test_kill_9_of_one_process_amid_20_bookings_through_nginx_loses_no_201_and_s
 
     def all_sent() -> bool:
         return all([m.status for m in messages] == ['sent'] for messages in confirmations().values())
+
     if not wait_for(all_sent, 20):
-        stuck = {uid: [(m.status, m.claimed_by) for m in messages]
-                 for uid, messages in confirmations().items() if [m.status for m in messages] != ['sent']}
+        stuck = {
+            uid: [(m.status, m.claimed_by) for m in messages]
+            for uid, messages in confirmations().items()
+            if [m.status for m in messages] != ['sent']
+        }
         pytest.fail(f'confirmations not sent 20 s after the restart: {stuck}')
     time.sleep(1)
     everything = confirmations()

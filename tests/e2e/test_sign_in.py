@@ -1,6 +1,7 @@
 """Sign-in through the real server with the real authlib client: Google and Microsoft against a local OpenID
 provider whose ID tokens the tests spoil on purpose, the generic provider against oidc-provider-mock, e-mailed
 links, sessions and redirects. Every refusal shows a clear page and creates no session."""
+
 from __future__ import annotations
 
 import time
@@ -40,13 +41,21 @@ def site(providers: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     engine = db.init_engine(url)
     db.migrate(engine)
     fake = providers['fake']
-    env = {'AUTHLIB_INSECURE_TRANSPORT': '1',  # the local providers speak plain http
-           'CLOUDMEET_GOOGLE_CLIENT_ID': 'google-client', 'CLOUDMEET_GOOGLE_CLIENT_SECRET': 'google-secret',
-           'CLOUDMEET_GOOGLE_ISSUER': f'{fake.url}/google', 'CLOUDMEET_GOOGLE_REVOKE_URL': f'{fake.url}/google/revoke',
-           'CLOUDMEET_MICROSOFT_CLIENT_ID': 'ms-client', 'CLOUDMEET_MICROSOFT_CLIENT_SECRET': 'ms-secret',
-           'CLOUDMEET_MICROSOFT_LOGIN_URL': f'{fake.url}/ms', 'CLOUDMEET_MICROSOFT_TENANT': 'common',
-           'CLOUDMEET_OIDC_ISSUER': providers['mock'], 'CLOUDMEET_OIDC_CLIENT_ID': 'cloudmeet',
-           'CLOUDMEET_OIDC_CLIENT_SECRET': 'mock-secret', 'CLOUDMEET_OIDC_NAME': 'Company SSO'}
+    env = {
+        'AUTHLIB_INSECURE_TRANSPORT': '1',  # the local providers speak plain http
+        'CLOUDMEET_GOOGLE_CLIENT_ID': 'google-client',
+        'CLOUDMEET_GOOGLE_CLIENT_SECRET': 'google-secret',
+        'CLOUDMEET_GOOGLE_ISSUER': f'{fake.url}/google',
+        'CLOUDMEET_GOOGLE_REVOKE_URL': f'{fake.url}/google/revoke',
+        'CLOUDMEET_MICROSOFT_CLIENT_ID': 'ms-client',
+        'CLOUDMEET_MICROSOFT_CLIENT_SECRET': 'ms-secret',
+        'CLOUDMEET_MICROSOFT_LOGIN_URL': f'{fake.url}/ms',
+        'CLOUDMEET_MICROSOFT_TENANT': 'common',
+        'CLOUDMEET_OIDC_ISSUER': providers['mock'],
+        'CLOUDMEET_OIDC_CLIENT_ID': 'cloudmeet',
+        'CLOUDMEET_OIDC_CLIENT_SECRET': 'mock-secret',
+        'CLOUDMEET_OIDC_NAME': 'Company SSO',
+    }
     with running_server(data_dir=data_dir, env=env) as base:
         yield {'base': base, 'fake': fake, 'mock': providers['mock'], 'data_dir': data_dir}
     engine.dispose()
@@ -85,8 +94,14 @@ def sessions() -> list[UserSession]:
 
 def onboard(token: str, username: str = 'ada') -> Host:
     with session_scope(write=True) as session:
-        return accounts.complete_onboarding(session, token=token, name='Ada Lovelace', username=username,
-                                            timezone='Europe/London', now=datetime.now(timezone.utc))
+        return accounts.complete_onboarding(
+            session,
+            token=token,
+            name='Ada Lovelace',
+            username=username,
+            timezone='Europe/London',
+            now=datetime.now(timezone.utc),
+        )
 
 
 def test_google_sign_in_sends_pkce_state_and_nonce_then_onboards_and_signs_in_again(site: dict) -> None:
@@ -113,8 +128,13 @@ def test_google_sign_in_sends_pkce_state_and_nonce_then_onboards_and_signs_in_ag
 
 def test_microsoft_tokens_are_checked_against_their_own_tenants_issuer(site: dict) -> None:
     fake = site['fake']
-    fake.user = {'sub': 'ada-ms', 'tid': 'tenant-a', 'email': 'ada@example.com', 'xms_edov': True,
-                 'name': 'Ada Lovelace'}
+    fake.user = {
+        'sub': 'ada-ms',
+        'tid': 'tenant-a',
+        'email': 'ada@example.com',
+        'xms_edov': True,
+        'name': 'Ada Lovelace',
+    }
     answer = sign_in(site['base'], 'microsoft')
     assert answer.status_code == 303 and answer.headers['location'] == '/onboarding'
     fake.spoil = {'iss': f'{fake.url}/ms/tenant-b/v2.0'}  # signed properly, but another tenant's issuer
@@ -129,13 +149,16 @@ def test_the_generic_provider_signs_in_against_oidc_provider_mock(site: dict) ->
     assert pending.pending['email'] == 'grace@example.org' and pending.pending['provider'] == 'oidc'
 
 
-@pytest.mark.parametrize(('spoil', 'alg'), [
-    ({'iss': 'https://evil.example'}, 'RS256'),
-    ({'aud': 'another-client'}, 'RS256'),
-    ({'nonce': 'replayed-nonce'}, 'RS256'),
-    ({'exp': int(time.time()) - 3600, 'iat': int(time.time()) - 7200}, 'RS256'),
-    ({}, 'none'),
-])
+@pytest.mark.parametrize(
+    ('spoil', 'alg'),
+    [
+        ({'iss': 'https://evil.example'}, 'RS256'),
+        ({'aud': 'another-client'}, 'RS256'),
+        ({'nonce': 'replayed-nonce'}, 'RS256'),
+        ({'exp': int(time.time()) - 3600, 'iat': int(time.time()) - 7200}, 'RS256'),
+        ({}, 'none'),
+    ],
+)
 def test_an_id_token_that_fails_any_check_creates_no_session(site: dict, spoil: dict, alg: str) -> None:
     site['fake'].spoil, site['fake'].alg = spoil, alg
     answer = sign_in(site['base'], 'google')
@@ -174,8 +197,9 @@ def test_missing_tampered_or_replayed_state_is_refused(site: dict) -> None:
     assert replayed.status_code == 400 and COOKIE not in replayed.cookies  # ...and only once
 
 
-@pytest.mark.parametrize('target', ['//evil.example/x', 'https://evil.example', 'javascript:alert(1)',
-                                    '/\\evil.example'])
+@pytest.mark.parametrize(
+    'target', ['//evil.example/x', 'https://evil.example', 'javascript:alert(1)', '/\\evil.example']
+)
 def test_a_sign_in_that_would_lead_to_another_site_is_refused_with_no_session(site: dict, target: str) -> None:
     for path in (f'/auth/login/google?next={quote(target)}', f'/login?next={quote(target)}'):
         answer = httpx.get(f'{site["base"]}{path}')
@@ -190,8 +214,9 @@ def test_after_sign_in_the_requested_page_of_this_site_opens(site: dict) -> None
 
 def link_for(email: str, minutes_ago: int = 0) -> str:
     with session_scope(write=True) as session:
-        token = accounts.request_login_link(session, email=email,
-                                            now=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago))
+        token = accounts.request_login_link(
+            session, email=email, now=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+        )
     assert token
     return token
 
@@ -278,6 +303,7 @@ def test_a_revoked_token_and_the_session_secret_never_reach_the_log(site: dict, 
 
 def test_connecting_google_calendar_asks_for_calendar_access_offline_and_stores_the_grant(site: dict) -> None:
     from app.models import CalendarConnection
+
     base, client = site['base'], httpx.Client(timeout=20)
     onboard(sign_in(base, 'google', client).cookies[COOKIE])
     answer = sign_in(base, 'google', client, query='?connect=calendar')

@@ -1,5 +1,6 @@
 """Slow and idle clients are cut off by the real HTTP server with CloudMeet's options: a connection that never
 completes its headers (one byte now and then), or that says nothing at all, is closed after the header deadline."""
+
 from __future__ import annotations
 
 import socket

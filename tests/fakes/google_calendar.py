@@ -1,6 +1,7 @@
 """A local stand-in for Google's OAuth token and revoke endpoints and the Calendar API v3 paths the app uses
 (freeBusy, calendarList, events insert/patch/delete), speaking their JSON. Busy blocks, failures and delays are
 set by the test; every request is recorded."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,12 @@ from tests.fakes.http import JsonHandler, start
 class FakeGoogle:
     url: str = ''
     busy: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {'primary': []})
-    calendars: list[dict[str, Any]] = field(default_factory=lambda: [
-        {'id': 'primary', 'summary': 'ada@example.com', 'primary': True, 'accessRole': 'owner'},
-        {'id': 'team@group.calendar.google.com', 'summary': 'Team', 'accessRole': 'writer'}])
+    calendars: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {'id': 'primary', 'summary': 'ada@example.com', 'primary': True, 'accessRole': 'owner'},
+            {'id': 'team@group.calendar.google.com', 'summary': 'Team', 'accessRole': 'writer'},
+        ]
+    )
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
@@ -48,17 +52,32 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
             url = urlparse(self.path)
             body = self.read_body()
             with fake.lock:
-                fake.requests.append({'method': method, 'path': url.path, 'query': parse_qs(url.query),
-                                      'body': body, 'auth': self.headers.get('Authorization', '')})
+                fake.requests.append(
+                    {
+                        'method': method,
+                        'path': url.path,
+                        'query': parse_qs(url.query),
+                        'body': body,
+                        'auth': self.headers.get('Authorization', ''),
+                    }
+                )
             if fake.delay:
                 time.sleep(fake.delay)
             if url.path == '/token':
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 if form.get('refresh_token') in fake.invalid_grants:
-                    return self.send_json(400, {'error': 'invalid_grant',
-                                                'error_description': 'Token has been revoked.'})
-                return self.send_json(200, {'access_token': f'ya29.{secrets.token_urlsafe(8)}', 'expires_in': 3599,
-                                        'token_type': 'Bearer', 'scope': 'https://www.googleapis.com/auth/calendar'})
+                    return self.send_json(
+                        400, {'error': 'invalid_grant', 'error_description': 'Token has been revoked.'}
+                    )
+                return self.send_json(
+                    200,
+                    {
+                        'access_token': f'ya29.{secrets.token_urlsafe(8)}',
+                        'expires_in': 3599,
+                        'token_type': 'Bearer',
+                        'scope': 'https://www.googleapis.com/auth/calendar',
+                    },
+                )
             if url.path == '/revoke':
                 fake.revoked.append(parse_qs(body.decode()).get('token', [''])[0])
                 return self.send_json(200, {})
@@ -73,12 +92,20 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                 calendars = {}
                 for item in request['items']:
                     if item['id'] in fake.calendar_errors:
-                        calendars[item['id']] = {'errors': [{'domain': 'global',
-                                                              'reason': fake.calendar_errors[item['id']]}]}
+                        calendars[item['id']] = {
+                            'errors': [{'domain': 'global', 'reason': fake.calendar_errors[item['id']]}]
+                        }
                     else:
                         calendars[item['id']] = {'busy': fake.busy.get(item['id'], [])}
-                return self.send_json(200, {'kind': 'calendar#freeBusy', 'timeMin': request['timeMin'],
-                                        'timeMax': request['timeMax'], 'calendars': calendars})
+                return self.send_json(
+                    200,
+                    {
+                        'kind': 'calendar#freeBusy',
+                        'timeMin': request['timeMin'],
+                        'timeMax': request['timeMax'],
+                        'calendars': calendars,
+                    },
+                )
             if path == '/users/me/calendarList' and method == 'GET':
                 return self.send_json(200, {'kind': 'calendar#calendarList', 'items': fake.calendars})
             parts = path.strip('/').split('/')
@@ -88,8 +115,9 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                     event = json.loads(body)
                     event_id = event.get('id') or secrets.token_hex(8)
                     if event_id in fake.events:
-                        return self.send_json(409, {'error': {'code': 409, 'message': 'The requested identifier '
-                                                          'already exists.'}})
+                        return self.send_json(
+                            409, {'error': {'code': 409, 'message': 'The requested identifier already exists.'}}
+                        )
                     request = (event.get('conferenceData') or {}).get('createRequest')
                     if request and fake.pending_conferences:
                         event['conferenceData'] = {'createRequest': {**request, 'status': {'statusCode': 'pending'}}}
@@ -97,10 +125,19 @@ def serve() -> tuple[FakeGoogle, ThreadingHTTPServer]:
                     elif request:
                         event['conferenceData'] = {
                             'createRequest': {**request, 'status': {'statusCode': 'success'}},
-                            'entryPoints': [{'entryPointType': 'video',
-                                             'uri': f'https://meet.google.com/{event_id[:3]}-{event_id[3:7]}'}]}
-                    event.update(id=event_id, status='confirmed', calendarId=calendar_id,
-                                 htmlLink=f'https://calendar.google.com/event?eid={event_id}')
+                            'entryPoints': [
+                                {
+                                    'entryPointType': 'video',
+                                    'uri': f'https://meet.google.com/{event_id[:3]}-{event_id[3:7]}',
+                                }
+                            ],
+                        }
+                    event.update(
+                        id=event_id,
+                        status='confirmed',
+                        calendarId=calendar_id,
+                        htmlLink=f'https://calendar.google.com/event?eid={event_id}',
+                    )
                     fake.events[event_id] = event
                     return self.send_json(200, event)
                 event_id = unquote(parts[3]) if len(parts) > 3 else ''
@@ -175,8 +212,9 @@ def serve_ics() -> tuple[dict[str, Any], ThreadingHTTPServer]:
     class Handler(JsonHandler):
         def route(self, method: str) -> None:
             state['requests'] += 1
-            self.send_json(state['status'], state['body'] if state['status'] == 200 else b'error',
-                           content_type='text/calendar')
+            self.send_json(
+                state['status'], state['body'] if state['status'] == 200 else b'error', content_type='text/calendar'
+            )
 
     server, url = start(Handler)
     state['url'] = f'{url}/feed.ics'

@@ -1,5 +1,6 @@
 """What every local stand-in shares: a quiet request handler that answers JSON, and a server on a free loopback
 port (optionally behind TLS), served from a background thread."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ class JsonHandler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         return self.rfile.read(int(self.headers.get('Content-Length', 0)))
 
-    def send_json(self, code: int, body: Any = None, headers: dict[str, str] | None = None,
-                  content_type: str = 'application/json') -> None:
+    def send_json(
+        self, code: int, body: Any = None, headers: dict[str, str] | None = None, content_type: str = 'application/json'
+    ) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b''
         self.send_response(code)
         for name, value in (headers or {}).items():
@@ -50,8 +52,9 @@ class JsonHandler(BaseHTTPRequestHandler):
         pass
 
 
-def start(handler: type[BaseHTTPRequestHandler], *, tls: tuple[Path, Path] | None = None) -> tuple[
-        ThreadingHTTPServer, str]:
+def start(
+    handler: type[BaseHTTPRequestHandler], *, tls: tuple[Path, Path] | None = None
+) -> tuple[ThreadingHTTPServer, str]:
     """Serve `handler` on a free loopback port; returns the server (stop it with `shutdown()`) and its base URL."""
     server = ThreadingHTTPServer(('127.0.0.1', 0), handler)
     if tls:

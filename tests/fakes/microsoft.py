@@ -1,6 +1,7 @@
 """A local HTTPS stand-in for Microsoft's identity platform (tenant metadata and the token endpoint, as msal uses
 them) and the Microsoft Graph calendar paths the app uses: calendarView with paging, events with Teams links and
 transactionId. Every request is recorded."""
+
 from __future__ import annotations
 
 import json
@@ -49,24 +50,39 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
             body = self.read_body()
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             with fake.lock:
-                fake.requests.append({'method': method, 'path': url.path, 'query': query, 'body': body,
-                                      'headers': dict(self.headers)})
+                fake.requests.append(
+                    {'method': method, 'path': url.path, 'query': query, 'body': body, 'headers': dict(self.headers)}
+                )
             parts = url.path.strip('/').split('/')
             if url.path.endswith('/v2.0/.well-known/openid-configuration'):
                 tenant = parts[0]
                 base = f'{fake.url}/{tenant}'
-                return self.send_json(200, {
-                    'issuer': f'{base}/v2.0', 'authorization_endpoint': f'{base}/oauth2/v2.0/authorize',
-                    'token_endpoint': f'{base}/oauth2/v2.0/token', 'jwks_uri': f'{base}/discovery/v2.0/keys',
-                    'response_types_supported': ['code'], 'subject_types_supported': ['pairwise'],
-                    'id_token_signing_alg_values_supported': ['RS256']})
+                return self.send_json(
+                    200,
+                    {
+                        'issuer': f'{base}/v2.0',
+                        'authorization_endpoint': f'{base}/oauth2/v2.0/authorize',
+                        'token_endpoint': f'{base}/oauth2/v2.0/token',
+                        'jwks_uri': f'{base}/discovery/v2.0/keys',
+                        'response_types_supported': ['code'],
+                        'subject_types_supported': ['pairwise'],
+                        'id_token_signing_alg_values_supported': ['RS256'],
+                    },
+                )
             if url.path.endswith('/oauth2/v2.0/token'):
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 if form.get('refresh_token') in fake.invalid_grants:
                     return self.send_json(400, {'error': 'invalid_grant', 'error_description': 'AADSTS70000: revoked'})
-                return self.send_json(200, {'token_type': 'Bearer', 'scope': 'Calendars.ReadWrite', 'expires_in': 3600,
-                                        'access_token': f'eyJ.{secrets.token_urlsafe(8)}',
-                                        'refresh_token': f'{form.get("refresh_token", "")}+'})
+                return self.send_json(
+                    200,
+                    {
+                        'token_type': 'Bearer',
+                        'scope': 'Calendars.ReadWrite',
+                        'expires_in': 3600,
+                        'access_token': f'eyJ.{secrets.token_urlsafe(8)}',
+                        'refresh_token': f'{form.get("refresh_token", "")}+',
+                    },
+                )
             if not self.headers.get('Authorization', '').startswith('Bearer eyJ.'):
                 return self.send_json(401, {'error': {'code': 'InvalidAuthenticationToken'}})
             if fake.fail_next:
@@ -78,15 +94,17 @@ def serve(directory: Path) -> tuple[FakeMicrosoft, ThreadingHTTPServer]:
                 return self.send_json(200, {'value': [default, *others]})
             if url.path.endswith('/calendarView') and method == 'GET':
                 calendar_id = parts[3] if len(parts) == 5 and parts[2] == 'calendars' else ''
-                source = fake.other_calendars.get(calendar_id, []) if calendar_id not in ('', 'AAdefault') \
-                    else fake.calendar
+                source = (
+                    fake.other_calendars.get(calendar_id, []) if calendar_id not in ('', 'AAdefault') else fake.calendar
+                )
                 skip = int(query.get('$skiptoken', '0'))
-                page: dict[str, Any] = {'value': source[skip:skip + PAGE_SIZE]}
+                page: dict[str, Any] = {'value': source[skip : skip + PAGE_SIZE]}
                 if skip + PAGE_SIZE < len(source):
                     page['@odata.nextLink'] = f'{fake.url}{url.path}?$skiptoken={skip + PAGE_SIZE}'
                 return self.send_json(200, page)
-            if method == 'POST' and (url.path == '/v1.0/me/events' or
-                                     (len(parts) == 5 and parts[2] == 'calendars' and parts[4] == 'events')):
+            if method == 'POST' and (
+                url.path == '/v1.0/me/events' or (len(parts) == 5 and parts[2] == 'calendars' and parts[4] == 'events')
+            ):
                 event = json.loads(body)
                 for existing in fake.events.values():  # Graph: the same transactionId is the same event
                     if event.get('transactionId') and existing.get('transactionId') == event['transactionId']:

@@ -2,6 +2,7 @@
 a temporary folder and plain htpasswd users; each test gets a user of its own, and `calendar()` prepares that
 user's calendars through the `caldav` client, as the host's own calendar app would. The fixtures are imported by
 the conftest files that need them."""
+
 from __future__ import annotations
 
 import os
@@ -65,10 +66,18 @@ def serve(folder: Path) -> Radicale:
     """Start Radicale and wait until it answers (about two seconds)."""
     (folder / 'users').write_text('')
     port = _free_port()
-    command = [sys.executable, '-m', 'radicale', f'--storage-filesystem-folder={folder / "collections"}',
-               '--auth-type=htpasswd', f'--auth-htpasswd-filename={folder / "users"}',
-               '--auth-htpasswd-encryption=plain', '--auth-delay=0', f'--server-hosts=127.0.0.1:{port}',
-               '--logging-level=warning']
+    command = [
+        sys.executable,
+        '-m',
+        'radicale',
+        f'--storage-filesystem-folder={folder / "collections"}',
+        '--auth-type=htpasswd',
+        f'--auth-htpasswd-filename={folder / "users"}',
+        '--auth-htpasswd-encryption=plain',
+        '--auth-delay=0',
+        f'--server-hosts=127.0.0.1:{port}',
+        '--logging-level=warning',
+    ]
     env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f'http://127.0.0.1:{port}/'

@@ -1,5 +1,6 @@
 """A local stand-in for Resend's HTTP API (`POST /emails`), speaking its wire format: bearer key, JSON body,
 `Idempotency-Key` (a repeat with the same key and body returns the first answer; a different body is a 409)."""
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,16 @@ class FakeResend:
         with self._lock:
             self.requests.append({'headers': headers, 'body': body})
             if headers.get('authorization') != f'Bearer {API_KEY}':
-                return 401, _error(401, 'missing_api_key' if 'authorization' not in headers else 'invalid_api_key',
-                                   'API key is invalid')
+                return 401, _error(
+                    401,
+                    'missing_api_key' if 'authorization' not in headers else 'invalid_api_key',
+                    'API key is invalid',
+                )
             if self.fail_next:
                 code = self.fail_next.pop(0)
-                return code, _error(code, 'rate_limit_exceeded' if code == 429 else 'application_error',
-                                    'Simulated failure')
+                return code, _error(
+                    code, 'rate_limit_exceeded' if code == 429 else 'application_error', 'Simulated failure'
+                )
             try:
                 payload = json.loads(body)
             except ValueError:
@@ -44,8 +49,9 @@ class FakeResend:
             if key and key in self._by_key:
                 first_body, first_id = self._by_key[key]
                 if first_body != body.decode():
-                    return 409, _error(409, 'invalid_idempotent_request',
-                                       'Same idempotency key used with a different request payload.')
+                    return 409, _error(
+                        409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.'
+                    )
                 return 200, {'id': first_id}
             email_id = str(uuid.uuid4())
             if key:

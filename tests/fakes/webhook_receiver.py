@@ -1,5 +1,6 @@
 """A webhook endpoint on loopback that keeps every request it gets (headers lower-cased, raw body) and answers with
 the next scripted reply (status, body, headers, delay); the last reply repeats."""
+
 from __future__ import annotations
 
 import threading

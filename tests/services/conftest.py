@@ -1,4 +1,5 @@
 """Fixtures shared by the service tests."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,9 +17,14 @@ def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[google_calendar.FakeGoog
     """Google's token, revoke and Calendar endpoints on loopback, with the real client pointed at them."""
     fake, server = google_calendar.serve()
     settings = get_settings()
-    for name, value in (('google_api_url', fake.api_url), ('google_token_url', f'{fake.url}/token'),
-                        ('google_client_id', 'client'), ('google_client_secret', 'secret'),
-                        ('google_revoke_url', f'{fake.url}/revoke'), ('calendar_timeout_seconds', 5)):
+    for name, value in (
+        ('google_api_url', fake.api_url),
+        ('google_token_url', f'{fake.url}/token'),
+        ('google_client_id', 'client'),
+        ('google_client_secret', 'secret'),
+        ('google_revoke_url', f'{fake.url}/revoke'),
+        ('calendar_timeout_seconds', 5),
+    ):
         monkeypatch.setattr(settings, name, value)
     busy.reset_cache()
     yield fake

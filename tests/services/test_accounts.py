@@ -1,5 +1,6 @@
 """Accounts on a real database (SQLite and PostgreSQL): who may sign up, links, onboarding, erasure, export and
 re-encryption under a new key."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -22,16 +23,23 @@ NOW = datetime.now(timezone.utc)
 
 
 def google(sub: str, email: str, verified: bool = True) -> VerifiedIdentity:
-    return VerifiedIdentity(provider='google', subject=sub, email=email, email_verified=verified, name='Someone',
-                            refresh_token=f'refresh-{sub}')
+    return VerifiedIdentity(
+        provider='google',
+        subject=sub,
+        email=email,
+        email_verified=verified,
+        name='Someone',
+        refresh_token=f'refresh-{sub}',
+    )
 
 
 def join(identity: VerifiedIdentity, username: str, invitation: str = '') -> Host:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW, invitation=invitation)
     with session_scope(write=True) as session:
-        return accounts.complete_onboarding(session, token=signed.token, name='Someone', username=username,
-                                            timezone='Europe/Paris', now=NOW)
+        return accounts.complete_onboarding(
+            session, token=signed.token, name='Someone', username=username, timezone='Europe/Paris', now=NOW
+        )
 
 
 def test_the_first_account_owns_the_instance_and_gets_a_working_booking_page() -> None:
@@ -41,8 +49,13 @@ def test_the_first_account_owns_the_instance_and_gets_a_working_booking_page() -
         [event_type] = session.exec(select(EventType).where(EventType.host_id == owner.id)).all()
     assert (event_type.slug, event_type.duration_minutes, event_type.active) == ('30min', 30, True)
     with session_scope(write=True) as session:  # bookable at once, on the default weekday schedule
-        receipt = bookings.book_slot(session=session, event_type=event_type, start=at(next_monday(), '10:00',
-                                     'Europe/Paris'), now=NOW, invitee=bookings.Invitee('G', 'g@example.com', 'UTC'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=event_type,
+            start=at(next_monday(), '10:00', 'Europe/Paris'),
+            now=NOW,
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+        )
     assert receipt.booking.id
 
 
@@ -100,15 +113,24 @@ def test_erasing_an_invitee_keeps_the_time_but_not_the_person(monkeypatch: pytes
         host = make_host(session)
         call = make_event_type(session, host, slug='call')
     with session_scope(write=True) as session:
-        receipt = bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'), now=NOW,
-                                     invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC', notes='private'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=call,
+            start=at(next_monday(), '10:00'),
+            now=NOW,
+            invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC', notes='private'),
+        )
     with session_scope(write=True) as session:
         bookings.erase_invitee(session=session, host_id=host.id, uid=receipt.booking.uid, now=NOW)
     with session_scope() as session:
         booking = session.exec(select(Booking).where(Booking.uid == receipt.booking.uid)).one()
         pending = session.exec(select(OutboxMessage).where(OutboxMessage.status == 'pending')).all()
     assert (booking.invitee_name, booking.invitee_email, booking.notes, booking.status) == (
-        bookings.ERASED_NAME, bookings.ERASED_EMAIL, '', 'cancelled')
+        bookings.ERASED_NAME,
+        bookings.ERASED_EMAIL,
+        '',
+        'cancelled',
+    )
     assert pending == []  # nothing more is sent to the erased address
     with session_scope(write=True) as session, pytest.raises(NotFound):
         bookings.erase_invitee(session=session, host_id=host.id + 1, uid=receipt.booking.uid, now=NOW)
@@ -118,8 +140,13 @@ def test_rotate_keys_re_encrypts_every_token_so_the_old_key_can_go(monkeypatch: 
     host = join(google('a', 'owner@example.com'), 'owner')
     with session_scope(write=True) as session:
         call = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
-        receipt = bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00',
-                                     'Europe/Paris'), now=NOW, invitee=bookings.Invitee('G', 'g@example.com', 'UTC'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=call,
+            start=at(next_monday(), '10:00', 'Europe/Paris'),
+            now=NOW,
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+        )
     old, new = get_settings().encryption_keys, Fernet.generate_key().decode()
     monkeypatch.setattr(get_settings(), 'encryption_keys', f'{new},{old}')
     crypto.reset_keys()
@@ -181,13 +208,19 @@ def test_closing_an_account_cancels_upcoming_meetings_and_tells_each_invitee_bef
     from app.errors import Conflict
     from services.notifications import worker
     from tests.services.test_notifications import Recorder
+
     host = join(google('a', 'owner@example.com'), 'owner')
     with session_scope(write=True) as session:
         call = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
     for clock, name in (('10:00', 'grace'), ('11:00', 'alan')):
         with session_scope(write=True) as session:
-            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), clock), now=NOW,
-                               invitee=bookings.Invitee(name.title(), f'{name}@example.com', 'UTC'))
+            bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=at(next_monday(), clock),
+                now=NOW,
+                invitee=bookings.Invitee(name.title(), f'{name}@example.com', 'UTC'),
+            )
     with pytest.raises(Conflict, match='some notices have not gone out yet'):  # no worker is sending: nothing goes
         accounts.close_account(host_id=host.id, revoke=lambda token: None, wait_seconds=0.3)
     with session_scope() as session:

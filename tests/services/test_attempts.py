@@ -1,4 +1,5 @@
 """Wrong manage tokens and sign-in link requests are counted in the database: every process shares the count."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -15,12 +16,16 @@ pytestmark = pytest.mark.usefixtures('database')
 NOW = datetime.now(timezone.utc)
 
 
-def test_twenty_wrong_tokens_lock_out_guessers_in_every_process_but_never_the_right_token(
-        database: sa.Engine) -> None:
+def test_twenty_wrong_tokens_lock_out_guessers_in_every_process_but_never_the_right_token(database: sa.Engine) -> None:
     with db.session_scope(write=True) as session:
         call = make_event_type(session, make_host(session), slug='call')
-        receipt = bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'), now=NOW,
-                                     invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=call,
+            start=at(next_monday(), '10:00'),
+            now=NOW,
+            invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC'),
+        )
     uid = receipt.booking.uid
     for _ in range(20):
         with pytest.raises(NotFound):

@@ -1,5 +1,6 @@
 """Booking options on a real database (SQLite and PostgreSQL): seats, requests that await the host's confirmation,
 several durations, weekly and monthly limits; what the invitee and host are told at each step."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -45,15 +46,17 @@ def event_type(host: dict, **fields: object):  # type: ignore[no-untyped-def]
 
 def book(kind, start: datetime, n: int = 1, **kw: object) -> Booking:  # type: ignore[no-untyped-def]
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=kind, start=start, invitee=guest(n), now=NOW,
-                                  **kw).booking  # type: ignore[arg-type]
+        return bookings.book_slot(
+            session=session, event_type=kind, start=start, invitee=guest(n), now=NOW, **kw
+        ).booking  # type: ignore[arg-type]
 
 
 def offered(kind, day: date, **kw: object) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
     """The day's offered starts (London wall clock) with their seats left."""
     with session_scope() as session:
-        found = availability.slots_by_local_day(session=session, event_type=kind, first=day, last=day,
-                                                zone='Europe/London', now=NOW, **kw)  # type: ignore[arg-type]
+        found = availability.slots_by_local_day(
+            session=session, event_type=kind, first=day, last=day, zone='Europe/London', now=NOW, **kw
+        )  # type: ignore[arg-type]
     return {s.start.astimezone(LONDON).strftime('%H:%M'): s.seats_left for s in found.get(day, [])}
 
 
@@ -132,8 +135,7 @@ def test_confirming_plans_reminders_and_the_confirmation_and_twice_is_harmless(h
 def test_declining_frees_the_time_and_tells_the_invitee_with_the_reason(host: dict) -> None:
     review = event_type(host, slug='review', requires_confirmation=True)
     request = book(review, at(MONDAY, '09:00'))
-    declined = use_cases.decline_as_host(host_id=host['id'], uid=request.uid, reason='Fully booked that week',
-                                         now=NOW)
+    declined = use_cases.decline_as_host(host_id=host['id'], uid=request.uid, reason='Fully booked that week', now=NOW)
     assert declined.status == BookingStatus.DECLINED
     assert '09:00' in offered(review, MONDAY)
     mailer = Recorder()
@@ -217,8 +219,9 @@ def test_a_monthly_limit_counts_the_calendar_month_in_the_hosts_zone(host: dict)
     book(monthly, at(workday, '09:00'), 1)
     following = (first + timedelta(days=32)).replace(day=1)
     later = next(following + timedelta(days=n) for n in range(7) if (following + timedelta(days=n)).weekday() < 5)
-    assert not offered(monthly, workday + timedelta(days=1) if (workday + timedelta(days=1)).month == workday.month
-                       else workday)
+    assert not offered(
+        monthly, workday + timedelta(days=1) if (workday + timedelta(days=1)).month == workday.month else workday
+    )
     assert offered(monthly, later)
 
 

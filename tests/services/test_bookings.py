@@ -1,4 +1,5 @@
 """Booking use cases on a real database (SQLite and PostgreSQL): re-checks, atomic moves, idempotency."""
+
 from __future__ import annotations
 
 import threading
@@ -25,15 +26,23 @@ def setup() -> dict:
     with session_scope(write=True) as session:
         host = make_host(session)
         call = make_event_type(session, host, slug='call')
-        long = make_event_type(session, host, slug='long', title='Long', duration_minutes=60,
-                               slot_interval_minutes=30, min_notice_minutes=60 * 24)
+        long = make_event_type(
+            session,
+            host,
+            slug='long',
+            title='Long',
+            duration_minutes=60,
+            slot_interval_minutes=30,
+            min_notice_minutes=60 * 24,
+        )
     return {'host': host, 'call': call, 'long': long, 'monday': next_monday()}
 
 
 def book(event_type, start, invitee=GRACE, key=None, now=NOW):  # type: ignore[no-untyped-def]
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=event_type, start=start, invitee=invitee, now=now,
-                                  idempotency_key=key)
+        return bookings.book_slot(
+            session=session, event_type=event_type, start=start, invitee=invitee, now=now, idempotency_key=key
+        )
 
 
 def stored(uid: str) -> Booking:
@@ -64,13 +73,16 @@ def test_a_booking_of_another_event_type_blocks_the_overlapping_time(setup: dict
     assert book(setup['call'], at(setup['monday'], '11:00')).booking.uid
 
 
-@pytest.mark.parametrize(('label', 'start'), [
-    ('outside working hours', lambda d: at(d, '18:00')),
-    ('on a weekend', lambda d: at(d - timedelta(days=1), '10:00')),
-    ('unaligned', lambda d: at(d, '09:10')),
-    ('in the past', lambda d: at(datetime.now(timezone.utc).date() - timedelta(days=3), '10:00')),
-    ('beyond the booking window', lambda d: at(d + timedelta(days=400), '10:00')),
-])
+@pytest.mark.parametrize(
+    ('label', 'start'),
+    [
+        ('outside working hours', lambda d: at(d, '18:00')),
+        ('on a weekend', lambda d: at(d - timedelta(days=1), '10:00')),
+        ('unaligned', lambda d: at(d, '09:10')),
+        ('in the past', lambda d: at(datetime.now(timezone.utc).date() - timedelta(days=3), '10:00')),
+        ('beyond the booking window', lambda d: at(d + timedelta(days=400), '10:00')),
+    ],
+)
 def test_starts_the_rules_do_not_offer_are_refused(setup: dict, label: str, start) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SlotUnavailable):
         book(setup['call'], start(setup['monday']))
@@ -150,11 +162,14 @@ def test_the_daily_limit_closes_the_day(setup: dict) -> None:
     assert book(setup['call'], at(setup['monday'], '15:00')).booking.uid
 
 
-@pytest.mark.parametrize(('field', 'invitee'), [
-    ('name', Invitee('Eve\r\nBcc: x@example.com', 'eve@example.com', 'UTC')),
-    ('email', Invitee('Eve', 'eve@example.com\nBcc: x@example.com', 'UTC')),
-    ('timezone', Invitee('Eve', 'eve@example.com', 'Mars/Olympus')),
-])
+@pytest.mark.parametrize(
+    ('field', 'invitee'),
+    [
+        ('name', Invitee('Eve\r\nBcc: x@example.com', 'eve@example.com', 'UTC')),
+        ('email', Invitee('Eve', 'eve@example.com\nBcc: x@example.com', 'UTC')),
+        ('timezone', Invitee('Eve', 'eve@example.com', 'Mars/Olympus')),
+    ],
+)
 def test_invalid_invitee_details_are_refused_and_nothing_is_stored(setup: dict, field: str, invitee: Invitee) -> None:
     with pytest.raises(InvalidInput):
         book(setup['call'], at(setup['monday'], '09:00'), invitee)
@@ -164,8 +179,12 @@ def test_invalid_invitee_details_are_refused_and_nothing_is_stored(setup: dict, 
 
 def test_required_questions_must_be_answered(setup: dict) -> None:
     with session_scope(write=True) as session:
-        asked = make_event_type(session, setup['host'], slug='asked', questions=[
-            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}])
+        asked = make_event_type(
+            session,
+            setup['host'],
+            slug='asked',
+            questions=[{'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}],
+        )
     with pytest.raises(InvalidInput, match='Topic'):
         book(asked, at(setup['monday'], '09:00'))
     answered = Invitee('Grace', 'grace@example.com', 'UTC', answers={'topic': 'COBOL', 'extra': 'dropped'})
@@ -178,9 +197,17 @@ def test_the_database_refuses_overlapping_confirmed_bookings_written_directly(se
     original = stored(book(setup['call'], at(setup['monday'], '12:00')).booking.uid)
 
     def insert(start: str, end: str, status: str = 'confirmed', host_id: int | None = None) -> None:
-        copy = Booking(**{**original.model_dump(exclude={'id'}), 'uid': f'x{start}{status}{host_id}',
-                          'start_at': at(setup['monday'], start), 'end_at': at(setup['monday'], end),
-                          'status': status, 'host_id': host_id or original.host_id, 'idempotency_key': None})
+        copy = Booking(
+            **{
+                **original.model_dump(exclude={'id'}),
+                'uid': f'x{start}{status}{host_id}',
+                'start_at': at(setup['monday'], start),
+                'end_at': at(setup['monday'], end),
+                'status': status,
+                'host_id': host_id or original.host_id,
+                'idempotency_key': None,
+            }
+        )
         with session_scope(write=True) as session:
             session.add(copy)
 
@@ -217,9 +244,14 @@ def test_threads_racing_for_one_slot_get_exactly_one_booking(setup: dict) -> Non
 def test_a_moved_booking_takes_its_event_types_current_buffers(setup: dict) -> None:
     receipt = book(setup['call'], at(setup['monday'], '09:00'))
     from services import event_types
+
     with session_scope(write=True) as session:
-        event_types.update_event_type(session=session, host_id=setup['host'].id, event_type_id=setup['call'].id,
-                                      changes={'buffer_after_minutes': 30})
+        event_types.update_event_type(
+            session=session,
+            host_id=setup['host'].id,
+            event_type_id=setup['call'].id,
+            changes={'buffer_after_minutes': 30},
+        )
     with session_scope(write=True) as session:
         booking = bookings.booking_for_token(session=session, uid=receipt.booking.uid, token=receipt.token)
         bookings.reschedule_booking(session=session, booking=booking, start=at(setup['monday'], '14:00'), now=NOW)

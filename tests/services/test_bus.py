@@ -1,4 +1,5 @@
 """Changes cross processes through PostgreSQL LISTEN/NOTIFY: sent with the commit, heard by every other process."""
+
 from __future__ import annotations
 
 import json
@@ -28,21 +29,29 @@ def postgres(database: sa.Engine) -> sa.Engine:
     return database
 
 
-def test_a_committed_change_is_sent_to_the_other_processes_and_a_rolled_back_one_is_not(
-        postgres: sa.Engine) -> None:
+def test_a_committed_change_is_sent_to_the_other_processes_and_a_rolled_back_one_is_not(postgres: sa.Engine) -> None:
     with psycopg.connect(_dsn(postgres), autocommit=True) as other:
         other.execute(f'LISTEN {bus.CHANNEL}')
         with session_scope(write=True) as session:
             host = make_host(session)
             call = make_event_type(session, host, slug='call')
         with pytest.raises(RuntimeError), session_scope(write=True) as session:
-            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'),
-                               now=datetime.now(timezone.utc), invitee=bookings.Invitee('A', 'a@example.com', 'UTC'))
+            bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=at(next_monday(), '10:00'),
+                now=datetime.now(timezone.utc),
+                invitee=bookings.Invitee('A', 'a@example.com', 'UTC'),
+            )
             raise RuntimeError('the request fails before the commit')
         with session_scope(write=True) as session:
-            receipt = bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '11:00'),
-                                         now=datetime.now(timezone.utc),
-                                         invitee=bookings.Invitee('B', 'b@example.com', 'UTC'))
+            receipt = bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=at(next_monday(), '11:00'),
+                now=datetime.now(timezone.utc),
+                invitee=bookings.Invitee('B', 'b@example.com', 'UTC'),
+            )
         heard = [json.loads(n.payload) for n in other.notifies(timeout=2, stop_after=3)]
     booked = [h for h in heard if 'uid' in h]
     assert [(h['uid'], h['kind']) for h in booked] == [(receipt.booking.uid, 'created')]
@@ -68,8 +77,10 @@ def test_a_change_made_by_another_process_reaches_this_processs_listeners(postgr
 
 
 def test_two_processes_starting_together_on_a_new_database_both_migrate_it(
-        postgres: sa.Engine, postgres_databases) -> None:  # type: ignore[no-untyped-def]
+    postgres: sa.Engine, postgres_databases
+) -> None:  # type: ignore[no-untyped-def]
     from app import db
+
     url = postgres_databases.create()
     failures: list[BaseException] = []
     barrier = threading.Barrier(2)

@@ -2,6 +2,7 @@
 cancelled events decide exactly which times are offered; a booking becomes one event whose UID is the booking's
 (also when the write is retried), moved on reschedule and deleted on cancellation; a refused password asks the host
 to reconnect once; a server that is down offers nothing."""
+
 from __future__ import annotations
 
 import time
@@ -51,8 +52,9 @@ def connect(ada: dict, user: radicale.CalDavUser, password: str | None = None) -
 
 def offered(ada: dict, day: date = MONDAY) -> tuple[list[str], str]:
     with session_scope() as session:
-        days, problem = availability.month_offer(session=session, event_type=ada['call'], first=day, last=day,
-                                                 zone='Europe/London', now=NOW)
+        days, problem = availability.month_offer(
+            session=session, event_type=ada['call'], first=day, last=day, zone='Europe/London', now=NOW
+        )
     return [f'{s.start.astimezone(LONDON):%H:%M}' for s in days.get(day, [])], problem
 
 
@@ -61,14 +63,19 @@ def stamp(day: date, clock: str = '') -> str:
 
 
 def vevent(uid: str, day: date, start: str, end: str, *extra: str) -> str:
-    lines = [f'UID:{uid}', 'DTSTAMP:20261101T000000Z', f'DTSTART;TZID=Europe/London:{stamp(day, start)}',
-             f'DTEND;TZID=Europe/London:{stamp(day, end)}', 'SUMMARY:Private matter', *extra]
+    lines = [
+        f'UID:{uid}',
+        'DTSTAMP:20261101T000000Z',
+        f'DTSTART;TZID=Europe/London:{stamp(day, start)}',
+        f'DTEND;TZID=Europe/London:{stamp(day, end)}',
+        'SUMMARY:Private matter',
+        *extra,
+    ]
     return 'BEGIN:VEVENT\n' + '\n'.join(lines) + '\nEND:VEVENT\n'
 
 
 def vcalendar(*events: str) -> str:
-    return ('BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n' + LONDON_ZONE + ''.join(events)
-            + 'END:VCALENDAR\n')
+    return 'BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n' + LONDON_ZONE + ''.join(events) + 'END:VCALENDAR\n'
 
 
 LONDON_ZONE = """BEGIN:VTIMEZONE
@@ -94,22 +101,40 @@ def fill(user: radicale.CalDavUser) -> None:
     12:00 (transparent) and a cancelled 15:00 on the first Monday, and a 16:00 in a second calendar."""
     work = user.calendar('Work')
     week = timedelta(days=7)
-    work.save_event(vcalendar(
-        vevent('weekly', MONDAY, '10:00', '11:00', 'RRULE:FREQ=WEEKLY;COUNT=8',
-               f'EXDATE;TZID=Europe/London:{stamp(MONDAY + week, "10:00")}'),
-        vevent('weekly', MONDAY + 2 * week, '14:00', '15:00',
-               f'RECURRENCE-ID;TZID=Europe/London:{stamp(MONDAY + 2 * week, "10:00")}')))
-    work.save_event(vcalendar(
-        'BEGIN:VEVENT\nUID:day-off\nDTSTAMP:20261101T000000Z\n'
-        f'DTSTART;VALUE=DATE:{stamp(MONDAY + timedelta(days=1))}\n'
-        f'DTEND;VALUE=DATE:{stamp(MONDAY + timedelta(days=2))}\nSUMMARY:Off\nEND:VEVENT\n'))
+    work.save_event(
+        vcalendar(
+            vevent(
+                'weekly',
+                MONDAY,
+                '10:00',
+                '11:00',
+                'RRULE:FREQ=WEEKLY;COUNT=8',
+                f'EXDATE;TZID=Europe/London:{stamp(MONDAY + week, "10:00")}',
+            ),
+            vevent(
+                'weekly',
+                MONDAY + 2 * week,
+                '14:00',
+                '15:00',
+                f'RECURRENCE-ID;TZID=Europe/London:{stamp(MONDAY + 2 * week, "10:00")}',
+            ),
+        )
+    )
+    work.save_event(
+        vcalendar(
+            'BEGIN:VEVENT\nUID:day-off\nDTSTAMP:20261101T000000Z\n'
+            f'DTSTART;VALUE=DATE:{stamp(MONDAY + timedelta(days=1))}\n'
+            f'DTEND;VALUE=DATE:{stamp(MONDAY + timedelta(days=2))}\nSUMMARY:Off\nEND:VEVENT\n'
+        )
+    )
     work.save_event(vcalendar(vevent('free', MONDAY, '12:00', '13:00', 'TRANSP:TRANSPARENT')))
     work.save_event(vcalendar(vevent('called-off', MONDAY, '15:00', '16:00', 'STATUS:CANCELLED')))
     user.calendar('Home').save_event(vcalendar(vevent('dentist', MONDAY, '16:00', '17:00')))
 
 
 def test_a_weekly_event_with_an_exdate_and_a_moved_instance_blocks_exactly_its_times(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     fill(caldav_user)
     connect(ada, caldav_user)
     week = timedelta(days=7)
@@ -124,19 +149,22 @@ def test_a_weekly_event_with_an_exdate_and_a_moved_instance_blocks_exactly_its_t
 
 
 def test_server_and_client_side_expansion_find_the_same_busy_times_and_keep_only_starts_and_ends(
-        caldav_user: radicale.CalDavUser) -> None:
+    caldav_user: radicale.CalDavUser,
+) -> None:
     fill(caldav_user)
     account = caldav.Account(caldav_user.url, caldav_user.username, caldav_user.password)
     start, end = at(MONDAY, '00:00'), at(MONDAY, '00:00') + timedelta(days=28)
     by_server = caldav.fetch_busy(account, (), start, end, zone='Europe/London', settings=get_settings())
-    by_client = caldav.fetch_busy(account, (), start, end, zone='Europe/London', settings=get_settings(),
-                                  server_expand=False)
+    by_client = caldav.fetch_busy(
+        account, (), start, end, zone='Europe/London', settings=get_settings(), server_expand=False
+    )
     assert by_server == by_client
     week = timedelta(days=7)
     weekly = [at(MONDAY + n * week, '10:00') for n in (0, 3)]
-    expected = sorted([(s, s + timedelta(hours=1)) for s in
-                       [*weekly, at(MONDAY + 2 * week, '14:00'), at(MONDAY, '16:00')]]
-                      + [(at(MONDAY + timedelta(days=1), '00:00'), at(MONDAY + timedelta(days=2), '00:00'))])
+    expected = sorted(
+        [(s, s + timedelta(hours=1)) for s in [*weekly, at(MONDAY + 2 * week, '14:00'), at(MONDAY, '16:00')]]
+        + [(at(MONDAY + timedelta(days=1), '00:00'), at(MONDAY + timedelta(days=2), '00:00'))]
+    )
     assert [(b.start, b.end) for b in by_server] == expected
     assert all(set(type(b).__slots__) == BUSY_FIELDS for b in by_server)  # no titles, no attendees
 
@@ -147,16 +175,20 @@ def test_only_the_calendars_the_host_chose_count_as_busy(ada: dict, caldav_user:
     assert '16:00' not in offered(ada)[0]  # every calendar counts until the host chooses
     work = str(caldav_user.calendar('Work').url)
     with session_scope(write=True) as session:
-        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
-                                       calendars=[work])
+        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id, calendars=[work])
     times = offered(ada)[0]
     assert '16:00' in times and '10:00' not in times
 
 
 def book(ada: dict, clock: str = '10:00') -> Booking:
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=ada['call'], start=at(MONDAY, clock), now=NOW,
-                                  invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC')).booking
+        return bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=at(MONDAY, clock),
+            now=NOW,
+            invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'),
+        ).booking
 
 
 def drain() -> None:
@@ -173,7 +205,8 @@ def vevents(user: radicale.CalDavUser, name: str) -> list[icalendar.Event]:
 
 
 def test_a_booking_makes_one_event_with_its_uid_moved_on_reschedule_and_deleted_on_cancel(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     connect(ada, caldav_user)
     booking = book(ada)
@@ -184,8 +217,9 @@ def test_a_booking_makes_one_event_with_its_uid_moved_on_reschedule_and_deleted_
     assert str(event['ATTENDEE']) == 'mailto:grace@example.com' and event['ATTENDEE'].params['CN'] == 'Grace Hopper'
     assert stored(booking.uid).calendar_event_id.endswith(f'/{booking.uid}.ics')
     with session_scope(write=True) as session:
-        bookings.reschedule_booking(session=session, booking=session.get(Booking, booking.id),
-                                    start=at(MONDAY, '14:00'), now=NOW)
+        bookings.reschedule_booking(
+            session=session, booking=session.get(Booking, booking.id), start=at(MONDAY, '14:00'), now=NOW
+        )
     drain()
     [moved] = vevents(caldav_user, 'Work')
     assert str(moved['UID']) == booking.uid and moved.decoded('DTSTART') == at(MONDAY, '14:00')
@@ -197,13 +231,20 @@ def test_a_booking_makes_one_event_with_its_uid_moved_on_reschedule_and_deleted_
 
 
 def test_a_retried_write_whose_first_answer_was_lost_still_makes_one_event(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     connection = connect(ada, caldav_user)
     provider = providers.provider_for('caldav', get_settings())
-    event = providers.Event(uid='b0oking-uid-1', event_id='', title='Intro with Grace', description='',
-                            start=at(MONDAY, '10:00'), end=at(MONDAY, '11:00'),
-                            invitee=('grace@example.com', 'Grace Hopper'))
+    event = providers.Event(
+        uid='b0oking-uid-1',
+        event_id='',
+        title='Intro with Grace',
+        description='',
+        start=at(MONDAY, '10:00'),
+        end=at(MONDAY, '11:00'),
+        invitee=('grace@example.com', 'Grace Hopper'),
+    )
     with session_scope() as session:
         account = providers.Connection.of(session.get(CalendarConnection, connection.id))
     first = provider.write_event(account, event)
@@ -216,15 +257,19 @@ def test_a_retried_write_whose_first_answer_was_lost_still_makes_one_event(
 
 
 def test_a_calendar_job_run_again_after_a_crash_that_lost_its_result_leaves_one_event(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     connect(ada, caldav_user)
     booking = book(ada)
     drain()
     with session_scope(write=True) as session:  # as if the worker died after the PUT, before recording it
         session.execute(update(Booking).where(col(Booking.id) == booking.id).values(calendar_event_id=''))
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.kind) == 'calendar_sync').values(
-            status='pending', attempts=0, due_at=NOW - timedelta(minutes=1)))
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.kind) == 'calendar_sync')
+            .values(status='pending', attempts=0, due_at=NOW - timedelta(minutes=1))
+        )
     drain()
     assert [str(e['UID']) for e in vevents(caldav_user, 'Work')] == [booking.uid]
     assert stored(booking.uid).calendar_event_id.endswith(f'/{booking.uid}.ics')
@@ -235,8 +280,9 @@ def test_new_bookings_go_to_the_calendar_the_host_chose(ada: dict, caldav_user: 
     home = str(caldav_user.calendar('Home').url)
     connection = connect(ada, caldav_user)
     with session_scope(write=True) as session:
-        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
-                                       calendars=[home], target=home)
+        connections.set_busy_calendars(
+            session, host_id=ada['host'].id, connection_id=connection.id, calendars=[home], target=home
+        )
     booking = book(ada)
     drain()
     assert vevents(caldav_user, 'Work') == []
@@ -255,7 +301,8 @@ def status_when(ready, seconds: float = 5.0) -> CalendarConnection:  # type: ign
 
 
 def test_a_refused_password_asks_the_host_to_reconnect_once_and_offers_nothing(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     connect(ada, caldav_user, password='not-the-password')
     outbox = get_settings().data_dir / 'outbox'
@@ -278,26 +325,34 @@ def test_a_refused_password_asks_the_host_to_reconnect_once_and_offers_nothing(
     assert offered(ada) == (['09:00', '10:00', '11:00', '12:00', '13:00', '14:00', '15:00', '16:00'], '')
 
 
-def test_a_server_that_is_down_offers_no_times_and_a_booking_is_refused(ada: dict, caldav_user: radicale.CalDavUser
-                                                                      ) -> None:
+def test_a_server_that_is_down_offers_no_times_and_a_booking_is_refused(
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     down = radicale.CalDavUser(radicale.closed_url(), caldav_user.username, caldav_user.password)
     connect(ada, down)
     times, problem = offered(ada)
     assert times == [] and "can't be checked" in problem
     with session_scope(write=True) as session, pytest.raises(Unavailable):
-        bookings.book_slot(session=session, event_type=ada['call'], start=at(MONDAY, '11:00'), now=NOW,
-                           invitee=bookings.Invitee('G', 'g@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=at(MONDAY, '11:00'),
+            now=NOW,
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+        )
     row = status_when(lambda r: r.status == 'error')
     assert 'could not be reached' in row.status_detail
 
 
 def test_connecting_checks_address_and_password_and_keeps_the_password_encrypted(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     host_id = ada['host'].id
     with pytest.raises(InvalidInput, match='refused this username and password'):
-        connections.connect_caldav(host_id=host_id, url=caldav_user.url, username=caldav_user.username,
-                                   password='wrong')
+        connections.connect_caldav(
+            host_id=host_id, url=caldav_user.url, username=caldav_user.username, password='wrong'
+        )
     with pytest.raises(InvalidInput, match='Connecting failed: the CalDAV server could not be reached'):
         connections.connect_caldav(host_id=host_id, url=radicale.closed_url(), username='a', password='b')
     website, server = google_calendar.serve_ics()  # a web server that is no CalDAV server
@@ -306,8 +361,9 @@ def test_connecting_checks_address_and_password_and_keeps_the_password_encrypted
             connections.connect_caldav(host_id=host_id, url=website['url'], username='a', password='b')
     finally:
         server.shutdown()
-    added = connections.connect_caldav(host_id=host_id, url=caldav_user.url, username=caldav_user.username,
-                                       password=caldav_user.password)
+    added = connections.connect_caldav(
+        host_id=host_id, url=caldav_user.url, username=caldav_user.username, password=caldav_user.password
+    )
     with session_scope() as session:
         [row] = session.exec(select(CalendarConnection)).all()
     assert row.id == added and row.provider == 'caldav' and row.label == f'{caldav_user.username} at 127.0.0.1'
@@ -316,10 +372,19 @@ def test_connecting_checks_address_and_password_and_keeps_the_password_encrypted
     assert caldav.Account.of(crypto.decrypt(row.secret_encrypted)).password == caldav_user.password
 
 
-@pytest.mark.parametrize('url', ['http://127.0.0.1:5232/', 'https://10.0.0.8/dav/', 'https://[::1]/dav/',
-                                 'https://169.254.169.254/', 'ftp://example.com/dav'])
-def test_caldav_addresses_must_be_https_on_public_addresses(ada: dict, url: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    'url',
+    [
+        'http://127.0.0.1:5232/',
+        'https://10.0.0.8/dav/',
+        'https://[::1]/dav/',
+        'https://169.254.169.254/',
+        'ftp://example.com/dav',
+    ],
+)
+def test_caldav_addresses_must_be_https_on_public_addresses(
+    ada: dict, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', False)
     with pytest.raises(InvalidInput):
         connections.connect_caldav(host_id=ada['host'].id, url=url, username='ada', password='secret')
@@ -335,10 +400,12 @@ def test_the_presets_name_the_known_servers() -> None:
 
 
 def test_a_caldav_password_is_re_encrypted_by_key_rotation_so_the_old_key_can_go(
-        ada: dict, caldav_user: radicale.CalDavUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptography.fernet import Fernet
 
     from services import accounts
+
     fill(caldav_user)
     connect(ada, caldav_user)
     old, new = get_settings().encryption_keys, Fernet.generate_key().decode()
@@ -361,33 +428,46 @@ def test_an_all_day_event_blocks_the_whole_day_in_the_hosts_own_zone(caldav_user
     account = caldav.Account(caldav_user.url, caldav_user.username, caldav_user.password)
     tuesday = MONDAY + timedelta(days=1)
     start = datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=timezone.utc) - timedelta(days=1)
-    found = caldav.fetch_busy(account, (), start, start + timedelta(days=3), zone='America/New_York',
-                              settings=get_settings())
+    found = caldav.fetch_busy(
+        account, (), start, start + timedelta(days=3), zone='America/New_York', settings=get_settings()
+    )
     new_york = ZoneInfo('America/New_York')
-    day_off = (datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york),
-               datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york) + timedelta(days=1))
+    day_off = (
+        datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york),
+        datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=new_york) + timedelta(days=1),
+    )
     assert day_off in [(b.start, b.end) for b in found]  # 05:00 to 05:00 UTC in winter, not UTC midnights
 
 
 def test_a_weekly_event_keeps_its_wall_clock_hour_across_the_clock_change_either_way_it_is_expanded(
-        caldav_user: radicale.CalDavUser) -> None:
-    caldav_user.calendar('Work').save_event(vcalendar(
-        vevent('across-dst', date(2027, 3, 15), '10:00', '11:00', 'RRULE:FREQ=WEEKLY;COUNT=4')))
+    caldav_user: radicale.CalDavUser,
+) -> None:
+    caldav_user.calendar('Work').save_event(
+        vcalendar(vevent('across-dst', date(2027, 3, 15), '10:00', '11:00', 'RRULE:FREQ=WEEKLY;COUNT=4'))
+    )
     account = caldav.Account(caldav_user.url, caldav_user.username, caldav_user.password)
     start, end = datetime(2027, 3, 14, tzinfo=timezone.utc), datetime(2027, 4, 14, tzinfo=timezone.utc)
     for server_expand in (True, False):
-        found = caldav.fetch_busy(account, (), start, end, zone='Europe/London', settings=get_settings(),
-                                  server_expand=server_expand)
-        assert [f'{b.start:%m-%d %H:%M}' for b in found] == ['03-15 10:00', '03-22 10:00', '03-29 09:00',
-                                                              '04-05 09:00']  # UTC: 10:00 GMT, then 10:00 BST
+        found = caldav.fetch_busy(
+            account, (), start, end, zone='Europe/London', settings=get_settings(), server_expand=server_expand
+        )
+        assert [f'{b.start:%m-%d %H:%M}' for b in found] == [
+            '03-15 10:00',
+            '03-22 10:00',
+            '03-29 09:00',
+            '04-05 09:00',
+        ]  # UTC: 10:00 GMT, then 10:00 BST
 
 
 def test_the_account_export_lists_the_caldav_connection_without_its_password(
-        ada: dict, caldav_user: radicale.CalDavUser) -> None:
+    ada: dict, caldav_user: radicale.CalDavUser
+) -> None:
     from services import accounts
+
     connection = connect(ada, caldav_user)
     with session_scope() as session:
         exported = accounts.export_account(session, host_id=ada['host'].id)
     assert [(c['id'], c['kind'], c['label']) for c in exported['calendars']] == [
-        (connection.id, 'caldav', f'{caldav_user.username} at 127.0.0.1')]
+        (connection.id, 'caldav', f'{caldav_user.username} at 127.0.0.1')
+    ]
     assert caldav_user.password not in str(exported)

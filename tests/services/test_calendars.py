@@ -1,6 +1,7 @@
 """The host's calendars decide what is free: ICS feeds (recurrence, all-day, transparent, cancelled), Google
 freeBusy through the real client against a local stand-in, the cache, and every failure mode: nothing that could
 not be checked is offered, and booking it is a clear 503."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -49,15 +50,18 @@ def ada() -> dict:
 
 def offered(event_type, day=MONDAY) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
     with session_scope() as session:
-        days, problem = availability.month_offer(session=session, event_type=event_type, first=day, last=day,
-                                                 zone='Europe/London', now=NOW)
-    return [f'{s.start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")):%H:%M}'
-            for s in days.get(day, [])], problem
+        days, problem = availability.month_offer(
+            session=session, event_type=event_type, first=day, last=day, zone='Europe/London', now=NOW
+        )
+    return [
+        f'{s.start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")):%H:%M}' for s in days.get(day, [])
+    ], problem
 
 
 def status_when(ready, seconds: float = 5.0) -> CalendarConnection:  # type: ignore[no-untyped-def]
     """The connection's row once its status (noted in the background) satisfies `ready`."""
     import time
+
     deadline = time.monotonic() + seconds
     while True:
         with session_scope() as session:
@@ -70,19 +74,23 @@ def status_when(ready, seconds: float = 5.0) -> CalendarConnection:  # type: ign
 
 def ics(day: datetime) -> bytes:
     d = day.strftime('%Y%m%d')
-    return google_calendar.ICS_FEED.replace(b'{day}', d.encode()).replace(
-        b'{exdate}', (day + timedelta(days=7)).strftime('%Y%m%d').encode()).replace(
-        b'{moved}', (day + timedelta(days=14)).strftime('%Y%m%d').encode()).replace(
-        b'{allday}', (day + timedelta(days=1)).strftime('%Y%m%d').encode()).replace(
-        b'{allday_end}', (day + timedelta(days=2)).strftime('%Y%m%d').encode())
+    return (
+        google_calendar.ICS_FEED.replace(b'{day}', d.encode())
+        .replace(b'{exdate}', (day + timedelta(days=7)).strftime('%Y%m%d').encode())
+        .replace(b'{moved}', (day + timedelta(days=14)).strftime('%Y%m%d').encode())
+        .replace(b'{allday}', (day + timedelta(days=1)).strftime('%Y%m%d').encode())
+        .replace(b'{allday_end}', (day + timedelta(days=2)).strftime('%Y%m%d').encode())
+    )
 
 
 def test_a_feed_expands_recurrences_and_ignores_free_and_cancelled_events() -> None:
     day = datetime(MONDAY.year, MONDAY.month, MONDAY.day)
-    found = feeds.busy_from_ics(ics(day), at(MONDAY, '00:00'), at(MONDAY, '00:00') + timedelta(days=28),
-                                zone='Europe/London')
-    as_text = [(f'{b.start.astimezone(timezone.utc):%m-%d %H:%M}', f'{b.end.astimezone(timezone.utc):%H:%M}')
-               for b in found]
+    found = feeds.busy_from_ics(
+        ics(day), at(MONDAY, '00:00'), at(MONDAY, '00:00') + timedelta(days=28), zone='Europe/London'
+    )
+    as_text = [
+        (f'{b.start.astimezone(timezone.utc):%m-%d %H:%M}', f'{b.end.astimezone(timezone.utc):%H:%M}') for b in found
+    ]
     weekly = [at(MONDAY + timedelta(days=7 * n), '10:00') for n in (0, 3)]  # week 1 excluded, week 2 moved
     moved = at(MONDAY + timedelta(days=14), '14:00')
     allday = at(MONDAY + timedelta(days=1), '00:00')
@@ -91,9 +99,18 @@ def test_a_feed_expands_recurrences_and_ignores_free_and_cancelled_events() -> N
     assert all(set(type(b).__slots__) == BUSY_FIELDS for b in found)  # no titles, no attendees
 
 
-@pytest.mark.parametrize('url', ['http://calendar.example/feed.ics', 'https://127.0.0.1/feed.ics',
-                                 'https://10.0.0.8/feed.ics', 'https://169.254.169.254/latest',
-                                 'https://[::1]/feed.ics', 'ftp://example.com/feed.ics', 'not a url'])
+@pytest.mark.parametrize(
+    'url',
+    [
+        'http://calendar.example/feed.ics',
+        'https://127.0.0.1/feed.ics',
+        'https://10.0.0.8/feed.ics',
+        'https://169.254.169.254/latest',
+        'https://[::1]/feed.ics',
+        'ftp://example.com/feed.ics',
+        'not a url',
+    ],
+)
 def test_feed_urls_must_be_https_on_public_addresses(url: str) -> None:
     with pytest.raises(InvalidInput):
         feeds.check_url(url, allow_private=False)
@@ -114,8 +131,13 @@ def test_busy_times_in_a_feed_remove_the_slot_and_a_broken_feed_offers_nothing(a
     times, problem = offered(ada['call'])
     assert times == [] and "can't be checked" in problem
     with session_scope(write=True) as session, pytest.raises(Unavailable):
-        bookings.book_slot(session=session, event_type=ada['call'], start=at(MONDAY, '11:00'), now=NOW,
-                           invitee=bookings.Invitee('G', 'g@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=at(MONDAY, '11:00'),
+            now=NOW,
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+        )
     row = status_when(lambda r: r.status == 'error')
     assert '500' in row.status_detail
 
@@ -123,8 +145,9 @@ def test_busy_times_in_a_feed_remove_the_slot_and_a_broken_feed_offers_nothing(a
 def test_google_busy_times_remove_slots_through_the_real_client(ada: dict, google: google_calendar.FakeGoogle) -> None:
     google.busy['primary'] = [{'start': at(MONDAY, '13:00').isoformat(), 'end': at(MONDAY, '14:30').isoformat()}]
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-1')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
     times, problem = offered(ada['call'])
     assert problem == '' and '13:00' not in times and '14:00' not in times
     assert '12:00' in times and '15:00' in times  # back to back with the busy block is fine
@@ -135,18 +158,25 @@ def test_google_busy_times_remove_slots_through_the_real_client(ada: dict, googl
 
 
 def test_a_warm_cache_answers_without_asking_google_and_a_booking_refreshes_it(
-        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    ada: dict, google: google_calendar.FakeGoogle
+) -> None:
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-1')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
     offered(ada['call'])
     asked = google.count('POST', '/freeBusy')
     for _ in range(5):
         offered(ada['call'])
     assert google.count('POST', '/freeBusy') == asked  # warm: nobody waits on Google
     with session_scope(write=True) as session:
-        bookings.book_slot(session=session, event_type=ada['call'], start=at(MONDAY, '09:00'), now=NOW,
-                           invitee=bookings.Invitee('G', 'g@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=at(MONDAY, '09:00'),
+            now=NOW,
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+        )
     offered(ada['call'])
     assert google.count('POST', '/freeBusy') > asked  # CloudMeet's own write dropped the cache
 
@@ -154,8 +184,9 @@ def test_a_warm_cache_answers_without_asking_google_and_a_booking_refreshes_it(
 def test_a_revoked_grant_marks_the_connection_and_offers_nothing(ada: dict, google: google_calendar.FakeGoogle) -> None:
     google.invalid_grants.add('rt-gone')
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-gone')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-gone'
+        )
     outbox = get_settings().data_dir / 'outbox'
     before = set(outbox.glob('calendar-reconnect.*.eml')) if outbox.exists() else set()
     times, problem = offered(ada['call'])
@@ -164,20 +195,24 @@ def test_a_revoked_grant_marks_the_connection_and_offers_nothing(ada: dict, goog
     busy.reset_cache()  # asked again later: still broken, but the host is told only once
     offered(ada['call'])
     import time
+
     time.sleep(0.3)
     sent = set(outbox.glob('calendar-reconnect.*.eml')) - before
     assert len(sent) == 1
     from email import message_from_bytes, policy
+
     mail = message_from_bytes(sent.pop().read_bytes(), policy=policy.default)
     assert mail['To'] == ada['host'].email and 'reconnect' in mail['Subject'].lower()
 
 
 @pytest.mark.parametrize('failure', ['outage', 'calendar error', 'rate limit'])
-def test_provider_failures_never_offer_a_busy_time_as_free(ada: dict, google: google_calendar.FakeGoogle,
-                                                            failure: str) -> None:
+def test_provider_failures_never_offer_a_busy_time_as_free(
+    ada: dict, google: google_calendar.FakeGoogle, failure: str
+) -> None:
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-1')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
     if failure == 'outage':
         google.fail_next = [500] * 10
     elif failure == 'rate limit':
@@ -189,12 +224,15 @@ def test_provider_failures_never_offer_a_busy_time_as_free(ada: dict, google: go
 
 
 def test_disconnecting_revokes_and_deletes_and_other_hosts_cannot_touch_it(
-        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    ada: dict, google: google_calendar.FakeGoogle
+) -> None:
     from app.errors import NotFound
     from services.accounts import revoke_google_token
+
     with session_scope(write=True) as session:
-        connection = connections.add_account(session, provider='google', host_id=ada['host'].id,
-                                             email='ada@example.com', refresh_token='rt-1')
+        connection = connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
         bob = make_host(session, username='bob')
     with session_scope(write=True) as session, pytest.raises(NotFound):
         connections.remove(session, host_id=bob.id, connection_id=connection.id, revoke=revoke_google_token)
@@ -206,10 +244,12 @@ def test_disconnecting_revokes_and_deletes_and_other_hosts_cannot_touch_it(
 
 
 def test_only_start_and_end_of_busy_times_are_kept_and_tokens_are_encrypted(
-        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    ada: dict, google: google_calendar.FakeGoogle
+) -> None:
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-secret')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-secret'
+        )
     offered(ada['call'])
     with session_scope() as session:
         row = session.exec(select(CalendarConnection)).one()
@@ -220,20 +260,27 @@ def test_only_start_and_end_of_busy_times_are_kept_and_tokens_are_encrypted(
 
 
 def test_the_public_answer_checks_a_calendar_connected_after_it_was_served_from_memory(
-        ada: dict, google: google_calendar.FakeGoogle) -> None:
+    ada: dict, google: google_calendar.FakeGoogle
+) -> None:
     now = datetime.now(timezone.utc)
 
     def link_times() -> list[str]:
         start, end = at(MONDAY, '00:00'), at(MONDAY, '00:00') + timedelta(days=1)
-        found = availability.cached_link_offer(username='ada', slug='call', start=start, end=end, now=now) or \
-            availability.link_offer(username='ada', slug='call', start=start, end=end, now=now)
+        found = availability.cached_link_offer(
+            username='ada', slug='call', start=start, end=end, now=now
+        ) or availability.link_offer(username='ada', slug='call', start=start, end=end, now=now)
         return [s.start.strftime('%H:%M') for s in found.slots]
 
     assert '13:00' in link_times()
-    assert availability.cached_link_offer(username='ada', slug='call', start=at(MONDAY, '00:00'),
-                                          end=at(MONDAY, '23:59'), now=now) is not None  # now served from memory
+    assert (
+        availability.cached_link_offer(
+            username='ada', slug='call', start=at(MONDAY, '00:00'), end=at(MONDAY, '23:59'), now=now
+        )
+        is not None
+    )  # now served from memory
     google.busy['primary'] = [{'start': at(MONDAY, '13:00').isoformat(), 'end': at(MONDAY, '14:00').isoformat()}]
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt-1')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
     assert '13:00' not in link_times()  # the new calendar is asked at once, not after the memory expires

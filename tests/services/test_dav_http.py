@@ -1,6 +1,7 @@
 """The guarded HTTP session of the CalDAV client, against a real Radicale server: a host name is checked once and
 the connection goes to exactly the address the check answered (no second DNS lookup), with the name kept in the
 Host header; a host the check refuses is never contacted."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse

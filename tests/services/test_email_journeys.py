@@ -1,5 +1,6 @@
 """E-mails as a new host and their invitees meet them (through the outbox worker, on a real database): who a reply
 reaches, who organises the invitation, what the invitee's own invitation carries, the clock and the place in words."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,8 +25,13 @@ def host() -> Host:
 
 def booked(host: Host, *, location: dict | None = None, invitee: Invitee = GRACE) -> bookings.Receipt:
     with session_scope(write=True) as session:
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               location=location or {'kind': 'link', 'value': 'https://meet.example/ada'})
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            location=location or {'kind': 'link', 'value': 'https://meet.example/ada'},
+        )
     with session_scope(write=True) as session:
         return bookings.book_slot(session=session, event_type=call, start=start(), invitee=invitee, now=NOW)
 
@@ -83,13 +89,20 @@ def test_the_hosts_twelve_hour_clock_holds_in_the_hosts_e_mails(host: Host) -> N
     assert '3:00 am\u20133:30 am (America/New_York, EST)' in mails['confirmation']['text/plain']  # type: ignore
 
 
-@pytest.mark.parametrize(('location', 'invitee_reads', 'host_reads'), [
-    ({'kind': 'none'}, 'Where: Ada Lovelace will send you the details', 'Where: You will send the details'),
-    ({'kind': 'in_person', 'value': 'Room 4, Babbage House'}, 'Where: Room 4, Babbage House',
-     'Where: Room 4, Babbage House'),
-])
-def test_the_place_reads_naturally_in_both_e_mails(host: Host, location: dict, invitee_reads: str,
-                                                     host_reads: str) -> None:
+@pytest.mark.parametrize(
+    ('location', 'invitee_reads', 'host_reads'),
+    [
+        ({'kind': 'none'}, 'Where: Ada Lovelace will send you the details', 'Where: You will send the details'),
+        (
+            {'kind': 'in_person', 'value': 'Room 4, Babbage House'},
+            'Where: Room 4, Babbage House',
+            'Where: Room 4, Babbage House',
+        ),
+    ],
+)
+def test_the_place_reads_naturally_in_both_e_mails(
+    host: Host, location: dict, invitee_reads: str, host_reads: str
+) -> None:
     booked(host, location=location)
     mailer = Recorder()
     drain(mailer)

@@ -1,6 +1,7 @@
 """Calendar feed URLs: the host name is checked and fetched in one spelling (IDNA), resolved once, and fetched from
 exactly the address that was checked; IPv6 forms that carry a private IPv4 address are refused; a download is
 bounded in size and time."""
+
 from __future__ import annotations
 
 import socket
@@ -46,14 +47,27 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resolver]:
     yield resolver
 
 
-@pytest.mark.parametrize('address', [
-    '::127.0.0.1', '::10.0.0.1', '::8.8.8.8',  # IPv4-compatible ('[::127.0.0.1]'), deprecated
-    '::ffff:127.0.0.1', '::ffff:169.254.169.254',  # IPv4-mapped
-    '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::a00:1',  # NAT64, well-known and local-use prefixes
-    '2002:7f00:1::808:808', '2002:a00:1::1',  # 6to4 carrying 127.0.0.1 and 10.0.0.1
-    '::ffff:0:7f00:1',  # IPv4-translated
-    '100.64.0.1', '0.0.0.0', 'fe80::1', 'fc00::1', 'ff02::1',
-])
+@pytest.mark.parametrize(
+    'address',
+    [
+        '::127.0.0.1',
+        '::10.0.0.1',
+        '::8.8.8.8',  # IPv4-compatible ('[::127.0.0.1]'), deprecated
+        '::ffff:127.0.0.1',
+        '::ffff:169.254.169.254',  # IPv4-mapped
+        '64:ff9b::7f00:1',
+        '64:ff9b::a9fe:a9fe',
+        '64:ff9b:1::a00:1',  # NAT64, well-known and local-use prefixes
+        '2002:7f00:1::808:808',
+        '2002:a00:1::1',  # 6to4 carrying 127.0.0.1 and 10.0.0.1
+        '::ffff:0:7f00:1',  # IPv4-translated
+        '100.64.0.1',
+        '0.0.0.0',
+        'fe80::1',
+        'fc00::1',
+        'ff02::1',
+    ],
+)
 def test_private_addresses_in_any_ipv6_spelling_are_refused(address: str, dns: Resolver) -> None:
     literal = f'[{address}]' if ':' in address else address
     with pytest.raises(InvalidInput, match='private or local'):
@@ -69,11 +83,15 @@ def test_public_addresses_pass_also_through_nat64_and_6to4(address: str, dns: Re
     assert feeds.check_url('https://calendar.example/feed.ics', allow_private=False)
 
 
-def test_a_name_with_any_private_address_among_its_answers_is_refused(dns: Resolver,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_with_any_private_address_among_its_answers_is_refused(
+    dns: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def two_answers(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', ('93.184.216.34', 443)),
-                (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('10.0.0.8', 443))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('93.184.216.34', 443)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('10.0.0.8', 443)),
+        ]
+
     monkeypatch.setattr(socket, 'getaddrinfo', two_answers)
     with pytest.raises(InvalidInput, match='private or local'):
         feeds.check_url('https://calendar.example/feed.ics', allow_private=False)
@@ -87,8 +105,10 @@ def test_a_non_ascii_host_is_checked_and_kept_in_its_one_idna_spelling(dns: Reso
         feeds.check_url('https://faß.example/feed.ics', allow_private=False)
     assert dns.asked == ['xn--fa-hia.example']
     dns.answers['xn--bcher-kva.example'] = ['93.184.216.34']
-    assert feeds.check_url('https://Bücher.example/feed.ics', allow_private=False) == \
-        'https://xn--bcher-kva.example/feed.ics'
+    assert (
+        feeds.check_url('https://Bücher.example/feed.ics', allow_private=False)
+        == 'https://xn--bcher-kva.example/feed.ics'
+    )
 
 
 def test_a_fullwidth_spelling_of_localhost_is_refused(dns: Resolver) -> None:
@@ -103,8 +123,14 @@ def test_the_feed_is_fetched_from_exactly_the_address_that_was_checked(dns: Reso
         port = int(state['url'].rsplit(':', 1)[1].split('/')[0])
         # rebinding: the first answer is the feed server, every later one a loopback address nothing listens on
         dns.answers['calendar.test'] = ['127.0.0.1', '127.0.0.3']
-        found = feeds.fetch_busy(f'http://calendar.test:{port}/feed.ics', NOW, NOW + timedelta(days=1), zone='UTC',
-                                 allow_private=True, timeout=5)
+        found = feeds.fetch_busy(
+            f'http://calendar.test:{port}/feed.ics',
+            NOW,
+            NOW + timedelta(days=1),
+            zone='UTC',
+            allow_private=True,
+            timeout=5,
+        )
     finally:
         server.shutdown()
     assert found == [] and state['requests'] == 1
@@ -145,8 +171,7 @@ def test_a_feed_that_never_finishes_is_given_up_at_one_deadline() -> None:
     try:
         begun = time.monotonic()
         with pytest.raises(feeds.ProviderError, match='took too long'):
-            feeds.fetch_busy(f'{url}/feed.ics', NOW, NOW + timedelta(days=1), zone='UTC', allow_private=True,
-                             timeout=1)
+            feeds.fetch_busy(f'{url}/feed.ics', NOW, NOW + timedelta(days=1), zone='UTC', allow_private=True, timeout=1)
         assert time.monotonic() - begun < 3
     finally:
         server.shutdown()

@@ -1,5 +1,6 @@
 """The key canary: keys that cannot decrypt what the database holds stop the process at start-up, naming the
 settings; a rotated-in key beside the old one keeps working."""
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ def use_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     def use(*configured: str) -> None:
         monkeypatch.setattr(get_settings(), 'encryption_keys', ','.join(configured))
         crypto.reset_keys()
+
     yield use
     monkeypatch.undo()
     crypto.reset_keys()
@@ -48,16 +50,22 @@ def test_keys_that_cannot_decrypt_the_canary_are_refused_naming_the_settings(use
     assert 'CLOUDMEET_ENCRYPTION_KEYS' in str(refused.value) and 'CLOUDMEET_DATA_DIR' in str(refused.value)
 
 
-def test_the_server_refuses_to_start_with_keys_that_cannot_read_the_database(database: sa.Engine,
-                                                                              use_keys: object,
-                                                                              tmp_path: Path) -> None:
+def test_the_server_refuses_to_start_with_keys_that_cannot_read_the_database(
+    database: sa.Engine, use_keys: object, tmp_path: Path
+) -> None:
     if database.dialect.name != 'sqlite':
         pytest.skip('one server start is enough')
     use_keys(Fernet.generate_key().decode())  # type: ignore[operator]
     keys.check_keys()
-    env = {**os.environ, 'CLOUDMEET_DATABASE_URL': str(database.url), 'CLOUDMEET_DATA_DIR': str(tmp_path),
-           'CLOUDMEET_ENCRYPTION_KEYS': Fernet.generate_key().decode(), 'CLOUDMEET_PORT': '1'}
-    started = subprocess.run([sys.executable, str(MAIN)], env=env, capture_output=True, text=True, timeout=60,
-                             cwd=MAIN.parent)
+    env = {
+        **os.environ,
+        'CLOUDMEET_DATABASE_URL': str(database.url),
+        'CLOUDMEET_DATA_DIR': str(tmp_path),
+        'CLOUDMEET_ENCRYPTION_KEYS': Fernet.generate_key().decode(),
+        'CLOUDMEET_PORT': '1',
+    }
+    started = subprocess.run(
+        [sys.executable, str(MAIN)], env=env, capture_output=True, text=True, timeout=60, cwd=MAIN.parent
+    )
     assert started.returncode != 0
     assert 'cannot start' in started.stderr and 'CLOUDMEET_ENCRYPTION_KEYS' in started.stderr

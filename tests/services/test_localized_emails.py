@@ -1,6 +1,7 @@
 """The invitee's e-mails and invitations in the language kept with the booking (through the outbox worker, on a real
 database): a German invitee reads German from the confirmation to the reminder and the cancellation; the host
 keeps reading English, and a subject the host typed stays as typed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,11 +28,11 @@ GRETE = Invitee(name='Grete Hopper', email='grete@example.com', timezone='Europe
 def booked() -> bookings.Receipt:
     with session_scope(write=True) as session:
         host = make_host(session, timezone_name='Europe/Berlin', name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               location={'kind': 'phone', 'value': ''})
+        call = make_event_type(session, host, slug='call', title='Intro call', location={'kind': 'phone', 'value': ''})
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '09:00', 'Europe/Berlin'),
-                                  invitee=GRETE, now=NOW)
+        return bookings.book_slot(
+            session=session, event_type=call, start=at(next_monday(), '09:00', 'Europe/Berlin'), invitee=GRETE, now=NOW
+        )
 
 
 def subject(mail: Message) -> str:
@@ -85,8 +86,9 @@ def test_the_reminder_and_the_cancellation_are_german_too(booked: bookings.Recei
     reminder = by_kind(mailer)['reminder']
     assert subject(reminder).startswith('Erinnerung: Intro call mit Ada Lovelace am Montag, ')
     with session_scope(write=True) as session:
-        bookings.cancel_booking(session=session, booking=session.get(Booking, booked.booking.id),
-                                reason='Krank', now=NOW)
+        bookings.cancel_booking(
+            session=session, booking=session.get(Booking, booked.booking.id), reason='Krank', now=NOW
+        )
     drain(mailer)
     cancellation = by_kind(mailer)['cancellation']
     assert subject(cancellation).startswith('Abgesagt: Intro call mit Ada Lovelace am Montag, ')
@@ -111,11 +113,22 @@ def test_a_german_request_and_its_decline_are_german(booked: bookings.Receipt) -
     with session_scope(write=True) as session:
         host = session.get(Host, booked.booking.host_id)
         assert host is not None
-        review = make_event_type(session, host, slug='review', title='Review', requires_confirmation=True,
-                                 location={'kind': 'phone', 'value': ''})
+        review = make_event_type(
+            session,
+            host,
+            slug='review',
+            title='Review',
+            requires_confirmation=True,
+            location={'kind': 'phone', 'value': ''},
+        )
     with session_scope(write=True) as session:
-        request = bookings.book_slot(session=session, event_type=review, now=NOW, invitee=GRETE,
-                                     start=at(next_monday(), '11:00', 'Europe/Berlin'))
+        request = bookings.book_slot(
+            session=session,
+            event_type=review,
+            now=NOW,
+            invitee=GRETE,
+            start=at(next_monday(), '11:00', 'Europe/Berlin'),
+        )
     mailer = Recorder()
     drain(mailer)
     asked = next(m for _, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'request')
@@ -123,8 +136,9 @@ def test_a_german_request_and_its_decline_are_german(booked: bookings.Receipt) -
     assert subject(asked).endswith('(Bestätigung ausstehend)')
     assert 'Status: Wartet auf die Bestätigung durch Ada Lovelace' in str(parts(asked)['text/plain'])
     with session_scope(write=True) as session:
-        bookings.decline_booking(session=session, booking=session.get(Booking, request.booking.id),
-                                 reason='Ausgebucht', now=NOW)
+        bookings.decline_booking(
+            session=session, booking=session.get(Booking, request.booking.id), reason='Ausgebucht', now=NOW
+        )
     drain(mailer)
     declined = next(m for _, m in mailer.sent if str(m['X-CloudMeet-Kind']) == 'declined')
     assert subject(declined).startswith('Abgelehnt: Review mit Ada Lovelace am Montag, ')

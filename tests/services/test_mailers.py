@@ -1,5 +1,6 @@
 """The three mailers against real wire protocols: SMTP (a local aiosmtpd server, plain and STARTTLS with login),
 Resend (its Python SDK against a local stand-in of its API), and the file outbox; plus start-up configuration."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,14 +29,29 @@ START = dt.datetime(2026, 12, 8, 9, 30, tzinfo=dt.timezone.utc)
 
 
 def letter(**changes: object) -> Letter:
-    ics = b'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:x@t\r\n' \
-          b'DTSTAMP:20261201T000000Z\r\nDTSTART:20261208T093000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
-    data = dict(kind='confirmation', key='abc.confirmation.0', to_name='Grace Hopper', to_email='grace@example.com',
-                zone='Europe/Berlin', host_name='Ada Lovelace', event_title='Intro call', start=START,
-                end=START + dt.timedelta(minutes=30), invitee_name='Grace Hopper', invitee_email='grace@example.com',
-                invitee_zone='Europe/Berlin', mail_from='CloudMeet <noreply@cloudmeet.example>',
-                subject_template='Confirmed: {event_name} on {date} at {time}', ics=ics, ics_method='REQUEST',
-                manage_url='https://cloudmeet.example/booking/abc?token=t0k3n')
+    ics = (
+        b'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:x@t\r\n'
+        b'DTSTAMP:20261201T000000Z\r\nDTSTART:20261208T093000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+    )
+    data = dict(
+        kind='confirmation',
+        key='abc.confirmation.0',
+        to_name='Grace Hopper',
+        to_email='grace@example.com',
+        zone='Europe/Berlin',
+        host_name='Ada Lovelace',
+        event_title='Intro call',
+        start=START,
+        end=START + dt.timedelta(minutes=30),
+        invitee_name='Grace Hopper',
+        invitee_email='grace@example.com',
+        invitee_zone='Europe/Berlin',
+        mail_from='CloudMeet <noreply@cloudmeet.example>',
+        subject_template='Confirmed: {event_name} on {date} at {time}',
+        ics=ics,
+        ics_method='REQUEST',
+        manage_url='https://cloudmeet.example/booking/abc?token=t0k3n',
+    )
     return Letter(**(data | changes))  # type: ignore[arg-type]
 
 
@@ -62,8 +78,14 @@ def authenticator(server, session, envelope, mechanism, auth_data):  # type: ign
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Sink, int]]:
     sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname='127.0.0.1', port=port, authenticator=authenticator,
-                            auth_require_tls=False, auth_exclude_mechanism=['LOGIN'])
+    controller = Controller(
+        sink,
+        hostname='127.0.0.1',
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_exclude_mechanism=['LOGIN'],
+    )
     controller.start()
     yield sink, port
     controller.stop()
@@ -72,7 +94,7 @@ def smtp_server() -> Iterator[tuple[Sink, int]]:
 def test_smtp_delivers_text_html_and_the_invitation_after_logging_in(smtp_server: tuple[Sink, int]) -> None:
     sink, port = smtp_server
     SmtpMailer('127.0.0.1', port, 'none', 'cloudmeet', 's3cret').send(render(letter()), 'abc.confirmation.0')
-    (recipients, raw), = sink.received
+    ((recipients, raw),) = sink.received
     assert recipients == ['grace@example.com']
     mail = message_from_bytes(raw, policy=policy.default)
     assert mail['Subject'] == 'Confirmed: Intro call on Tuesday 8 December 2026 at 10:30'
@@ -98,8 +120,14 @@ def test_smtp_starttls_verifies_the_server_and_then_logs_in(tmp_path: Path, monk
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname='127.0.0.1', port=port, authenticator=authenticator,
-                            tls_context=server_context, require_starttls=True)
+    controller = Controller(
+        sink,
+        hostname='127.0.0.1',
+        port=port,
+        authenticator=authenticator,
+        tls_context=server_context,
+        require_starttls=True,
+    )
     controller.start()
     try:
         with pytest.raises(DeliveryError):  # an untrusted certificate is refused: no mail over an unverified link
@@ -120,7 +148,8 @@ def fake_resend() -> Iterator[resend_api.FakeResend]:
 
 
 def test_resend_receives_the_message_through_its_sdk_with_the_outbox_key_as_idempotency_key(
-        fake_resend: resend_api.FakeResend) -> None:
+    fake_resend: resend_api.FakeResend,
+) -> None:
     mailer = ResendMailer(resend_api.API_KEY, fake_resend.url)
     message = render(letter())
     mailer.send(message, 'abc.confirmation.0')
@@ -133,13 +162,15 @@ def test_resend_receives_the_message_through_its_sdk_with_the_outbox_key_as_idem
     (attachment,) = email['attachments']
     assert attachment['filename'] == 'invite.ics' and attachment['content_type'].startswith('text/calendar')
     import base64
+
     assert base64.b64decode(attachment['content']).startswith(b'BEGIN:VCALENDAR')
     assert fake_resend.requests[0]['headers']['authorization'] == f'Bearer {resend_api.API_KEY}'
     assert 'token=t0k3n' not in str(fake_resend.requests[0]['headers'])
 
 
 def test_resend_errors_are_retryable_unless_resend_will_never_accept_the_message(
-        fake_resend: resend_api.FakeResend) -> None:
+    fake_resend: resend_api.FakeResend,
+) -> None:
     mailer = ResendMailer(resend_api.API_KEY, fake_resend.url)
     fake_resend.fail_next = [500, 429]
     for _ in range(2):
@@ -165,14 +196,17 @@ def test_the_file_outbox_writes_one_parseable_eml_per_message_and_a_retry_replac
     assert message_from_bytes(path.read_bytes(), policy=policy.default)['To'] == 'Grace Hopper <grace@example.com>'
 
 
-@pytest.mark.parametrize(('env', 'complaint'), [
-    ({'smtp_host': 'mail.example', 'smtp_security': 'tls'}, 'CLOUDMEET_SMTP_SECURITY must be one of'),
-    ({'smtp_host': 'mail.example', 'smtp_username': 'me'}, 'CLOUDMEET_SMTP_PASSWORD'),
-    ({'smtp_host': 'mail.example', 'resend_api_key': 're_x'}, 'choose one mailer'),
-    ({'mail_from': 'not an address'}, 'CLOUDMEET_MAIL_FROM'),
-    ({'mail_from': 'a@example.com, b@example.com'}, 'CLOUDMEET_MAIL_FROM'),
-    ({'resend_api_key': 're_x', 'resend_api_url': 'ftp://x'}, 'CLOUDMEET_RESEND_API_URL'),
-])
+@pytest.mark.parametrize(
+    ('env', 'complaint'),
+    [
+        ({'smtp_host': 'mail.example', 'smtp_security': 'tls'}, 'CLOUDMEET_SMTP_SECURITY must be one of'),
+        ({'smtp_host': 'mail.example', 'smtp_username': 'me'}, 'CLOUDMEET_SMTP_PASSWORD'),
+        ({'smtp_host': 'mail.example', 'resend_api_key': 're_x'}, 'choose one mailer'),
+        ({'mail_from': 'not an address'}, 'CLOUDMEET_MAIL_FROM'),
+        ({'mail_from': 'a@example.com, b@example.com'}, 'CLOUDMEET_MAIL_FROM'),
+        ({'resend_api_key': 're_x', 'resend_api_url': 'ftp://x'}, 'CLOUDMEET_RESEND_API_URL'),
+    ],
+)
 def test_a_misconfigured_mailer_is_refused_with_the_setting_to_fix(env: dict, complaint: str, tmp_path: Path) -> None:
     with pytest.raises(MailerConfigError, match=complaint):
         mailers.mailer_from_settings(Settings(data_dir=tmp_path, **env))
@@ -180,16 +214,21 @@ def test_a_misconfigured_mailer_is_refused_with_the_setting_to_fix(env: dict, co
 
 def test_the_mailer_follows_the_settings(tmp_path: Path) -> None:
     assert isinstance(mailers.mailer_from_settings(Settings(data_dir=tmp_path)), FileMailer)
-    assert isinstance(mailers.mailer_from_settings(Settings(data_dir=tmp_path, smtp_host='mail.example',
-                                                            smtp_security='ssl')), SmtpMailer)
-    assert isinstance(mailers.mailer_from_settings(Settings(data_dir=tmp_path, resend_api_key='re_x')),
-                      ResendMailer)
+    assert isinstance(
+        mailers.mailer_from_settings(Settings(data_dir=tmp_path, smtp_host='mail.example', smtp_security='ssl')),
+        SmtpMailer,
+    )
+    assert isinstance(mailers.mailer_from_settings(Settings(data_dir=tmp_path, resend_api_key='re_x')), ResendMailer)
 
 
 def test_the_server_refuses_to_start_with_a_misconfigured_mailer_and_says_why(tmp_path: Path) -> None:
-    env = {'PATH': '/usr/bin:/bin', 'CLOUDMEET_DATA_DIR': str(tmp_path), 'CLOUDMEET_SMTP_HOST': 'mail.example',
-           'CLOUDMEET_SMTP_SECURITY': 'tls', 'CLOUDMEET_PORT': str(free_port())}
-    done = subprocess.run([sys.executable, 'main.py'], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env = {
+        'PATH': '/usr/bin:/bin',
+        'CLOUDMEET_DATA_DIR': str(tmp_path),
+        'CLOUDMEET_SMTP_HOST': 'mail.example',
+        'CLOUDMEET_SMTP_SECURITY': 'tls',
+        'CLOUDMEET_PORT': str(free_port()),
+    }
+    done = subprocess.run([sys.executable, 'main.py'], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert 'CloudMeet cannot start: CLOUDMEET_SMTP_SECURITY must be one of starttls, ssl, none' in done.stderr

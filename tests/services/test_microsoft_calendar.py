@@ -1,6 +1,7 @@
 """Microsoft 365 through msal (tokens) and Graph (calendarView, events), against a local HTTPS stand-in: busy
 times from every page, only busy/tentative/out-of-office, cancelled ignored; one event with a Teams link per
 booking, moved and deleted with it; invalid_grant marks the connection."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -29,10 +30,15 @@ MONDAY = next_monday()
 def graph(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[microsoft.FakeMicrosoft]:
     fake, server = microsoft.serve(tmp_path)
     settings = get_settings()
-    for name, value in (('microsoft_login_url', fake.url), ('microsoft_graph_url', fake.graph_url),
-                        ('microsoft_client_id', 'ms-client'), ('microsoft_client_secret', 'ms-secret'),
-                        ('microsoft_tenant', 'common'), ('microsoft_ca_bundle', fake.ca_file),
-                        ('calendar_timeout_seconds', 5)):
+    for name, value in (
+        ('microsoft_login_url', fake.url),
+        ('microsoft_graph_url', fake.graph_url),
+        ('microsoft_client_id', 'ms-client'),
+        ('microsoft_client_secret', 'ms-secret'),
+        ('microsoft_tenant', 'common'),
+        ('microsoft_ca_bundle', fake.ca_file),
+        ('calendar_timeout_seconds', 5),
+    ):
         monkeypatch.setattr(settings, name, value)
     busy.reset_cache()
     yield fake
@@ -45,28 +51,39 @@ def ada(graph: microsoft.FakeMicrosoft) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
         teams = make_event_type(session, host, slug='teams', title='Sync', location={'kind': 'teams'})
-        connections.add_account(session, provider='microsoft', host_id=host.id, email='ada@contoso.example',
-                                refresh_token='m-rt')
+        connections.add_account(
+            session, provider='microsoft', host_id=host.id, email='ada@contoso.example', refresh_token='m-rt'
+        )
     return {'host': host, 'teams': teams}
 
 
 def event(start: str, end: str, show_as: str = 'busy', cancelled: bool = False) -> dict:
-    return {'start': {'dateTime': f'{at(MONDAY, start).strftime("%Y-%m-%dT%H:%M:%S")}.0000000', 'timeZone': 'UTC'},
-            'end': {'dateTime': f'{at(MONDAY, end).strftime("%Y-%m-%dT%H:%M:%S")}.0000000', 'timeZone': 'UTC'},
-            'showAs': show_as, 'isCancelled': cancelled, 'subject': 'Private'}
+    return {
+        'start': {'dateTime': f'{at(MONDAY, start).strftime("%Y-%m-%dT%H:%M:%S")}.0000000', 'timeZone': 'UTC'},
+        'end': {'dateTime': f'{at(MONDAY, end).strftime("%Y-%m-%dT%H:%M:%S")}.0000000', 'timeZone': 'UTC'},
+        'showAs': show_as,
+        'isCancelled': cancelled,
+        'subject': 'Private',
+    }
 
 
 def offered(event_type) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
     with session_scope() as session:
-        days, problem = availability.month_offer(session=session, event_type=event_type, first=MONDAY, last=MONDAY,
-                                                 zone='UTC', now=NOW)
+        days, problem = availability.month_offer(
+            session=session, event_type=event_type, first=MONDAY, last=MONDAY, zone='UTC', now=NOW
+        )
     return [f'{s.start:%H:%M}' for s in days.get(MONDAY, [])], problem
 
 
 def test_busy_times_come_from_every_page_of_the_calendar_view(ada: dict, graph: microsoft.FakeMicrosoft) -> None:
-    graph.calendar = [event('09:00', '09:30'), event('10:00', '10:30', 'tentative'), event('11:00', '11:30', 'free'),
-                      event('12:00', '12:30', 'oof'), event('13:00', '13:30', cancelled=True),
-                      event('14:00', '14:30', 'workingElsewhere')]
+    graph.calendar = [
+        event('09:00', '09:30'),
+        event('10:00', '10:30', 'tentative'),
+        event('11:00', '11:30', 'free'),
+        event('12:00', '12:30', 'oof'),
+        event('13:00', '13:30', cancelled=True),
+        event('14:00', '14:30', 'workingElsewhere'),
+    ]
     times, problem = offered(ada['teams'])
     assert problem == ''
     # London is UTC in winter; the host's schedule is 09:00-17:00 London
@@ -79,6 +96,7 @@ def test_busy_times_come_from_every_page_of_the_calendar_view(ada: dict, graph: 
     import time
 
     from app import crypto
+
     for _ in range(100):  # Microsoft rotated the refresh token: the new one is kept, encrypted (in the background)
         with session_scope() as session:
             row = session.exec(select(CalendarConnection)).one()
@@ -88,11 +106,15 @@ def test_busy_times_come_from_every_page_of_the_calendar_view(ada: dict, graph: 
     assert crypto.decrypt(row.secret_encrypted) == 'm-rt+'
 
 
-def test_a_booking_makes_one_teams_event_that_moves_and_goes_with_it(ada: dict,
-                                                                     graph: microsoft.FakeMicrosoft) -> None:
+def test_a_booking_makes_one_teams_event_that_moves_and_goes_with_it(ada: dict, graph: microsoft.FakeMicrosoft) -> None:
     with session_scope(write=True) as session:
-        receipt = bookings.book_slot(session=session, event_type=ada['teams'], start=at(MONDAY, '15:00'), now=NOW,
-                                     invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=ada['teams'],
+            start=at(MONDAY, '15:00'),
+            now=NOW,
+            invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'),
+        )
     mailer = Recorder()
     worker.drain(mailer=mailer, settings=get_settings())
     [created] = graph.events.values()
@@ -103,24 +125,26 @@ def test_a_booking_makes_one_teams_event_that_moves_and_goes_with_it(ada: dict,
     confirmation = next(m for _, m in mailer.sent if m['X-CloudMeet-Kind'] == 'confirmation')
     assert link in parts(confirmation)['text/plain']
     with session_scope(write=True) as session:
-        bookings.reschedule_booking(session=session, booking=session.get(Booking, receipt.booking.id),
-                                    start=at(MONDAY, '16:00'), now=NOW)
+        bookings.reschedule_booking(
+            session=session, booking=session.get(Booking, receipt.booking.id), start=at(MONDAY, '16:00'), now=NOW
+        )
     worker.drain(mailer=Recorder(), settings=get_settings())
     [moved] = graph.events.values()
     assert moved['start']['dateTime'] == at(MONDAY, '16:00').strftime('%Y-%m-%dT%H:%M:%S')
     with session_scope(write=True) as session:
-        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='',
-                                now=NOW)
+        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='', now=NOW)
     worker.drain(mailer=Recorder(), settings=get_settings())
     assert graph.events == {}
 
 
-def test_an_invalid_grant_marks_the_microsoft_connection_and_offers_nothing(ada: dict,
-                                                                           graph: microsoft.FakeMicrosoft) -> None:
+def test_an_invalid_grant_marks_the_microsoft_connection_and_offers_nothing(
+    ada: dict, graph: microsoft.FakeMicrosoft
+) -> None:
     graph.invalid_grants.add('m-rt')
     times, problem = offered(ada['teams'])
     assert times == [] and problem
     import time
+
     for _ in range(100):
         with session_scope() as session:
             if session.exec(select(CalendarConnection)).one().status == 'reconnect_needed':
@@ -130,9 +154,11 @@ def test_an_invalid_grant_marks_the_microsoft_connection_and_offers_nothing(ada:
 
 
 def test_chosen_microsoft_calendars_count_as_busy_and_bookings_go_to_the_chosen_one(
-        ada: dict, graph: microsoft.FakeMicrosoft) -> None:
+    ada: dict, graph: microsoft.FakeMicrosoft
+) -> None:
     from app import crypto
     from services.calendars import microsoft as graph_api
+
     graph.other_calendars['team'] = [event('15:00', '16:00')]
     with session_scope() as session:
         connection = session.exec(select(CalendarConnection)).one()
@@ -140,12 +166,18 @@ def test_chosen_microsoft_calendars_count_as_busy_and_bookings_go_to_the_chosen_
     assert [c['name'] for c in graph_api.list_calendars(token, get_settings())] == ['Calendar', 'Team']
     assert '15:00' in offered(ada['teams'])[0]
     with session_scope(write=True) as session:
-        connections.set_busy_calendars(session, host_id=ada['host'].id, connection_id=connection.id,
-                                       calendars=['AAdefault', 'team'], target='team')
+        connections.set_busy_calendars(
+            session, host_id=ada['host'].id, connection_id=connection.id, calendars=['AAdefault', 'team'], target='team'
+        )
     assert '15:00' not in offered(ada['teams'])[0]
     with session_scope(write=True) as session:
-        bookings.book_slot(session=session, event_type=ada['teams'], start=at(MONDAY, '10:00'), now=NOW,
-                           invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=ada['teams'],
+            start=at(MONDAY, '10:00'),
+            now=NOW,
+            invitee=bookings.Invitee('Grace Hopper', 'grace@example.com', 'UTC'),
+        )
     worker.drain(mailer=Recorder(), settings=get_settings())
     [created] = graph.events.values()
     assert created['calendar'] == 'team'

@@ -1,5 +1,6 @@
 """E-mails and reminders on a real database (SQLite and PostgreSQL): what is queued with each change, what the
 messages say (parsed back with `email` and `icalendar`), and that each goes out exactly once, on time."""
+
 from __future__ import annotations
 
 import threading
@@ -54,16 +55,22 @@ class Recorder:
 def setup() -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, timezone_name='Europe/Berlin', name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               location={'kind': 'link', 'value': 'https://meet.example/ada'})
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            location={'kind': 'link', 'value': 'https://meet.example/ada'},
+        )
     monday = next_monday()
     return {'host': host, 'call': call, 'start': at(monday, '09:00', 'Europe/Berlin')}
 
 
 def book(setup: dict, invitee: Invitee = GRACE, start: datetime | None = None) -> bookings.Receipt:
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=setup['call'], start=start or setup['start'],
-                                  invitee=invitee, now=NOW)
+        return bookings.book_slot(
+            session=session, event_type=setup['call'], start=start or setup['start'], invitee=invitee, now=NOW
+        )
 
 
 def drain(mailer: object, **kw: object) -> worker.DrainStats:
@@ -73,8 +80,9 @@ def drain(mailer: object, **kw: object) -> worker.DrainStats:
 def rows(uid: str) -> list[OutboxMessage]:
     with session_scope() as session:
         booking = session.exec(select(Booking).where(Booking.uid == uid)).one()
-        return list(session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking.id)
-                                 .order_by(OutboxMessage.id)))
+        return list(
+            session.exec(select(OutboxMessage).where(OutboxMessage.booking_id == booking.id).order_by(OutboxMessage.id))
+        )
 
 
 def parts(message: EmailMessage) -> dict[str, str | bytes]:
@@ -99,9 +107,12 @@ def test_a_booking_queues_the_confirmation_the_host_notice_and_two_reminders_wit
     receipt = book(setup)
     queued = {(m.kind, m.status, m.due_at) for m in rows(receipt.booking.uid)}
     start = setup['start']
-    assert queued == {('confirmation', 'pending', NOW), ('host_booking', 'pending', NOW),
-                      ('reminder', 'pending', start - timedelta(hours=24)),
-                      ('reminder', 'pending', start - timedelta(hours=1))}
+    assert queued == {
+        ('confirmation', 'pending', NOW),
+        ('host_booking', 'pending', NOW),
+        ('reminder', 'pending', start - timedelta(hours=24)),
+        ('reminder', 'pending', start - timedelta(hours=1)),
+    }
 
 
 def test_a_refused_booking_queues_nothing(setup: dict) -> None:
@@ -113,7 +124,8 @@ def test_a_refused_booking_queues_nothing(setup: dict) -> None:
 
 
 def test_the_confirmation_names_the_time_in_the_invitees_zone_and_carries_a_valid_invitation(
-        setup: dict, tmp_path: Path) -> None:
+    setup: dict, tmp_path: Path
+) -> None:
     receipt = book(setup)
     stats = drain(FileMailer(tmp_path))
     assert (stats.sent, stats.skipped) == (2, 0)  # reminders are not due yet
@@ -134,7 +146,8 @@ def test_the_confirmation_names_the_time_in_the_invitees_zone_and_carries_a_vali
     assert str(event['UID']) == f'{receipt.booking.uid}@127.0.0.1'
     assert event['SEQUENCE'] == 0 and event['STATUS'] == 'CONFIRMED'
     assert event.decoded('DTSTART') == setup['start'] and event.decoded('DTEND') == setup['start'] + timedelta(
-        minutes=30)
+        minutes=30
+    )
     assert str(event['ATTENDEE']) == 'mailto:grace@example.com'
     assert str(event['ORGANIZER']).startswith('mailto:') and event['ORGANIZER'].params['CN'] == 'Ada Lovelace'
     assert str(event['LOCATION']) == 'https://meet.example/ada'
@@ -146,6 +159,7 @@ def test_the_confirmation_names_the_time_in_the_invitees_zone_and_carries_a_vali
 
 def _day(setup: dict, zone: str) -> str:
     from zoneinfo import ZoneInfo
+
     local = setup['start'].astimezone(ZoneInfo(zone))
     return f'{local:%A} {local.day} {local:%B %Y}'
 
@@ -163,24 +177,34 @@ def test_reschedule_and_cancel_update_the_same_invitation_with_a_rising_sequence
         booking = session.get(Booking, receipt.booking.id)
         bookings.cancel_booking(session=session, booking=booking, reason='Sorry, <b>ill</b>', now=NOW)
     drain(mailer)
-    assert mailer.kinds() == ['cancellation', 'confirmation', 'host_booking', 'host_cancellation',
-                              'host_reschedule', 'reschedule']
+    assert mailer.kinds() == [
+        'cancellation',
+        'confirmation',
+        'host_booking',
+        'host_cancellation',
+        'host_reschedule',
+        'reschedule',
+    ]
     by_kind = {str(m['X-CloudMeet-Kind']): m for _, m in mailer.sent}
     sequences = {}
     for kind in ('confirmation', 'reschedule', 'cancellation'):
         calendar, event = one_event(parts(by_kind[kind])['ics'])  # type: ignore[arg-type]
         assert str(event['UID']) == f'{receipt.booking.uid}@127.0.0.1'
         sequences[kind] = (int(event['SEQUENCE']), str(calendar['METHOD']), event.decoded('DTSTART'))
-    assert sequences == {'confirmation': (0, 'REQUEST', setup['start']), 'reschedule': (1, 'REQUEST', later),
-                         'cancellation': (2, 'CANCEL', later)}
+    assert sequences == {
+        'confirmation': (0, 'REQUEST', setup['start']),
+        'reschedule': (1, 'REQUEST', later),
+        'cancellation': (2, 'CANCEL', later),
+    }
     moved = parts(by_kind['reschedule'])['text/plain']
     assert 'Was: ' in moved and '03:00\u201303:30' in moved and 'Now: ' in moved and '05:00\u201305:30' in moved
     cancelled = parts(by_kind['cancellation'])
     assert 'Reason: Sorry, <b>ill</b>' in cancelled['text/plain']
     assert 'Sorry, &lt;b&gt;ill&lt;/b&gt;' in cancelled['text/html']
     assert '/ada/call' in cancelled['text/plain'] and 'token=' not in cancelled['text/plain']  # book again
-    statuses = {(m.kind, m.context.get('sequence'), m.status) for m in rows(receipt.booking.uid)
-                if m.kind == 'reminder'}
+    statuses = {
+        (m.kind, m.context.get('sequence'), m.status) for m in rows(receipt.booking.uid) if m.kind == 'reminder'
+    }
     assert statuses == {('reminder', 0, 'cancelled'), ('reminder', 1, 'cancelled')}
 
 
@@ -188,10 +212,13 @@ PAYLOADS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', 'javasc
 
 
 def test_typed_text_is_inert_in_html_and_in_the_invitation(setup: dict) -> None:
-    notes = ('Agenda <script>alert(1)</script>\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected\n'
-             'see https://evil.example/phish and javascript:alert(1) ' + 'x' * 200)
-    receipt = book(setup, Invitee(name='<img src=x onerror=alert(1)>', email='grace@example.com',
-                                  timezone='UTC', notes=notes))
+    notes = (
+        'Agenda <script>alert(1)</script>\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected\n'
+        'see https://evil.example/phish and javascript:alert(1) ' + 'x' * 200
+    )
+    receipt = book(
+        setup, Invitee(name='<img src=x onerror=alert(1)>', email='grace@example.com', timezone='UTC', notes=notes)
+    )
     mailer = Recorder()
     drain(mailer)
     for _key, message in mailer.sent:
@@ -221,26 +248,37 @@ def test_typed_text_is_inert_in_html_and_in_the_invitation(setup: dict) -> None:
 def test_a_host_can_switch_a_kind_off_and_word_subject_and_message_with_plain_variables(setup: dict) -> None:
     with session_scope(write=True) as session:
         host = session.get(Host, setup['host'].id)
-        preferences.update_preferences(host, kinds={
-            'host_booking': {'enabled': False},
-            'confirmation': {'subject': 'See you {date}, {attendee_name}! {__class__} {0}',
-                             'message': 'Hello {attendee_name}, {host_name} here about {event_name} at {time}.'}},
-            reminder_offsets_minutes=[120])
+        preferences.update_preferences(
+            host,
+            kinds={
+                'host_booking': {'enabled': False},
+                'confirmation': {
+                    'subject': 'See you {date}, {attendee_name}! {__class__} {0}',
+                    'message': 'Hello {attendee_name}, {host_name} here about {event_name} at {time}.',
+                },
+            },
+            reminder_offsets_minutes=[120],
+        )
         session.add(host)
     receipt = book(setup)
     assert sorted(m.kind for m in rows(receipt.booking.uid)) == ['confirmation', 'reminder']
     mailer = Recorder()
     drain(mailer)
-    (_, mail), = mailer.sent
+    ((_, mail),) = mailer.sent
     assert mail['Subject'] == f'See you {_day(setup, "America/New_York")}, Grace Hopper! {{__class__}} {{0}}'
     assert parts(mail)['text/plain'].startswith('Hello Grace Hopper, Ada Lovelace here about Intro call at 03:00.')
 
 
 def test_preferences_refuse_multi_line_subjects_unknown_kinds_and_odd_offsets(setup: dict) -> None:
     from app.errors import InvalidInput
+
     host = setup['host']
-    for kinds, offsets in (({'confirmation': {'subject': 'a\r\nBcc: x@example.com'}}, None),
-                           ({'nonsense': {}}, None), (None, [1]), (None, [60] * 1 + [61, 62, 63, 64, 65])):
+    for kinds, offsets in (
+        ({'confirmation': {'subject': 'a\r\nBcc: x@example.com'}}, None),
+        ({'nonsense': {}}, None),
+        (None, [1]),
+        (None, [60] * 1 + [61, 62, 63, 64, 65]),
+    ):
         with pytest.raises(InvalidInput):
             preferences.update_preferences(host, kinds=kinds, reminder_offsets_minutes=offsets)
 
@@ -258,7 +296,7 @@ def test_a_reminder_goes_out_when_due_and_not_before(setup: dict) -> None:
     with time_machine.travel(due + timedelta(seconds=1), tick=False):
         assert drain(mailer).sent == 1
         assert drain(mailer).sent == 0
-    (key, mail), = mailer.sent
+    ((key, mail),) = mailer.sent
     assert key == f'{receipt.booking.uid}.reminder.1440.0'
     assert mail['Subject'].startswith('Reminder: Intro call with Ada Lovelace')
     assert 'ics' not in parts(mail)
@@ -267,8 +305,7 @@ def test_a_reminder_goes_out_when_due_and_not_before(setup: dict) -> None:
 def test_a_cancelled_bookings_reminders_are_never_sent(setup: dict) -> None:
     receipt = book(setup)
     with session_scope(write=True) as session:
-        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='',
-                                now=NOW)
+        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='', now=NOW)
     mailer = Recorder()
     with time_machine.travel(setup['start'] - timedelta(minutes=5), tick=False):
         drain(mailer)
@@ -279,8 +316,9 @@ def test_a_moved_booking_reminds_at_the_new_time_only(setup: dict) -> None:
     receipt = book(setup)
     later = setup['start'] + timedelta(days=1)
     with session_scope(write=True) as session:
-        bookings.reschedule_booking(session=session, booking=session.get(Booking, receipt.booking.id), start=later,
-                                    now=NOW)
+        bookings.reschedule_booking(
+            session=session, booking=session.get(Booking, receipt.booking.id), start=later, now=NOW
+        )
     drain(Recorder())
     mailer = Recorder()
     with time_machine.travel(setup['start'] - timedelta(minutes=30), tick=False):  # both old reminders are due
@@ -288,8 +326,10 @@ def test_a_moved_booking_reminds_at_the_new_time_only(setup: dict) -> None:
     assert mailer.sent == []
     with time_machine.travel(later - timedelta(minutes=30), tick=False):
         drain(mailer)
-    assert [key for key, _ in mailer.sent] == [f'{receipt.booking.uid}.reminder.1440.1',
-                                               f'{receipt.booking.uid}.reminder.60.1']
+    assert [key for key, _ in mailer.sent] == [
+        f'{receipt.booking.uid}.reminder.1440.1',
+        f'{receipt.booking.uid}.reminder.60.1',
+    ]
 
 
 def test_reminders_due_during_downtime_go_out_on_return_unless_the_meeting_has_started(setup: dict) -> None:
@@ -299,8 +339,10 @@ def test_reminders_due_during_downtime_go_out_on_return_unless_the_meeting_has_s
     # the app was down from two days before until 20 minutes before the meeting: both reminders are overdue
     with time_machine.travel(setup['start'] - timedelta(minutes=20), tick=False):
         drain(mailer)
-    assert sorted(key for key, _ in mailer.sent) == [f'{receipt.booking.uid}.reminder.1440.0',
-                                                    f'{receipt.booking.uid}.reminder.60.0']
+    assert sorted(key for key, _ in mailer.sent) == [
+        f'{receipt.booking.uid}.reminder.1440.0',
+        f'{receipt.booking.uid}.reminder.60.0',
+    ]
     other = book(setup, Invitee('Ada', 'ada@example.org', 'UTC'), start=setup['start'] + timedelta(hours=3))
     late = Recorder()
     with time_machine.travel(other.booking.start_at + timedelta(minutes=1), tick=False):  # back too late
@@ -319,8 +361,15 @@ def test_two_workers_racing_send_each_reminder_exactly_once(setup: dict) -> None
     for i in range(24):  # 09:00-15:00 in 15-minute steps: 48 reminders
         start = at(day, f'{9 + i // 4:02d}:{15 * (i % 4):02d}', 'UTC')
         with session_scope(write=True) as session:
-            uids.append(bookings.book_slot(session=session, event_type=call, start=start, now=NOW,
-                                           invitee=Invitee(f'Guest {i}', f'g{i}@example.com', 'UTC')).booking.uid)
+            uids.append(
+                bookings.book_slot(
+                    session=session,
+                    event_type=call,
+                    start=start,
+                    now=NOW,
+                    invitee=Invitee(f'Guest {i}', f'g{i}@example.com', 'UTC'),
+                ).booking.uid
+            )
     drain(Recorder())
     mailers = [Recorder(), Recorder()]
     barrier = threading.Barrier(2)
@@ -384,7 +433,7 @@ def test_a_proposal_e_mail_offers_accept_pick_and_decline_links_that_only_open_t
     propose(receipt.booking.uid, setup['start'] + timedelta(hours=4), 'Sorry, a <b>clash</b>')
     mailer = Recorder()
     drain(mailer)
-    (key, mail), = mailer.sent
+    ((key, mail),) = mailer.sent
     assert key.startswith(f'{receipt.booking.uid}.proposal.')
     day = _day(setup, 'America/New_York')
     assert mail['Subject'] == f'Ada Lovelace proposes a new time for Intro call: {day} at 07:00'
@@ -399,15 +448,16 @@ def test_a_proposal_e_mail_offers_accept_pick_and_decline_links_that_only_open_t
 
 
 def test_accepting_moves_the_meeting_and_sends_the_reschedule_declining_cancels(setup: dict) -> None:
-    first, second = book(setup), book(setup, Invitee('Ada', 'ada@example.org', 'UTC'),
-                                      start=setup['start'] + timedelta(hours=1))
+    first, second = (
+        book(setup),
+        book(setup, Invitee('Ada', 'ada@example.org', 'UTC'), start=setup['start'] + timedelta(hours=1)),
+    )
     new_time = setup['start'] + timedelta(hours=5)
     propose(first.booking.uid, new_time)
     propose(second.booking.uid, setup['start'] + timedelta(hours=6))
     with session_scope(write=True) as session:
         accepted = bookings.accept_proposal(session=session, booking=session.get(Booking, first.booking.id), now=NOW)
-        declined = bookings.decline_proposal(session=session, booking=session.get(Booking, second.booking.id),
-                                             now=NOW)
+        declined = bookings.decline_proposal(session=session, booking=session.get(Booking, second.booking.id), now=NOW)
     assert (accepted.start_at, accepted.sequence, accepted.proposed_start_at) == (new_time, 1, None)
     assert declined.status == 'cancelled' and declined.cancel_reason == 'The invitee declined the proposed new time'
     mailer = Recorder()
@@ -419,8 +469,11 @@ def test_accepting_moves_the_meeting_and_sends_the_reschedule_declining_cancels(
 
 def test_a_proposal_must_be_a_free_time_and_expires_after_seven_days(setup: dict) -> None:
     from app.errors import Conflict
-    first, second = book(setup), book(setup, Invitee('Ada', 'ada@example.org', 'UTC'),
-                                      start=setup['start'] + timedelta(hours=1))
+
+    first, second = (
+        book(setup),
+        book(setup, Invitee('Ada', 'ada@example.org', 'UTC'), start=setup['start'] + timedelta(hours=1)),
+    )
     with pytest.raises(SlotUnavailable):
         propose(first.booking.uid, second.booking.start_at)  # taken by another booking
     with pytest.raises(SlotUnavailable):
@@ -434,8 +487,7 @@ def test_a_proposal_must_be_a_free_time_and_expires_after_seven_days(setup: dict
 def test_a_notice_still_waiting_when_the_booking_changes_again_is_not_sent(setup: dict) -> None:
     receipt = book(setup)
     with session_scope(write=True) as session:  # cancelled before the worker got to the confirmation
-        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='',
-                                now=NOW)
+        bookings.cancel_booking(session=session, booking=session.get(Booking, receipt.booking.id), reason='', now=NOW)
     mailer = Recorder()
     stats = drain(mailer)
     assert mailer.kinds() == ['cancellation', 'host_cancellation'] and stats.skipped == 2

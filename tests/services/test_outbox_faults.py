@@ -1,6 +1,7 @@
 """The outbox when the database drops the worker's connection for real (PostgreSQL `pg_terminate_backend`): a
 failed pass gives back its claims at once, and a message handed to the mailer is recorded and never handed over
 again."""
+
 from __future__ import annotations
 
 import threading
@@ -57,8 +58,13 @@ def three_bookings(database: sa.Engine) -> list[str]:
     uids = []
     for clock in ('09:00', '10:00', '11:00'):
         with session_scope(write=True) as session:
-            receipt = bookings.book_slot(session=session, event_type=call, start=at(monday, clock, 'UTC'), now=NOW,
-                                         invitee=Invitee('Grace Hopper', 'grace@example.com', 'UTC'))
+            receipt = bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=at(monday, clock, 'UTC'),
+                now=NOW,
+                invitee=Invitee('Grace Hopper', 'grace@example.com', 'UTC'),
+            )
             uids.append(receipt.booking.uid)
     return uids
 
@@ -70,7 +76,8 @@ def test_a_claim_takes_no_more_messages_than_its_limit(three_bookings: list[str]
 
 
 def test_a_connection_killed_while_recording_a_batch_loses_no_record_and_sends_nothing_twice(
-        engine: sa.Engine, three_bookings: list[str]) -> None:
+    engine: sa.Engine, three_bookings: list[str]
+) -> None:
     mailer = KeyRecorder(idempotent=True)  # the file outbox: a whole batch recorded at once
     with killed_when(engine, lambda sql: sql.startswith('UPDATE outbox') and 'sent_at' in sql):
         with pytest.raises(sa.exc.OperationalError):
@@ -82,7 +89,8 @@ def test_a_connection_killed_while_recording_a_batch_loses_no_record_and_sends_n
 
 
 def test_a_connection_killed_after_claiming_gives_the_claims_back_at_once(
-        engine: sa.Engine, three_bookings: list[str]) -> None:
+    engine: sa.Engine, three_bookings: list[str]
+) -> None:
     mailer = KeyRecorder(idempotent=False)  # SMTP: four claimed at a time, each recorded when sent
     with killed_when(engine, lambda sql: 'FROM outbox' in sql and 'outbox.id IN' in sql):
         with pytest.raises(sa.exc.OperationalError):
@@ -94,7 +102,8 @@ def test_a_connection_killed_after_claiming_gives_the_claims_back_at_once(
 
 
 def test_messages_in_flight_when_a_connection_dies_are_recorded_as_sent_and_the_rest_go_at_once(
-        engine: sa.Engine, three_bookings: list[str]) -> None:
+    engine: sa.Engine, three_bookings: list[str]
+) -> None:
     mailer = KeyRecorder(idempotent=False)
     with killed_when(engine, lambda sql: sql.startswith('UPDATE outbox') and 'sent_at' in sql):
         with pytest.raises(sa.exc.OperationalError):
@@ -113,8 +122,9 @@ def drain(mailer: KeyRecorder) -> worker.DrainStats:
 
 def statuses() -> dict[str, int]:
     with session_scope() as session:
-        rows = session.exec(select(OutboxMessage.status, sa.func.count())  # type: ignore[call-overload]
-                            .group_by(OutboxMessage.status)).all()
+        rows = session.exec(
+            select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)  # type: ignore[call-overload]
+        ).all()
     return dict(rows)
 
 
@@ -134,8 +144,10 @@ def killed_when(engine: sa.Engine, matches: Callable[[str], bool]) -> Iterator[N
         if left[0] and matches(statement.lstrip()):
             left[0] -= 1
             with admin.connect() as other:
-                other.execute(sa.text('SELECT pg_terminate_backend(:pid, 5000)'),
-                              {'pid': conn.connection.dbapi_connection.info.backend_pid})
+                other.execute(
+                    sa.text('SELECT pg_terminate_backend(:pid, 5000)'),
+                    {'pid': conn.connection.dbapi_connection.info.backend_pid},
+                )
 
     sa.event.listen(engine, 'before_cursor_execute', kill)
     try:

@@ -1,6 +1,7 @@
 """Team scheduling through the services on SQLite and PostgreSQL: round-robin fairness and its tie-breaks,
 re-assignment on reschedule, collective holds kept in step, members' notices, and members whose calendars cannot
 be checked."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -28,13 +29,20 @@ def crew(database: sa.Engine) -> dict:
     """Ada (admin), Bob and Cyd, weekdays 09:00-17:00 London, with round robin 'intro' and collective 'panel'."""
     with session_scope(write=True) as session:
         people = {name: make_host(session, username=name) for name in ('ada', 'bob', 'cyd')}
-        team = teams.create_team(session=session, host_id=people['ada'].id, slug='crew', name='Crew',
-                                 members=('bob', 'cyd'))
-        made = {slug: teams.create_team_event_type(
-            session=session, host_id=people['ada'].id, team_id=team.id,
-            data=TeamEventTypeInput(slug=slug, title=slug.title(), duration_minutes=30, max_days_ahead=120,
-                                    assignment=assignment)).id
-            for slug, assignment in (('intro', 'round_robin'), ('panel', 'collective'))}
+        team = teams.create_team(
+            session=session, host_id=people['ada'].id, slug='crew', name='Crew', members=('bob', 'cyd')
+        )
+        made = {
+            slug: teams.create_team_event_type(
+                session=session,
+                host_id=people['ada'].id,
+                team_id=team.id,
+                data=TeamEventTypeInput(
+                    slug=slug, title=slug.title(), duration_minutes=30, max_days_ahead=120, assignment=assignment
+                ),
+            ).id
+            for slug, assignment in (('intro', 'round_robin'), ('panel', 'collective'))
+        }
     busy.reset_cache()
     return {'ids': {name: host.id for name, host in people.items()}, 'types': made}
 
@@ -42,13 +50,20 @@ def crew(database: sa.Engine) -> dict:
 def book(crew: dict, slug: str, clock: str, *, now: datetime = NOW, who: str = 'guest') -> team_bookings.TeamReceipt:
     with session_scope(write=True) as session:
         event_type = session.get(teams.EventType, crew['types'][slug])
-        return team_bookings.book(session=session, event_type=event_type, start=at(MONDAY, clock), now=now,
-                                  invitee=Invitee(who.title(), f'{who}@example.com', 'Europe/London'))
+        return team_bookings.book(
+            session=session,
+            event_type=event_type,
+            start=at(MONDAY, clock),
+            now=now,
+            invitee=Invitee(who.title(), f'{who}@example.com', 'Europe/London'),
+        )
 
 
 def test_round_robin_goes_to_the_fewest_bookings_then_the_least_recently_booked_then_the_username(crew: dict) -> None:
-    order = [book(crew, 'intro', clock, now=NOW + timedelta(minutes=n)).hosts
-             for n, clock in enumerate(('09:00', '10:00', '11:00', '12:00', '13:00'))]
+    order = [
+        book(crew, 'intro', clock, now=NOW + timedelta(minutes=n)).hosts
+        for n, clock in enumerate(('09:00', '10:00', '11:00', '12:00', '13:00'))
+    ]
     # all even and never booked: by username; then the fewest; then the least recently booked (ada, then bob)
     assert order == [['ada'], ['bob'], ['cyd'], ['ada'], ['bob']]
     with session_scope() as session:
@@ -72,8 +87,13 @@ def test_round_robin_counts_only_confirmed_bookings_of_that_event_type(crew: dic
 def test_round_robin_skips_members_who_are_not_free(crew: dict) -> None:
     with session_scope(write=True) as session:
         own = make_event_type(session, session.get(teams.Host, crew['ids']['ada']), slug='call')
-        bookings.book_slot(session=session, event_type=own, start=at(MONDAY, '09:00'), now=NOW,
-                           invitee=Invitee('Solo', 'solo@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=own,
+            start=at(MONDAY, '09:00'),
+            now=NOW,
+            invitee=Invitee('Solo', 'solo@example.com', 'UTC'),
+        )
     made = book(crew, 'intro', '09:00')
     assert made.hosts == ['bob'] and made.receipt.booking.assignment_reason.startswith('Round robin: 2 of 3')
 
@@ -85,14 +105,22 @@ def test_a_reschedule_keeps_the_member_when_free_and_re_assigns_when_not(crew: d
     assert host_of(made) == 'ada'
     with session_scope(write=True) as session:  # Ada's own meeting at 14:00
         own = make_event_type(session, session.get(teams.Host, crew['ids']['ada']), slug='call')
-        bookings.book_slot(session=session, event_type=own, start=at(MONDAY, '14:00'), now=NOW,
-                           invitee=Invitee('Solo', 'solo@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=own,
+            start=at(MONDAY, '14:00'),
+            now=NOW,
+            invitee=Invitee('Solo', 'solo@example.com', 'UTC'),
+        )
     move(made, '14:00')
     assert host_of(made) == 'bob'
     with session_scope() as session:
         booking = session.get(Booking, made.receipt.booking.id)
-        told = session.exec(select(OutboxMessage.host_id, OutboxMessage.kind).where(
-            OutboxMessage.booking_id == booking.id, OutboxMessage.kind == 'host_cancellation')).all()
+        told = session.exec(
+            select(OutboxMessage.host_id, OutboxMessage.kind).where(
+                OutboxMessage.booking_id == booking.id, OutboxMessage.kind == 'host_cancellation'
+            )
+        ).all()
     assert booking.assignment_reason.startswith('Re-assigned on reschedule (ada was not free)')
     assert told == [(crew['ids']['ada'], 'host_cancellation')]
 
@@ -122,13 +150,24 @@ def test_a_collective_reschedule_needs_every_member_free(crew: dict) -> None:
 
 def test_a_member_whose_calendar_cannot_be_checked_is_never_offered_as_free(crew: dict) -> None:
     with session_scope(write=True) as session:
-        session.add(CalendarConnection(host_id=crew['ids']['cyd'], provider='ics', label='Gone',
-                                       secret_encrypted=crypto.encrypt('https://calendar.invalid/feed.ics')))
+        session.add(
+            CalendarConnection(
+                host_id=crew['ids']['cyd'],
+                provider='ics',
+                label='Gone',
+                secret_encrypted=crypto.encrypt('https://calendar.invalid/feed.ics'),
+            )
+        )
     busy.reset_cache()
     with session_scope() as session:
         for slug in ('intro', 'panel'):
-            found = team_slots.offer(session=session, event_type=session.get(teams.EventType, crew['types'][slug]),
-                                     start=at(MONDAY, '00:00'), end=at(MONDAY, '23:00'), now=NOW)
+            found = team_slots.offer(
+                session=session,
+                event_type=session.get(teams.EventType, crew['types'][slug]),
+                start=at(MONDAY, '00:00'),
+                end=at(MONDAY, '23:00'),
+                now=NOW,
+            )
             assert found.problem
             assert (slug, len(found.slots)) == (slug, 16 if slug == 'intro' else 0)
     assert book(crew, 'intro', '09:00').hosts == ['ada']
@@ -142,15 +181,37 @@ def test_the_team_offer_is_the_union_or_intersection_of_each_members_engine_offe
         cyd = session.get(teams.Host, crew['ids']['cyd'])
         own = make_event_type(session, cyd, slug='call')
         for clock in ('09:00', '12:30'):
-            bookings.book_slot(session=session, event_type=own, start=at(MONDAY, clock), now=NOW,
-                               invitee=Invitee('Solo', 'solo@example.com', 'UTC'))
+            bookings.book_slot(
+                session=session,
+                event_type=own,
+                start=at(MONDAY, clock),
+                now=NOW,
+                invitee=Invitee('Solo', 'solo@example.com', 'UTC'),
+            )
     lo, hi = at(MONDAY, '00:00'), at(MONDAY, '23:59')
     with session_scope() as session:
-        per_member = [set(s.start for s in team_slots.offer(
-            session=session, event_type=session.get(teams.EventType, crew['types']['intro']), start=lo, end=hi,
-            now=NOW).slots)]
-        panel = {s.start for s in team_slots.offer(session=session, event_type=session.get(
-            teams.EventType, crew['types']['panel']), start=lo, end=hi, now=NOW).slots}
+        per_member = [
+            set(
+                s.start
+                for s in team_slots.offer(
+                    session=session,
+                    event_type=session.get(teams.EventType, crew['types']['intro']),
+                    start=lo,
+                    end=hi,
+                    now=NOW,
+                ).slots
+            )
+        ]
+        panel = {
+            s.start
+            for s in team_slots.offer(
+                session=session,
+                event_type=session.get(teams.EventType, crew['types']['panel']),
+                start=lo,
+                end=hi,
+                now=NOW,
+            ).slots
+        }
     assert at(MONDAY, '09:00') in per_member[0] and at(MONDAY, '09:00') not in panel
     assert at(MONDAY, '12:30') not in panel and at(MONDAY, '13:00') in panel and len(panel) == 14
 
@@ -170,8 +231,11 @@ def host_of(made: team_bookings.TeamReceipt) -> str:
 def holders(clock: str) -> list[str]:
     start = at(MONDAY, clock)
     with session_scope() as session:
-        rows = session.exec(select(teams.Host.username).join(Booking, col(Booking.host_id) == teams.Host.id).where(
-            col(Booking.status).in_(('confirmed', 'pending')), Booking.start_at == start)).all()
+        rows = session.exec(
+            select(teams.Host.username)
+            .join(Booking, col(Booking.host_id) == teams.Host.id)
+            .where(col(Booking.status).in_(('confirmed', 'pending')), Booking.start_at == start)
+        ).all()
     return sorted(rows)
 
 
@@ -181,9 +245,13 @@ def test_an_owner_who_deletes_their_account_leaves_the_team_and_its_event_types_
     with session_scope() as session:
         team = teams.team_by_slug(session=session, slug='crew')
         assert [(m.username, m.role) for m in teams.members(session=session, team_id=team.id)] == [
-            ('bob', 'admin'), ('cyd', 'member')]
+            ('bob', 'admin'),
+            ('cyd', 'member'),
+        ]
         assert [teams.public_slug(e) for e in teams.list_team_event_types(session=session, team_id=team.id)] == [
-            'intro', 'panel']
+            'intro',
+            'panel',
+        ]
     assert book(crew, 'intro', '09:00').hosts == ['bob']
 
 
@@ -191,8 +259,15 @@ def test_a_proposed_new_time_for_a_collective_booking_moves_every_hold_once_acce
     made = book(crew, 'panel', '09:00')
     with session_scope() as session:  # the manage page's picker: the team's times, the booking's own not blocking
         event_type = session.get(teams.EventType, crew['types']['panel'])
-        days, _ = availability.month_offer(session=session, event_type=event_type, first=MONDAY, last=MONDAY,
-                                           zone='Europe/London', now=NOW, exclude_uid=made.receipt.booking.uid)
+        days, _ = availability.month_offer(
+            session=session,
+            event_type=event_type,
+            first=MONDAY,
+            last=MONDAY,
+            zone='Europe/London',
+            now=NOW,
+            exclude_uid=made.receipt.booking.uid,
+        )
     assert at(MONDAY, '09:00') in [s.start for s in days[MONDAY]]
     with session_scope(write=True) as session:
         booking = session.get(Booking, made.receipt.booking.id)

@@ -1,6 +1,7 @@
 """Webhooks on a real database (SQLite and PostgreSQL) and a real HTTP receiver: every kind of booking change emits
 exactly its event, signed per Standard Webhooks; retries keep the webhook-id and follow the schedule; the host is told
 once when a delivery is given up; and the endpoint is reached only as checked (no redirects, 1 kB, a deadline)."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,9 @@ def subscribe(setup: dict, url: str, events: list[str] | None = None) -> subscri
 
 
 def book(setup: dict, start: datetime | None = None) -> bookings.Receipt:
-    return use_cases.book(event_type_id=setup['call'].id, start=start or setup['start'], invitee=GRACE, now=NOW,
-                          address='192.0.2.1')
+    return use_cases.book(
+        event_type_id=setup['call'].id, start=start or setup['start'], invitee=GRACE, now=NOW, address='192.0.2.1'
+    )
 
 
 def drain(mailer: Mailbox | None = None) -> worker.DrainStats:
@@ -92,8 +94,9 @@ def drain(mailer: Mailbox | None = None) -> worker.DrainStats:
 
 def log(created: subscriptions.Created) -> list[WebhookDelivery]:
     with session_scope() as session:
-        found = subscriptions.deliveries(session=session, host_id=created.subscription.host_id,
-                                         subscription_id=created.subscription.id or 0)
+        found = subscriptions.deliveries(
+            session=session, host_id=created.subscription.host_id, subscription_id=created.subscription.id or 0
+        )
     return list(reversed(found))  # oldest first
 
 
@@ -102,7 +105,8 @@ def events_received(receiver: Receiver) -> list[tuple[str, str]]:
 
 
 def test_a_booking_reaches_the_endpoint_signed_with_the_booking_as_the_host_api_shows_it(
-        setup: dict, receiver: Receiver) -> None:
+    setup: dict, receiver: Receiver
+) -> None:
     created = subscribe(setup, receiver.url)
     assert created.secret.startswith('whsec_')
     receipt = book(setup)
@@ -111,15 +115,21 @@ def test_a_booking_reaches_the_endpoint_signed_with_the_booking_as_the_host_api_
     payload = Webhook(created.secret).verify(request.body, request.headers)
     assert payload['type'] == 'booking.created'
     with session_scope() as session:
-        shown = bookings.booking_json(bookings.host_booking(session=session, host_id=setup['host'].id,
-                                                            uid=receipt.booking.uid))
+        shown = bookings.booking_json(
+            bookings.host_booking(session=session, host_id=setup['host'].id, uid=receipt.booking.uid)
+        )
     assert payload['data'] == json.loads(json.dumps(shown))
     assert payload['data']['invitee']['email'] == 'grace@example.com'
     assert datetime.fromisoformat(payload['timestamp']) == NOW
     assert request.headers['content-type'] == 'application/json'
     [entry] = log(created)
-    assert (entry.event, entry.status, entry.attempts, entry.response_code, entry.webhook_id) == \
-        ('booking.created', 'delivered', 1, 200, request.headers['webhook-id'])
+    assert (entry.event, entry.status, entry.attempts, entry.response_code, entry.webhook_id) == (
+        'booking.created',
+        'delivered',
+        1,
+        200,
+        request.headers['webhook-id'],
+    )
     assert entry.duration_ms is not None and entry.response_body == '{"ok": true}'
     with pytest.raises(WebhookVerificationError):  # another secret does not verify
         Webhook(subscribe(setup, receiver.url).secret).verify(request.body, request.headers)
@@ -129,44 +139,65 @@ def test_every_kind_of_change_emits_exactly_its_event(setup: dict, receiver: Rec
     created = subscribe(setup, receiver.url)
     monday, host_id = setup['monday'], setup['host'].id
     first = book(setup)  # booking.created
-    use_cases.reschedule_by_token(uid=first.booking.uid, token=first.token, start=at(monday, '10:00', 'Europe/Berlin'),
-                                  now=NOW, address='192.0.2.1')  # booking.rescheduled (the invitee's link)
-    use_cases.propose_as_host(host_id=host_id, uid=first.booking.uid, start=at(monday, '11:00', 'Europe/Berlin'),
-                              message='Later?', now=NOW)  # a proposal alone changes nothing yet: no event
-    use_cases.accept_proposal_by_token(uid=first.booking.uid, token=first.token, now=NOW,
-                                       address='192.0.2.1')  # booking.rescheduled (the e-mailed link)
-    use_cases.cancel_by_token(uid=first.booking.uid, token=first.token, reason='', now=NOW,
-                              address='192.0.2.1')  # booking.cancelled
+    use_cases.reschedule_by_token(
+        uid=first.booking.uid,
+        token=first.token,
+        start=at(monday, '10:00', 'Europe/Berlin'),
+        now=NOW,
+        address='192.0.2.1',
+    )  # booking.rescheduled (the invitee's link)
+    use_cases.propose_as_host(
+        host_id=host_id, uid=first.booking.uid, start=at(monday, '11:00', 'Europe/Berlin'), message='Later?', now=NOW
+    )  # a proposal alone changes nothing yet: no event
+    use_cases.accept_proposal_by_token(
+        uid=first.booking.uid, token=first.token, now=NOW, address='192.0.2.1'
+    )  # booking.rescheduled (the e-mailed link)
+    use_cases.cancel_by_token(
+        uid=first.booking.uid, token=first.token, reason='', now=NOW, address='192.0.2.1'
+    )  # booking.cancelled
     second = book(setup, at(monday, '13:00', 'Europe/Berlin'))  # booking.created
-    use_cases.propose_as_host(host_id=host_id, uid=second.booking.uid, start=at(monday, '14:00', 'Europe/Berlin'),
-                              message='', now=NOW)
-    use_cases.decline_proposal_by_token(uid=second.booking.uid, token=second.token, now=NOW,
-                                        address='192.0.2.1')  # booking.cancelled
+    use_cases.propose_as_host(
+        host_id=host_id, uid=second.booking.uid, start=at(monday, '14:00', 'Europe/Berlin'), message='', now=NOW
+    )
+    use_cases.decline_proposal_by_token(
+        uid=second.booking.uid, token=second.token, now=NOW, address='192.0.2.1'
+    )  # booking.cancelled
     third = book(setup, at(monday, '15:00', 'Europe/Berlin'))  # booking.created
     use_cases.cancel_as_host(host_id=host_id, uid=third.booking.uid, reason='Ill', now=NOW)  # booking.cancelled
     fourth = book(setup, at(monday, '16:00', 'Europe/Berlin'))  # booking.created
     use_cases.erase_as_host(host_id=host_id, uid=fourth.booking.uid, now=NOW)  # booking.cancelled, data erased
     use_cases.erase_as_host(host_id=host_id, uid=third.booking.uid, now=NOW)  # already cancelled: no event
-    expected = [('booking.created', first.booking.uid), ('booking.rescheduled', first.booking.uid),
-                ('booking.rescheduled', first.booking.uid), ('booking.cancelled', first.booking.uid),
-                ('booking.created', second.booking.uid), ('booking.cancelled', second.booking.uid),
-                ('booking.created', third.booking.uid), ('booking.cancelled', third.booking.uid),
-                ('booking.created', fourth.booking.uid), ('booking.cancelled', fourth.booking.uid)]
+    expected = [
+        ('booking.created', first.booking.uid),
+        ('booking.rescheduled', first.booking.uid),
+        ('booking.rescheduled', first.booking.uid),
+        ('booking.cancelled', first.booking.uid),
+        ('booking.created', second.booking.uid),
+        ('booking.cancelled', second.booking.uid),
+        ('booking.created', third.booking.uid),
+        ('booking.cancelled', third.booking.uid),
+        ('booking.created', fourth.booking.uid),
+        ('booking.cancelled', fourth.booking.uid),
+    ]
     assert [(e.event, e.booking_uid) for e in log(created)] == expected
     drain()
     bodies = [json.loads(r.body) for r in receiver.received]
     sent = sorted((b['type'], b['data']['uid']) for b in bodies)
     # an erased booking's queued deliveries are withdrawn with the invitee's data; a cancellation that erasure
     # causes goes out with the data erased
-    withdrawn = [('booking.created', third.booking.uid), ('booking.cancelled', third.booking.uid),
-                 ('booking.created', fourth.booking.uid)]
+    withdrawn = [
+        ('booking.created', third.booking.uid),
+        ('booking.cancelled', third.booking.uid),
+        ('booking.created', fourth.booking.uid),
+    ]
     assert sent == sorted(e for e in expected if e not in withdrawn)
     assert [e.status for e in log(created)] == ['delivered'] * 6 + ['cancelled'] * 3 + ['delivered']
     erased = next(b for b in bodies if b['data']['uid'] == fourth.booking.uid)
     assert erased['data']['invitee']['email'] == bookings.ERASED_EMAIL and erased['data']['status'] == 'cancelled'
     moved = [b for b in bodies if b['type'] == 'booking.rescheduled']
     assert sorted(b['data']['start'] for b in moved) == sorted(
-        [at(monday, '10:00', 'Europe/Berlin').isoformat(), at(monday, '11:00', 'Europe/Berlin').isoformat()])
+        [at(monday, '10:00', 'Europe/Berlin').isoformat(), at(monday, '11:00', 'Europe/Berlin').isoformat()]
+    )
 
 
 def test_a_subscription_hears_only_the_events_it_chose(setup: dict, receiver: Receiver) -> None:
@@ -186,8 +217,7 @@ def test_a_refused_booking_emits_nothing(setup: dict, receiver: Receiver) -> Non
     assert [e.event for e in log(created)] == ['booking.created']
 
 
-def test_retries_keep_the_webhook_id_follow_the_schedule_and_the_host_is_told_once_when_given_up(
-        setup: dict) -> None:
+def test_retries_keep_the_webhook_id_follow_the_schedule_and_the_host_is_told_once_when_given_up(setup: dict) -> None:
     failing = serve([Reply(status=503, body=b'down for maintenance')])
     try:
         created = subscribe(setup, failing.url)
@@ -207,8 +237,14 @@ def test_retries_keep_the_webhook_id_follow_the_schedule_and_the_host_is_told_on
                 assert drain(mailbox).handled == 0  # not due yet
                 clock.move_to(entry.next_attempt_at)
                 drain(mailbox)
-            assert waits == [timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                             timedelta(hours=5), timedelta(hours=10)]
+            assert waits == [
+                timedelta(seconds=5),
+                timedelta(minutes=5),
+                timedelta(minutes=30),
+                timedelta(hours=2),
+                timedelta(hours=5),
+                timedelta(hours=10),
+            ]
             [entry] = log(created)
             assert (entry.status, entry.attempts, entry.next_attempt_at) == ('failed', 7, None)
             ids = {r.headers['webhook-id'] for r in failing.received}
@@ -220,8 +256,12 @@ def test_retries_keep_the_webhook_id_follow_the_schedule_and_the_host_is_told_on
             notices = mailbox.of_kind('webhook_failed')
             assert notices == [('webhook_failed', 'ada@example.com', 'A webhook could not be delivered')]
             with session_scope() as session:  # nothing left to send
-                assert session.exec(select(OutboxMessage).where(OutboxMessage.kind == 'webhook',
-                                                                OutboxMessage.status == 'pending')).all() == []
+                assert (
+                    session.exec(
+                        select(OutboxMessage).where(OutboxMessage.kind == 'webhook', OutboxMessage.status == 'pending')
+                    ).all()
+                    == []
+                )
             # a second delivery given up does not tell the host again
             use_cases.cancel_as_host(host_id=setup['host'].id, uid=entry.booking_uid, reason='', now=NOW)
             for _ in range(len(sender.RETRY_DELAYS) + 1):
@@ -238,8 +278,9 @@ def test_a_success_after_failures_rearms_the_notice(setup: dict) -> None:
     try:
         created = subscribe(setup, flaky.url)
         with session_scope(write=True) as session:
-            subscription = subscriptions.get_subscription(session=session, host_id=setup['host'].id,
-                                                          subscription_id=created.subscription.id or 0)
+            subscription = subscriptions.get_subscription(
+                session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0
+            )
             subscription.failure_notice_sent = True
             session.add(subscription)
         moment = datetime.now(timezone.utc)
@@ -251,9 +292,9 @@ def test_a_success_after_failures_rearms_the_notice(setup: dict) -> None:
         [entry] = log(created)
         assert (entry.status, entry.attempts, entry.response_code) == ('delivered', 2, 204)
         with session_scope() as session:
-            assert not subscriptions.get_subscription(session=session, host_id=setup['host'].id,
-                                                      subscription_id=created.subscription.id or 0
-                                                      ).failure_notice_sent
+            assert not subscriptions.get_subscription(
+                session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0
+            ).failure_notice_sent
     finally:
         flaky.stop()
 
@@ -299,9 +340,20 @@ def test_an_endpoint_that_does_not_answer_in_time_is_retried(setup: dict, monkey
         slow.stop()
 
 
-@pytest.mark.parametrize('url', ['http://hooks.example.com/x', 'https://127.0.0.1/hook', 'https://10.0.0.8/hook',
-                                 'https://169.254.169.254/latest', 'https://[::1]/hook', 'ftp://example.com/x',
-                                 'not a url', 'https://93.184.216.34:8443/hook', ''])
+@pytest.mark.parametrize(
+    'url',
+    [
+        'http://hooks.example.com/x',
+        'https://127.0.0.1/hook',
+        'https://10.0.0.8/hook',
+        'https://169.254.169.254/latest',
+        'https://[::1]/hook',
+        'ftp://example.com/x',
+        'not a url',
+        'https://93.184.216.34:8443/hook',
+        '',
+    ],
+)
 def test_only_https_on_public_addresses_may_subscribe(setup: dict, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', False)
     with pytest.raises(InvalidInput):
@@ -309,8 +361,9 @@ def test_only_https_on_public_addresses_may_subscribe(setup: dict, url: str, mon
     assert subscribe(setup, 'https://93.184.216.34/hook').subscription.url == 'https://93.184.216.34/hook'
 
 
-def test_an_endpoint_whose_address_turned_private_is_not_contacted(setup: dict, receiver: Receiver,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_endpoint_whose_address_turned_private_is_not_contacted(
+    setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created = subscribe(setup, receiver.url)
     monkeypatch.setattr(get_settings(), 'allow_private_webhook_urls', False)
     book(setup)
@@ -331,8 +384,9 @@ def test_unknown_or_no_events_are_refused(setup: dict, receiver: Receiver) -> No
 def test_a_test_event_is_signed_and_logged(setup: dict, receiver: Receiver) -> None:
     created = subscribe(setup, receiver.url, ['booking.cancelled'])
     with session_scope(write=True) as session:
-        queued = subscriptions.send_test(session=session, host_id=setup['host'].id,
-                                         subscription_id=created.subscription.id or 0, now=NOW)
+        queued = subscriptions.send_test(
+            session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0, now=NOW
+        )
     assert queued.status == 'pending'
     drain()
     [request] = receiver.received
@@ -346,12 +400,14 @@ def test_a_deleted_subscription_gets_nothing_more_and_others_cannot_touch_it(set
     with session_scope(write=True) as session:
         other = make_host(session, username='eve')
     with session_scope(write=True) as session, pytest.raises(NotFound):
-        subscriptions.delete_subscription(session=session, host_id=other.id or 0,
-                                          subscription_id=created.subscription.id or 0)
+        subscriptions.delete_subscription(
+            session=session, host_id=other.id or 0, subscription_id=created.subscription.id or 0
+        )
     book(setup)
     with session_scope(write=True) as session:
-        subscriptions.delete_subscription(session=session, host_id=setup['host'].id,
-                                          subscription_id=created.subscription.id or 0)
+        subscriptions.delete_subscription(
+            session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0
+        )
     assert drain().skipped >= 1
     assert receiver.received == []
 
@@ -363,25 +419,38 @@ def test_requests_emit_pending_then_confirmed_or_declined(setup: dict, receiver:
     monday, host_id = setup['monday'], setup['host'].id
 
     def request(clock: str) -> str:
-        return use_cases.book(event_type_id=asks.id, start=at(monday, clock, 'Europe/Berlin'), invitee=GRACE, now=NOW,
-                              address='192.0.2.1').booking.uid
+        return use_cases.book(
+            event_type_id=asks.id, start=at(monday, clock, 'Europe/Berlin'), invitee=GRACE, now=NOW, address='192.0.2.1'
+        ).booking.uid
+
     confirmed, declined, lapsed = request('09:00'), request('10:00'), request('11:00')
     use_cases.confirm_as_host(host_id=host_id, uid=confirmed, now=NOW)
     use_cases.decline_as_host(host_id=host_id, uid=declined, reason='Fully booked', now=NOW)
     use_cases.decline_expired_requests(now=at(monday, '11:30', 'Europe/Berlin'))  # its start passed undecided
     assert [(e.event, e.booking_uid) for e in log(created)] == [
-        ('booking.pending', confirmed), ('booking.pending', declined), ('booking.pending', lapsed),
-        ('booking.confirmed', confirmed), ('booking.declined', declined), ('booking.declined', lapsed)]
+        ('booking.pending', confirmed),
+        ('booking.pending', declined),
+        ('booking.pending', lapsed),
+        ('booking.confirmed', confirmed),
+        ('booking.declined', declined),
+        ('booking.declined', lapsed),
+    ]
     with time_machine.travel(at(monday, '11:30', 'Europe/Berlin')):  # when the upkeep job declined the last one
         drain()
     statuses = sorted((json.loads(r.body)['type'], json.loads(r.body)['data']['status']) for r in receiver.received)
-    assert statuses == [('booking.confirmed', 'confirmed'), ('booking.declined', 'declined'),
-                        ('booking.declined', 'declined'), ('booking.pending', 'pending'),
-                        ('booking.pending', 'pending'), ('booking.pending', 'pending')]
+    assert statuses == [
+        ('booking.confirmed', 'confirmed'),
+        ('booking.declined', 'declined'),
+        ('booking.declined', 'declined'),
+        ('booking.pending', 'pending'),
+        ('booking.pending', 'pending'),
+        ('booking.pending', 'pending'),
+    ]
 
 
 def test_the_endpoint_is_contacted_at_exactly_the_address_that_was_checked(
-        setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = receiver.url.split(':')[2].split('/')[0]
     created = subscribe(setup, receiver.url)
     answers = ['127.0.0.1', '192.0.2.66']  # a rebinding name: a second lookup would answer elsewhere
@@ -393,9 +462,11 @@ def test_the_endpoint_is_contacted_at_exactly_the_address_that_was_checked(
             return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
         asked.append(name)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', (answers.pop(0), int(port or 0)))]  # type: ignore
+
     with session_scope(write=True) as session:  # the stored address names a host (the form checked it then)
-        subscription = subscriptions.get_subscription(session=session, host_id=setup['host'].id,
-                                                      subscription_id=created.subscription.id or 0)
+        subscription = subscriptions.get_subscription(
+            session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0
+        )
         subscription.url = f'http://hooks.example:{port}/hooks/cloudmeet'
         session.add(subscription)
     monkeypatch.setattr(socket, 'getaddrinfo', rebinding)
@@ -408,7 +479,8 @@ def test_the_endpoint_is_contacted_at_exactly_the_address_that_was_checked(
 
 
 def test_finished_deliveries_are_forgotten_after_thirty_days_and_waiting_ones_kept(
-        setup: dict, receiver: Receiver) -> None:
+    setup: dict, receiver: Receiver
+) -> None:
     created = subscribe(setup, receiver.url)
     book(setup)  # delivered below
     receipt = book(setup, at(setup['monday'], '11:00', 'Europe/Berlin'))
@@ -421,8 +493,8 @@ def test_finished_deliveries_are_forgotten_after_thirty_days_and_waiting_ones_ke
 
 @pytest.mark.parametrize(('certified', 'delivered'), [(('hooks.example',), True), (('other.example',), False)])
 def test_an_https_endpoint_is_reached_under_its_name_and_its_certificate_checked_for_that_name(
-        setup: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certified: tuple[str, ...],
-        delivered: bool) -> None:
+    setup: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certified: tuple[str, ...], delivered: bool
+) -> None:
     cert, key = self_signed(tmp_path, names=certified)
     secure = serve(tls=(cert, key))
     try:
@@ -434,6 +506,7 @@ def test_an_https_endpoint_is_reached_under_its_name_and_its_certificate_checked
             if host in ('hooks.example', b'hooks.example'):
                 return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', ('127.0.0.1', int(port or 0)))]  # type: ignore
             return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
         monkeypatch.setattr(socket, 'getaddrinfo', resolver)
         created = subscribe(setup, f'https://hooks.example:{port}/hooks/cloudmeet')
         book(setup)
@@ -451,7 +524,8 @@ def test_an_https_endpoint_is_reached_under_its_name_and_its_certificate_checked
 
 
 def test_rotating_keys_keeps_the_signing_secret_and_an_unreadable_one_is_retried_not_crashed(
-        setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created = subscribe(setup, receiver.url)
     old, new = get_settings().encryption_keys, Fernet.generate_key().decode()
     try:
@@ -467,8 +541,9 @@ def test_rotating_keys_keeps_the_signing_secret_and_an_unreadable_one_is_retried
         assert Webhook(created.secret).verify(request.body, request.headers)['type'] == 'booking.created'
         monkeypatch.setattr(get_settings(), 'encryption_keys', Fernet.generate_key().decode())  # a wrong key
         crypto.reset_keys()
-        use_cases.cancel_as_host(host_id=setup['host'].id, uid=json.loads(request.body)['data']['uid'], reason='',
-                                 now=NOW)
+        use_cases.cancel_as_host(
+            host_id=setup['host'].id, uid=json.loads(request.body)['data']['uid'], reason='', now=NOW
+        )
         assert drain().retried == 1
         assert len(receiver.received) == 1
         assert log(created)[-1].error == 'the signing secret cannot be read with the configured encryption keys'

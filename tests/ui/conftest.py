@@ -1,5 +1,6 @@
 """NiceGUI `user` fixtures over the real main.py, on a fresh SQLite database per test, with the browser's time
 zone reported as America/New_York."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ def _browser(user: User) -> User:
 
 
 @pytest.fixture
-async def user(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch,
-               caplog: pytest.LogCaptureFixture) -> AsyncIterator[User]:
+async def user(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[User]:
     path = tmp_path / 'ui.sqlite'
     shutil.copy(sqlite_template, path)
     monkeypatch.setenv('CLOUDMEET_DATABASE_URL', f'sqlite:///{path}')
@@ -35,8 +37,11 @@ async def user(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.Monkey
     async with user_simulation(main_file=MAIN) as simulated:
         yield _browser(simulated)
     get_settings.cache_clear()
-    errors = [r for r in caplog.get_records('call') if r.levelname == 'ERROR'
-              or 'has been deleted but is still being used' in r.getMessage()]  # NiceGUI's warning of a UI bug
+    errors = [
+        r
+        for r in caplog.get_records('call')
+        if r.levelname == 'ERROR' or 'has been deleted but is still being used' in r.getMessage()
+    ]  # NiceGUI's warning of a UI bug
     if errors:
         pytest.fail(f'unexpected ERROR logs: {[r.getMessage() for r in errors]}', pytrace=False)
 
@@ -46,5 +51,4 @@ async def create_user(user: User) -> AsyncIterator[Callable[[], User]]:
     """More simulated browsers on the same app (for races and live updates)."""
     prepare_simulation()
     async with core.app.router.lifespan_context(core.app):
-        yield lambda: _browser(User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app),
-                                                      base_url='http://test')))
+        yield lambda: _browser(User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url='http://test')))

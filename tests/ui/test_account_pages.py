@@ -1,4 +1,5 @@
 """Sign-in, settings and privacy pages with NiceGUI's simulated user over the real main.py."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,14 +22,16 @@ def signed_in(user: User, email: str = 'owner@example.com', username: str = 'own
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Olive Owner', username=username,
-                                            timezone='Europe/London', now=NOW)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Olive Owner', username=username, timezone='Europe/London', now=NOW
+        )
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     return host
 
 
 async def test_the_login_page_offers_configured_providers_only_and_e_mails_a_link(
-        user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await user.open('/login')
     await user.should_see('Sign in to CloudMeet')
     await user.should_not_see(marker='provider-google')
@@ -107,11 +110,18 @@ async def test_the_export_download_is_the_hosts_own_data(user: User) -> None:
 
 
 async def test_the_privacy_policy_says_what_is_stored_and_is_linked_from_public_pages(
-        user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_settings(), 'privacy_contact', 'privacy@operator.example')
     await user.open('/privacy')
-    for text in ('busy times', 'Limited Use', 'Who else receives data', 'How long data is kept', 'Your rights',
-                 'privacy@operator.example'):
+    for text in (
+        'busy times',
+        'Limited Use',
+        'Who else receives data',
+        'How long data is kept',
+        'Your rights',
+        'privacy@operator.example',
+    ):
         await user.should_see(text)
     await user.open('/login')
     await user.should_see(marker='privacy-link')
@@ -130,8 +140,9 @@ async def test_a_page_left_open_after_signing_out_everywhere_can_change_nothing(
 
 
 async def test_a_newcomer_who_has_not_finished_onboarding_is_sent_back_to_it(user: User) -> None:
-    identity = VerifiedIdentity(provider='google', subject='new', email='new@example.com', email_verified=True,
-                                name='Newcomer')
+    identity = VerifiedIdentity(
+        provider='google', subject='new', email='new@example.com', email_verified=True, name='Newcomer'
+    )
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     user.http_client.cookies.set('cloudmeet_session', signed.token)
@@ -144,11 +155,17 @@ async def test_deleting_an_account_with_upcoming_meetings_cancels_them_and_tells
     from app.models import Booking, EventType, OutboxMessage
     from services import bookings
     from tests.factories import at, next_monday
+
     host = signed_in(user)
     with session_scope(write=True) as session:
         call = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
-        bookings.book_slot(session=session, event_type=call, start=at(next_monday(), '10:00'), now=NOW,
-                           invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC'))
+        bookings.book_slot(
+            session=session,
+            event_type=call,
+            start=at(next_monday(), '10:00'),
+            now=NOW,
+            invitee=bookings.Invitee('Grace', 'grace@example.com', 'UTC'),
+        )
     await user.open('/settings')
     user.find(marker='delete-account').click()
     await user.should_see('Your upcoming meeting is cancelled first, and the invitee is told by e-mail')
@@ -156,8 +173,10 @@ async def test_deleting_an_account_with_upcoming_meetings_cancels_them_and_tells
     user.find(marker='confirm-delete').click()  # the outbox worker of the running app sends the notice
     await user.should_see('1 upcoming meeting was cancelled and the invitees were told by e-mail.', retries=100)
     outbox = get_settings().data_dir / 'outbox'
-    assert any('grace@example.com' in str(m['To']) and 'closed their CloudMeet account' in _text(m)
-               for m in (_parse(p) for p in outbox.glob('*.eml')))
+    assert any(
+        'grace@example.com' in str(m['To']) and 'closed their CloudMeet account' in _text(m)
+        for m in (_parse(p) for p in outbox.glob('*.eml'))
+    )
     with session_scope() as session:
         assert session.exec(select(Booking)).all() == [] and session.exec(select(OutboxMessage)).all() == []
 
@@ -165,6 +184,7 @@ async def test_deleting_an_account_with_upcoming_meetings_cancels_them_and_tells
 def _parse(path):  # type: ignore[no-untyped-def]
     import email
     from email import policy
+
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
@@ -174,7 +194,8 @@ def _text(message) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_a_newcomer_is_told_politely_that_accounts_are_by_invitation_without_learning_who_has_one(
-        user: User) -> None:
+    user: User,
+) -> None:
     signed_in(user)  # the owner exists; sign-up is closed
     user.http_client.cookies.clear()
     for address in ('stranger@example.com', 'owner@example.com'):  # the same words for both

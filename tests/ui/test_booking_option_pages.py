@@ -1,5 +1,6 @@
 """Booking options on the pages, through NiceGUI's simulated user: the invitee picks a length, sees seats left,
 asks for a meeting that the host confirms from the dashboard or from the e-mailed link's page."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -27,26 +28,44 @@ def ada(user: User) -> dict:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=NOW)
-        made = {slug: make_event_type(session, host, slug=slug, title=title, **fields) for slug, title, fields in (
-            ('class', 'Python class', {'duration_minutes': 60, 'seats': 3}),
-            ('review', 'Portfolio review', {'requires_confirmation': True, 'questions': [
-                {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}]}),
-            ('chat', 'Chat', {'duration_minutes': 30, 'duration_options': [15, 60]}))}
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=NOW
+        )
+        made = {
+            slug: make_event_type(session, host, slug=slug, title=title, **fields)
+            for slug, title, fields in (
+                ('class', 'Python class', {'duration_minutes': 60, 'seats': 3}),
+                (
+                    'review',
+                    'Portfolio review',
+                    {
+                        'requires_confirmation': True,
+                        'questions': [{'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}],
+                    },
+                ),
+                ('chat', 'Chat', {'duration_minutes': 30, 'duration_options': [15, 60]}),
+            )
+        }
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     return {'host': host, **made}
 
 
 def book(event_type: EventType, clock: str, n: int = 1) -> Booking:
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=event_type, start=at(MONDAY, clock), now=NOW,
-                                  invitee=bookings.Invitee(f'Guest {n}', f'guest{n}@example.com',
-                                                           'America/New_York', answers={'topic': 'Art'})).booking
+        return bookings.book_slot(
+            session=session,
+            event_type=event_type,
+            start=at(MONDAY, clock),
+            now=NOW,
+            invitee=bookings.Invitee(
+                f'Guest {n}', f'guest{n}@example.com', 'America/New_York', answers={'topic': 'Art'}
+            ),
+        ).booking
 
 
-async def test_the_invitee_sees_the_seats_left_and_the_host_one_meeting_with_its_attendees(user: User,
-                                                                                            ada: dict) -> None:
+async def test_the_invitee_sees_the_seats_left_and_the_host_one_meeting_with_its_attendees(
+    user: User, ada: dict
+) -> None:
     _, start = first_offer(ada['class'])
     await user.open('/ada/class')
     await user.should_see('3 seats per time')
@@ -129,5 +148,10 @@ async def test_the_editor_sets_seats_confirmation_lengths_and_limits(user: User,
     await user.should_see('Event type created', retries=40)
     with session_scope() as session:
         made = session.exec(select(EventType).where(EventType.slug == 'workshop')).one()
-    assert (made.seats, made.requires_confirmation, made.duration_options, made.weekly_limit, made.monthly_limit) \
-        == (12, True, [30, 60, 90], 3, 10)
+    assert (made.seats, made.requires_confirmation, made.duration_options, made.weekly_limit, made.monthly_limit) == (
+        12,
+        True,
+        [30, 60, 90],
+        3,
+        10,
+    )

@@ -1,4 +1,5 @@
 """The invitee's pages through NiceGUI's simulated user: host page, booking flow, live updates, races, 404s."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,14 @@ NY = ZoneInfo(BROWSER_ZONE)
 def ada(user: User) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               description='<script>alert(1)</script> Bring <b>notes</b>', questions=[
-                                   {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}])
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            description='<script>alert(1)</script> Bring <b>notes</b>',
+            questions=[{'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}],
+        )
         make_event_type(session, host, slug='secret', title='Secret meeting', hidden=True)
         make_event_type(session, host, slug='off', title='Switched off', active=False)
     return {'host': host, 'call': call}
@@ -39,9 +45,14 @@ def first_offer(event_type) -> tuple[date, datetime]:  # type: ignore[no-untyped
     """The day and start the picker selects first: the first free day of the current month in New York."""
     today = datetime.now(NY).date()
     with session_scope() as session:
-        days = availability.slots_by_local_day(session=session, event_type=event_type, first=today.replace(day=1),
-                                               last=today.replace(day=28) + timedelta(days=4), zone=BROWSER_ZONE,
-                                               now=datetime.now(timezone.utc))
+        days = availability.slots_by_local_day(
+            session=session,
+            event_type=event_type,
+            first=today.replace(day=1),
+            last=today.replace(day=28) + timedelta(days=4),
+            zone=BROWSER_ZONE,
+            now=datetime.now(timezone.utc),
+        )
     month_days = sorted(d for d in days if d.month == today.month)
     assert month_days, 'the test needs free times this month'
     return month_days[0], days[month_days[0]][0].start
@@ -119,15 +130,21 @@ async def test_missing_details_are_marked_inline_and_nothing_is_booked(user: Use
 
 
 async def test_a_time_booked_elsewhere_disappears_from_open_pages_without_a_reload(
-        user: User, create_user: Callable[[], User], ada: dict) -> None:
+    user: User, create_user: Callable[[], User], ada: dict
+) -> None:
     watcher, filler = create_user(), create_user()
     await watcher.open('/ada/call')
     await filler.open('/ada/call')
     start = await pick_first_time(filler, ada['call'])
     await watcher.should_see(label(start), retries=40)
     with session_scope(write=True) as session:
-        bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(timezone.utc),
-                           invitee=bookings.Invitee('Other', 'other@example.com', 'UTC', answers={'topic': 'x'}))
+        bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=start,
+            now=datetime.now(timezone.utc),
+            invitee=bookings.Invitee('Other', 'other@example.com', 'UTC', answers={'topic': 'x'}),
+        )
     await filler.should_see('this time was just booked by someone else', retries=40)
     # the button's accessible name carries the date: the same clock time on another day may well stay offered
     taken = f'{format_day(start.astimezone(NY).date())}, {label(start)}'
@@ -136,7 +153,8 @@ async def test_a_time_booked_elsewhere_disappears_from_open_pages_without_a_relo
 
 
 async def test_two_invitees_confirming_one_time_at_once_get_exactly_one_booking(
-        user: User, create_user: Callable[[], User], ada: dict) -> None:
+    user: User, create_user: Callable[[], User], ada: dict
+) -> None:
     first, second = create_user(), create_user()
     for invitee in (first, second):
         await invitee.open('/ada/call')
@@ -166,8 +184,12 @@ async def test_a_month_without_free_times_offers_a_jump_to_the_next_free_day(use
     closed = [today + timedelta(days=i) for i in range(-1, 40) if (today + timedelta(days=i)).month == today.month]
     with session_scope(write=True) as session:
         schedule = schedules.default_schedule(session=session, host_id=ada['host'].id)
-        data = ScheduleInput(timezone='Europe/London', is_default=True, weekly=schedule.weekly,
-                             overrides=[{'date': d, 'intervals': []} for d in closed])
+        data = ScheduleInput(
+            timezone='Europe/London',
+            is_default=True,
+            weekly=schedule.weekly,
+            overrides=[{'date': d, 'intervals': []} for d in closed],
+        )
         schedules.update_schedule(session=session, host_id=ada['host'].id, schedule_id=schedule.id, data=data)
     await user.open('/ada/call')
     await user.should_see(f'No free times in {today:%B %Y}', retries=40)
@@ -199,16 +221,28 @@ async def _until(condition: Callable[[], bool], timeout: float = 5) -> None:
 
 def _book_from_another_process(event_type, start: datetime) -> None:  # type: ignore[no-untyped-def]
     from app import crypto
+
     with session_scope(write=True) as session:
-        session.add(Booking(uid='other-process', host_id=event_type.host_id, event_type_id=event_type.id,
-                            start_at=start, end_at=start + timedelta(minutes=30), invitee_name='Other',
-                            invitee_email='other@example.com', invitee_timezone='UTC',
-                            manage_token_hash='x' * 64, manage_token_encrypted=crypto.encrypt('x')))
+        session.add(
+            Booking(
+                uid='other-process',
+                host_id=event_type.host_id,
+                event_type_id=event_type.id,
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                invitee_name='Other',
+                invitee_email='other@example.com',
+                invitee_timezone='UTC',
+                manage_token_hash='x' * 64,
+                manage_token_encrypted=crypto.encrypt('x'),
+            )
+        )
 
 
 async def test_the_booking_page_uses_the_hosts_brand_colour_darkened_to_meet_aa(user: User, ada: dict) -> None:
     from services import hosts
     from services.contrast import contrast_ratio
+
     with session_scope(write=True) as session:
         hosts.update_profile(session=session, host_id=ada['host'].id, changes={'brand_color': '#ffd500'})
     await user.open('/ada/call')
@@ -219,13 +253,25 @@ async def test_the_booking_page_uses_the_hosts_brand_colour_darkened_to_meet_aa(
 
 async def test_every_question_kind_is_answered_on_the_page_and_stored_with_the_booking(user: User, ada: dict) -> None:
     with session_scope(write=True) as session:
-        every = make_event_type(session, ada['host'], slug='every', title='Every question', questions=[
-            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
-            {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
-            {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
-            {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
-            {'id': 'size', 'label': 'Team size', 'kind': 'single_choice', 'required': True,
-             'options': ['1-10', '11-50', '51+']}])
+        every = make_event_type(
+            session,
+            ada['host'],
+            slug='every',
+            title='Every question',
+            questions=[
+                {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True},
+                {'id': 'agenda', 'label': 'Agenda', 'kind': 'long_text', 'required': False},
+                {'id': 'phone', 'label': 'Phone', 'kind': 'phone', 'required': True},
+                {'id': 'nda', 'label': 'I accept the NDA', 'kind': 'checkbox', 'required': False},
+                {
+                    'id': 'size',
+                    'label': 'Team size',
+                    'kind': 'single_choice',
+                    'required': True,
+                    'options': ['1-10', '11-50', '51+'],
+                },
+            ],
+        )
     await user.open('/ada/every')
     await pick_first_time(user, every)
     await fill_form(user)
@@ -239,8 +285,13 @@ async def test_every_question_kind_is_answered_on_the_page_and_stored_with_the_b
     await user.should_see('You are scheduled', retries=40)
     with session_scope() as session:
         booking = session.exec(select(Booking)).one()
-    assert booking.answers == {'topic': 'Compilers', 'agenda': 'Plans\nand more plans', 'phone': '+1 212 555 0100',
-                               'nda': True, 'size': '11-50'}
+    assert booking.answers == {
+        'topic': 'Compilers',
+        'agenda': 'Plans\nand more plans',
+        'phone': '+1 212 555 0100',
+        'nda': True,
+        'size': '11-50',
+    }
 
 
 async def test_a_visitor_in_another_zone_can_search_every_zone_in_the_picker(user: User) -> None:
@@ -258,7 +309,8 @@ async def test_a_visitor_in_another_zone_can_search_every_zone_in_the_picker(use
 
 
 async def test_the_chosen_day_time_and_zone_live_in_the_url_so_a_reload_or_shared_link_lands_there(
-        user: User, ada: dict) -> None:
+    user: User, ada: dict
+) -> None:
     day, start = first_offer(ada['call'])
     slot = start.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     await user.open(f'/ada/call?tz=Asia/Tokyo&date={day.isoformat()}&slot={slot}')
@@ -297,6 +349,7 @@ async def test_an_en_us_browser_sees_a_12_hour_clock_which_the_booking_keeps(use
 
 async def test_the_hosts_chosen_clock_holds_whatever_the_browser(user: User, ada: dict) -> None:
     from services import hosts
+
     with session_scope(write=True) as session:
         hosts.update_profile(session=session, host_id=ada['host'].id, changes={'clock24': True})
     user.http_client.headers['accept-language'] = 'en-US'
@@ -307,9 +360,16 @@ async def test_the_hosts_chosen_clock_holds_whatever_the_browser(user: User, ada
 
 async def test_the_description_is_safe_markdown(user: User, ada: dict) -> None:
     with session_scope(write=True) as session:
-        make_event_type(session, ada['host'], slug='md', title='Markdown', description=(
-            'We talk about **compilers** and *languages*.\n\n- bring `notes`\n- read [the docs](https://example.com)'
-            '\n\n[click](javascript:alert(1)) <b>raw</b>'))
+        make_event_type(
+            session,
+            ada['host'],
+            slug='md',
+            title='Markdown',
+            description=(
+                'We talk about **compilers** and *languages*.\n\n- bring `notes`\n- read [the docs](https://example.com)'
+                '\n\n[click](javascript:alert(1)) <b>raw</b>'
+            ),
+        )
     await user.open('/ada/md')
     await user.should_see('compilers')
     await user.should_not_see('**compilers**')
@@ -326,9 +386,14 @@ async def test_the_description_is_safe_markdown(user: User, ada: dict) -> None:
 
 async def test_the_event_types_confirmation_message_greets_those_who_booked(user: User, ada: dict) -> None:
     from services import event_types
+
     with session_scope(write=True) as session:
-        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
-                                      changes={'confirmation_message': 'Please bring **your ID**.'})
+        event_types.update_event_type(
+            session=session,
+            host_id=ada['host'].id,
+            event_type_id=ada['call'].id,
+            changes={'confirmation_message': 'Please bring **your ID**.'},
+        )
     response = await user.http_client.get('/api/v1/public/ada/event-types')
     assert 'bring' not in response.text  # not shown before booking
     await user.open('/ada/call')
@@ -342,12 +407,17 @@ async def test_the_event_types_confirmation_message_greets_those_who_booked(user
 
 async def test_the_booking_page_shows_the_hosts_changes_at_once_although_it_is_cached(user: User, ada: dict) -> None:
     from services import event_types, hosts
+
     await user.open('/ada/call')
     await user.should_see('Intro call')
     with session_scope(write=True) as session:
         hosts.update_profile(session=session, host_id=ada['host'].id, changes={'name': 'Ada King'})
-        event_types.update_event_type(session=session, host_id=ada['host'].id, event_type_id=ada['call'].id,
-                                      changes={'title': 'First conversation'})
+        event_types.update_event_type(
+            session=session,
+            host_id=ada['host'].id,
+            event_type_id=ada['call'].id,
+            changes={'title': 'First conversation'},
+        )
     await user.open('/ada/call')
     await user.should_see('First conversation')
     await user.should_see('Ada King')

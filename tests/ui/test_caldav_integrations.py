@@ -1,6 +1,7 @@
 """The CalDAV form on /integrations against a real Radicale server: presets fill the address in, a wrong password is
 explained under the form, the right one connects the account, whose calendars the host then chooses; a refused
 password is mended by connecting the same account again."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -25,8 +26,9 @@ def sign_in(user: User) -> int:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=NOW)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=NOW
+        )
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     assert host.id is not None
     return host.id
@@ -52,7 +54,8 @@ async def test_the_presets_fill_in_the_caldav_address(user: User) -> None:
 
 
 async def test_a_caldav_account_is_connected_after_a_wrong_password_and_its_calendars_are_chosen(
-        user: User, caldav_user: radicale.CalDavUser) -> None:
+    user: User, caldav_user: radicale.CalDavUser
+) -> None:
     work = str(caldav_user.calendar('Work').url)
     caldav_user.calendar('Home')
     sign_in(user)
@@ -85,12 +88,14 @@ async def test_a_caldav_account_is_connected_after_a_wrong_password_and_its_cale
 
 
 async def test_a_caldav_account_whose_password_was_refused_is_reconnected_with_a_new_one(
-        user: User, caldav_user: radicale.CalDavUser) -> None:
+    user: User, caldav_user: radicale.CalDavUser
+) -> None:
     caldav_user.calendar('Work')
     host_id = sign_in(user)
     with session_scope(write=True) as session:
-        row = connections.add_caldav(session, host_id=host_id, account=caldav.Account(
-            caldav_user.url, caldav_user.username, 'an-old-password'))
+        row = connections.add_caldav(
+            session, host_id=host_id, account=caldav.Account(caldav_user.url, caldav_user.username, 'an-old-password')
+        )
         row.status, row.status_detail = 'reconnect_needed', 'the server refused the username or app password'
         session.add(row)
     await user.open('/integrations')

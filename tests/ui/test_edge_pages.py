@@ -1,6 +1,7 @@
 """The pages at the edge: an upload over the body limit is refused before it is read (the picture is unchanged);
 behind https the session cookie is Secure, HSTS is sent and pages carry a content security policy; a booking over
 the address limit gets a friendly message; a released username's pages lead to the new one."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -28,8 +29,14 @@ def signed_in(user: User) -> dict:
 
 def multipart(name: str, data: bytes, kind: str) -> tuple[bytes, str]:
     boundary = 'cloudmeet-boundary'
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f'Content-Type: {kind}\r\n\r\n').encode() + data + f'\r\n--{boundary}--\r\n'.encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f'Content-Type: {kind}\r\n\r\n'
+        ).encode()
+        + data
+        + f'\r\n--{boundary}--\r\n'.encode()
+    )
     return body, f'multipart/form-data; boundary={boundary}'
 
 
@@ -53,7 +60,8 @@ async def test_a_picture_upload_over_the_body_limit_is_a_413_and_nothing_is_stor
 
     async def stream() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
+
     streamed = await user.http_client.post(url, content=stream(), headers={'Content-Type': kind})
     assert streamed.status_code == 413
     assert stored_avatar() is None
@@ -74,16 +82,23 @@ def https_user(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
 
 
 async def test_behind_https_the_session_cookie_is_secure_and_hsts_and_a_strict_policy_are_sent(
-        https_user: User) -> None:
+    https_user: User,
+) -> None:
     answer = await https_user.http_client.get('/login')
     cookies = answer.headers.get_list('set-cookie')
     session = [c for c in cookies if c.startswith('session=')]
-    assert session and all('secure' in c.lower() and 'httponly' in c.lower() and 'samesite=lax' in c.lower()
-                           for c in session)
+    assert session and all(
+        'secure' in c.lower() and 'httponly' in c.lower() and 'samesite=lax' in c.lower() for c in session
+    )
     assert answer.headers['strict-transport-security'].startswith('max-age=')
     policy = answer.headers['content-security-policy']
-    for rule in ("default-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'self'",
-                 "connect-src 'self'"):
+    for rule in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'self'",
+        "connect-src 'self'",
+    ):
         assert rule in policy
     assert 'http:' not in policy and '*' not in policy
 
@@ -100,18 +115,24 @@ def limited_user(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
     return request.getfixturevalue('user')
 
 
-async def test_a_booking_over_the_address_limit_gets_a_friendly_message_and_books_nothing(
-        limited_user: User) -> None:
+async def test_a_booking_over_the_address_limit_gets_a_friendly_message_and_books_nothing(limited_user: User) -> None:
     from app.models import Booking, BookingRateEvent
     from tests.ui.test_booking_pages import fill_form, pick_first_time
+
     user = limited_user
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call', questions=[
-            {'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}])
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            questions=[{'id': 'topic', 'label': 'Topic', 'kind': 'short_text', 'required': True}],
+        )
         for minutes in (1, 2):  # this address booked twice in the last minutes (from any process)
-            session.add(BookingRateEvent(client='127.0.0.1', created_at=datetime.now(timezone.utc)
-                                         - timedelta(minutes=minutes)))
+            session.add(
+                BookingRateEvent(client='127.0.0.1', created_at=datetime.now(timezone.utc) - timedelta(minutes=minutes))
+            )
     await user.open('/ada/call')
     await pick_first_time(user, call)
     await fill_form(user)

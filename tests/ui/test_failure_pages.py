@@ -1,5 +1,6 @@
 """Pages that fail: a calm 503 while the database refuses connections (and the page is back when it returns), a
 generic page with a reference id for anything else; never an exception text, a host name or a port."""
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,8 @@ def refused(caplog: pytest.LogCaptureFixture) -> object:
 
 
 async def test_a_database_that_refuses_connections_gives_a_calm_503_and_the_page_returns_with_it(
-        user: User, ada: None, refused: object) -> None:
+    user: User, ada: None, refused: object
+) -> None:
     refused.start()  # type: ignore[attr-defined]
     for path in ('/ada', '/ada/call', '/', '/login'):
         response = await user.http_client.get(path)
@@ -65,9 +67,11 @@ async def test_a_database_that_refuses_connections_gives_a_calm_503_and_the_page
 
 
 async def test_any_other_failure_shows_a_reference_that_the_log_carries_with_the_details(
-        user: User, ada: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    user: User, ada: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(**_: object) -> None:
         raise TypeError('unsupported operand at db.internal.example:6543')
+
     monkeypatch.setattr(public, 'host_page', broken)
     response = await user.http_client.get('/ada')
     assert response.status_code == 500
@@ -79,8 +83,17 @@ async def test_any_other_failure_shows_a_reference_that_the_log_carries_with_the
 
 
 def assert_nothing_leaks(page: str, port: int) -> None:
-    for secret in ('OperationalError', 'TypeError', 'Traceback', '127.0.0.1', 'db.internal', str(port),
-                   'connection', 'psycopg', 'sqlalchemy'):
+    for secret in (
+        'OperationalError',
+        'TypeError',
+        'Traceback',
+        '127.0.0.1',
+        'db.internal',
+        str(port),
+        'connection',
+        'psycopg',
+        'sqlalchemy',
+    ):
         assert secret not in page, secret
 
 

@@ -1,5 +1,6 @@
 """The host's own pages with NiceGUI's simulated user: dashboard (live), event types, availability, settings,
 and that a host can only ever reach their own objects."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,9 @@ def ada(user: User) -> dict:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=NOW)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=NOW
+        )
         event_type = session.exec(select(EventType).where(EventType.host_id == host.id)).one()
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     return {'host': host, 'event_type': event_type}
@@ -37,16 +39,19 @@ def ada(user: User) -> dict:
 
 def book(event_type: EventType, clock: str, name: str = 'Grace Hopper', day=MONDAY) -> Booking:  # type: ignore
     with session_scope(write=True) as session:
-        return bookings.book_slot(session=session, event_type=event_type, start=at(day, clock), now=NOW,
-                                  invitee=bookings.Invitee(name, f'{name.split()[0].lower()}@example.com',
-                                                           'America/New_York')).booking
+        return bookings.book_slot(
+            session=session,
+            event_type=event_type,
+            start=at(day, clock),
+            now=NOW,
+            invitee=bookings.Invitee(name, f'{name.split()[0].lower()}@example.com', 'America/New_York'),
+        ).booking
 
 
 # --- dashboard -------------------------------------------------------------------------------------------------
 
 
-async def test_a_booking_made_elsewhere_appears_on_an_open_dashboard_with_a_notification(user: User,
-                                                                                         ada: dict) -> None:
+async def test_a_booking_made_elsewhere_appears_on_an_open_dashboard_with_a_notification(user: User, ada: dict) -> None:
     await user.open('/dashboard')
     await user.should_see('Nothing booked yet', retries=40)
     book(ada['event_type'], '10:00')  # as the API or a booking page would
@@ -77,8 +82,12 @@ async def test_search_tabs_and_paging(user: User, ada: dict) -> None:
     with session_scope(write=True) as session:
         bookings.cancel_booking(session=session, booking=session.get(Booking, cancelled.id), reason='', now=NOW)
     for n in range(21):
-        book(ada['event_type'], f'{10 + n // 2 if n < 14 else 10 + (n - 14) // 2:02d}:{30 * (n % 2):02d}',
-             f'Guest {n}', MONDAY if n < 14 else MONDAY + timedelta(days=1))
+        book(
+            ada['event_type'],
+            f'{10 + n // 2 if n < 14 else 10 + (n - 14) // 2:02d}:{30 * (n % 2):02d}',
+            f'Guest {n}',
+            MONDAY if n < 14 else MONDAY + timedelta(days=1),
+        )
     await user.open('/dashboard')
     await user.should_see('Page 1 of 2 (22 bookings)', retries=40)
     user.find(marker='search').type('grace')
@@ -126,7 +135,13 @@ async def test_on_a_phone_the_host_navigation_is_a_menu_with_every_page(user: Us
     user.find(marker='nav-menu').click()
     links = sorted(user.find(marker='nav-menu-link').elements, key=lambda e: e.id)
     assert [link.text for link in links] == [
-        'Bookings', 'Event types', 'Availability', 'Teams', 'Integrations', 'Settings']
+        'Bookings',
+        'Event types',
+        'Availability',
+        'Teams',
+        'Integrations',
+        'Settings',
+    ]
     assert [link.text for link in links if link.props.get('aria-current') == 'page'] == ['Bookings']  # read out
     user.find(kind=ui.link, content='Availability', marker='nav-menu-link').click()
     await user.should_see('Weekly hours', retries=40)
@@ -317,12 +332,15 @@ async def test_proposing_a_new_time_from_the_dashboard(user: User, ada: dict) ->
     assert stored.start_at == at(MONDAY, '09:00')  # nothing moves until the invitee accepts
 
 
-PNG = (b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89'
-       b'\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82')
+PNG = (
+    b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89'
+    b'\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82'
+)
 
 
 async def test_a_picture_is_checked_by_content_and_shown_on_the_public_page(user: User, ada: dict) -> None:
     from app.errors import InvalidInput
+
     with session_scope(write=True) as session:
         for bad in (b'<svg onload=alert(1)>', b'GIF89a....', PNG + b'x' * 1_000_000):
             with pytest.raises(InvalidInput):
@@ -364,8 +382,7 @@ async def test_a_new_api_key_is_copied_with_a_button(user: User, ada: dict) -> N
 
 
 @pytest.mark.parametrize('path', ['/dashboard', '/availability', '/settings'])
-async def test_every_icon_only_button_on_host_pages_has_a_name_and_a_tooltip(user: User, ada: dict,
-                                                                              path: str) -> None:
+async def test_every_icon_only_button_on_host_pages_has_a_name_and_a_tooltip(user: User, ada: dict, path: str) -> None:
     book(ada['event_type'], '10:00')
     await user.open(path)
     await user.should_see(marker='nav-menu')
@@ -380,12 +397,14 @@ async def test_every_icon_only_button_on_host_pages_has_a_name_and_a_tooltip(use
 # --- integrations ----------------------------------------------------------------------------------------------
 
 
-async def test_a_calendar_feed_is_added_checked_and_disconnected(user: User, ada: dict,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_calendar_feed_is_added_checked_and_disconnected(
+    user: User, ada: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.config import get_settings
     from app.models import CalendarConnection
     from services.calendars import busy
     from tests.fakes import google_calendar
+
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)
     state, server = google_calendar.serve_ics()
     state['status'] = 503
@@ -409,18 +428,30 @@ async def test_a_calendar_feed_is_added_checked_and_disconnected(user: User, ada
 
 
 async def test_integrations_marks_the_calendar_that_receives_new_bookings_and_moves_it_on_request(
-        user: User, ada: dict) -> None:
+    user: User, ada: dict
+) -> None:
     from app import crypto
     from app.models import CalendarConnection
+
     with session_scope(write=True) as session:
         for provider, label in (('ics', 'Home'), ('google', 'ada@gmail.com'), ('microsoft', 'ada@outlook.com')):
-            session.add(CalendarConnection(host_id=ada['host'].id, provider=provider, label=label,
-                                           secret_encrypted=crypto.encrypt('secret'), busy_calendars=[]))
+            session.add(
+                CalendarConnection(
+                    host_id=ada['host'].id,
+                    provider=provider,
+                    label=label,
+                    secret_encrypted=crypto.encrypt('secret'),
+                    busy_calendars=[],
+                )
+            )
 
     def receiving() -> list[str]:
-        return [text for card in user.find(marker='connection').elements
-                if any(isinstance(e, ui.badge) and e.text == 'New bookings go here' for e in card.descendants())
-                for text in [e.text for e in card.descendants() if isinstance(e, ui.label) and ': ' in e.text]]
+        return [
+            text
+            for card in user.find(marker='connection').elements
+            if any(isinstance(e, ui.badge) and e.text == 'New bookings go here' for e in card.descendants())
+            for text in [e.text for e in card.descendants() if isinstance(e, ui.label) and ': ' in e.text]
+        ]
 
     await user.open('/integrations')
     await user.should_see('Microsoft 365: ada@outlook.com', retries=40)
@@ -441,20 +472,31 @@ async def test_a_feed_address_on_a_private_network_is_refused(user: User, ada: d
 async def test_the_dashboard_warns_when_a_calendar_needs_reconnecting(user: User, ada: dict) -> None:
     from app import crypto
     from app.models import CalendarConnection
+
     with session_scope(write=True) as session:
-        session.add(CalendarConnection(host_id=ada['host'].id, provider='google', label='ada@gmail.com',
-                                       status='reconnect_needed', status_detail='Google no longer accepts access',
-                                       secret_encrypted=crypto.encrypt('rt'), busy_calendars=['primary']))
+        session.add(
+            CalendarConnection(
+                host_id=ada['host'].id,
+                provider='google',
+                label='ada@gmail.com',
+                status='reconnect_needed',
+                status_detail='Google no longer accepts access',
+                secret_encrypted=crypto.encrypt('rt'),
+                busy_calendars=['primary'],
+            )
+        )
     await user.open('/dashboard')
     await user.should_see('A calendar needs your attention', retries=40)
     await user.should_see('ada@gmail.com: Google no longer accepts access')
 
 
 async def test_the_booking_page_says_when_the_hosts_calendar_cannot_be_checked_and_offers_nothing(
-        user: User, ada: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    user: User, ada: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.config import get_settings
     from services.calendars import busy, connections
     from tests.fakes import google_calendar
+
     monkeypatch.setattr(get_settings(), 'allow_private_calendar_urls', True)
     state, server = google_calendar.serve_ics()
     state['status'] = 500
@@ -472,6 +514,7 @@ async def test_the_booking_page_says_when_the_hosts_calendar_cannot_be_checked_a
 
 async def test_a_meet_link_is_never_promised_without_a_google_account_to_make_it(user: User, ada: dict) -> None:
     from services.calendars import connections
+
     await user.open('/event-types/new')
     await user.should_see(marker='location-kind')
     assert user.find(marker='location-kind').elements.pop().value == 'none'  # no video link by default
@@ -484,8 +527,9 @@ async def test_a_meet_link_is_never_promised_without_a_google_account_to_make_it
     await user.should_see('Online: the host will send the details')
     await user.should_not_see('Google Meet')
     with session_scope(write=True) as session:
-        connections.add_account(session, provider='google', host_id=ada['host'].id, email='ada@example.com',
-                                refresh_token='rt')
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt'
+        )
     await user.open('/ada/meet')
     await user.should_see('Google Meet')
     await user.open('/event-types/new')
@@ -495,12 +539,16 @@ async def test_a_meet_link_is_never_promised_without_a_google_account_to_make_it
 
 
 async def test_integrations_says_which_providers_the_operator_has_not_configured(
-        user: User, ada: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    user: User, ada: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.config import get_settings
+
     await user.open('/integrations')
     await user.should_see('Integrations')
-    await user.should_see('Google Calendar is not set up on this server. The operator turns it on with the settings '
-                          'CLOUDMEET_GOOGLE_CLIENT_ID and CLOUDMEET_GOOGLE_CLIENT_SECRET.')
+    await user.should_see(
+        'Google Calendar is not set up on this server. The operator turns it on with the settings '
+        'CLOUDMEET_GOOGLE_CLIENT_ID and CLOUDMEET_GOOGLE_CLIENT_SECRET.'
+    )
     await user.should_see(marker='unconfigured-microsoft')
     monkeypatch.setattr(get_settings(), 'google_client_id', 'configured')
     monkeypatch.setattr(get_settings(), 'google_client_secret', 'configured')

@@ -1,5 +1,6 @@
 """The invitee's pages in their language through NiceGUI's simulated user: the browser's Accept-Language chooses it,
 the picker changes it, the booking keeps it, and anything unsupported reads English."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,8 +14,20 @@ from app.models import Booking
 from tests.factories import make_event_type, make_host
 from tests.ui.test_booking_pages import NY, first_offer
 
-GERMAN_MONTHS = ('Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August', 'September', 'Oktober',
-                 'November', 'Dezember')
+GERMAN_MONTHS = (
+    'Januar',
+    'Februar',
+    'März',
+    'April',
+    'Mai',
+    'Juni',
+    'Juli',
+    'August',
+    'September',
+    'Oktober',
+    'November',
+    'Dezember',
+)
 GERMAN_WEEKDAYS = ('Montag', 'Dienstag', 'Mittwoch', 'Donnerstag', 'Freitag', 'Samstag', 'Sonntag')
 
 
@@ -22,8 +35,7 @@ GERMAN_WEEKDAYS = ('Montag', 'Dienstag', 'Mittwoch', 'Donnerstag', 'Freitag', 'S
 def ada(user: User) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               location={'kind': 'phone', 'value': ''})
+        call = make_event_type(session, host, slug='call', title='Intro call', location={'kind': 'phone', 'value': ''})
     return {'host': host, 'call': call}
 
 
@@ -97,10 +109,16 @@ async def test_an_unsupported_language_falls_back_to_english(user: User, ada: di
 async def test_the_manage_page_speaks_the_bookings_language(user: User, ada: dict) -> None:
     from services import bookings
     from services.bookings import Invitee
+
     _, start = first_offer(ada['call'])
     with session_scope(write=True) as session:
-        receipt = bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(NY),
-                                     invitee=Invitee('Juana', 'juana@example.com', 'America/New_York', locale='es'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=start,
+            now=datetime.now(NY),
+            invitee=Invitee('Juana', 'juana@example.com', 'America/New_York', locale='es'),
+        )
     await user.open(f'/booking/{receipt.booking.uid}?token={receipt.token}')  # the browser says nothing: English
     await user.should_see('Su cita está confirmada')
     await user.should_see('Zona horaria: Nueva York')
@@ -112,10 +130,16 @@ async def test_the_manage_page_speaks_the_bookings_language(user: User, ada: dic
 async def test_a_language_picked_on_the_manage_page_is_kept_for_the_bookings_e_mails(user: User, ada: dict) -> None:
     from services import bookings
     from services.bookings import Invitee
+
     _, start = first_offer(ada['call'])
     with session_scope(write=True) as session:
-        receipt = bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(NY),
-                                     invitee=Invitee('Juana', 'juana@example.com', 'America/New_York', locale='es'))
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=start,
+            now=datetime.now(NY),
+            invitee=Invitee('Juana', 'juana@example.com', 'America/New_York', locale='es'),
+        )
     await user.open(f'/booking/{receipt.booking.uid}?token={receipt.token}')
     await user.should_see('Su cita está confirmada')
     user.find(marker='language').elements.pop().value = 'pt'  # type: ignore[attr-defined]
@@ -127,12 +151,17 @@ async def test_a_language_picked_on_the_manage_page_is_kept_for_the_bookings_e_m
 async def test_the_downloaded_invitation_speaks_the_bookings_language(user: User, ada: dict) -> None:
     from services import bookings
     from services.bookings import Invitee
+
     _, start = first_offer(ada['call'])
     with session_scope(write=True) as session:
-        receipt = bookings.book_slot(session=session, event_type=ada['call'], start=start, now=datetime.now(NY),
-                                     invitee=Invitee('Grete', 'grete@example.com', 'Europe/Berlin', locale='de'))
-    response = await user.http_client.get(f'/booking/{receipt.booking.uid}/invite.ics',
-                                          params={'token': receipt.token})
+        receipt = bookings.book_slot(
+            session=session,
+            event_type=ada['call'],
+            start=start,
+            now=datetime.now(NY),
+            invitee=Invitee('Grete', 'grete@example.com', 'Europe/Berlin', locale='de'),
+        )
+    response = await user.http_client.get(f'/booking/{receipt.booking.uid}/invite.ics', params={'token': receipt.token})
     text = response.text.replace('\r\n ', '')  # unfold
     assert response.status_code == 200
     assert 'SUMMARY:Intro call mit Ada Lovelace' in text
@@ -146,18 +175,25 @@ async def test_the_host_sees_which_language_an_invitee_reads(user: User) -> None
     from services.accounts import VerifiedIdentity
     from services.bookings import Invitee
     from tests.factories import at, next_monday
+
     now = datetime.now(timezone.utc)
     identity = VerifiedIdentity(provider='google', subject='ada', email='ada@example.com', email_verified=True)
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=now)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=now)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=now
+        )
         call = make_event_type(session, host, slug='chat', title='Chat')
     for name, clock, locale in (('Grete', '10:00', 'de'), ('Grace', '11:00', 'en')):
         with session_scope(write=True) as session:
-            bookings.book_slot(session=session, event_type=call, start=at(next_monday(), clock), now=now,
-                               invitee=Invitee(name, f'{name.lower()}@example.com', 'Europe/London', locale=locale))
+            bookings.book_slot(
+                session=session,
+                event_type=call,
+                start=at(next_monday(), clock),
+                now=now,
+                invitee=Invitee(name, f'{name.lower()}@example.com', 'Europe/London', locale=locale),
+            )
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     await user.open('/dashboard')
     await user.should_see('Grete · grete@example.com', retries=40)

@@ -1,4 +1,5 @@
 """The invitee's manage page: confirmation, add to calendar, cancel and reschedule, and invalid links."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -18,12 +19,21 @@ MONDAY = next_monday()
 def booked(user: User) -> dict:
     with session_scope(write=True) as session:
         host = make_host(session, name='Ada Lovelace')
-        call = make_event_type(session, host, slug='call', title='Intro call',
-                               location={'kind': 'link', 'value': 'https://meet.example.com/ada'})
+        call = make_event_type(
+            session,
+            host,
+            slug='call',
+            title='Intro call',
+            location={'kind': 'link', 'value': 'https://meet.example.com/ada'},
+        )
     with session_scope(write=True) as session:
         receipt = bookings.book_slot(
-            session=session, event_type=call, start=at(MONDAY, '10:00'), now=datetime.now(timezone.utc),
-            invitee=bookings.Invitee('Grace <b>Hopper</b>', 'grace@example.com', 'America/New_York'))
+            session=session,
+            event_type=call,
+            start=at(MONDAY, '10:00'),
+            now=datetime.now(timezone.utc),
+            invitee=bookings.Invitee('Grace <b>Hopper</b>', 'grace@example.com', 'America/New_York'),
+        )
     return {'uid': receipt.booking.uid, 'token': receipt.token, 'call': call, 'host': host}
 
 
@@ -67,8 +77,9 @@ async def test_cancelling_asks_first_then_shows_the_cancelled_state(user: User, 
     await user.should_see(marker='book-again')
     await user.should_not_see(marker='reschedule')
     with session_scope() as session:
-        assert bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == \
-            'cancelled'
+        assert (
+            bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == 'cancelled'
+        )
 
 
 async def test_rescheduling_picks_a_new_time_and_moves_the_booking(user: User, booked: dict) -> None:
@@ -95,8 +106,9 @@ async def test_guessing_manage_tokens_on_the_page_is_rate_limited(user: User, bo
     assert invite.status_code == 429
 
 
-async def test_the_right_token_always_opens_the_page_however_many_wrong_ones_came_first(user: User,
-                                                                                       booked: dict) -> None:
+async def test_the_right_token_always_opens_the_page_however_many_wrong_ones_came_first(
+    user: User, booked: dict
+) -> None:
     for _ in range(25):
         await user.http_client.get(f'/booking/{booked["uid"]}?token=guess')
     opened = await user.http_client.get(f'/booking/{booked["uid"]}?token={booked["token"]}')
@@ -108,8 +120,9 @@ async def test_the_right_token_always_opens_the_page_however_many_wrong_ones_cam
 def propose(booked: dict, clock: str, message: str = '') -> None:
     with session_scope(write=True) as session:
         booking = bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid'])
-        bookings.propose_time(session=session, booking=booking, start=at(MONDAY, clock), message=message,
-                              now=datetime.now(timezone.utc))
+        bookings.propose_time(
+            session=session, booking=booking, start=at(MONDAY, clock), message=message, now=datetime.now(timezone.utc)
+        )
 
 
 async def test_a_proposed_time_is_accepted_after_a_confirmation_and_the_meeting_moves(user: User, booked: dict) -> None:
@@ -132,8 +145,9 @@ async def test_the_decline_link_from_the_e_mail_asks_before_it_cancels(user: Use
     await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}&action=decline')
     await user.should_see('Decline and cancel the meeting?')  # the GET itself changed nothing
     with session_scope() as session:
-        assert bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == \
-            'confirmed'
+        assert (
+            bookings.host_booking(session=session, host_id=booked['host'].id, uid=booked['uid']).status == 'confirmed'
+        )
     user.find(marker='confirm-decline').click()
     await user.should_see('This meeting was cancelled')
     await user.should_see('The invitee declined the proposed new time')
@@ -145,6 +159,7 @@ async def test_rescheduling_opens_on_the_booked_date_and_tells_the_host_the_reas
     from sqlmodel import select
 
     from app.models import OutboxMessage
+
     booked_day = at(MONDAY, '10:00').astimezone(ZoneInfo('America/New_York')).date()
     await user.open(f'/booking/{booked["uid"]}?token={booked["token"]}')
     user.find(marker='reschedule').click()

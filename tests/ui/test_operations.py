@@ -1,5 +1,6 @@
 """Operations over the real stack: /metrics in Prometheus's text format (requests by route template and status,
 bookings by outcome), and a request id on every answer that the JSON log lines written meanwhile carry."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,11 @@ MONDAY = next_monday()
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 async def scrape(user: User) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -31,8 +35,9 @@ async def scrape(user: User) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def requests(metrics: dict, route: str, status: str, method: str = 'POST') -> float:
-    return metrics.get(('cloudmeet_http_requests_total', (('method', method), ('route', route), ('status', status))),
-                       0.0)
+    return metrics.get(
+        ('cloudmeet_http_requests_total', (('method', method), ('route', route), ('status', status))), 0.0
+    )
 
 
 @pytest.fixture
@@ -44,8 +49,12 @@ def ada() -> None:
 async def test_metrics_count_requests_by_route_template_and_bookings_by_outcome(user: User, ada: None) -> None:
     route = '/api/v1/public/{username}/{slug}/bookings'
     before = await scrape(user)
-    body = {'start': at(MONDAY, '10:00').isoformat(), 'name': 'Grace', 'email': 'grace@example.com',
-            'timezone': 'Europe/London'}
+    body = {
+        'start': at(MONDAY, '10:00').isoformat(),
+        'name': 'Grace',
+        'email': 'grace@example.com',
+        'timezone': 'Europe/London',
+    }
     assert (await user.http_client.post('/api/v1/public/ada/call/bookings', json=body)).status_code == 201
     assert (await user.http_client.post('/api/v1/public/ada/call/bookings', json=body)).status_code == 409
     assert (await user.http_client.get('/no/such/page/at/all')).status_code == 404
@@ -73,7 +82,8 @@ async def test_every_answer_carries_a_request_id_a_safe_incoming_one_is_kept(use
 
 
 async def test_a_json_log_line_written_during_a_request_carries_its_request_id(
-        user: User, caplog: pytest.LogCaptureFixture) -> None:
+    user: User, caplog: pytest.LogCaptureFixture
+) -> None:
     lines: list[str] = []
     handler = logging.Handler()
     handler.setFormatter(JsonFormatter())

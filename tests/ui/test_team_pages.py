@@ -1,5 +1,6 @@
 """Team pages through NiceGUI's simulated user: the team profile, the team booking page (the host booking flow
 over the team's merged free times), and the Teams page of the dashboard."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -26,10 +27,20 @@ def crew(user: User) -> dict:
         ada = make_host(session, name='Ada Lovelace')
         make_host(session, username='bob', name='Bob Babbage')
         team = teams.create_team(session=session, host_id=ada.id, slug='crew', name='The Crew', members=('bob',))
-        intro = teams.create_team_event_type(session=session, host_id=ada.id, team_id=team.id, data=TeamEventTypeInput(
-            slug='intro', title='Crew intro', duration_minutes=30, assignment='round_robin'))
-        teams.create_team_event_type(session=session, host_id=ada.id, team_id=team.id, data=TeamEventTypeInput(
-            slug='panel', title='Panel talk', duration_minutes=60, assignment='collective', hidden=True))
+        intro = teams.create_team_event_type(
+            session=session,
+            host_id=ada.id,
+            team_id=team.id,
+            data=TeamEventTypeInput(slug='intro', title='Crew intro', duration_minutes=30, assignment='round_robin'),
+        )
+        teams.create_team_event_type(
+            session=session,
+            host_id=ada.id,
+            team_id=team.id,
+            data=TeamEventTypeInput(
+                slug='panel', title='Panel talk', duration_minutes=60, assignment='collective', hidden=True
+            ),
+        )
     return {'ada': ada, 'team': team, 'intro': intro}
 
 
@@ -38,9 +49,14 @@ def first_team_offer(event_type: EventType) -> tuple[date, datetime]:
     with session_scope() as session:
         found = session.get(EventType, event_type.id)
         assert found is not None
-        days, _ = team_slots.month(session=session, event_type=found, first=today.replace(day=1),
-                                   last=today.replace(day=28) + timedelta(days=4), zone=BROWSER_ZONE,
-                                   now=datetime.now(timezone.utc))
+        days, _ = team_slots.month(
+            session=session,
+            event_type=found,
+            first=today.replace(day=1),
+            last=today.replace(day=28) + timedelta(days=4),
+            zone=BROWSER_ZONE,
+            now=datetime.now(timezone.utc),
+        )
     month_days = sorted(d for d in days if d.month == today.month)
     assert month_days, 'the test needs free times this month'
     return month_days[0], days[month_days[0]][0].start
@@ -81,15 +97,17 @@ def signed_in_ada(user: User) -> dict:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=now)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=now)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=now
+        )
         make_host(session, username='bob', name='Bob Babbage')
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     return {'host': host}
 
 
 async def test_the_teams_page_creates_a_team_invites_a_member_and_makes_a_team_event_type(
-        user: User, signed_in_ada: dict) -> None:
+    user: User, signed_in_ada: dict
+) -> None:
     await user.open('/teams')
     await user.should_see('You are in no team yet.')
     user.find(marker='team-name').type('Support')
@@ -109,20 +127,33 @@ async def test_the_teams_page_creates_a_team_invites_a_member_and_makes_a_team_e
     with session_scope() as session:
         team = teams.team_by_slug(session=session, slug='support')
         assert [(m.username, m.role) for m in teams.members(session=session, team_id=team.id)] == [
-            ('ada', 'admin'), ('bob', 'member')]
+            ('ada', 'admin'),
+            ('bob', 'member'),
+        ]
 
 
-async def test_the_dashboard_shows_team_bookings_with_the_member_and_the_reason(user: User,
-                                                                               signed_in_ada: dict) -> None:
+async def test_the_dashboard_shows_team_bookings_with_the_member_and_the_reason(
+    user: User, signed_in_ada: dict
+) -> None:
     with session_scope(write=True) as session:
-        team = teams.create_team(session=session, host_id=signed_in_ada['host'].id, slug='crew', name='Crew',
-                                 members=('bob',))
-        intro = teams.create_team_event_type(session=session, host_id=signed_in_ada['host'].id, team_id=team.id,
-                                             data=TeamEventTypeInput(slug='intro', title='Crew intro',
-                                                                     duration_minutes=30, max_days_ahead=120,
-                                                                     assignment='collective'))
-        team_bookings.book(session=session, event_type=intro, start=at(next_monday(), '10:00'),
-                           now=datetime.now(timezone.utc), invitee=Invitee('Grace', 'grace@example.com', 'UTC'))
+        team = teams.create_team(
+            session=session, host_id=signed_in_ada['host'].id, slug='crew', name='Crew', members=('bob',)
+        )
+        intro = teams.create_team_event_type(
+            session=session,
+            host_id=signed_in_ada['host'].id,
+            team_id=team.id,
+            data=TeamEventTypeInput(
+                slug='intro', title='Crew intro', duration_minutes=30, max_days_ahead=120, assignment='collective'
+            ),
+        )
+        team_bookings.book(
+            session=session,
+            event_type=intro,
+            start=at(next_monday(), '10:00'),
+            now=datetime.now(timezone.utc),
+            invitee=Invitee('Grace', 'grace@example.com', 'UTC'),
+        )
     await user.open('/dashboard')
     await user.should_see('Team bookings')
     await user.should_see('With: ada, bob')

@@ -1,5 +1,6 @@
 """The Webhooks section of the settings page with NiceGUI's simulated user: empty state, adding an endpoint (the
 secret shown once, with a copy button), refusals, a test event in the delivery log, and deleting."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,9 @@ def ada(user: User) -> int:
     with session_scope(write=True) as session:
         signed = accounts.sign_in(session, identity, now=NOW)
     with session_scope(write=True) as session:
-        host = accounts.complete_onboarding(session, token=signed.token, name='Ada Lovelace', username='ada',
-                                            timezone='Europe/London', now=NOW)
+        host = accounts.complete_onboarding(
+            session, token=signed.token, name='Ada Lovelace', username='ada', timezone='Europe/London', now=NOW
+        )
     user.http_client.cookies.set('cloudmeet_session', signed.token)
     assert host.id is not None
     return host.id
@@ -50,7 +52,8 @@ class Quiet:
 
 
 async def test_a_host_adds_a_webhook_sees_the_secret_once_sends_a_test_event_and_deletes_it(
-        user: User, ada: int, receiver: Receiver) -> None:
+    user: User, ada: int, receiver: Receiver
+) -> None:
     get_settings().allow_private_webhook_urls = True  # the receiver is on loopback (the fixture resets settings)
     await user.open('/settings')
     await user.should_see('No webhooks yet', retries=40)
@@ -102,10 +105,12 @@ async def test_a_private_or_plain_http_address_is_refused_with_its_reason(user: 
     await user.should_see('Choose at least one event', retries=40)
 
 
-async def test_a_list_that_cannot_be_loaded_says_so_and_can_be_tried_again(user: User, ada: int,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_list_that_cannot_be_loaded_says_so_and_can_be_tried_again(
+    user: User, ada: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def unavailable(**_kwargs: object) -> None:
         raise OperationalError('SELECT', {}, Exception('the database is not reachable'))
+
     with monkeypatch.context() as patched:
         patched.setattr(subscriptions, 'list_subscriptions', unavailable)
         await user.open('/settings')

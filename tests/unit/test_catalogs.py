@@ -1,5 +1,6 @@
 """The gettext catalogs: the template holds every message of the code, every language holds every message of the
 template with the same placeholders, and everything an invitee reads is translated."""
+
 from __future__ import annotations
 
 import re
@@ -15,12 +16,27 @@ from app.i18n import DEFAULT_LOCALE, LOCALE_DIR, LOCALES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in LOCALES if code != DEFAULT_LOCALE]
 # What an invitee reads: every message of these files is translated into every language.
-INVITEE_FILES = ('pages/public.py', 'pages/manage.py', 'pages/language.py', 'components/booking_form.py',
-                 'components/event_header.py', 'components/frame.py', 'components/language_picker.py',
-                 'components/month_calendar.py', 'components/slot_picker.py', 'components/timezone_select.py',
-                 'services/notifications/templates.py', 'services/notifications/preferences.py',
-                 'services/notifications/worker.py', 'services/public.py', 'services/availability.py',
-                 'services/bookings.py', 'services/use_cases.py', 'app/errors.py', 'pages/team_public.py')
+INVITEE_FILES = (
+    'pages/public.py',
+    'pages/manage.py',
+    'pages/language.py',
+    'components/booking_form.py',
+    'components/event_header.py',
+    'components/frame.py',
+    'components/language_picker.py',
+    'components/month_calendar.py',
+    'components/slot_picker.py',
+    'components/timezone_select.py',
+    'services/notifications/templates.py',
+    'services/notifications/preferences.py',
+    'services/notifications/worker.py',
+    'services/public.py',
+    'services/availability.py',
+    'services/bookings.py',
+    'services/use_cases.py',
+    'app/errors.py',
+    'pages/team_public.py',
+)
 PLACEHOLDER = re.compile(r'\{[a-z_]*\}')
 
 

@@ -1,4 +1,5 @@
 """The host's brand colour is kept when it meets WCAG AA with white, and darkened just enough when not."""
+
 import pytest
 
 from services.contrast import accessible_brand, contrast_ratio

@@ -1,5 +1,6 @@
 """The edge of the app: bodies over the limit are refused before they are read, and the server's options (forwarded
 headers only from configured proxies, timeouts, a connection limit, Secure session cookies behind https)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """E-mail templates without a database: times across DST and odd offsets, header safety, plain substitution."""
+
 from __future__ import annotations
 
 import html
@@ -16,21 +17,40 @@ from services.notifications.templates import Letter, defang, render, sign_in_mes
 VISUAL = re.compile(r'\b(button|click|tap|below|above)\b', re.IGNORECASE)
 
 
-@pytest.mark.parametrize(('utc', 'zone', 'expected'), [
-    # the EU has moved to summer time, the US not yet... and the other way round in autumn
-    (datetime(2027, 3, 29, 8, 0), 'Europe/Berlin', 'Monday 29 March 2027, 10:00\u201310:30 (Europe/Berlin, CEST)'),
-    (datetime(2027, 3, 29, 8, 0), 'America/New_York', 'Monday 29 March 2027, 04:00\u201304:30 (America/New_York, EDT)'),
-    # across the autumn change: 01:30 EDT is followed, half an hour later, by 01:00 EST
-    (datetime(2026, 11, 1, 5, 30), 'America/New_York',
-     'Sunday 1 November 2026, 01:30 EDT\u201301:00 EST (America/New_York)'),
-    (datetime(2026, 11, 1, 6, 30), 'America/New_York',
-     'Sunday 1 November 2026, 01:30\u201302:00 (America/New_York, EST)'),
-    (datetime(2026, 12, 1, 3, 15), 'Asia/Kathmandu',
-     'Tuesday 1 December 2026, 09:00\u201309:30 (Asia/Kathmandu, +0545)'),
-    (datetime(2026, 12, 1, 3, 30), 'Asia/Kolkata', 'Tuesday 1 December 2026, 09:00\u201309:30 (Asia/Kolkata, IST)'),
-    (datetime(2026, 12, 1, 0, 0), 'Australia/Lord_Howe',
-     'Tuesday 1 December 2026, 11:00\u201311:30 (Australia/Lord_Howe, +11)'),
-])
+@pytest.mark.parametrize(
+    ('utc', 'zone', 'expected'),
+    [
+        # the EU has moved to summer time, the US not yet... and the other way round in autumn
+        (datetime(2027, 3, 29, 8, 0), 'Europe/Berlin', 'Monday 29 March 2027, 10:00\u201310:30 (Europe/Berlin, CEST)'),
+        (
+            datetime(2027, 3, 29, 8, 0),
+            'America/New_York',
+            'Monday 29 March 2027, 04:00\u201304:30 (America/New_York, EDT)',
+        ),
+        # across the autumn change: 01:30 EDT is followed, half an hour later, by 01:00 EST
+        (
+            datetime(2026, 11, 1, 5, 30),
+            'America/New_York',
+            'Sunday 1 November 2026, 01:30 EDT\u201301:00 EST (America/New_York)',
+        ),
+        (
+            datetime(2026, 11, 1, 6, 30),
+            'America/New_York',
+            'Sunday 1 November 2026, 01:30\u201302:00 (America/New_York, EST)',
+        ),
+        (
+            datetime(2026, 12, 1, 3, 15),
+            'Asia/Kathmandu',
+            'Tuesday 1 December 2026, 09:00\u201309:30 (Asia/Kathmandu, +0545)',
+        ),
+        (datetime(2026, 12, 1, 3, 30), 'Asia/Kolkata', 'Tuesday 1 December 2026, 09:00\u201309:30 (Asia/Kolkata, IST)'),
+        (
+            datetime(2026, 12, 1, 0, 0),
+            'Australia/Lord_Howe',
+            'Tuesday 1 December 2026, 11:00\u201311:30 (Australia/Lord_Howe, +11)',
+        ),
+    ],
+)
 def test_times_are_shown_in_the_recipients_zone_with_the_zone_named(utc: datetime, zone: str, expected: str) -> None:
     start = utc.replace(tzinfo=timezone.utc)
     assert when_text(start, start + timedelta(minutes=30), ZoneInfo(zone)) == expected
@@ -38,10 +58,22 @@ def test_times_are_shown_in_the_recipients_zone_with_the_zone_named(utc: datetim
 
 def letter(**changes: object) -> Letter:
     start = datetime(2026, 12, 8, 9, 30, tzinfo=timezone.utc)
-    data = dict(kind='confirmation', key='k', to_name='Grace', to_email='grace@example.com', zone='UTC',
-                host_name='Ada', event_title='Intro', start=start, end=start + timedelta(minutes=30),
-                invitee_name='Grace', invitee_email='grace@example.com', invitee_zone='UTC',
-                mail_from='CloudMeet <noreply@example.com>', subject_template='Confirmed: {event_name}')
+    data = dict(
+        kind='confirmation',
+        key='k',
+        to_name='Grace',
+        to_email='grace@example.com',
+        zone='UTC',
+        host_name='Ada',
+        event_title='Intro',
+        start=start,
+        end=start + timedelta(minutes=30),
+        invitee_name='Grace',
+        invitee_email='grace@example.com',
+        invitee_zone='UTC',
+        mail_from='CloudMeet <noreply@example.com>',
+        subject_template='Confirmed: {event_name}',
+    )
     return Letter(**(data | changes))  # type: ignore[arg-type]
 
 
@@ -62,8 +94,13 @@ def test_non_ascii_names_and_subjects_are_encoded_and_read_back_intact() -> None
 
 
 def test_variables_are_substituted_plainly_and_nothing_else_is_interpreted() -> None:
-    values = {'event_name': '{host_name}', 'host_name': 'Ada', 'attendee_name': '{0.__class__}', 'date': 'd',
-              'time': 't'}
+    values = {
+        'event_name': '{host_name}',
+        'host_name': 'Ada',
+        'attendee_name': '{0.__class__}',
+        'date': 'd',
+        'time': 't',
+    }
     assert fill('{event_name}|{attendee_name}|{missing}|{0}|%s', values) == '{host_name}|{0.__class__}|{missing}|{0}|%s'
 
 
@@ -76,14 +113,18 @@ def test_links_in_calendar_text_are_broken_up_visibly_with_nothing_hidden() -> N
 
 def raw_parts(mail: Message) -> dict[str, tuple[str, bytes]]:
     """Each text part's transfer encoding and its body as the bytes on the wire."""
-    return {part.get_content_type(): (str(part['Content-Transfer-Encoding']), part.as_bytes().split(b'\r\n\r\n', 1)[1])
-            for part in mail.walk() if part.get_content_type() in ('text/plain', 'text/html')}
+    return {
+        part.get_content_type(): (str(part['Content-Transfer-Encoding']), part.as_bytes().split(b'\r\n\r\n', 1)[1])
+        for part in mail.walk()
+        if part.get_content_type() in ('text/plain', 'text/html')
+    }
 
 
 def text_and_html(mail: Message) -> tuple[str, str]:
     parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
-    found = {p.get_content_type(): p.get_content().replace('\r\n', '\n') for p in parsed.walk()
-             if not p.is_multipart()}  # lines end in CRLF on the wire
+    found = {
+        p.get_content_type(): p.get_content().replace('\r\n', '\n') for p in parsed.walk() if not p.is_multipart()
+    }  # lines end in CRLF on the wire
     return found['text/plain'], found['text/html']
 
 
@@ -107,14 +148,23 @@ def test_the_html_part_has_a_viewport_for_phones() -> None:
 
 @pytest.mark.parametrize('kind', sorted(KINDS))
 def test_plain_text_never_points_at_buttons_or_other_visual_elements(kind: str) -> None:
-    mail = render(letter(kind=kind, manage_url='https://cloudmeet.example/booking/abc?token=t',
-                         proposal_links=(('Accept the new time', 'https://cloudmeet.example/a'),)))
+    mail = render(
+        letter(
+            kind=kind,
+            manage_url='https://cloudmeet.example/booking/abc?token=t',
+            proposal_links=(('Accept the new time', 'https://cloudmeet.example/a'),),
+        )
+    )
     assert not VISUAL.search(text_and_html(mail)[0])
 
 
 def test_account_notices_in_plain_text_never_point_at_buttons_either() -> None:
-    sign_in = sign_in_message(to_email='ada@example.com', url='https://cloudmeet.example/auth/email/x',
-                              mail_from='CloudMeet <noreply@example.com>', expires_minutes=15)
+    sign_in = sign_in_message(
+        to_email='ada@example.com',
+        url='https://cloudmeet.example/auth/email/x',
+        mail_from='CloudMeet <noreply@example.com>',
+        expires_minutes=15,
+    )
     text = text_and_html(sign_in)[0]
     assert not VISUAL.search(text) and 'https://cloudmeet.example/auth/email/x' in text
 
@@ -123,8 +173,15 @@ LINKS = 'see https://evil.example/x?a=1&b=2 or www.evil.example and mail@evil.ex
 
 
 def test_links_an_invitee_typed_are_not_links_in_the_hosts_html_yet_copy_exactly() -> None:
-    mail = render(letter(kind='host_booking', invitee_name='Grace www.evil.example', notes=LINKS,
-                         answers=(('Website', 'https://evil.example/me'),), subject_template='New: {attendee_name}'))
+    mail = render(
+        letter(
+            kind='host_booking',
+            invitee_name='Grace www.evil.example',
+            notes=LINKS,
+            answers=(('Website', 'https://evil.example/me'),),
+            subject_template='New: {attendee_name}',
+        )
+    )
     text, markup = text_and_html(mail)
     assert '\u200b' not in text + markup and '&#8203;' not in markup  # nothing hidden that a copy would carry
     body = markup.split('<body', 1)[1]  # what is shown (the <title> is not)
@@ -138,16 +195,23 @@ def test_links_an_invitee_typed_are_not_links_in_the_hosts_html_yet_copy_exactly
 
 
 def test_the_invitees_own_e_mail_keeps_the_hosts_links_clickable() -> None:
-    mail = render(letter(location_kind='link', location_label='Web conference',
-                         location_value='https://meet.example/ada', custom_message='Slides: https://ada.example/s'))
+    mail = render(
+        letter(
+            location_kind='link',
+            location_label='Web conference',
+            location_value='https://meet.example/ada',
+            custom_message='Slides: https://ada.example/s',
+        )
+    )
     markup = text_and_html(mail)[1]
     assert '<a href="https://meet.example/ada"' in markup and 'https://ada.example/s' in markup
 
 
 def test_a_twelve_hour_clock_reads_am_and_pm_in_subject_and_body() -> None:
     start = datetime(2026, 12, 8, 13, 30, tzinfo=timezone.utc)
-    mail = render(letter(clock24=False, start=start, end=start + timedelta(minutes=30),
-                         subject_template='Confirmed at {time}'))
+    mail = render(
+        letter(clock24=False, start=start, end=start + timedelta(minutes=30), subject_template='Confirmed at {time}')
+    )
     parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
     assert parsed['Subject'] == 'Confirmed at 1:30 pm'
     assert 'When: Tuesday 8 December 2026, 1:30 pm\u20132:00 pm (UTC, UTC)' in text_and_html(mail)[0]
@@ -156,19 +220,30 @@ def test_a_twelve_hour_clock_reads_am_and_pm_in_subject_and_body() -> None:
 
 def test_twelve_hour_times_across_a_clock_change_name_both_offsets() -> None:
     start = datetime(2026, 11, 1, 5, 30, tzinfo=timezone.utc)
-    assert when_text(start, start + timedelta(minutes=30), ZoneInfo('America/New_York'), clock24=False) == \
-        'Sunday 1 November 2026, 1:30 am EDT\u20131:00 am EST (America/New_York)'
+    assert (
+        when_text(start, start + timedelta(minutes=30), ZoneInfo('America/New_York'), clock24=False)
+        == 'Sunday 1 November 2026, 1:30 am EDT\u20131:00 am EST (America/New_York)'
+    )
 
 
-@pytest.mark.parametrize(('kind', 'label', 'value', 'expected'), [
-    ('none', '', '', 'Where: Ada will send you the details'),
-    ('google_meet', 'Google Meet', '', 'Where: Google Meet (Ada will send you the link)'),
-    ('teams', 'Microsoft Teams', '', 'Where: Microsoft Teams (Ada will send you the link)'),
-    ('google_meet', 'Google Meet', 'https://meet.google.com/abc-defg-hij', 'Where: https://meet.google.com/abc-defg-hij'),
-    ('phone', 'Phone call', '+1 555 0100', 'Where: +1 555 0100'),
-])
+@pytest.mark.parametrize(
+    ('kind', 'label', 'value', 'expected'),
+    [
+        ('none', '', '', 'Where: Ada will send you the details'),
+        ('google_meet', 'Google Meet', '', 'Where: Google Meet (Ada will send you the link)'),
+        ('teams', 'Microsoft Teams', '', 'Where: Microsoft Teams (Ada will send you the link)'),
+        (
+            'google_meet',
+            'Google Meet',
+            'https://meet.google.com/abc-defg-hij',
+            'Where: https://meet.google.com/abc-defg-hij',
+        ),
+        ('phone', 'Phone call', '+1 555 0100', 'Where: +1 555 0100'),
+    ],
+)
 def test_the_place_reads_naturally_when_there_is_none_or_the_video_link_is_not_known_yet(
-        kind: str, label: str, value: str, expected: str) -> None:
+    kind: str, label: str, value: str, expected: str
+) -> None:
     text = text_and_html(render(letter(location_kind=kind, location_label=label, location_value=value)))[0]
     assert expected + '\n' in text
     assert 'None' not in text and 'details follow' not in text.lower()

@@ -1,4 +1,5 @@
 """Validation errors read as sentences that name the field."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,13 +17,16 @@ def messages(**fields: object) -> list[str]:
     return [sentence(e, NAMES) for e in caught.value.errors()]
 
 
-@pytest.mark.parametrize(('fields', 'expected'), [
-    ({'title': ''}, 'Enter a title.'),
-    ({'title': 'x' * 121}, 'Title must be at most 120 characters.'),
-    ({'duration_minutes': 2}, 'Duration must be at least 5.'),
-    ({'duration_minutes': 'soon'}, 'Duration must be a whole number.'),
-    ({'max_days_ahead': 5000}, 'Bookable up to must be at most 730.'),
-])
+@pytest.mark.parametrize(
+    ('fields', 'expected'),
+    [
+        ({'title': ''}, 'Enter a title.'),
+        ({'title': 'x' * 121}, 'Title must be at most 120 characters.'),
+        ({'duration_minutes': 2}, 'Duration must be at least 5.'),
+        ({'duration_minutes': 'soon'}, 'Duration must be a whole number.'),
+        ({'max_days_ahead': 5000}, 'Bookable up to must be at most 730.'),
+    ],
+)
 def test_each_mistake_is_one_sentence_naming_the_field(fields: dict, expected: str) -> None:
     assert messages(**fields) == [expected]
 

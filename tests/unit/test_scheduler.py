@@ -1,4 +1,5 @@
 """The outbox job on APScheduler: it looks at start-up, right after a wake-up, and at the next message's due time."""
+
 from __future__ import annotations
 
 import asyncio

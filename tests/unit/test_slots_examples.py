@@ -1,4 +1,5 @@
 """The worked examples of slot-rules.md and the named DST, midnight, notice, window and limit cases."""
+
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,9 @@ def weekdays(zone: str, *pairs: tuple[str, str]) -> Schedule:
     return Schedule(zone, {day: windows(*pairs) for day in range(5)})
 
 
-def starts(schedule: Schedule, rules: EventRules, first: str, last: str, now: datetime = NOW,
-           **inputs: object) -> list[str]:
+def starts(
+    schedule: Schedule, rules: EventRules, first: str, last: str, now: datetime = NOW, **inputs: object
+) -> list[str]:
     slots = offered_slots(schedule=schedule, rules=rules, now=now, start=utc(first), end=utc(last), **inputs)
     return [slot.start.strftime('%H:%M') for slot in slots]
 
@@ -44,19 +46,41 @@ def rules(**kw: int) -> EventRules:
     return EventRules(**{'max_days_ahead': 365, **kw})
 
 
-@pytest.mark.parametrize(('name', 'event', 'inputs', 'expected'), [
-    ('1: D = I = 30 gives 17 half-hour slots', rules(duration=30), {},
-     [f'{h:02d}:{m:02d}' for h in range(4, 13) for m in (0, 30)][:17]),
-    ('2: D = I = 45 aligns to 15', rules(duration=45), {},
-     ['04:00', '04:45', '05:30', '06:15', '07:00', '07:45', '08:30', '09:15', '10:00', '10:45', '11:30']),
-    ('3: the grid restarts at the end of a booking', rules(duration=45),
-     {'bookings': [ExistingBooking(utc('2026-12-07 04:00'), utc('2026-12-07 04:15'))]},
-     ['04:15', '05:00', '05:45', '06:30', '07:15', '08:00', '08:45', '09:30', '10:15', '11:00', '11:45']),
-    ('4: interval 120 aligns to the hour', rules(duration=30, interval=120), {},
-     ['04:30', '06:30', '08:30', '10:30']),
-    ('5: buffers clear a calendar busy block', rules(duration=120, buffer_before=120, buffer_after=120),
-     {'busy': [Busy(utc('2026-12-07 04:00'), utc('2026-12-07 06:00'))]}, ['08:30', '10:30']),
-])
+@pytest.mark.parametrize(
+    ('name', 'event', 'inputs', 'expected'),
+    [
+        (
+            '1: D = I = 30 gives 17 half-hour slots',
+            rules(duration=30),
+            {},
+            [f'{h:02d}:{m:02d}' for h in range(4, 13) for m in (0, 30)][:17],
+        ),
+        (
+            '2: D = I = 45 aligns to 15',
+            rules(duration=45),
+            {},
+            ['04:00', '04:45', '05:30', '06:15', '07:00', '07:45', '08:30', '09:15', '10:00', '10:45', '11:30'],
+        ),
+        (
+            '3: the grid restarts at the end of a booking',
+            rules(duration=45),
+            {'bookings': [ExistingBooking(utc('2026-12-07 04:00'), utc('2026-12-07 04:15'))]},
+            ['04:15', '05:00', '05:45', '06:30', '07:15', '08:00', '08:45', '09:30', '10:15', '11:00', '11:45'],
+        ),
+        (
+            '4: interval 120 aligns to the hour',
+            rules(duration=30, interval=120),
+            {},
+            ['04:30', '06:30', '08:30', '10:30'],
+        ),
+        (
+            '5: buffers clear a calendar busy block',
+            rules(duration=120, buffer_before=120, buffer_after=120),
+            {'busy': [Busy(utc('2026-12-07 04:00'), utc('2026-12-07 06:00'))]},
+            ['08:30', '10:30'],
+        ),
+    ],
+)
 def test_worked_examples_in_kolkata(name: str, event: EventRules, inputs: dict, expected: list[str]) -> None:
     assert starts(KOLKATA, event, *DAY, **inputs) == expected, name
 
@@ -81,8 +105,9 @@ def test_example_8_an_interval_with_no_alignment_steps_from_the_free_range_start
 
 def test_spring_forward_offers_no_slot_in_the_skipped_hour_and_keeps_wall_clock_hours() -> None:
     schedule = every_day('Europe/Berlin', ('01:00', '04:00'))
-    got = offered_slots(schedule=schedule, rules=rules(duration=30), now=NOW,
-                        start=utc('2027-03-27 22:00'), end=utc('2027-03-28 22:00'))
+    got = offered_slots(
+        schedule=schedule, rules=rules(duration=30), now=NOW, start=utc('2027-03-27 22:00'), end=utc('2027-03-28 22:00')
+    )
     local = [s.start.astimezone(ZoneInfo('Europe/Berlin')).strftime('%H:%M') for s in got]
     # 02:00-03:00 does not exist on 28 March 2027 in Berlin; the window is 01:00 CET to 04:00 CEST: two hours.
     assert local == ['01:00', '01:30', '03:00', '03:30']
@@ -90,8 +115,9 @@ def test_spring_forward_offers_no_slot_in_the_skipped_hour_and_keeps_wall_clock_
 
 def test_fall_back_offers_no_duplicate_in_the_repeated_hour() -> None:
     schedule = every_day('Europe/Berlin', ('01:00', '04:00'))
-    got = offered_slots(schedule=schedule, rules=rules(duration=60), now=NOW,
-                        start=utc('2027-10-30 22:00'), end=utc('2027-10-31 22:00'))
+    got = offered_slots(
+        schedule=schedule, rules=rules(duration=60), now=NOW, start=utc('2027-10-30 22:00'), end=utc('2027-10-31 22:00')
+    )
     assert [s.start for s in got] == sorted(set(s.start for s in got))
     # 01:00 CEST to 04:00 CET is four real hours.
     assert [s.start.strftime('%H:%M') for s in got] == ['23:00', '00:00', '01:00', '02:00']
@@ -131,8 +157,13 @@ def test_past_times_are_never_offered() -> None:
 def test_booking_window_ends_at_local_midnight_after_today_plus_w_days() -> None:
     schedule = every_day('America/Los_Angeles', ('09:00', '10:00'))
     now = utc('2026-12-01 12:00')  # 04:00 on 1 December in Los Angeles
-    got = offered_slots(schedule=schedule, rules=EventRules(duration=60, max_days_ahead=2), now=now,
-                        start=utc('2026-12-01 00:00'), end=utc('2026-12-10 00:00'))
+    got = offered_slots(
+        schedule=schedule,
+        rules=EventRules(duration=60, max_days_ahead=2),
+        now=now,
+        start=utc('2026-12-01 00:00'),
+        end=utc('2026-12-10 00:00'),
+    )
     assert [s.start.astimezone(ZoneInfo('America/Los_Angeles')).day for s in got] == [1, 2, 3]
 
 
@@ -140,8 +171,14 @@ def test_daily_limit_closes_a_day_with_enough_bookings_of_this_event_type() -> N
     schedule = every_day('UTC', ('09:00', '12:00'))
     own = ExistingBooking(utc('2026-12-07 09:00'), utc('2026-12-07 09:30'), same_event_type=True)
     other = ExistingBooking(utc('2026-12-08 09:00'), utc('2026-12-08 09:30'), same_event_type=False)
-    got = offered_slots(schedule=schedule, rules=rules(duration=60, daily_limit=1), now=NOW,
-                        start=utc('2026-12-07 00:00'), end=utc('2026-12-09 00:00'), bookings=[own, other])
+    got = offered_slots(
+        schedule=schedule,
+        rules=rules(duration=60, daily_limit=1),
+        now=NOW,
+        start=utc('2026-12-07 00:00'),
+        end=utc('2026-12-09 00:00'),
+        bookings=[own, other],
+    )
     assert [s.start.strftime('%d %H:%M') for s in got] == ['08 10:00', '08 11:00']  # 09:30 rounds up to the hour
 
 
@@ -164,4 +201,3 @@ def test_is_offered_accepts_an_offered_start_and_refuses_an_unaligned_one() -> N
     assert is_offered(start=utc('2026-12-07 04:30'), **inputs)
     assert not is_offered(start=utc('2026-12-07 04:10'), **inputs)
     assert not is_offered(start=utc('2026-12-07 12:30'), **inputs)
-

@@ -1,4 +1,5 @@
 """Property tests of the slot engine's invariants (slot-rules.md), over random schedules, busy times and zones."""
+
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -7,8 +8,18 @@ from hypothesis import strategies as st
 
 from services.slots import Busy, EventRules, ExistingBooking, Schedule, WallInterval, local_dates_span, offered_slots
 
-ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Sao_Paulo', 'Asia/Kolkata',
-         'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns']
+ZONES = [
+    'UTC',
+    'Europe/London',
+    'Europe/Berlin',
+    'America/New_York',
+    'America/Sao_Paulo',
+    'Asia/Kolkata',
+    'Asia/Kathmandu',
+    'Australia/Lord_Howe',
+    'Pacific/Chatham',
+    'America/St_Johns',
+]
 START = datetime(2026, 10, 20, tzinfo=timezone.utc)  # spans the EU and US clock changes
 
 
@@ -24,18 +35,32 @@ def scenarios(draw: st.DrawFn) -> dict:
     zone = draw(st.sampled_from(ZONES))
     weekly = {day: draw(day_rules()) for day in range(7)}
     duration = draw(st.sampled_from([8, 15, 20, 30, 45, 60, 90]))
-    rules = EventRules(duration=duration, interval=draw(st.sampled_from([None, 5, 7, 10, 15, 30, 60, 120])),
-                       buffer_before=draw(st.sampled_from([0, 5, 15, 30])),
-                       buffer_after=draw(st.sampled_from([0, 10, 15, 60])),
-                       min_notice=draw(st.sampled_from([0, 30, 240, 1440])),
-                       max_days_ahead=draw(st.integers(1, 30)))
+    rules = EventRules(
+        duration=duration,
+        interval=draw(st.sampled_from([None, 5, 7, 10, 15, 30, 60, 120])),
+        buffer_before=draw(st.sampled_from([0, 5, 15, 30])),
+        buffer_after=draw(st.sampled_from([0, 10, 15, 60])),
+        min_notice=draw(st.sampled_from([0, 30, 240, 1440])),
+        max_days_ahead=draw(st.integers(1, 30)),
+    )
     now = START + timedelta(minutes=draw(st.integers(0, 60 * 24 * 10)))
-    busy = [Busy(START + timedelta(minutes=m), START + timedelta(minutes=m + length))
-            for m, length in draw(st.lists(st.tuples(st.integers(0, 60 * 24 * 20), st.integers(1, 300)), max_size=12))]
-    bookings = [ExistingBooking(START + timedelta(minutes=m * 15), START + timedelta(minutes=m * 15 + 30), 10, 5)
-                for m in draw(st.lists(st.integers(0, 4 * 24 * 20), max_size=8))]
-    return {'schedule': Schedule(zone, weekly), 'rules': rules, 'now': now, 'busy': busy, 'bookings': bookings,
-            'start': START, 'end': START + timedelta(days=20)}
+    busy = [
+        Busy(START + timedelta(minutes=m), START + timedelta(minutes=m + length))
+        for m, length in draw(st.lists(st.tuples(st.integers(0, 60 * 24 * 20), st.integers(1, 300)), max_size=12))
+    ]
+    bookings = [
+        ExistingBooking(START + timedelta(minutes=m * 15), START + timedelta(minutes=m * 15 + 30), 10, 5)
+        for m in draw(st.lists(st.integers(0, 4 * 24 * 20), max_size=8))
+    ]
+    return {
+        'schedule': Schedule(zone, weekly),
+        'rules': rules,
+        'now': now,
+        'busy': busy,
+        'bookings': bookings,
+        'start': START,
+        'end': START + timedelta(days=20),
+    }
 
 
 def _windows_by_day(schedule: Schedule, slot_start: datetime, slot_end: datetime) -> bool:
@@ -78,8 +103,10 @@ def test_slots_are_sorted_unique_and_respect_notice_window_and_busy_times(case: 
         assert slot.start >= case['now'] + timedelta(minutes=rules.min_notice)
         assert case['start'] <= slot.start < case['end']
         assert slot.start.astimezone(zone).date() <= last_day
-        with_buffers = (slot.start - timedelta(minutes=rules.buffer_before),
-                        slot.end + timedelta(minutes=rules.buffer_after))
+        with_buffers = (
+            slot.start - timedelta(minutes=rules.buffer_before),
+            slot.end + timedelta(minutes=rules.buffer_after),
+        )
         for b in case['busy']:
             assert not (b.start < with_buffers[1] and with_buffers[0] < b.end)
         for b in case['bookings']:

@@ -1,4 +1,5 @@
 """One-line text refuses control characters and bidi overrides (they would reach logs, headers and pages)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Time zones as invitees look for them: by city, country, abbreviation or offset; aliases fold."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -22,11 +23,19 @@ def test_tokyo_is_found_by_city_country_abbreviation_and_offset(typed: str) -> N
     assert 'Asia/Tokyo' in matches(typed)
 
 
-@pytest.mark.parametrize(('typed', 'zone'), [('Berlin', 'Europe/Berlin'), ('Germany', 'Europe/Berlin'),
-                                             ('CET', 'Europe/Berlin'), ('New York', 'America/New_York'),
-                                             ('EST', 'America/New_York'), ('India', 'Asia/Kolkata'),
-                                             ('+05:45', 'Asia/Kathmandu'), ('Buenos Aires',
-                                                                            'America/Argentina/Buenos_Aires')])
+@pytest.mark.parametrize(
+    ('typed', 'zone'),
+    [
+        ('Berlin', 'Europe/Berlin'),
+        ('Germany', 'Europe/Berlin'),
+        ('CET', 'Europe/Berlin'),
+        ('New York', 'America/New_York'),
+        ('EST', 'America/New_York'),
+        ('India', 'Asia/Kolkata'),
+        ('+05:45', 'Asia/Kathmandu'),
+        ('Buenos Aires', 'America/Argentina/Buenos_Aires'),
+    ],
+)
 def test_other_places_are_found_the_same_ways(typed: str, zone: str) -> None:
     assert zone in matches(typed)
 
@@ -38,9 +47,15 @@ def test_each_place_is_listed_once_under_its_canonical_name() -> None:
     assert 'US/Eastern' not in names and 'UTC' in names
 
 
-@pytest.mark.parametrize(('alias', 'canonical'), [('Asia/Calcutta', 'Asia/Kolkata'),
-                                                  ('Asia/Katmandu', 'Asia/Kathmandu'),
-                                                  ('US/Eastern', 'America/New_York'), ('Etc/UTC', 'UTC')])
+@pytest.mark.parametrize(
+    ('alias', 'canonical'),
+    [
+        ('Asia/Calcutta', 'Asia/Kolkata'),
+        ('Asia/Katmandu', 'Asia/Kathmandu'),
+        ('US/Eastern', 'America/New_York'),
+        ('Etc/UTC', 'UTC'),
+    ],
+)
 def test_old_aliases_are_accepted_and_stored_under_their_canonical_names(alias: str, canonical: str) -> None:
     assert validation.time_zone(alias) == canonical
 

@@ -4,6 +4,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,8 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('event_type', sa.Column('confirmation_message', sa.String(length=1000), nullable=False,
-                                          server_default=''))
+    op.add_column(
+        'event_type', sa.Column('confirmation_message', sa.String(length=1000), nullable=False, server_default='')
+    )
 
 
 def downgrade() -> None:

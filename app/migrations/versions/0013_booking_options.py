@@ -7,6 +7,7 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -51,8 +52,9 @@ def _add_guard(dialect: str, pg: str, sqlite: str) -> None:
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.add_column('event_type', sa.Column('seats', sa.Integer(), nullable=False, server_default='1'))
-    op.add_column('event_type', sa.Column('requires_confirmation', sa.Boolean(), nullable=False,
-                                          server_default=sa.false()))
+    op.add_column(
+        'event_type', sa.Column('requires_confirmation', sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.add_column('event_type', sa.Column('duration_options', sa.JSON(), nullable=False, server_default='[]'))
     op.add_column('event_type', sa.Column('weekly_limit', sa.Integer(), nullable=True))
     op.add_column('event_type', sa.Column('monthly_limit', sa.Integer(), nullable=True))

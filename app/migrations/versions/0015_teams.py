@@ -5,6 +5,7 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -47,20 +48,28 @@ def upgrade() -> None:
         sa.Column('event_type_id', sa.Integer(), nullable=False),
         sa.Column('host_id', sa.Integer(), nullable=False),
         sa.Column('schedule_id', sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(['event_type_id'], ['event_type.id'],
-                                name=op.f('fk_team_event_member_event_type_id_event_type'), ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['host_id'], ['host.id'], name=op.f('fk_team_event_member_host_id_host'),
-                                ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['schedule_id'], ['schedule.id'],
-                                name=op.f('fk_team_event_member_schedule_id_schedule'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(
+            ['event_type_id'],
+            ['event_type.id'],
+            name=op.f('fk_team_event_member_event_type_id_event_type'),
+            ondelete='CASCADE',
+        ),
+        sa.ForeignKeyConstraint(
+            ['host_id'], ['host.id'], name=op.f('fk_team_event_member_host_id_host'), ondelete='CASCADE'
+        ),
+        sa.ForeignKeyConstraint(
+            ['schedule_id'],
+            ['schedule.id'],
+            name=op.f('fk_team_event_member_schedule_id_schedule'),
+            ondelete='SET NULL',
+        ),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_team_event_member')),
         sa.UniqueConstraint('event_type_id', 'host_id', name=op.f('uq_team_event_member_event_type_id_host_id')),
     )
     op.create_index(op.f('ix_team_event_member_event_type_id'), 'team_event_member', ['event_type_id'])
     op.create_index(op.f('ix_team_event_member_host_id'), 'team_event_member', ['host_id'])
     _add_reference('booking', 'parent_id', 'booking')
-    op.add_column('booking', sa.Column('assignment_reason', sa.String(length=300), nullable=False,
-                                       server_default=''))
+    op.add_column('booking', sa.Column('assignment_reason', sa.String(length=300), nullable=False, server_default=''))
     op.create_index(op.f('ix_booking_parent_id'), 'booking', ['parent_id'])
 
 
@@ -68,8 +77,10 @@ def _add_reference(table: str, column: str, target: str) -> None:
     """A nullable column referencing `target` (deleted with it); SQLite takes the reference inline, as ALTER TABLE
     cannot add a constraint there."""
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT fk_{table}_{column}_{target} '
-                   f'REFERENCES {target} (id) ON DELETE CASCADE')
+        op.execute(
+            f'ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT fk_{table}_{column}_{target} '
+            f'REFERENCES {target} (id) ON DELETE CASCADE'
+        )
         return
     op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
     op.create_foreign_key(f'fk_{table}_{column}_{target}', table, target, [column], ['id'], ondelete='CASCADE')
