@@ -26,7 +26,7 @@ from services import hosts, keys, offer_cache, team_slots, use_cases
 from services.calendars import busy
 from services.notifications import mailers, worker
 from services.webhooks import subscriptions as webhook_subscriptions
-from web import failures, logs
+from web import failures, logs, tuning
 
 
 class CannotStart(Exception):
@@ -90,6 +90,7 @@ def bootstrap(settings: Settings) -> Runtime:
     nicegui_app.on_shutdown(_close_pages)
     register_pages()
     jobs = _jobs(settings, mailer) if settings.run_jobs else None
+    tuning.install(nicegui_app)
     return Runtime(settings, mailer, jobs, stop_listening)
 
 
