@@ -127,8 +127,11 @@ def create_booking(
         answers=body.answers,
         locale=i18n.choose(body.locale, accept_language=request.headers.get('accept-language')),
     )
+    link = use_cases.link(username=username, slug=slug)
     receipt = use_cases.book(
-        event_type_id=use_cases.event_type_for_link(username=username, slug=slug),
+        event_type_id=link.event_type_id,
+        host_id=link.host_id,
+        slug=link.slug,
         start=body.start,
         invitee=invitee,
         now=_now(),

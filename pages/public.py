@@ -384,6 +384,7 @@ class BookingFlow:
         return await off_loop(
             use_cases.book,
             event_type_id=self.event_type.id,
+            host_id=self.host.id,
             start=self.chosen.start,
             invitee=invitee,
             now=slot_loading.now(),

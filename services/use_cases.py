@@ -8,13 +8,14 @@ shares the same guard.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable
+from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable, Unavailable
 from app.i18n import N_, supported
 from app.metrics import count_booking
 from app.models import Booking, EventType, utcnow
@@ -28,15 +29,24 @@ TOO_MANY_GUESSES = N_('Too many attempts; please wait a few minutes and use the 
 # --- invitees ------------------------------------------------------------------------------------------------
 
 
-def event_type_for_link(*, username: str, slug: str) -> int:
-    """The id of the bookable event type behind `/{username}/{slug}` (NotFound otherwise), from the plan the
-    link's read path keeps (the booking's write re-reads the event type under its lock)."""
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a booking link names, as the link's read path keeps it: its event type, that type's host and slug."""
+
+    event_type_id: int
+    host_id: int
+    slug: str
+
+
+def link(*, username: str, slug: str) -> Link:
+    """The bookable event type behind `/{username}/{slug}` (NotFound otherwise), from the plan the link's read
+    path keeps (the booking's write re-reads the event type under its lock and checks it still has this slug)."""
     cache = offer_cache.get()
     plan = cache.peek_plan(username, slug)
     if plan is None:
         with session_scope() as session:
             plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
-    return plan.event_type_id
+    return Link(plan.event_type_id, plan.host_id, plan.event_type.slug)
 
 
 def book(
@@ -48,9 +58,16 @@ def book(
     address: str,
     idempotency_key: str | None = None,
     duration: int | None = None,
+    host_id: int | None = None,
+    slug: str | None = None,
 ) -> Receipt:
     """Book `start` if the rules offer it now; counted against the client address's booking rate (a replay of
-    the same request counts nothing), and in the metrics by outcome."""
+    the same request counts nothing), and in the metrics by outcome.
+
+    `host_id`: the event type's host as the caller knows it; a host known to have had no calendar connection
+    moments ago is then booked without first reading to ask calendars (should one have been connected meanwhile,
+    it is asked and the booking tried once more). `slug`: the link's, when the caller resolved it from memory;
+    an event type that no longer has it is not booked (NotFound)."""
     return count_booking(
         lambda: _book(
             event_type_id=event_type_id,
@@ -60,6 +77,8 @@ def book(
             address=address,
             idempotency_key=idempotency_key,
             duration=duration,
+            host_id=host_id,
+            slug=slug,
         ),
         lambda r: r.replayed,
     )
@@ -74,34 +93,42 @@ def _book(
     address: str,
     idempotency_key: str | None,
     duration: int | None,
+    host_id: int | None,
+    slug: str | None,
 ) -> Receipt:
     start = _offerable(start)
-    host_id = _hosts.get(event_type_id)
-    if host_id is None or not busy.surely_without_calendars(host_id):
+
+    def warm() -> None:
         with session_scope() as session:  # the host's calendars are asked before the write lock is taken
-            host_id = _hosts[event_type_id] = _bookable(session, event_type_id).host_id
-            availability.warm_calendars(host_id=host_id, start=start, session=session)
-    with session_scope(write=True) as session:
-        counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
-        event_type = _bookable(session, event_type_id)
-        _hosts[event_type_id] = event_type.host_id
-        receipt = bookings.book_slot(
-            session=session,
-            event_type=event_type,
-            start=start,
-            invitee=invitee,
-            now=now,
-            idempotency_key=idempotency_key,
-            warmed=True,
-            duration=duration,
-        )
-        booking_limits.uncount(session, counted if receipt.replayed else None)
-        return receipt
+            availability.warm_calendars(host_id=_bookable(session, event_type_id).host_id, start=start, session=session)
 
+    def write() -> Receipt:
+        with session_scope(write=True) as session:
+            counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
+            event_type = _bookable(session, event_type_id)
+            if slug is not None and event_type.slug.lower() != slug.lower():
+                raise NotFound('This meeting can no longer be booked.')
+            receipt = bookings.book_slot(
+                session=session,
+                event_type=event_type,
+                start=start,
+                invitee=invitee,
+                now=now,
+                idempotency_key=idempotency_key,
+                warmed=True,
+                duration=duration,
+            )
+            booking_limits.uncount(session, counted if receipt.replayed else None)
+            return receipt
 
-# The host of each event type booked lately: with it, a host known to have no calendar connection is booked without
-# first opening a read to warm calendars (the write reads the event type anew, and notes its host again).
-_hosts: dict[int, int] = {}
+    if host_id is None or not busy.surely_without_calendars(host_id):
+        warm()
+        return write()
+    try:
+        return write()
+    except Unavailable:  # a calendar connected moments ago, before this process heard of it: ask it, try again
+        warm()
+        return write()
 
 
 def manage_view(*, uid: str, token: str, address: str, now: datetime) -> public.ManageView:

@@ -331,3 +331,18 @@ def test_a_booking_keeps_the_links_plan_and_a_settings_change_drops_it(client: T
     assert offer_cache.get().peek_plan('ada', 'call') is None
     refused = client.post(BOOK, json=booking_body('12:00'))
     assert refused.status_code == 404, refused.text
+
+
+def test_a_link_renamed_elsewhere_is_not_booked_through_its_remembered_plan(client: TestClient, ada: dict) -> None:
+    """Another process renamed the link and its notice never came (the plan of the old name is still kept here):
+    the write sees the event type no longer has that name and books nothing."""
+    import sqlalchemy as sa
+
+    from app.db import session_scope
+
+    assert client.post(BOOK, json=booking_body('10:00')).status_code == 201  # the link's plan is now kept
+    with session_scope(write=True) as session:  # renamed without a word to this process
+        session.execute(sa.text("UPDATE event_type SET slug = 'chat' WHERE id = :id"), {'id': ada['call'].id})
+    refused = client.post(BOOK, json=booking_body('11:00'))
+    assert refused.status_code == 404, refused.text
+    assert client.post('/public/ada/chat/bookings', json=booking_body('11:00')).status_code == 201

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.config import get_settings
 from app.db import session_scope
-from app.errors import InvalidInput, Unavailable
+from app.errors import InvalidInput, SlotUnavailable, Unavailable
 from app.models import CalendarConnection
 from services import availability, bookings
 from services.calendars import busy, connections, feeds
@@ -284,3 +284,38 @@ def test_the_public_answer_checks_a_calendar_connected_after_it_was_served_from_
             session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
         )
     assert '13:00' not in link_times()  # the new calendar is asked at once, not after the memory expires
+
+
+def test_a_calendar_connected_unbeknown_to_this_process_is_asked_before_booking(
+    ada: dict, google: google_calendar.FakeGoogle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host known to have had no calendar moments ago is booked without first asking calendars. Should one have
+    been connected meanwhile (through another process whose notice has not arrived), it is asked before the
+    booking is written: its busy time is refused as taken, never booked and never a 503, and a free time gets its
+    calendar event."""
+    from app.models import OutboxMessage
+    from services import use_cases
+
+    google.busy['primary'] = [{'start': at(MONDAY, '13:00').isoformat(), 'end': at(MONDAY, '14:00').isoformat()}]
+    with session_scope(write=True) as session:
+        connections.add_account(
+            session, provider='google', host_id=ada['host'].id, email='ada@example.com', refresh_token='rt-1'
+        )
+    monkeypatch.setattr(busy, 'surely_without_calendars', lambda host_id: True)  # the stale note of "none"
+
+    def book(clock: str) -> bookings.Receipt:
+        return use_cases.book(
+            event_type_id=ada['call'].id,
+            host_id=ada['host'].id,
+            start=at(MONDAY, clock),
+            invitee=bookings.Invitee('G', 'g@example.com', 'UTC'),
+            now=NOW,
+            address='192.0.2.1',
+        )
+
+    with pytest.raises(SlotUnavailable):
+        book('13:00')
+    made = book('15:00')
+    with session_scope() as session:
+        kinds = session.exec(select(OutboxMessage.kind).where(OutboxMessage.booking_id == made.booking.id)).all()
+    assert 'calendar_sync' in kinds
