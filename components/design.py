@@ -1,6 +1,9 @@
 """Design constants: colours and class strings, in one place."""
 
 BRAND = '#1d4ed8'  # blue-700: 6.7:1 on white, AA for text and for white text on it
+# Quasar's colours of toasts and badges, which carry white text: its defaults (#21ba45 green, #c10015 red, #31ccec
+# cyan) put white text on green and cyan below WCAG AA; these are the same hues, dark enough for it.
+STATUS_COLOURS = {'positive': '#15803d', 'negative': '#b91c1c', 'info': '#0369a1'}
 PAGE = 'w-full max-w-4xl mx-auto p-4 sm:p-6 gap-4'
 CARD = 'w-full p-4 sm:p-6 gap-3 rounded-xl shadow-sm'
 HEADLINE = 'text-2xl sm:text-3xl font-semibold text-slate-900'

@@ -46,7 +46,7 @@ def frame(
     ui.page_title(f'{title} · CloudMeet' if title != 'CloudMeet' else title)
     if not t.english:  # Quasar sets the site's default on start-up: keep the reader's language on <html>
         ui.add_head_html(PAGE_LANGUAGE.replace('LANG', t.locale))
-    ui.colors(primary=accessible_brand(brand, design.BRAND))
+    ui.colors(primary=accessible_brand(brand, design.BRAND), **design.STATUS_COLOURS)
     ui.query('body').classes('bg-slate-50')
     ui.add_head_html(LOADING_BAR_NAME)
     if not embed:

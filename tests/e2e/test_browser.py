@@ -283,6 +283,8 @@ def test_a_host_adds_saturday_hours_and_the_preview_offers_them(browser: Browser
     page.get_by_role('button', name='Add hours on Saturday').click()
     page.get_by_role('button', name='Save schedule').click()
     expect(page.get_by_text('Schedule saved')).to_be_visible(timeout=10000)
+    expect(page.locator('.q-notification[class*="enter-active"]')).to_have_count(0)  # faded in: its own colours
+    assert critical_accessibility_problems(page, '.q-notification') == []  # the toast's text is readable (AA)
     page.reload()
     preview = page.locator('text=/^Saturday \\d+ /').first
     expect(preview).to_be_visible(timeout=10000)
@@ -364,10 +366,10 @@ def berlin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 TWELVE_HOUR = re.compile(r'^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d{1,2}:\d{2} (am|pm)$')
 
 
-def critical_accessibility_problems(page: Page) -> list[str]:
+def critical_accessibility_problems(page: Page, within: str | None = None) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, context=within)
     return [
         f'{v["id"]}: {v["help"]} {[n["html"][:200] for n in v["nodes"]]}'
         for v in results.response['violations']

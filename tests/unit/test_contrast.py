@@ -22,3 +22,10 @@ def test_light_brand_colours_are_darkened_until_white_text_on_them_reaches_aa(br
 def test_dark_enough_colours_are_kept_and_no_colour_means_the_default() -> None:
     assert accessible_brand('#1d4ed8', '#000000') == '#1d4ed8'
     assert accessible_brand('', '#1d4ed8') == '#1d4ed8'
+
+
+def test_toasts_and_badges_carry_white_text_at_aa_contrast() -> None:
+    from components.design import STATUS_COLOURS
+
+    for name, colour in STATUS_COLOURS.items():
+        assert contrast_ratio(colour, '#ffffff') >= 4.5, name
