@@ -60,7 +60,13 @@ class OutboxJobs:
         self.scheduler.add_job(
             self.run, 'interval', seconds=self._poll, id='outbox-poll', next_run_time=datetime.now(timezone.utc)
         )
-        self._unsubscribe = events.subscribe(self.wake)
+        stops = [events.subscribe(self.wake), events.queued.subscribe(self.wake)]
+
+        def unsubscribe() -> None:
+            for stop in stops:
+                stop()
+
+        self._unsubscribe = unsubscribe
         if self._chores is not None:
             self.scheduler.add_job(
                 self._upkeep,

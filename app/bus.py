@@ -29,6 +29,8 @@ ORIGIN = f'{os.getpid()}-{id(object())}'  # this process (a restarted process wi
 def notify(connection: sa.Connection, collected: Iterable[object]) -> None:
     """Queue the events for the other processes; PostgreSQL delivers them when this transaction commits."""
     for event in collected:
+        if isinstance(event, events.Queued):  # this process's own worker sends it
+            continue
         connection.execute(
             sa.text('SELECT pg_notify(:channel, :payload)'), {'channel': CHANNEL, 'payload': _payload(event)}
         )

@@ -119,6 +119,8 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     for event in session.info.pop(_EVENTS, []):
         if isinstance(event, events.SettingsChanged):
             events.publish_settings(event)
+        elif isinstance(event, events.Queued):
+            events.queued.publish(event)
         else:
             events.publish(event)
 
@@ -126,7 +128,7 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
 _EVENTS = 'cloudmeet_events'
 
 
-def after_commit(session: Session, event: events.BookingChanged | events.SettingsChanged) -> None:
+def after_commit(session: Session, event: events.BookingChanged | events.SettingsChanged | events.Queued) -> None:
     """Publish `event` once the unit of work that `session` belongs to has committed."""
     found: list[object] = session.info.setdefault(_EVENTS, [])
     if event not in found:  # one notice per host and change is enough

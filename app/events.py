@@ -1,5 +1,6 @@
-""" "A booking changed" and "a host's settings changed": in-process signals that open pages, caches and jobs
-subscribe to (app/bus.py carries them between processes on PostgreSQL)."""
+""" "A booking changed", "a host's settings changed" and "something else was queued to send": in-process signals that
+open pages, caches and jobs subscribe to (app/bus.py carries the first two between processes on PostgreSQL; the
+third wakes this process's own outbox worker)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,16 @@ class Channel(Generic[E]):
                 log.exception('%s listener failed for %s', self.name, event)
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A delivery was queued that no booking change announces (a webhook's test event): send it now."""
+
+    host_id: int
+
+
 bookings: Channel[BookingChanged] = Channel('booking')
 settings: Channel[SettingsChanged] = Channel('settings')
+queued: Channel[Queued] = Channel('queued')
 subscribe, publish = bookings.subscribe, bookings.publish
 subscribe_settings, publish_settings = settings.subscribe, settings.publish
 Listener = Callable[[BookingChanged], None]

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
-from app import crypto
+from app import crypto, db, events
 from app.config import get_settings
 from app.db import session_scope
 from app.errors import Conflict, InvalidInput, NotFound
@@ -104,6 +104,7 @@ def send_test(*, session: Session, host_id: int, subscription_id: int, now: date
     """Queue a signed test event to the subscription now (sent by the outbox worker like every delivery)."""
     subscription = get_subscription(session=session, host_id=host_id, subscription_id=subscription_id)
     webhook_id = record_test(session, subscription=subscription, now=now)
+    db.after_commit(session, events.Queued(host_id))  # the worker sends it at once, not at its next look
     found = session.exec(select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)).one()
     return found
 

@@ -382,11 +382,20 @@ def test_unknown_or_no_events_are_refused(setup: dict, receiver: Receiver) -> No
 
 
 def test_a_test_event_is_signed_and_logged(setup: dict, receiver: Receiver) -> None:
+    from app import events
+
     created = subscribe(setup, receiver.url, ['booking.cancelled'])
-    with session_scope(write=True) as session:
-        queued = subscriptions.send_test(
-            session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0, now=NOW
-        )
+    heard: list[events.Queued] = []
+    stop = events.queued.subscribe(heard.append)  # what wakes the outbox worker at once
+    try:
+        with session_scope(write=True) as session:
+            queued = subscriptions.send_test(
+                session=session, host_id=setup['host'].id, subscription_id=created.subscription.id or 0, now=NOW
+            )
+            assert heard == []  # not before the commit
+    finally:
+        stop()
+    assert heard == [events.Queued(setup['host'].id)]
     assert queued.status == 'pending'
     drain()
     [request] = receiver.received

@@ -94,3 +94,20 @@ async def test_a_failing_pass_is_logged_and_the_job_keeps_running(caplog) -> Non
     finally:
         jobs.shutdown()
     assert 'outbox pass failed' in caplog.text
+
+
+async def test_a_delivery_queued_without_a_booking_change_wakes_the_worker_too() -> None:
+    from app import events
+
+    calls: list[float] = []
+    jobs = OutboxJobs(lambda: calls.append(time.monotonic()), poll_seconds=60)
+    jobs.start()
+    try:
+        assert await until(lambda: len(calls) == 1)
+        events.queued.publish(events.Queued(1))  # a webhook's test event, say
+        assert await until(lambda: len(calls) == 2)  # at once, not at the next poll a minute later
+    finally:
+        jobs.shutdown()
+    events.queued.publish(events.Queued(1))
+    await asyncio.sleep(0.5)
+    assert len(calls) == 2  # a stopped worker no longer listens
