@@ -12,6 +12,10 @@ SUBTLE = 'text-slate-600'
 CODE = 'font-mono text-sm bg-slate-100 text-slate-900 rounded px-2 py-1 select-all'
 AVATAR = 'w-12 h-12 rounded-full bg-slate-200 text-slate-800 text-lg font-semibold flex items-center justify-center'
 DAY = 'w-10 h-10 min-h-0 rounded-full text-base'
-TIME = 'w-full sm:w-40 font-medium'
+# A time's button: a native <button> drawn like Quasar's outlined ones around it (the brand colour, 36 px high)
+TIME = (
+    'w-full sm:w-40 min-h-[36px] px-4 py-1 rounded border border-current text-primary bg-white text-sm font-medium'
+    ' cursor-pointer hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2'
+)
 WARNING = 'w-full rounded-lg bg-amber-50 text-amber-900 border border-amber-300 px-4 py-3'
 NOTICE = 'w-full rounded-lg bg-blue-50 text-blue-900 border border-blue-200 px-4 py-3'

@@ -88,7 +88,7 @@ async def test_rescheduling_picks_a_new_time_and_moves_the_booking(user: User, b
     await user.should_see('Pick a new time')
     await user.should_see(marker='time', retries=40)
     first_time = sorted(user.find(marker='time').elements, key=lambda e: e.id)[0]
-    user.find(marker='time', content=first_time.props['label']).click()
+    user.find(marker='time', content=first_time.text).click()
     await user.should_see('Move your meeting?')
     user.find(marker='confirm-move').click()
     await user.should_see('Your meeting was moved.', retries=20)
@@ -166,7 +166,7 @@ async def test_rescheduling_opens_on_the_booked_date_and_tells_the_host_the_reas
     await user.should_see(marker='time', retries=40)
     await user.should_see(f'{booked_day:%A} {booked_day.day} {booked_day:%B %Y}')  # the picker opened on it
     first_time = sorted(user.find(marker='time').elements, key=lambda e: e.id)[0]
-    user.find(marker='time', content=first_time.props['label']).click()
+    user.find(marker='time', content=first_time.text).click()
     user.find(marker='move-reason').type('A clash with a school run')
     user.find(marker='confirm-move').click()
     await user.should_see('Your meeting was moved.', retries=20)
