@@ -41,11 +41,12 @@ class Link:
 def link(*, username: str, slug: str) -> Link:
     """The bookable event type behind `/{username}/{slug}` (NotFound otherwise), from the plan the link's read
     path keeps (the booking's write re-reads the event type under its lock and checks it still has this slug)."""
-    cache = offer_cache.get()
-    plan = cache.peek_plan(username, slug)
-    if plan is None:
+
+    def load() -> offer_cache.Plan:  # only when the plan is not kept: no session otherwise
         with session_scope() as session:
-            plan = cache.plan(username, slug, lambda: offer_cache.load_plan(session, username, slug))
+            return offer_cache.load_plan(session, username, slug)
+
+    plan = offer_cache.get().plan(username, slug, load)
     return Link(plan.event_type_id, plan.host_id, plan.event_type.slug)
 
 
