@@ -131,30 +131,34 @@ def _one_batch(
         [pool.submit(_unless_stopped, stop, worker, m, _sync_calendar, work, settings) for m in calendar]
     ):
         _count(stats, future.result())
-    mails = [m for m in work.messages if m.kind != outbox.CALENDAR_SYNC]
+    # Webhook deliveries ride along with the e-mails: the same claims, ledger and retries (their own schedule). One
+    # booking's messages go one after the other, in the order they were queued (a receiver hears of a move before
+    # the cancellation that followed it); other bookings' go meanwhile.
+    by_booking: dict[int, list[OutboxMessage]] = {}
+    for m in work.messages:
+        if m.kind != outbox.CALENDAR_SYNC:
+            by_booking.setdefault(m.booking_id if m.booking_id is not None else -(m.id or 0), []).append(m)
     done = 0
-    # Webhook deliveries ride along with the e-mails: the same claims, ledger and retries (their own schedule).
-    for future in as_completed(
-        [
-            pool.submit(
-                _unless_stopped,
-                stop,
-                worker,
-                m,
-                _send_webhook if m.kind == webhooks.KIND else _deliver,
-                work,
-                mailer,
-                settings,
-            )
-            for m in mails
-        ]
+    for sent in as_completed(
+        [pool.submit(_in_order, stop, worker, group, work, mailer, settings) for group in by_booking.values()]
     ):
-        _count(stats, future.result())
-        done += 1
-        if done % record_every == 0:
-            LEDGER.record(worker)
+        for status in sent.result():
+            _count(stats, status)
+            done += 1
+            if done % record_every == 0:
+                LEDGER.record(worker)
     LEDGER.record(worker)
     return True
+
+
+def _in_order(
+    stop: threading.Event, worker: str, messages: list[OutboxMessage], work: _Work, mailer: Mailer, settings: Settings
+) -> list[str]:
+    """Send messages one after the other (stopping short at shutdown); their statuses."""
+    return [
+        _unless_stopped(stop, worker, m, _send_webhook if m.kind == webhooks.KIND else _deliver, work, mailer, settings)
+        for m in messages
+    ]
 
 
 def _send_webhook(message: OutboxMessage, _work: _Work, mailer: Mailer, settings: Settings) -> outbox.Outcome:
@@ -182,7 +186,7 @@ def _load(session: Session, ids: list[int]) -> _Work:
         session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))  # type: ignore
-            .order_by(col(OutboxMessage.due_at))
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
         )
     )
     booking_ids = {m.booking_id for m in messages if m.booking_id}

@@ -8,6 +8,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.message import Message
@@ -559,3 +560,38 @@ def test_rotating_keys_keeps_the_signing_secret_and_an_unreadable_one_is_retried
     finally:
         monkeypatch.undo()
         crypto.reset_keys()
+
+
+def test_a_bookings_events_reach_the_endpoint_in_the_order_they_happened(
+    setup: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several changes of one booking sent in one pass arrive one after the other, in order, however many senders
+    work at once (other bookings' go meanwhile): a booking's first delivery that takes long holds back its next."""
+    send, first_seen = worker._send_webhook, set()
+
+    def slow_first(message: OutboxMessage, *args: object) -> object:
+        if message.booking_id not in first_seen:
+            first_seen.add(message.booking_id)
+            time.sleep(0.2)
+        return send(message, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worker, '_send_webhook', slow_first)
+    subscribe(setup, receiver.url)
+    monday, made = setup['monday'], []
+    for clock in ('09:00', '10:00', '11:00'):
+        receipt = book(setup, at(monday, clock, 'Europe/Berlin'))
+        use_cases.reschedule_by_token(
+            uid=receipt.booking.uid,
+            token=receipt.token,
+            start=at(monday + timedelta(days=1), clock, 'Europe/Berlin'),
+            now=NOW,
+            address='192.0.2.1',
+        )
+        use_cases.cancel_by_token(uid=receipt.booking.uid, token=receipt.token, reason='', now=NOW, address='192.0.2.1')
+        made.append(receipt.booking.uid)
+    drain()  # all of them in one pass
+    heard: dict[str, list[str]] = {}
+    for request in receiver.received:
+        payload = json.loads(request.body)
+        heard.setdefault(payload['data']['uid'], []).append(payload['type'])
+    assert heard == {uid: ['booking.created', 'booking.rescheduled', 'booking.cancelled'] for uid in made}
