@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.notifications.preferences import KINDS, fill
-from services.notifications.templates import Letter, defang, render, sign_in_message, when_text
+from services.notifications.templates import POLICY, Letter, defang, render, sign_in_message, when_text
 
 VISUAL = re.compile(r'\b(button|click|tap|below|above)\b', re.IGNORECASE)
 
@@ -253,3 +253,42 @@ def test_the_hosts_e_mail_words_a_missing_place_for_the_host() -> None:
     mail = render(letter(kind='host_booking', location_kind='google_meet', location_label='Google Meet'))
     text = text_and_html(mail)[0]
     assert 'Where: Google Meet (the link is not ready yet)\n' in text
+
+
+@pytest.mark.parametrize(
+    'value',
+    [
+        'Confirmed: Intro call',
+        'two  spaces and a trailing one ',
+        '',
+        '=?utf-8?q?Caf=C3=A9?= with Zo=?utf-8?q?=C3=AB?=',
+        'tab\tinside',
+        'Zoë Ångström',
+        'x' * 1200,  # over the line limit: folded by compat32
+        ' '.join(['word'] * 300),
+    ],
+)
+def test_headers_are_written_exactly_as_the_email_packages_classic_policy_writes_them(value: str) -> None:
+    classic = policy.compat32.clone(max_line_length=998, linesep='\r\n')
+    assert POLICY.fold('Subject', value) == classic.fold('Subject', value)
+    assert POLICY.fold_binary('Subject', value) == classic.fold_binary('Subject', value)
+
+
+def test_a_whole_e_mail_is_byte_for_byte_what_the_classic_policy_and_generator_write() -> None:
+    ics = b'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n'
+    mail = render(
+        letter(host_name='Zoë Ångström', to_name='José Núñez', event_title='Café ☕', ics=ics, ics_method='REQUEST')
+    )
+    ours = mail.as_bytes()
+    for part in mail.walk():
+        part.policy = policy.compat32.clone(max_line_length=998, linesep='\r\n')
+    assert ours == mail.as_bytes()
+    parsed = message_from_bytes(ours, policy=policy.default)
+    assert [p.get_content_type() for p in parsed.walk()] == [
+        'multipart/mixed',
+        'multipart/alternative',
+        'text/plain',
+        'text/html',
+        'text/calendar',
+    ]
+    assert parsed.get_boundary() != parsed.get_payload()[0].get_boundary()
