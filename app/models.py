@@ -67,6 +67,8 @@ class Host(SQLModel, table=True):
     avatar: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     avatar_type: str = Field(default='', max_length=20)
     created_at: datetime = _utc()
+    # Counted by the database (triggers, migration 0016) on every change of the host's settings; read, never set.
+    settings_version: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
 
 
 class Schedule(SQLModel, table=True):

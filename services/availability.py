@@ -13,7 +13,7 @@ from app.db import session_scope
 from app.errors import Unavailable
 from app.i18n import N_
 from app.models import HOLDING, LONGEST_BOOKING, Booking, BookingStatus, EventType, Schedule
-from services import event_types, offer_cache, schedules, slots
+from services import event_types, kept_settings, offer_cache, schedules, slots
 from services.calendars import busy
 
 MARGIN = timedelta(days=2)  # room for buffers and windows that run through midnight
@@ -277,6 +277,9 @@ def without(blocks: list[slots.Busy], cuts: list[tuple[datetime, datetime]]) -> 
 
 
 def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
+    found = kept_settings.kept(session, event_type.host_id)
+    if found is not None and found.event_type.id == event_type.id:
+        return found.schedule
     if event_type.schedule_id is not None:
         schedule = session.get(Schedule, event_type.schedule_id)
         if schedule is not None:

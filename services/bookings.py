@@ -25,7 +25,7 @@ from app.models import (
     Host,
     OutboxMessage,
 )
-from services import availability, event_types, validation, webhooks
+from services import availability, event_types, kept_settings, validation, webhooks
 from services.notifications import outbox
 
 
@@ -560,7 +560,11 @@ def _clear_proposal(booking: Booking) -> None:
 
 
 def _lock_host(session: Session, host_id: int) -> Host:
-    """Serialise the re-check and the write per host (SQLite serialises writers through BEGIN IMMEDIATE)."""
+    """Serialise the re-check and the write per host (SQLite serialises writers through BEGIN IMMEDIATE); a unit of
+    work that took the lock with the host's kept settings has the host already."""
+    found = kept_settings.kept(session, host_id)
+    if found is not None:
+        return found.host
     if session.get_bind().dialect.name == 'postgresql':
         session.execute(text('SELECT id FROM host WHERE id = :id FOR UPDATE'), {'id': host_id})
     host = session.get(Host, host_id)

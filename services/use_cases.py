@@ -19,7 +19,17 @@ from app.errors import InvalidInput, NotFound, RateLimited, SlotUnavailable, Una
 from app.i18n import N_, supported
 from app.metrics import count_booking
 from app.models import Booking, EventType, utcnow
-from services import attempts, availability, booking_limits, bookings, offer_cache, public, team_use_cases, validation
+from services import (
+    attempts,
+    availability,
+    booking_limits,
+    bookings,
+    kept_settings,
+    offer_cache,
+    public,
+    team_use_cases,
+    validation,
+)
 from services.bookings import Invitee, Receipt
 from services.calendars import busy
 
@@ -40,7 +50,8 @@ class Link:
 
 def link(*, username: str, slug: str) -> Link:
     """The bookable event type behind `/{username}/{slug}` (NotFound otherwise), from the plan the link's read
-    path keeps (the booking's write re-reads the event type under its lock and checks it still has this slug)."""
+    path keeps (the booking's write proves the event type current under its lock, `kept_settings`, and checks it
+    still has this slug)."""
 
     def load() -> offer_cache.Plan:  # only when the plan is not kept: no session otherwise
         with session_scope() as session:
@@ -106,7 +117,10 @@ def _book(
     def write() -> Receipt:
         with session_scope(write=True) as session:
             counted = booking_limits.admit(session, address=address, rate=get_settings().booking_rate, now=now)
-            event_type = _bookable(session, event_type_id)
+            owner = host_id if host_id is not None else _bookable(session, event_type_id).host_id
+            event_type = kept_settings.for_booking(session, host_id=owner, event_type_id=event_type_id).event_type
+            if not event_type.active:
+                raise NotFound('This meeting can no longer be booked.')
             if slug is not None and event_type.slug.lower() != slug.lower():
                 raise NotFound('This meeting can no longer be booked.')
             receipt = bookings.book_slot(

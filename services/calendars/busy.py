@@ -25,6 +25,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.metrics import CALENDAR_FETCH_ERRORS, CALENDAR_FETCH_SECONDS
 from app.models import CalendarConnection, Host
+from services import kept_settings
 from services.calendars import providers, status
 from services.calendars.errors import ProviderError, ReconnectNeeded
 from services.calendars.providers import Connection
@@ -133,9 +134,14 @@ def read_none(session: Session, host_id: int) -> bool:
 
 
 def connections(session: Session, *, host_id: int) -> list[Connection]:
-    rows = session.exec(
-        select(CalendarConnection).where(CalendarConnection.host_id == host_id).order_by(col(CalendarConnection.id))
-    ).all()
+    known = kept_settings.kept(session, host_id)
+    rows = (
+        []
+        if known is not None and known.no_connections  # this unit of work knows there are none
+        else session.exec(
+            select(CalendarConnection).where(CalendarConnection.host_id == host_id).order_by(col(CalendarConnection.id))
+        ).all()
+    )
     if not rows:  # most hosts: one cheap query and done
         _host_connections[host_id] = set()
         _no_connections[host_id] = time.monotonic() + NO_CONNECTIONS_SECONDS

@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from app.models import Booking, BookingStatus, Host, OutboxMessage, WebhookDelivery, WebhookSubscription
+from services import kept_settings
 
 KIND = 'webhook'  # the outbox rows that carry deliveries
 EVENTS = (
@@ -43,6 +44,9 @@ def record(session: Session, *, booking: Booking, host: Host, event: str, now: d
     is the booking as the host API shows it at this moment. Returns how many deliveries were queued."""
     assert event in EVENTS, event
     assert host.id is not None and booking.id is not None
+    found = kept_settings.kept(session, host.id)
+    if found is not None and found.no_webhooks:  # this unit of work knows the host has none
+        return 0
     wanted = [
         s
         for s in session.exec(
