@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.errors import Unavailable
@@ -287,25 +288,30 @@ def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
     return schedules.default_schedule(session=session, host_id=event_type.host_id)
 
 
+_BOOKED = Booking.__table__.c  # type: ignore[attr-defined]  # SQLModel tables are untyped here
+# Built once, as a Core statement: the re-check runs it inside every booking's write lock.
+_EXISTING = sa.select(
+    _BOOKED.uid,
+    _BOOKED.start_at,
+    _BOOKED.end_at,
+    _BOOKED.buffer_before_minutes,
+    _BOOKED.buffer_after_minutes,
+    _BOOKED.event_type_id,
+).where(
+    _BOOKED.host_id == sa.bindparam('host_id'),
+    _BOOKED.status.in_([status.value for status in HOLDING]),
+    _BOOKED.end_at > sa.bindparam('lo'),
+    _BOOKED.start_at < sa.bindparam('hi'),
+    _BOOKED.start_at > sa.bindparam('floor'),  # bounds the index range: past bookings are never read
+)
+
+
 def _existing_bookings(
     session: Session, event_type: EventType, lo: datetime, hi: datetime, exclude_uid: str | None
 ) -> list[slots.ExistingBooking]:
-    rows = session.exec(
-        select(
-            Booking.uid,
-            Booking.start_at,
-            Booking.end_at,  # type: ignore[call-overload]  # typed for 4 columns
-            Booking.buffer_before_minutes,
-            Booking.buffer_after_minutes,
-            Booking.event_type_id,
-        ).where(
-            Booking.host_id == event_type.host_id,
-            col(Booking.status).in_(HOLDING),
-            Booking.end_at > lo,
-            Booking.start_at < hi,
-            Booking.start_at > lo - LONGEST_BOOKING,
-        )
-    )  # bounds the index range: past bookings are never read
+    rows = session.execute(
+        _EXISTING, {'host_id': event_type.host_id, 'lo': lo, 'hi': hi, 'floor': lo - LONGEST_BOOKING}
+    )
     return [
         slots.ExistingBooking(start, end, before, after, same_event_type=type_id == event_type.id)
         for uid, start, end, before, after, type_id in rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound
@@ -22,7 +22,8 @@ from services import schedules
 
 _KEY = 'cloudmeet_kept_settings'
 # FOR UPDATE locks the host's row on PostgreSQL; SQLite renders none (its writers hold BEGIN IMMEDIATE's lock)
-_LOCK = select(Host.settings_version, Host.created_at).where(Host.id == bindparam('id')).with_for_update()
+_HOST = Host.__table__.c  # type: ignore[attr-defined]  # SQLModel tables are untyped here
+_LOCK = sa.select(_HOST.settings_version, _HOST.created_at).where(_HOST.id == sa.bindparam('id')).with_for_update()
 
 
 @dataclass(frozen=True, slots=True)
