@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, insert, text, update
+from sqlalchemy import CursorResult, bindparam, text, update
 from sqlmodel import Session, col, select
 
 from app.models import BOOKING_CONFIRMED, Booking, Host, OutboxMessage
@@ -24,7 +24,8 @@ from services.notifications.preferences import KINDS, preference, reminder_offse
 PENDING, SENDING, SENT, FAILED, SKIPPED, CANCELLED = 'pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled'
 CALENDAR_SYNC = 'calendar_sync'  # not an e-mail: the booking's event in the host's calendar
 LEASE = timedelta(minutes=5)
-DUE_TYPE = OutboxMessage.__table__.c.due_at.type  # type: ignore[attr-defined]  # SQLModel tables are untyped here
+TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel tables are untyped here
+DUE_TYPE = TABLE.c.due_at.type
 MAX_ATTEMPTS = 8
 WORKER_ID = f'{socket.gethostname()}:{os.getpid()}'[:80]
 
@@ -90,7 +91,7 @@ def record(
                     )
                 )
     if rows:  # one statement for all of them
-        session.execute(insert(OutboxMessage), rows)
+        session.execute(TABLE.insert(), rows)  # Core: the ORM's bulk insert adds nothing for plain rows
     # the host's webhooks, in this same transaction: every path that changes a booking emits exactly its event
     webhooks.record(session, booking=booking, host=host, event=webhooks.event_for(change, booking), now=now)
 
@@ -227,7 +228,7 @@ _OTHER_LABELS = {CALENDAR_SYNC: 'Calendar event', webhooks.KIND: 'Webhook'}
 def _add(
     session: Session, booking: Booking, kind: str, key: str, due: datetime, context: dict[str, Any], now: datetime
 ) -> None:
-    session.execute(insert(OutboxMessage), [_row(booking, kind, key, due, context, now)])
+    session.execute(TABLE.insert(), [_row(booking, kind, key, due, context, now)])
 
 
 def _row(
