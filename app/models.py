@@ -67,8 +67,15 @@ class Host(SQLModel, table=True):
     avatar: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     avatar_type: str = Field(default='', max_length=20)
     created_at: datetime = _utc()
-    # Counted by the database (triggers, migration 0016) on every change of the host's settings; read, never set.
-    settings_version: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
+
+
+class SettingsVersion(SQLModel, table=True):
+    """How many times a host's settings changed, counted by the database itself (triggers of migration 0016) and
+    only read by the app. No foreign key: a host id's count outlives the host, so it never starts again."""
+
+    __tablename__ = 'settings_version'
+    host_id: int = Field(primary_key=True, sa_column_kwargs={'autoincrement': False})
+    version: int
 
 
 class Schedule(SQLModel, table=True):

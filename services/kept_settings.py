@@ -2,7 +2,7 @@
 e-mail preferences), the schedule the event type follows, and whether the host has any calendar connection or active
 webhook at all.
 
-The database counts every change of those in `host.settings_version` (triggers of migration 0016, so no writer can
+The database counts every change of those in `settings_version` (triggers of migration 0016, so no writer can
 forget it: a service, the CLI, another process, a fix made by hand). A booking reads that one number under its write
 lock (the lock itself on PostgreSQL) and uses what it kept when the number is unchanged; otherwise it reads them
 again, under the same lock, and keeps those. The readers of a unit of work (`kept(session, host_id)`) then answer
@@ -11,19 +11,31 @@ from it instead of asking the database again. The pages' read models are the off
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound
-from app.models import CalendarConnection, EventType, Host, Schedule, WebhookSubscription
+from app.models import CalendarConnection, EventType, Host, Schedule, SettingsVersion, WebhookSubscription
 from services import schedules
 
 _KEY = 'cloudmeet_kept_settings'
-# FOR UPDATE locks the host's row on PostgreSQL; SQLite renders none (its writers hold BEGIN IMMEDIATE's lock)
-_HOST = Host.__table__.c  # type: ignore[attr-defined]  # SQLModel tables are untyped here
-_LOCK = sa.select(_HOST.settings_version, _HOST.created_at).where(_HOST.id == sa.bindparam('id')).with_for_update()
+KEEP_SECONDS = 60.0  # read again after a minute anyway (memory of deleted event types goes; a restored backup's
+# counts, which can meet a kept number again, are trusted at most this long)
+_HOST = Host.__table__  # type: ignore[attr-defined]  # SQLModel tables are untyped here
+_COUNT = SettingsVersion.__table__  # type: ignore[attr-defined]
+# FOR UPDATE OF host locks the host's row on PostgreSQL; SQLite renders none (its writers hold BEGIN IMMEDIATE's lock).
+# A host whose settings never changed since migration 0016 has no count yet: 0.
+_LOCK = (
+    sa.select(_HOST.c.created_at, sa.func.coalesce(_COUNT.c.version, 0))
+    .select_from(_HOST.outerjoin(_COUNT, _COUNT.c.host_id == _HOST.c.id))
+    .where(_HOST.c.id == sa.bindparam('id'))
+    .with_for_update(of=_HOST)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +48,7 @@ class Kept:
     no_webhooks: bool  # nor an active webhook subscription
 
 
-_kept: dict[int, Kept] = {}  # by event type id
+_kept: dict[int, tuple[float, Kept]] = {}  # by event type id: (until, settings)
 
 
 def for_booking(session: Session, *, host_id: int, event_type_id: int) -> Kept:
@@ -46,12 +58,19 @@ def for_booking(session: Session, *, host_id: int, event_type_id: int) -> Kept:
     row = session.execute(_LOCK, {'id': host_id}).first()
     if row is None:
         raise NotFound('Host not found')
-    version, created_at = row
-    found = _kept.get(event_type_id)
-    # the host's creation tells a host apart from a later one that got the same id (its count starts again)
-    if found is None or (found.version, found.host.id, found.host.created_at) != (version, host_id, created_at):
+    created_at, version = row
+    now = time.monotonic()
+    until, found = _kept.get(event_type_id, (0.0, None))
+    # (the host's creation too: a later host that got a deleted host's id is not taken for it)
+    if (
+        found is None
+        or until < now
+        or (found.version, found.host.id, found.host.created_at) != (version, host_id, created_at)
+    ):
         found = _read(session, host_id, event_type_id, version)
-        _kept[event_type_id] = found
+        for key in [key for key, (until, _) in _kept.items() if until < now]:
+            _kept.pop(key, None)
+        _kept[event_type_id] = (now + KEEP_SECONDS, found)
     session.info[_KEY] = found
     return found
 
@@ -63,11 +82,22 @@ def kept(session: Session, host_id: int) -> Kept | None:
 
 
 def _read(session: Session, host_id: int, event_type_id: int, version: int) -> Kept:
-    event_type = session.get(EventType, event_type_id)
-    host = session.get(Host, host_id)
+    # Read now, under the lock, even when this unit of work loaded them before it (a caller that did not know the
+    # host looked the event type up first). The host's picture is neither needed nor copied into memory.
+    event_type = session.get(EventType, event_type_id, populate_existing=True)
+    host = session.get(
+        Host,
+        host_id,
+        populate_existing=True,
+        options=[defer(cast('QueryableAttribute[Any]', Host.avatar), raiseload=True)],
+    )
     if event_type is None or host is None or event_type.host_id != host_id:
         raise NotFound('This meeting can no longer be booked.')
-    schedule = session.get(Schedule, event_type.schedule_id) if event_type.schedule_id is not None else None
+    schedule = (
+        session.get(Schedule, event_type.schedule_id, populate_existing=True)
+        if event_type.schedule_id is not None
+        else None
+    )
     if schedule is None:
         schedule = schedules.default_schedule(session=session, host_id=host_id)
     connection = session.exec(select(CalendarConnection.id).where(CalendarConnection.host_id == host_id).limit(1))

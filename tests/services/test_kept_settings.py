@@ -51,7 +51,10 @@ def book(setup: dict, clock: str) -> bookings.Receipt:
 def version(host_id: int) -> int:
     with session_scope() as session:
         return int(
-            session.execute(sa.text('SELECT settings_version FROM host WHERE id = :id'), {'id': host_id}).one()[0]
+            session.execute(
+                sa.text('SELECT version FROM settings_version WHERE host_id = :id'), {'id': host_id}
+            ).scalar_one_or_none()
+            or 0
         )
 
 
@@ -82,6 +85,10 @@ def test_the_database_counts_every_change_of_a_hosts_settings_and_no_booking(
         [found] = connections.list_connections(session, host_id=host_id)
         connections.remove(session, host_id=host_id, connection_id=found.id or 0, revoke=lambda _: None)
 
+    def delete_other(session: Session) -> None:
+        [other] = [e for e in event_types.list_event_types(session=session, host_id=host_id) if e.slug == 'other']
+        event_types.delete_event_type(session=session, host_id=host_id, event_type_id=other.id or 0)
+
     def remove_webhook(session: Session) -> None:
         [found] = subscriptions.list_subscriptions(session=session, host_id=host_id)
         subscriptions.delete_subscription(session=session, host_id=host_id, subscription_id=found.id or 0)
@@ -91,6 +98,7 @@ def test_the_database_counts_every_change_of_a_hosts_settings_and_no_booking(
             session=s, host_id=host_id, event_type_id=call_id, changes={'title': 'Chat'}
         ),
         'event type added': lambda s: make_event_type(s, hosts.get_host(session=s, host_id=host_id), slug='other'),
+        'event type deleted': delete_other,
         'profile edited': lambda s: hosts.update_profile(session=s, host_id=host_id, changes={'name': 'Ada L.'}),
         'e-mails and reminders edited': notifications,
         'schedule edited': schedule,
@@ -180,7 +188,59 @@ def test_a_host_that_got_a_deleted_hosts_id_is_not_taken_for_it(setup: dict, dat
         call = make_event_type(session, host, slug='call', duration_minutes=45)
     assert (host.id, call.id) == (setup['host_id'], setup['call_id'])  # the very same ids again
     if version(host.id) != kept_version:  # (setting the same number would count as a change of the host)
-        elsewhere('UPDATE host SET settings_version = :v WHERE id = :id', v=kept_version, id=host.id)
+        elsewhere('UPDATE settings_version SET version = :v WHERE host_id = :id', v=kept_version, id=host.id)
     assert version(setup['host_id']) == kept_version
     receipt = book(setup, '09:45')  # on the new 45-minute grid (the old 30-minute one has no 09:45)
     assert receipt.booking.end_at - receipt.booking.start_at == timedelta(minutes=45)
+
+
+def test_a_settings_change_never_waits_for_a_booking_holding_its_hosts_lock(setup: dict, database: sa.Engine) -> None:
+    """A booking holds its host's row while it writes; were the count kept on that row, deleting an event type while
+    a booking's insert waits for that very delete would deadlock (PostgreSQL aborts one of them)."""
+    if database.dialect.name != 'postgresql':
+        pytest.skip('SQLite serialises every writer: a change simply waits for the booking')
+    from services import kept_settings
+
+    with session_scope(write=True) as booking:
+        kept_settings.for_booking(booking, host_id=setup['host_id'], event_type_id=setup['call_id'])  # the lock
+        with database.begin() as other:  # another process's change, meanwhile: it must not wait for the booking
+            other.exec_driver_sql("SET LOCAL lock_timeout = '3s'")
+            other.execute(
+                sa.text('UPDATE event_type SET title = :t WHERE id = :id'), {'t': 'New', 'id': setup['call_id']}
+            )
+            other.execute(
+                sa.text('DELETE FROM schedule WHERE host_id = :id AND NOT is_default'), {'id': setup['host_id']}
+            )
+    assert version(setup['host_id']) > 0
+
+
+def test_a_change_between_a_callers_look_up_and_the_lock_is_seen(
+    setup: dict, database: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller that does not know the host looks the event type up before the lock; a change committed in between
+    is read under the lock, not taken from that earlier look."""
+    if database.dialect.name != 'postgresql':
+        pytest.skip('on SQLite the write transaction holds the lock from its start: nothing commits in between')
+    book(setup, '09:00')
+    original = use_cases._bookable
+
+    calls: list[int] = []
+
+    def looked_up_then_changed(session: Session, event_type_id: int) -> object:
+        found = original(session, event_type_id)
+        calls.append(event_type_id)
+        if len(calls) == 2:  # the write's look-up (the first asked calendars): the link is switched off right after
+            with database.begin() as other:
+                other.execute(sa.text('UPDATE event_type SET active = false WHERE id = :id'), {'id': event_type_id})
+        return found
+
+    monkeypatch.setattr(use_cases, '_bookable', looked_up_then_changed)
+    with pytest.raises(NotFound):  # (taken from the earlier look-up, the link would still be on, and booked)
+        use_cases.book(
+            event_type_id=setup['call_id'],
+            start=at(MONDAY, '10:00', 'Europe/Berlin'),
+            invitee=GRACE,
+            now=NOW,
+            address='192.0.2.1',
+        )
+    assert len(calls) == 2

@@ -1,7 +1,11 @@
-"""settings version: `host.settings_version` counts every change of what a booking's write reads of its host's
-settings (the host row, its event types and schedules, the existence of its calendar connections, its webhook
-subscriptions). Triggers keep the count, so no writer (a service, the CLI, another process, a hand-made SQL fix) can
-forget it; a booking compares it under its write lock with the settings it kept from before.
+"""settings version: `settings_version.version` counts, per host id, every change of what a booking's write reads
+of its host's settings (the host row, its event types and schedules, the existence of its calendar connections, its
+webhook subscriptions). Triggers keep the count, so no writer (a service, the CLI, another process, a fix made by
+hand) can forget it; a booking compares it under its write lock with the settings it kept from before.
+
+The count has a table of its own, without a foreign key: a settings change then never takes the host row's lock (a
+booking holds it while it writes, and a change waiting for it while the booking waits for the change would be a
+deadlock), and a host id's count outlives the host, so a later host with the same id never meets an old number.
 
 Revision ID: 0016
 Revises: 0015
@@ -16,26 +20,32 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
-BUMP = 'UPDATE host SET settings_version = settings_version + 1 WHERE id = {row}.host_id'
 # (table, the operations that count): a connection's own updates (sync state, chosen calendars) do not count, only
 # whether the host has any
 COUNTED = (
+    ('host', ('UPDATE',)),
     ('event_type', ('INSERT', 'UPDATE', 'DELETE')),
     ('schedule', ('INSERT', 'UPDATE', 'DELETE')),
     ('calendar_connection', ('INSERT', 'DELETE')),
     ('webhook_subscription', ('INSERT', 'UPDATE', 'DELETE')),
 )
+COUNT = (
+    'INSERT INTO settings_version (host_id, version) VALUES ({host}, 1) '
+    'ON CONFLICT (host_id) DO UPDATE SET version = settings_version.version + 1'
+)
 
-POSTGRES_FUNCTION = """CREATE FUNCTION cloudmeet_settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+POSTGRES_FUNCTION = f"""CREATE FUNCTION cloudmeet_settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'host' THEN
-        UPDATE host SET settings_version = settings_version + 1 WHERE id = NEW.id;
+        {COUNT.format(host='NEW.id')};
     ELSIF TG_OP = 'DELETE' THEN
-        UPDATE host SET settings_version = settings_version + 1 WHERE id = OLD.host_id;
+        {COUNT.format(host='OLD.host_id')};
     ELSE
-        UPDATE host SET settings_version = settings_version + 1 WHERE id = NEW.host_id;
-        IF TG_OP = 'UPDATE' AND OLD.host_id <> NEW.host_id THEN
-            UPDATE host SET settings_version = settings_version + 1 WHERE id = OLD.host_id;
+        {COUNT.format(host='NEW.host_id')};
+        IF TG_OP = 'UPDATE' THEN
+            IF OLD.host_id <> NEW.host_id THEN
+                {COUNT.format(host='OLD.host_id')};
+            END IF;
         END IF;
     END IF;
     RETURN NULL;
@@ -43,30 +53,26 @@ END $$"""
 
 
 def upgrade() -> None:
-    # Plain ADD COLUMN, no batch (a batch would rebuild the table on SQLite).
-    op.add_column('host', sa.Column('settings_version', sa.Integer(), nullable=False, server_default='0'))
+    op.create_table(
+        'settings_version',
+        sa.Column('host_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('host_id', name=op.f('pk_settings_version')),
+    )
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(POSTGRES_FUNCTION)
-        # the host's own row: any change but the count's own (which would otherwise count itself again)
-        op.execute(
-            'CREATE TRIGGER host_settings_version AFTER UPDATE ON host FOR EACH ROW '
-            'WHEN (OLD.settings_version = NEW.settings_version) EXECUTE FUNCTION cloudmeet_settings_changed()'
-        )
         for table, operations in COUNTED:
             op.execute(
                 f'CREATE TRIGGER {table}_settings_version AFTER {" OR ".join(operations)} ON {table} '
                 'FOR EACH ROW EXECUTE FUNCTION cloudmeet_settings_changed()'
             )
         return
-    op.execute(
-        'CREATE TRIGGER host_settings_version AFTER UPDATE ON host '
-        'WHEN OLD.settings_version = NEW.settings_version BEGIN '
-        'UPDATE host SET settings_version = settings_version + 1 WHERE id = NEW.id; END'
-    )
     for table, operations in COUNTED:
         for operation in operations:
+            key = 'id' if table == 'host' else 'host_id'
             rows = {'INSERT': ('NEW',), 'DELETE': ('OLD',), 'UPDATE': ('OLD', 'NEW')}[operation]
-            body = ' '.join(f'{BUMP.format(row=row)};' for row in rows)  # a row moved to another host: both count
+            # an updated row counts for its old host and its new one (the same host twice, mostly: no harm)
+            body = ' '.join(f'{COUNT.format(host=f"{row}.{key}")};' for row in rows)
             op.execute(
                 f'CREATE TRIGGER {table}_settings_version_{operation} AFTER {operation} ON {table} BEGIN {body} END'
             )
@@ -74,12 +80,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        for table in ('host', *(table for table, _ in COUNTED)):
+        for table, _ in COUNTED:
             op.execute(f'DROP TRIGGER IF EXISTS {table}_settings_version ON {table}')
         op.execute('DROP FUNCTION IF EXISTS cloudmeet_settings_changed()')
     else:
-        op.execute('DROP TRIGGER IF EXISTS host_settings_version')
         for table, operations in COUNTED:
             for operation in operations:
                 op.execute(f'DROP TRIGGER IF EXISTS {table}_settings_version_{operation}')
-    op.drop_column('host', 'settings_version')
+    op.drop_table('settings_version')
