@@ -22,6 +22,7 @@ from pages.auth import now
 from pages.signed_in import SignedIn, act, read
 from services.webhooks import EVENTS, subscriptions
 
+FOLLOW_SECONDS, FOLLOW_LOOKS = 1.0, 30  # after a test event, the log looks again every second for up to 30 s
 STATUS_COLORS = {
     'pending': 'grey-6',
     'retrying': 'orange-8',
@@ -113,9 +114,6 @@ class Webhooks:
                 ).classes('shrink-0').mark('copy-webhook-secret')
         await self.refresh()
 
-    async def send_test(self, item: dict[str, Any]) -> None:
-        await act(self.who, _test, item['id'], done='Test event queued; it shows in the log once sent')
-
     def confirm_delete(self, item: dict[str, Any]) -> None:
         async def delete() -> None:
             await act(self.who, _delete, item['id'], done='Webhook deleted')
@@ -140,20 +138,31 @@ class _Subscription:
         with ui.column().classes('w-full gap-1 border rounded-lg p-3').mark('webhook'):
             with ui.row().classes('w-full items-center gap-2'):
                 ui.label(item['url']).classes('font-mono break-all flex-grow').mark('webhook-address')
-                ui.button(_('Send test event'), on_click=lambda: section.send_test(item)).props(
-                    'flat dense no-caps'
-                ).mark('webhook-test')
+                ui.button(_('Send test event'), on_click=self.send_test).props('flat dense no-caps').mark(
+                    'webhook-test'
+                )
                 ui.button(_('Delivery log'), on_click=self.show_log).props('flat dense no-caps').mark('webhook-log')
                 ui.button(_('Delete'), on_click=lambda: section.confirm_delete(item)).props(
                     'flat dense no-caps color=negative'
                 ).mark('webhook-delete')
             ui.label(', '.join(item['events'])).classes(design.SUBTLE + ' text-sm')
             self.log = ui.column().classes('w-full gap-1')
+        self._follow = 0  # looks left at a delivery still waiting to go out
 
-    async def show_log(self) -> None:
-        self.log.clear()
-        with self.log:
-            ui.spinner(size='1.5em')
+    async def send_test(self) -> None:
+        """Queue a test event, then show the log and follow it until the event has gone out (or tried to)."""
+        queued = await act(
+            self.section.who, _test, self.item['id'], done='Test event queued; it shows in the log below'
+        )
+        if queued:
+            self._follow = FOLLOW_LOOKS
+            await self.show_log()
+
+    async def show_log(self, *, quietly: bool = False) -> None:
+        if not quietly:
+            self.log.clear()
+            with self.log:
+                ui.spinner(size='1.5em')
         try:
             entries = await read(self.section.who, _deliveries, self.item['id'])
         except (DomainError, OperationalError):
@@ -174,6 +183,12 @@ class _Subscription:
                     ui.label(_attempt_text(entry, self.section.who.host.timezone)).classes(design.SUBTLE)
                     if entry['error']:
                         ui.label(entry['error']).classes('text-red-700')
+            waiting = any(entry['status'] == 'pending' for entry in entries)
+            if waiting and self._follow > 0:  # (a new look at the log, or leaving the page, drops this timer)
+                self._follow -= 1
+                ui.timer(FOLLOW_SECONDS, lambda: self.show_log(quietly=True), once=True)
+            else:
+                self._follow = 0
 
 
 def _attempt_text(entry: dict[str, Any], zone: str) -> str:
@@ -224,8 +239,9 @@ def _delete(session: Session, host_id: int, subscription_id: int) -> None:
     subscriptions.delete_subscription(session=session, host_id=host_id, subscription_id=subscription_id)
 
 
-def _test(session: Session, host_id: int, subscription_id: int) -> None:
+def _test(session: Session, host_id: int, subscription_id: int) -> bool:
     subscriptions.send_test(session=session, host_id=host_id, subscription_id=subscription_id, now=now())
+    return True
 
 
 def _deliveries(session: Session, host_id: int, subscription_id: int) -> list[dict[str, Any]]:
