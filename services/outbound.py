@@ -1,20 +1,26 @@
 """Requests to addresses that users type in (calendar feeds, webhook endpoints): the URL is checked and its host
 resolved once, every address it has must be public (unless the operator allows private ones), and the request then
-connects to exactly the address that was checked, so a second DNS answer cannot point it somewhere else."""
+connects to exactly the addresses that were checked, so a second DNS answer cannot point it somewhere else. Like a
+browser or curl, a request that cannot connect to the first address tries the next one (an IPv6 address first, say,
+on a machine without an IPv6 route)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import httpx
 import idna
 
 from app.errors import InvalidInput
+
+T = TypeVar('T')
 
 # IPv6 forms that carry an IPv4 address: NAT64 (well-known and local-use prefixes) and IPv4-translated; mapped
 # (::ffff:0:0/96), 6to4 (2002::/16) and Teredo are read by the ipaddress module itself.
@@ -28,13 +34,21 @@ IPV4_COMPATIBLE = ipaddress.ip_network('::/96')  # deprecated '::a.b.c.d', which
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A URL resolved once: `url` names the host in ASCII (IDNA), `address` is the one address it was checked at, and
-    the request connects to exactly that address (no second lookup that could answer differently)."""
+    """A URL resolved once: `url` names the host in ASCII (IDNA), `address` is the first address it was checked at
+    (`others` the rest, in the resolver's order), and the request connects to exactly those (no second lookup that
+    could answer differently)."""
 
     url: str
     host: str
     port: int
     address: str
+    others: tuple[str, ...] = ()
+
+    def each(self) -> Iterator[Target]:
+        """This target at each of its checked addresses in turn."""
+        yield self
+        for address in self.others:
+            yield replace(self, address=address, others=())
 
     @property
     def direct_url(self) -> str:
@@ -88,7 +102,29 @@ def resolve(url: str, *, allow_private: bool, noun: str, plural: str) -> Target:
     netloc = f'[{host}]' if ':' in host else host
     userinfo = parsed.netloc.rpartition('@')[0]
     netloc = (f'{userinfo}@' if userinfo else '') + netloc + (f':{parsed.port}' if parsed.port else '')
-    return Target(url=parsed._replace(netloc=netloc).geturl(), host=host, port=port, address=addresses[0])
+    return Target(
+        url=parsed._replace(netloc=netloc).geturl(),
+        host=host,
+        port=port,
+        address=addresses[0],
+        others=tuple(addresses[1 : 1 + MORE_ADDRESSES]),
+    )
+
+
+MORE_ADDRESSES = 2  # tried after the first one when it cannot be connected to (each may take the connect timeout)
+
+
+def first_reached(target: Target, send: Callable[[Target], T]) -> T:
+    """`send(target)` at its first address; while that cannot connect (refused, unreachable, no answer to connect),
+    at its next one. Anything else (an answer, a timeout after connecting) ends it; the last failure is raised."""
+    failure: httpx.TransportError | None = None
+    for attempt in target.each():
+        try:
+            return send(attempt)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
 
 
 def public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

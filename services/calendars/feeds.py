@@ -38,8 +38,8 @@ def fetch_busy(
     url: str, start: datetime, end: datetime, *, zone: str, allow_private: bool, timeout: float
 ) -> list[Busy]:
     """The busy times of a feed in [start, end): starts and ends only. Each hop is resolved once, checked and
-    connected to at exactly that address; redirects are followed by hand and checked the same way; the whole download
-    has one deadline."""
+    connected to at exactly the addresses checked (the next when one cannot be reached); redirects are followed by
+    hand and checked the same way; the whole download has one deadline."""
     deadline = clock.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         try:
@@ -47,33 +47,36 @@ def fetch_busy(
         except InvalidInput as exc:
             raise ProviderError(exc.detail) from None
         try:
-            with (
-                httpx.Client(
-                    timeout=timeout, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
-                ) as client,
-                client.stream(
-                    'GET',
-                    target.direct_url,
-                    headers={'Host': target.host_header},
-                    extensions={'sni_hostname': target.host},
-                ) as response,
-            ):
-                if response.is_redirect and response.headers.get('location'):
-                    url = str(httpx.URL(target.url).join(response.headers['location']))
-                    continue
-                if response.status_code != 200:
-                    raise ProviderError(f'the feed answered {response.status_code}')
-                data = b''
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) > MAX_BYTES:
-                        raise ProviderError('the feed is larger than 5 MB')
-                    if clock.monotonic() > deadline:
-                        raise ProviderError('the feed took too long to download')
+            with httpx.Client(
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
+            ) as client:
+                location, data = outbound.first_reached(target, lambda at: _get(client, at, deadline))
         except httpx.HTTPError:
             raise ProviderError('the feed could not be read') from None
+        if location:
+            url = str(httpx.URL(target.url).join(location))
+            continue
         return busy_from_ics(data, start, end, zone=zone)
     raise ProviderError('the feed redirects too often')
+
+
+def _get(client: httpx.Client, target: Target, deadline: float) -> tuple[str, bytes]:
+    """One hop: where it redirects to (and nothing), or '' and the feed's bytes."""
+    with client.stream(
+        'GET', target.direct_url, headers={'Host': target.host_header}, extensions={'sni_hostname': target.host}
+    ) as response:
+        if response.is_redirect and response.headers.get('location'):
+            return response.headers['location'], b''
+        if response.status_code != 200:
+            raise ProviderError(f'the feed answered {response.status_code}')
+        data = b''
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > MAX_BYTES:
+                raise ProviderError('the feed is larger than 5 MB')
+            if clock.monotonic() > deadline:
+                raise ProviderError('the feed took too long to download')
+        return '', data
 
 
 def busy_from_ics(data: bytes, start: datetime, end: datetime, *, zone: str) -> list[Busy]:

@@ -121,20 +121,18 @@ def post(url: str, body: str, *, webhook_id: str, secret: str, allow_private: bo
         'webhook-timestamp': str(int(sent_at.timestamp())),
         'webhook-signature': Webhook(secret).sign(webhook_id, sent_at, body),
     }
+
+    def send(at: outbound.Target) -> tuple[httpx.Response, bytes]:
+        with client.stream(
+            'POST', at.direct_url, content=body.encode(), headers=headers, extensions={'sni_hostname': at.host}
+        ) as response:
+            return response, _first_kilobyte(response, deadline=started + TIMEOUT_SECONDS)
+
     try:
-        with (
-            httpx.Client(
-                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
-            ) as client,
-            client.stream(
-                'POST',
-                target.direct_url,
-                content=body.encode(),
-                headers=headers,
-                extensions={'sni_hostname': target.host},
-            ) as response,
-        ):
-            data = _first_kilobyte(response, deadline=started + TIMEOUT_SECONDS)
+        with httpx.Client(
+            timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
+        ) as client:
+            response, data = outbound.first_reached(target, send)
     except httpx.TimeoutException:
         return Answer(None, '', _ms(started), f'no answer within {TIMEOUT_SECONDS:g} s')
     except httpx.HTTPError as exc:

@@ -175,3 +175,31 @@ def test_a_feed_that_never_finishes_is_given_up_at_one_deadline() -> None:
         assert time.monotonic() - begun < 3
     finally:
         server.shutdown()
+
+
+def test_a_feed_whose_first_address_cannot_be_reached_is_fetched_from_its_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state, server = google_calendar.serve_ics()
+
+    def two_answers(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != 'calendar.test':
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        # nothing listens on 127.0.0.3 (the feed server is on 127.0.0.1): that connection is refused
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', (a, int(port or 0))) for a in ('127.0.0.3', '127.0.0.1')]
+
+    monkeypatch.setattr(socket, 'getaddrinfo', two_answers)
+    try:
+        state['body'] = b'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n'
+        port = int(state['url'].rsplit(':', 1)[1].split('/')[0])
+        found = feeds.fetch_busy(
+            f'http://calendar.test:{port}/feed.ics',
+            NOW,
+            NOW + timedelta(days=1),
+            zone='UTC',
+            allow_private=True,
+            timeout=5,
+        )
+    finally:
+        server.shutdown()
+    assert found == [] and state['requests'] == 1

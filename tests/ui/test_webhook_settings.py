@@ -1,5 +1,6 @@
 """The Webhooks section of the settings page with NiceGUI's simulated user: empty state, adding an endpoint (the
-secret shown once, with a copy button), refusals, a test event followed in the delivery log until it went, and deleting."""
+secret shown once, with a copy button), refusals, a test event followed in the delivery log until it went, and
+deleting."""
 
 from __future__ import annotations
 
