@@ -216,7 +216,7 @@ def _dav(account: Account, settings: Settings) -> Iterator[caldav.DAVClient]:
     session, adapter = dav_http.session(
         allow_private=settings.allow_private_calendar_urls,
         timeout=settings.calendar_timeout_seconds,
-        check=lambda url, allow_private: _resolve(url, settings).address,
+        check=lambda url, allow_private: [target.address for target in _resolve(url, settings).each()],
     )
     client = caldav.DAVClient(
         url=account.url,

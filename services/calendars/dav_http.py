@@ -1,7 +1,8 @@
 """The HTTP session the CalDAV client talks through, guarded like ICS feeds: every host it reaches (the server's own,
 and the hosts its answers point to, as iCloud's partition hosts) is checked and resolved once, and the connection
-goes to exactly the address that was checked (a second DNS answer cannot point it elsewhere); redirects are checked
-hop by hop the same way; every answer is bounded in size and the whole conversation in time."""
+goes to exactly the addresses that were checked (a second DNS answer cannot point it elsewhere), the next one when one
+cannot be connected to; redirects are checked hop by hop the same way; every answer is bounded in size and the whole
+conversation in time."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.errors import InvalidInput
 from services.calendars.errors import ProviderError
@@ -23,7 +25,7 @@ MAX_REDIRECTS = 3
 
 
 class GuardedAdapter(HTTPAdapter):
-    """Connects each (scheme, host, port) only to the address checked for it, and bounds answers in size and the
+    """Connects each (scheme, host, port) only to the addresses checked for it, and bounds answers in size and the
     whole session's requests in time. `last_status` is the status of the latest answer (401 tells a refused password
     from a 403 on one calendar)."""
 
@@ -32,22 +34,24 @@ class GuardedAdapter(HTTPAdapter):
         self.deadline = time.monotonic() + timeout * 3  # discovery and a few calendars share one deadline
         self.last_status = 0
         self._check = check
-        self._addresses: dict[tuple[str, str, int], str] = {}
+        self._addresses: dict[tuple[str, str, int], tuple[str, ...]] = {}
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
-            'http': _pinned_pool(HTTPConnectionPool, HTTPConnection, self.address_of, 'http'),
-            'https': _pinned_pool(HTTPSConnectionPool, HTTPSConnection, self.address_of, 'https'),
+            'http': _pinned_pool(HTTPConnectionPool, HTTPConnection, self.addresses_of, 'http'),
+            'https': _pinned_pool(HTTPSConnectionPool, HTTPSConnection, self.addresses_of, 'https'),
         }
 
-    def address_of(self, scheme: str, host: str, port: int) -> str:
-        """The one address this host may be reached at, checked on first use (https and public unless allowed)."""
+    def addresses_of(self, scheme: str, host: str, port: int) -> tuple[str, ...]:
+        """The addresses this host may be reached at, in the order to try them, checked on first use (https and
+        public unless allowed)."""
         key = (scheme, host, port)
         if key not in self._addresses:
             literal = f'[{host}]' if ':' in host else host
-            self._addresses[key] = self._check(f'{scheme}://{literal}:{port}/', allow_private=self.allow_private)
+            found = self._check(f'{scheme}://{literal}:{port}/', allow_private=self.allow_private)
+            self._addresses[key] = tuple(found)
         return self._addresses[key]
 
     def send(
@@ -82,8 +86,8 @@ def session(
     *, allow_private: bool, timeout: float, check: Callable[..., Any]
 ) -> tuple[requests.Session, GuardedAdapter]:
     """A session with no environment proxies or .netrc, whose every connection goes through the guard.
-    `check(url, allow_private=...)` returns the one address of the URL's host that may be used (or raises
-    InvalidInput)."""
+    `check(url, allow_private=...)` returns the addresses of the URL's host that may be used, in the order to try
+    them (or raises InvalidInput)."""
     guarded = requests.Session()
     guarded.trust_env = False
     guarded.max_redirects = MAX_REDIRECTS
@@ -97,19 +101,28 @@ def session(
 def _pinned_pool(
     pool: type[HTTPConnectionPool],
     connection: type[HTTPConnection],
-    address_of: Callable[[str, str, int], str],
+    addresses_of: Callable[[str, str, int], tuple[str, ...]],
     scheme: str,
 ) -> type[HTTPConnectionPool]:
-    """A pool class whose connections reach the checked address, while TLS still verifies the host's own name."""
+    """A pool class whose connections reach the checked addresses (the next when one cannot be connected to), while
+    TLS still verifies the host's own name."""
 
     class PinnedConnection(connection):  # type: ignore[valid-type,misc]
         def _new_conn(self) -> socket.socket:
             named: str = self._dns_host  # type: ignore[has-type]
             try:
-                address = address_of(scheme, named.rstrip('.'), self.port)
+                addresses = addresses_of(scheme, named.rstrip('.'), self.port)
             except InvalidInput as exc:
                 raise ProviderError(exc.detail) from None
-            self._dns_host = address
+            for address in addresses[:-1]:
+                self._dns_host = address
+                try:
+                    return super()._new_conn()
+                except (NewConnectionError, ConnectTimeoutError):
+                    continue  # refused, unreachable or silent: the next checked address
+                finally:
+                    self._dns_host = named
+            self._dns_host = addresses[-1]
             try:
                 return super()._new_conn()
             finally:
