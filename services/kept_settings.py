@@ -68,7 +68,7 @@ def for_booking(session: Session, *, host_id: int, event_type_id: int) -> Kept:
         or (found.version, found.host.id, found.host.created_at) != (version, host_id, created_at)
     ):
         found = _read(session, host_id, event_type_id, version)
-        for key in [key for key, (until, _) in _kept.items() if until < now]:
+        for key in [key for key, (until, _) in list(_kept.items()) if until < now]:  # (a copy: other threads add)
             _kept.pop(key, None)
         _kept[event_type_id] = (now + KEEP_SECONDS, found)
     session.info[_KEY] = found
