@@ -289,7 +289,8 @@ def schedule_of(*, session: Session, event_type: EventType) -> Schedule:
 
 
 _BOOKED = Booking.__table__.c  # type: ignore[attr-defined]  # SQLModel tables are untyped here
-# Built once, as a Core statement: the re-check runs it inside every booking's write lock.
+# Built once, as a Core statement: the re-check runs it inside every booking's write lock. (A Core statement does
+# not flush the session first: a booking being changed is left out by `exclude_uid`, never read from its row.)
 _EXISTING = sa.select(
     _BOOKED.uid,
     _BOOKED.start_at,
